@@ -1,0 +1,72 @@
+/* The capture thread: pulls frames from a source and publishes them to the
+ * slot. It never waits for a consumer; the source paces it. */
+#include "capture/capture.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "common/log.h"
+
+struct capture_thread {
+    pthread_t tid;
+    struct capture_source src;
+    struct capture_slot *slot;
+    atomic_bool stop;
+};
+
+static void *capture_thread_main(void *arg)
+{
+    struct capture_thread *t = arg;
+    enum capture_signal last = CAPTURE_SIGNAL_OK;
+    while (!atomic_load(&t->stop)) {
+        struct capture_frame f;
+        enum capture_signal sig = CAPTURE_SIGNAL_OK;
+        int r = t->src.next(t->src.ctx, &f, &sig);
+        if (r < 0) {
+            LOG_ERROR("capture", "source %s failed; capture stopped", t->src.name);
+            capture_slot_set_signal(t->slot, CAPTURE_SIGNAL_NO_DEVICE);
+            break;
+        }
+        if (r == 0) {
+            capture_slot_publish(t->slot, &f);
+            sig = CAPTURE_SIGNAL_OK;
+        } else {
+            capture_slot_set_signal(t->slot, sig);
+        }
+        if (sig != last) {
+            LOG_INFO("capture", "signal: %s", capture_signal_name(sig));
+            last = sig;
+        }
+    }
+    return NULL;
+}
+
+struct capture_thread *capture_thread_start(struct capture_source *src, struct capture_slot *slot)
+{
+    struct capture_thread *t = calloc(1, sizeof(*t));
+    if (!t) {
+        src->destroy(src->ctx);
+        return NULL;
+    }
+    t->src = *src;
+    t->slot = slot;
+    if (pthread_create(&t->tid, NULL, capture_thread_main, t) != 0) {
+        LOG_ERROR("capture", "cannot start the capture thread");
+        src->destroy(src->ctx);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void capture_thread_stop(struct capture_thread *t)
+{
+    if (!t)
+        return;
+    atomic_store(&t->stop, true);
+    pthread_join(t->tid, NULL);
+    t->src.destroy(t->src.ctx);
+    free(t);
+}

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Builds piglix and runs it on its built-in test source (no hardware needed).
+# Usage: deploy/demo.sh [scenario]   (bios | desktop | motion; default bios)
+set -eu
+cd "$(dirname "$0")/.."
+deploy/deps.sh build
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIGLIX_TESTS=OFF >/dev/null
+cmake --build build -j"$(nproc)"
+STATE="${PIGLIX_STATE_DIR:-$PWD/build/demo-state}"
+PORT="${PIGLIX_VNC_PORT:-5900}"
+mkdir -p "$STATE"
+chmod 700 "$STATE"
+if [ ! -f "$STATE/vnc.passwd" ]; then
+    # No default password, ever: make a random one for this demo and show it once.
+    PW=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+    printf '%s\n' "$PW" | build/server/piglix -o state.dir="$STATE" vnc-passwd
+    echo "demo: a random VNC password was generated for you: $PW"
+    echo "demo: (change it with: printf 'newpass\\n' | build/server/piglix -o state.dir=$STATE vnc-passwd)"
+fi
+echo "demo: connect a viewer to $(hostname -f 2>/dev/null || hostname):$PORT, e.g."
+echo "demo:   vncviewer localhost::$PORT     or     vncsnapshot -passwd $STATE/vnc.passwd localhost::$PORT shot.jpg"
+exec build/server/piglix -c deploy/piglix.ini -o state.dir="$STATE" -o vnc.port="$PORT" \
+     -o capture.scenario="${1:-bios}"

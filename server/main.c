@@ -1,0 +1,289 @@
+/* piglix: the daemon and its small command-line tools. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "capture/capture.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "hid/hid.h"
+#include "server/server.h"
+#include "server/vnc_auth.h"
+
+#define DEFAULT_CONFIG "/etc/piglix/piglix.ini"
+
+/* 1: stop (SIGINT, SIGTERM); 2: reload the configuration (SIGHUP). */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        if (!stop_requested)
+            stop_requested = 2;
+    } else {
+        stop_requested = 1;
+    }
+}
+
+#define MAX_OVERRIDES 128
+
+struct cmdline {
+    const char *config_path;
+    const char *overrides[MAX_OVERRIDES];
+    int n_over;
+};
+
+/* Builds the configuration from defaults, the file and the overrides. */
+static int load_config(const struct cmdline *cl, struct piglix_config *cfg, FILE *err)
+{
+    config_defaults(cfg);
+    int bad = 0;
+    if (cl->config_path && config_load_file(cfg, cl->config_path, err) < 0)
+        bad = 1;
+    for (int i = 0; i < cl->n_over; i++)
+        if (config_set_override(cfg, cl->overrides[i], err) < 0)
+            bad = 1;
+    if (!bad && config_validate(cfg, err) < 0)
+        bad = 1;
+    return bad ? -1 : 0;
+}
+
+static struct capture_thread *start_capture(const struct piglix_config *cfg, struct capture_slot *slot)
+{
+    struct capture_source src;
+    if (strcmp(cfg->capture.source, "test") == 0) {
+        if (capture_testsrc_create(cfg, &src) < 0)
+            return NULL;
+    } else if (strcmp(cfg->capture.source, "v4l2") == 0) {
+        if (capture_v4l2_create(cfg, &src) < 0)
+            return NULL;
+    } else {
+        LOG_ERROR("main", "[capture] source = %s is not available in this build", cfg->capture.source);
+        return NULL;
+    }
+    /* Only the main thread takes signals, so they interrupt its poll(). */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    struct capture_thread *ct = capture_thread_start(&src, slot);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (ct)
+        LOG_INFO("main", "capture: source %s %dx%d@%d (%s, %s)", cfg->capture.source,
+                 cfg->capture.width, cfg->capture.height, cfg->capture.fps,
+                 strcmp(cfg->capture.source, "test") == 0 ? cfg->capture.scenario : cfg->capture.device,
+                 cfg->capture.format);
+    return ct;
+}
+
+/* SIGHUP: re-reads the configuration. Capture settings apply at once (the
+ * source restarts, viewers follow a new size); others need a restart. */
+static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct capture_slot *slot,
+                   struct capture_thread **ct)
+{
+    static struct piglix_config next;
+    if (load_config(cl, &next, stderr) < 0) {
+        LOG_ERROR("main", "reload: configuration invalid, keeping the running one");
+        return;
+    }
+    if (memcmp(&next.capture, &cfg->capture, sizeof(cfg->capture)) != 0) {
+        capture_thread_stop(*ct);
+        cfg->capture = next.capture;
+        *ct = start_capture(cfg, slot);
+        if (!*ct)
+            LOG_ERROR("main", "reload: capture did not restart");
+    }
+    if (memcmp(&next.vnc, &cfg->vnc, sizeof(cfg->vnc)) != 0 ||
+        memcmp(&next.encode, &cfg->encode, sizeof(cfg->encode)) != 0 ||
+        memcmp(&next.state, &cfg->state, sizeof(cfg->state)) != 0)
+        LOG_WARN("main", "reload: [vnc], [encode] and [state] changes apply after a restart");
+    LOG_INFO("main", "configuration reloaded");
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: piglix [options]                run the appliance\n"
+            "       piglix [options] --check-config validate and print the effective config\n"
+            "       piglix [options] vnc-passwd     set the VNC password (stdin when not a terminal)\n"
+            "options:\n"
+            "  -c, --config FILE        INI file (default " DEFAULT_CONFIG " if it exists)\n"
+            "  -o SECTION.KEY=VALUE     override one option (also --SECTION.KEY=VALUE)\n"
+            "  -d, --debug              debug logging\n"
+            "  -h, --help               this text\n");
+}
+
+/* Reads a line without echo from a terminal, or plainly from a pipe. */
+static int read_secret(const char *prompt, char *buf, size_t n)
+{
+    bool tty = isatty(STDIN_FILENO);
+    struct termios old, quiet;
+    if (tty) {
+        fprintf(stderr, "%s", prompt);
+        tcgetattr(STDIN_FILENO, &old);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *r = fgets(buf, (int)n, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    if (!r)
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+static int cmd_vnc_passwd(const struct piglix_config *cfg)
+{
+    char pw[128], again[128];
+    if (read_secret("New VNC password: ", pw, sizeof(pw)) < 0) {
+        fprintf(stderr, "vnc-passwd: no password given\n");
+        return 1;
+    }
+    if (isatty(STDIN_FILENO)) {
+        if (read_secret("Again: ", again, sizeof(again)) < 0 || strcmp(pw, again) != 0) {
+            fprintf(stderr, "vnc-passwd: the passwords differ\n");
+            return 1;
+        }
+    }
+    int r = vnc_auth_store_password(cfg->state.dir, pw, stderr);
+    memset(pw, 0, sizeof(pw));
+    memset(again, 0, sizeof(again));
+    if (r < 0)
+        return 1;
+    fprintf(stderr, "VNC password stored in %s/vnc.passwd\n", cfg->state.dir);
+    return 0;
+}
+
+static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg)
+{
+    struct capture_slot *slot = capture_slot_create();
+    struct hid_log_counters counters = {0};
+    struct hid_input input;
+    hid_log_input_init(&input, &counters);
+    struct server *srv = slot ? server_create(cfg, slot, &input) : NULL;
+    struct capture_thread *ct = srv ? start_capture(cfg, slot) : NULL;
+    if (!ct) {
+        server_destroy(srv);
+        capture_slot_destroy(slot);
+        return 1;
+    }
+    LOG_INFO("main", "piglix running; VNC on port %d", cfg->vnc.port);
+    int r;
+    for (;;) {
+        r = server_run(srv, &stop_requested);
+        if (r != 0 || stop_requested != 2)
+            break;
+        stop_requested = 0;
+        reload(cl, cfg, slot, &ct);
+    }
+    LOG_INFO("main", "stopping");
+    capture_thread_stop(ct);
+    struct server_stats st;
+    server_get_stats(srv, &st);
+    LOG_INFO("main", "served %llu connections, %llu updates, %llu bytes; %llu frames (%llu static), "
+             "%llu encodes, %llu shared; input events: %llu keys, %llu scancodes, %llu pointer",
+             (unsigned long long)st.connections, (unsigned long long)st.updates_sent,
+             (unsigned long long)st.bytes_sent, (unsigned long long)st.frames,
+             (unsigned long long)st.static_frames, (unsigned long long)st.encodes,
+             (unsigned long long)st.encode_cache_hits, (unsigned long long)counters.key_sym,
+             (unsigned long long)counters.key_code, (unsigned long long)counters.pointer);
+    server_destroy(srv);
+    capture_slot_destroy(slot);
+    return r == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    static struct piglix_config cfg;
+    static struct cmdline cl;
+    bool check = false, debug = false;
+
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'C'},
+        {"debug", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    /* Accept --section.key=value by rewriting it before getopt sees it. */
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '.') && strchr(argv[i], '=') &&
+            strchr(argv[i], '.') < strchr(argv[i], '=')) {
+            if (cl.n_over >= MAX_OVERRIDES) {
+                fprintf(stderr, "piglix: too many overrides\n");
+                return 2;
+            }
+            cl.overrides[cl.n_over++] = argv[i] + 2;
+            argv[i] = "-";
+        }
+    }
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:o:dh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': cl.config_path = optarg; break;
+        case 'C': check = true; break;
+        case 'd': debug = true; break;
+        case 'o':
+            if (cl.n_over >= MAX_OVERRIDES) {
+                fprintf(stderr, "piglix: too many overrides\n");
+                return 2;
+            }
+            cl.overrides[cl.n_over++] = optarg;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    const char *command = NULL;
+    for (int i = optind; i < argc; i++) {
+        if (strcmp(argv[i], "-") == 0)
+            continue;
+        if (command) {
+            fprintf(stderr, "piglix: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+        command = argv[i];
+    }
+    if (command && strcmp(command, "vnc-passwd") != 0) {
+        fprintf(stderr, "piglix: unknown command '%s'\n", command);
+        usage(stderr);
+        return 2;
+    }
+
+    if (!cl.config_path && access(DEFAULT_CONFIG, F_OK) == 0)
+        cl.config_path = DEFAULT_CONFIG;
+    if (load_config(&cl, &cfg, stderr) < 0) {
+        fprintf(stderr, "piglix: configuration invalid%s%s\n", cl.config_path ? " in " : "",
+                cl.config_path ? cl.config_path : "");
+        return 2;
+    }
+    if (check) {
+        printf("# effective configuration%s%s\n", cl.config_path ? " from " : " (defaults)",
+               cl.config_path ? cl.config_path : "");
+        config_print(&cfg, stdout);
+        return 0;
+    }
+    log_set_level(debug ? LOG_LEVEL_DEBUG : (enum log_level)log_level_parse(cfg.log.level));
+    if (command)
+        return cmd_vnc_passwd(&cfg);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return run_daemon(&cl, &cfg);
+}

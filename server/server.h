@@ -1,0 +1,34 @@
+/* server/: finds damage, encodes once and fans out. This is the public face
+ * of the VNC output: it owns the RFB port, its clients, and the pipeline that
+ * turns captured frames into shared encoded updates. Viewers' keyboard and
+ * pointer events go to the hid_input it is given. */
+#ifndef PIGLIX_SERVER_H
+#define PIGLIX_SERVER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "common/config.h"
+#include "hid/hid.h"
+
+struct server;
+
+struct server_stats {
+    unsigned clients;
+    uint64_t connections, auth_failures, updates_sent, bytes_sent;
+    uint64_t frames, static_frames, encodes, encode_cache_hits;
+};
+
+/* Creates the VNC server and binds its port(s). The password comes from
+ * [state] dir unless [vnc] auth = none (loopback only). Returns NULL after
+ * logging why (e.g. no password set). */
+struct server *server_create(const struct piglix_config *cfg, struct capture_slot *slot,
+                             const struct hid_input *input);
+/* Runs the event loop until *stop becomes non-zero. Returns 0 or -1. */
+int server_run(struct server *s, const volatile sig_atomic_t *stop);
+/* Closes every client and frees everything. */
+void server_destroy(struct server *s);
+void server_get_stats(const struct server *s, struct server_stats *out);
+
+#endif

@@ -1,0 +1,485 @@
+/* The VNC server: sockets, the event loop and libvncserver glue.
+ *
+ * Threading model: libvncserver's own threaded mode (a reader and a writer
+ * thread per client, all sharing the framebuffer and region state) has known
+ * races, so piglix never starts it. One thread, this one, owns libvncserver
+ * entirely: it accepts connections itself and hands each to rfbNewClient(),
+ * lets libvncserver parse handshake and client messages, but only once a
+ * whole message has arrived (peeked, see rfb_msg.c), since its reads block,
+ * and writes every FramebufferUpdate itself from pre-encoded shared bytes
+ * with non-blocking sends (vnc_client.c), never through libvncserver's
+ * per-client encoders. The capture thread only ever touches the slot. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "server/rfb_msg.h"
+#include "server/vnc_internal.h"
+
+#define VNC_POLL_MAX 300
+#define VNC_MSGS_PER_ROUND 64
+
+int64_t vnc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void rfb_log_debug(const char *fmt, ...)
+{
+    if (log_get_level() < LOG_LEVEL_DEBUG)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    buf[strcspn(buf, "\n")] = '\0';
+    LOG_DEBUG("libvncserver", "%s", buf);
+}
+
+/* ---- listening ---- */
+
+static int listen_on(struct server *s, const struct sockaddr *sa, socklen_t len)
+{
+    if (s->n_listen >= VNC_MAX_LISTEN)
+        return -1;
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1, zero = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (sa->sa_family == AF_INET6) /* "::" serves IPv4 too, as mapped addresses */
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    if (bind(fd, sa, len) < 0 || listen(fd, 16) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    s->listen_fds[s->n_listen++] = fd;
+    return 0;
+}
+
+static int open_listeners(struct server *s)
+{
+    const char *host = s->cfg->vnc.listen;
+    char port[16];
+    snprintf(port, sizeof(port), "%d", s->cfg->vnc.port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int r = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res);
+    if (r != 0) {
+        LOG_ERROR("vnc", "[vnc] listen = %s: %s", host, gai_strerror(r));
+        return -1;
+    }
+    int err = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        if (listen_on(s, ai->ai_addr, ai->ai_addrlen) < 0 && !err)
+            err = errno;
+    }
+    freeaddrinfo(res);
+    if (s->n_listen == 0 && strcmp(host, "::") == 0) {
+        /* A kernel without IPv6: fall back to IPv4 only. */
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg->vnc.port)};
+        if (listen_on(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 && !err)
+            err = errno;
+    }
+    if (s->n_listen == 0) {
+        LOG_ERROR("vnc", "cannot listen on [%s]:%d: %s", host, s->cfg->vnc.port, strerror(err));
+        return -1;
+    }
+    LOG_INFO("vnc", "listening on [%s]:%d (%d socket%s)", host, s->cfg->vnc.port, s->n_listen,
+             s->n_listen > 1 ? "s" : "");
+    return 0;
+}
+
+/* ---- libvncserver hooks ---- */
+
+static rfbBool check_password(rfbClientPtr cl, const char *response, int len)
+{
+    struct server *s = cl->screen->screenData;
+    int64_t now = vnc_now_ms();
+    int wait = vnc_auth_throttle_check(s->throttle, cl->host, now);
+    if (wait > 0) {
+        s->stats.auth_failures++;
+        LOG_WARN("vnc", "client %s: login refused, too many failures (retry in %d s)", cl->host, wait);
+        return FALSE;
+    }
+    bool ok = len == 16 && vnc_auth_check_response(s->password, cl->authChallenge,
+                                                    (const uint8_t *)response);
+    vnc_auth_throttle_record(s->throttle, cl->host, ok, now);
+    if (!ok) {
+        s->stats.auth_failures++;
+        LOG_WARN("vnc", "client %s: wrong password", cl->host);
+    } else {
+        LOG_INFO("vnc", "client %s: authenticated", cl->host);
+    }
+    return ok ? TRUE : FALSE;
+}
+
+static void client_gone(rfbClientPtr cl)
+{
+    struct vnc_client *c = cl->clientData;
+    struct server *s = cl->screen->screenData;
+    if (c) {
+        vnc_input_release(s, c);
+        vnc_client_free(c);
+        cl->clientData = NULL;
+        s->stats.clients--;
+    }
+    LOG_INFO("vnc", "client %s disconnected", cl->host ? cl->host : "?");
+}
+
+static enum rfbNewClientAction new_client(rfbClientPtr cl)
+{
+    struct server *s = cl->screen->screenData;
+    if (s->stats.clients >= (unsigned)s->cfg->vnc.max_clients) {
+        LOG_WARN("vnc", "client %s refused: [vnc] max_clients = %d reached", cl->host,
+                 s->cfg->vnc.max_clients);
+        return RFB_CLIENT_REFUSE;
+    }
+    struct vnc_client *c = vnc_client_new(s, cl);
+    if (!c)
+        return RFB_CLIENT_REFUSE;
+    cl->clientData = c;
+    cl->clientGoneHook = client_gone;
+    s->stats.clients++;
+    s->stats.connections++;
+    return RFB_CLIENT_ACCEPT;
+}
+
+static int refuse_resize(int w, int h, int n, rfbExtDesktopScreen *scr, rfbClientPtr cl)
+{
+    (void)w; (void)h; (void)n; (void)scr; (void)cl;
+    return rfbExtDesktopSize_ResizeProhibited; /* the server's HDMI output decides */
+}
+
+/* ---- the event loop ---- */
+
+static void accept_clients(struct server *s, int lfd)
+{
+    for (;;) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                LOG_WARN("vnc", "accept: %s", strerror(errno));
+            return;
+        }
+        int one = 1, rcv = 512 * 1024;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        /* Room for the largest message piglix accepts, so it can be peeked whole. */
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+        rfbClientPtr cl = rfbNewClient(s->screen, fd);
+        if (!cl)
+            continue; /* libvncserver closed it and said why */
+        if (cl->wsctx) {
+            LOG_INFO("vnc", "client %s: WebSocket on the VNC port refused (use the web port)", cl->host);
+            rfbCloseClient(cl);
+            continue;
+        }
+        LOG_INFO("vnc", "client %s connected", cl->host);
+    }
+}
+
+static enum rfb_msg_stage stage_of(rfbClientPtr cl)
+{
+    switch (cl->state) {
+    case RFB_PROTOCOL_VERSION: return RFB_STAGE_VERSION;
+    case RFB_SECURITY_TYPE: return RFB_STAGE_SECURITY;
+    case RFB_AUTHENTICATION: return RFB_STAGE_VNCAUTH;
+    case RFB_INITIALISATION: return RFB_STAGE_INIT;
+    default: return RFB_STAGE_NORMAL;
+    }
+}
+
+/* Hands libvncserver every complete message waiting on the socket. */
+static void read_client(struct server *s, rfbClientPtr cl)
+{
+    struct vnc_client *c = cl->clientData;
+    for (int i = 0; i < VNC_MSGS_PER_ROUND && cl->sock != RFB_INVALID_SOCKET; i++) {
+        if (cl->state == RFB_INITIALISATION_SHARED) {
+            rfbProcessClientMessage(cl);
+            continue;
+        }
+        size_t want = c->peek_cap ? c->peek_cap : 4096;
+        if (!c->peek) {
+            c->peek = malloc(want);
+            if (!c->peek) {
+                rfbCloseClient(cl);
+                return;
+            }
+            c->peek_cap = want;
+        }
+        ssize_t n = recv(cl->sock, c->peek, c->peek_cap, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0) {
+            rfbCloseClient(cl);
+            return;
+        }
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                rfbCloseClient(cl);
+            return;
+        }
+        struct rfb_msg_info info;
+        enum rfb_msg_stage stage = stage_of(cl);
+        int r = rfb_msg_frame(stage, c->peek, (size_t)n, &info);
+        if (r < 0) {
+            LOG_WARN("vnc", "client %s: %s (type %u); closing", cl->host, info.error, info.type);
+            rfbCloseClient(cl);
+            return;
+        }
+        if (r == 0) {
+            if (info.size > c->peek_cap) {
+                uint8_t *p = realloc(c->peek, info.size);
+                if (!p) {
+                    rfbCloseClient(cl);
+                    return;
+                }
+                c->peek = p;
+                c->peek_cap = info.size;
+                continue; /* peek again with room for the whole message */
+            }
+            return; /* wait for the rest */
+        }
+        /* libvncserver may answer some messages itself; never let its bytes
+         * land in the middle of an update still being sent. */
+        if (info.may_reply && vnc_client_output_pending(c))
+            return;
+        if (stage == RFB_STAGE_NORMAL && info.type == 2)
+            vnc_client_note_encodings(c, c->peek, info.size);
+        rfbProcessClientMessage(cl);
+    }
+}
+
+static void on_frame(struct server *s)
+{
+    struct capture_frame f;
+    if (!capture_slot_take(s->slot, &f))
+        return;
+    bool resized = false;
+    int n = pipeline_feed(s->pipe, &f, &resized);
+    if (n <= 0)
+        return;
+    s->last_damage_ms = vnc_now_ms();
+    if (resized || s->screen->width != (int)f.width || s->screen->height != (int)f.height) {
+        LOG_INFO("vnc", "resolution now %ux%u (%s)", f.width, f.height, pixfmt_name(f.fmt));
+        char *fb = calloc((size_t)f.width * f.height, 4);
+        if (!fb) {
+            LOG_ERROR("vnc", "out of memory for a %ux%u framebuffer", f.width, f.height);
+            return;
+        }
+        rfbNewFramebuffer(s->screen, fb, (int)f.width, (int)f.height, 8, 3, 4);
+        free(s->fb);
+        s->fb = fb;
+        for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next) {
+            struct vnc_client *c = cl->clientData;
+            if (!c || cl->sock == RFB_INVALID_SOCKET)
+                continue;
+            if (cl->state == RFB_NORMAL && !cl->useNewFBSize) {
+                LOG_INFO("vnc", "client %s cannot follow a resolution change; closing", cl->host);
+                rfbCloseClient(cl);
+                continue;
+            }
+            cl->newFBSizePending = cl->useNewFBSize;
+            if (vnc_client_reset_tiles(c) < 0)
+                rfbCloseClient(cl);
+        }
+        return;
+    }
+    const uint8_t *damage = pipeline_last_damage(s->pipe);
+    for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next)
+        if (cl->clientData)
+            vnc_client_add_damage(cl->clientData, damage);
+}
+
+static void reap_clients(struct server *s)
+{
+    rfbClientPtr cl = s->screen->clientHead;
+    while (cl) {
+        rfbClientPtr next = cl->next;
+        if (cl->sock == RFB_INVALID_SOCKET)
+            rfbClientConnectionGone(cl);
+        cl = next;
+    }
+}
+
+int server_run(struct server *s, const volatile sig_atomic_t *stop)
+{
+    struct pollfd pfd[VNC_POLL_MAX];
+    rfbClientPtr owner[VNC_POLL_MAX];
+    while (!*stop) {
+        int n = 0;
+        for (int i = 0; i < s->n_listen; i++)
+            pfd[n++] = (struct pollfd){.fd = s->listen_fds[i], .events = POLLIN};
+        pfd[n++] = (struct pollfd){.fd = capture_slot_fd(s->slot), .events = POLLIN};
+        int first_client = n;
+        for (rfbClientPtr cl = s->screen->clientHead; cl && n < VNC_POLL_MAX; cl = cl->next) {
+            if (cl->sock == RFB_INVALID_SOCKET || !cl->clientData)
+                continue;
+            short ev = POLLIN;
+            if (vnc_client_output_pending(cl->clientData))
+                ev |= POLLOUT;
+            owner[n] = cl;
+            pfd[n++] = (struct pollfd){.fd = cl->sock, .events = ev};
+        }
+        int64_t now = vnc_now_ms();
+        int timeout = 1000;
+        int refresh_ms = s->cfg->encode.lossless_refresh_ms;
+        bool refresh_due = false;
+        if (refresh_ms > 0 && s->last_damage_ms) {
+            int64_t due = s->last_damage_ms + refresh_ms;
+            refresh_due = now >= due;
+            if (!refresh_due && due - now < timeout)
+                timeout = (int)(due - now);
+        }
+        int r = poll(pfd, (nfds_t)n, timeout);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            LOG_ERROR("vnc", "poll: %s", strerror(errno));
+            return -1;
+        }
+        for (int i = 0; i < s->n_listen; i++)
+            if (pfd[i].revents & POLLIN)
+                accept_clients(s, pfd[i].fd);
+        if (pfd[s->n_listen].revents & POLLIN)
+            on_frame(s);
+        for (int i = first_client; i < n; i++) {
+            rfbClientPtr cl = owner[i];
+            if (cl->sock == RFB_INVALID_SOCKET)
+                continue;
+            if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+                read_client(s, cl);
+        }
+        now = vnc_now_ms();
+        refresh_due = refresh_ms > 0 && s->last_damage_ms && now >= s->last_damage_ms + refresh_ms;
+        for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next) {
+            if (cl->clientData && cl->sock != RFB_INVALID_SOCKET &&
+                vnc_client_service(cl->clientData, refresh_due) < 0)
+                rfbCloseClient(cl);
+        }
+        reap_clients(s);
+    }
+    return 0;
+}
+
+/* ---- lifecycle ---- */
+
+struct server *server_create(const struct piglix_config *cfg, struct capture_slot *slot,
+                             const struct hid_input *input)
+{
+    struct server *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->cfg = cfg;
+    s->slot = slot;
+    s->input = *input;
+    s->auth_none = strcmp(cfg->vnc.auth, "none") == 0;
+    if (s->auth_none) {
+        LOG_WARN("vnc", "authentication: NONE ([vnc] auth = none, loopback %s only)", cfg->vnc.listen);
+    } else {
+        int r = vnc_auth_load_password(cfg->state.dir, s->password);
+        if (r != 0) {
+            if (r > 0)
+                LOG_ERROR("vnc", "no VNC password is set: run `piglix vnc-passwd` (state dir %s); "
+                                 "the VNC port stays closed", cfg->state.dir);
+            free(s);
+            return NULL;
+        }
+        LOG_INFO("vnc", "authentication: VNC password (from %s/vnc.passwd)", cfg->state.dir);
+    }
+    s->throttle = vnc_auth_throttle_create(cfg->vnc.auth_fail_limit, cfg->vnc.auth_throttle_s);
+    struct encode_settings es = {.quality = cfg->encode.quality,
+                                 .subsamp = encode_subsamp_parse(cfg->encode.subsampling)};
+    s->pipe = pipeline_create(&es, (unsigned)cfg->encode.tile_size);
+    if (!s->throttle || !s->pipe)
+        goto fail;
+
+    rfbLog = rfb_log_debug;
+    rfbErr = rfb_log_debug;
+    int w = cfg->capture.width, h = cfg->capture.height;
+    s->screen = rfbGetScreen(NULL, NULL, w, h, 8, 3, 4);
+    if (!s->screen)
+        goto fail;
+    s->fb = calloc((size_t)w * h, 4);
+    if (!s->fb)
+        goto fail;
+    rfbScreenInfoPtr scr = s->screen;
+    scr->frameBuffer = s->fb;
+    scr->desktopName = cfg->vnc.name;
+    /* Memory order R,G,B,X: what encoders and translate functions get. */
+    scr->serverFormat.redShift = 0;
+    scr->serverFormat.greenShift = 8;
+    scr->serverFormat.blueShift = 16;
+    scr->screenData = s;
+    scr->port = 0;      /* piglix listens itself (IPv4 and IPv6, one loop) */
+    scr->ipv6port = 0;
+    scr->autoPort = FALSE;
+    scr->httpDir = NULL;
+    scr->cursor = NULL;
+    scr->alwaysShared = FALSE;
+    scr->neverShared = FALSE;
+    scr->dontDisconnect = FALSE;
+    scr->newClientHook = new_client;
+    scr->setDesktopSizeHook = refuse_resize;
+    if (!s->auth_none) {
+        scr->authPasswdData = s; /* non-NULL: offer VncAuth; the check is ours */
+        scr->passwordCheck = check_password;
+    }
+    vnc_input_install(s);
+    rfbInitServer(scr);
+    if (open_listeners(s) < 0)
+        goto fail;
+    return s;
+fail:
+    server_destroy(s);
+    return NULL;
+}
+
+void server_destroy(struct server *s)
+{
+    if (!s)
+        return;
+    if (s->screen) {
+        rfbClientPtr cl = s->screen->clientHead;
+        while (cl) {
+            rfbClientPtr next = cl->next;
+            rfbCloseClient(cl);
+            rfbClientConnectionGone(cl);
+            cl = next;
+        }
+        s->screen->frameBuffer = NULL;
+        rfbScreenCleanup(s->screen);
+    }
+    for (int i = 0; i < s->n_listen; i++)
+        close(s->listen_fds[i]);
+    free(s->fb);
+    pipeline_destroy(s->pipe);
+    vnc_auth_throttle_destroy(s->throttle);
+    memset(s->password, 0, sizeof(s->password));
+    free(s);
+}
+
+void server_get_stats(const struct server *s, struct server_stats *out)
+{
+    *out = s->stats;
+    struct pipeline_stats ps;
+    pipeline_get_stats(s->pipe, &ps);
+    out->frames = ps.frames;
+    out->static_frames = ps.static_frames;
+    out->encodes = ps.encodes;
+    out->encode_cache_hits = ps.cache_hits;
+}

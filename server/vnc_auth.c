@@ -1,0 +1,184 @@
+#include "server/vnc_auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <rfb/rfb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+void vnc_auth_password_path(const char *state_dir, char *out, size_t n)
+{
+    snprintf(out, n, "%s/vnc.passwd", state_dir);
+}
+
+int vnc_auth_store_password(const char *state_dir, const char *password, FILE *err)
+{
+    size_t len = strlen(password);
+    if (len < VNC_AUTH_MIN_LEN || len > VNC_AUTH_MAX_LEN) {
+        fprintf(err, "vnc-passwd: the password must have %d to %d characters "
+                     "(VNC authentication uses only 8)\n", VNC_AUTH_MIN_LEN, VNC_AUTH_MAX_LEN);
+        return -1;
+    }
+    if (mkdir(state_dir, 0700) < 0 && errno != EEXIST) {
+        fprintf(err, "vnc-passwd: cannot create %s: %s\n", state_dir, strerror(errno));
+        return -1;
+    }
+    char path[512], tmp[520];
+    vnc_auth_password_path(state_dir, path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    unlink(tmp);
+    /* libvncserver writes the file with fopen(): a 077 umask keeps it 0600
+     * from the moment it exists. */
+    mode_t old = umask(077);
+    char pw[VNC_AUTH_MAX_LEN + 1];
+    memcpy(pw, password, len + 1);
+    int r = rfbEncryptAndStorePasswd(pw, tmp);
+    memset(pw, 0, sizeof(pw));
+    umask(old);
+    if (r != 0) {
+        fprintf(err, "vnc-passwd: cannot write %s\n", tmp);
+        unlink(tmp);
+        return -1;
+    }
+    int fd = open(tmp, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    if (chmod(tmp, 0600) < 0 || rename(tmp, path) < 0) {
+        fprintf(err, "vnc-passwd: cannot install %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int vnc_auth_load_password(const char *state_dir, char out[VNC_AUTH_MAX_LEN + 1])
+{
+    char path[512];
+    vnc_auth_password_path(state_dir, path, sizeof(path));
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return 1;
+        LOG_ERROR("vnc", "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        LOG_ERROR("vnc", "%s is readable by others (mode %03o): refusing it; chmod 600 it",
+                  path, (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    char *pw = rfbDecryptPasswdFromFile(path);
+    if (!pw) {
+        LOG_ERROR("vnc", "cannot decode the password in %s", path);
+        return -1;
+    }
+    size_t len = strnlen(pw, VNC_AUTH_MAX_LEN);
+    memcpy(out, pw, len);
+    out[len] = '\0';
+    memset(pw, 0, len);
+    free(pw);
+    if (len == 0) {
+        LOG_ERROR("vnc", "%s holds an empty password", path);
+        return -1;
+    }
+    return 0;
+}
+
+bool vnc_auth_check_response(const char *password, const uint8_t challenge[16],
+                             const uint8_t response[16])
+{
+    unsigned char expected[16];
+    char pw[VNC_AUTH_MAX_LEN + 1] = {0};
+    memcpy(expected, challenge, 16);
+    strncpy(pw, password, VNC_AUTH_MAX_LEN);
+    rfbEncryptBytes(expected, pw);
+    memset(pw, 0, sizeof(pw));
+    unsigned diff = 0;
+    for (int i = 0; i < 16; i++)
+        diff |= expected[i] ^ response[i];
+    return diff == 0;
+}
+
+/* ---- throttling ---- */
+
+#define THROTTLE_SLOTS 64
+#define THROTTLE_MAX_S 3600
+
+struct throttle_entry {
+    char addr[64];
+    int failures;
+    int64_t blocked_until_ms, last_ms;
+};
+
+struct vnc_auth_throttle {
+    int limit, base_s;
+    struct throttle_entry e[THROTTLE_SLOTS];
+};
+
+struct vnc_auth_throttle *vnc_auth_throttle_create(int limit, int base_s)
+{
+    struct vnc_auth_throttle *t = calloc(1, sizeof(*t));
+    if (t) {
+        t->limit = limit;
+        t->base_s = base_s;
+    }
+    return t;
+}
+
+void vnc_auth_throttle_destroy(struct vnc_auth_throttle *t) { free(t); }
+
+static struct throttle_entry *find(struct vnc_auth_throttle *t, const char *addr, bool create)
+{
+    struct throttle_entry *oldest = &t->e[0];
+    for (int i = 0; i < THROTTLE_SLOTS; i++) {
+        if (t->e[i].addr[0] && strcmp(t->e[i].addr, addr) == 0)
+            return &t->e[i];
+        if (t->e[i].last_ms < oldest->last_ms)
+            oldest = &t->e[i];
+    }
+    if (!create)
+        return NULL;
+    /* Full table: forget the least recently seen address, which is the one
+     * least likely to be mid-attack. */
+    memset(oldest, 0, sizeof(*oldest));
+    snprintf(oldest->addr, sizeof(oldest->addr), "%s", addr);
+    return oldest;
+}
+
+int vnc_auth_throttle_check(struct vnc_auth_throttle *t, const char *addr, int64_t now_ms)
+{
+    struct throttle_entry *e = find(t, addr, false);
+    if (!e || e->blocked_until_ms <= now_ms)
+        return 0;
+    return (int)((e->blocked_until_ms - now_ms + 999) / 1000);
+}
+
+void vnc_auth_throttle_record(struct vnc_auth_throttle *t, const char *addr, bool success,
+                              int64_t now_ms)
+{
+    struct throttle_entry *e = find(t, addr, !success);
+    if (!e)
+        return;
+    e->last_ms = now_ms;
+    if (success) {
+        e->failures = 0;
+        e->blocked_until_ms = 0;
+        return;
+    }
+    e->failures++;
+    if (e->failures >= t->limit) {
+        int over = e->failures - t->limit;
+        int64_t period = t->base_s;
+        for (int i = 0; i < over && period < THROTTLE_MAX_S; i++)
+            period *= 2;
+        if (period > THROTTLE_MAX_S)
+            period = THROTTLE_MAX_S;
+        e->blocked_until_ms = now_ms + period * 1000;
+    }
+}

@@ -1,0 +1,69 @@
+/* Internal to server/: the VNC server's state shared by vnc.c (sockets, the
+ * event loop, libvncserver glue), vnc_client.c (per-client updates and
+ * output) and vnc_input.c (input events). */
+#ifndef PIGLIX_SERVER_VNC_INTERNAL_H
+#define PIGLIX_SERVER_VNC_INTERNAL_H
+
+#include <rfb/rfb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/pipeline.h"
+#include "server/server.h"
+#include "server/vnc_auth.h"
+
+#define VNC_MAX_LISTEN 4
+
+struct server {
+    const struct piglix_config *cfg;
+    rfbScreenInfoPtr screen;
+    char *fb;                   /* libvncserver wants one; piglix never draws into it */
+    int listen_fds[VNC_MAX_LISTEN];
+    int n_listen;
+    struct capture_slot *slot;
+    struct pipeline *pipe;
+    struct hid_input input;
+    char password[VNC_AUTH_MAX_LEN + 1];
+    bool auth_none;
+    struct vnc_auth_throttle *throttle;
+    int64_t last_damage_ms;
+    struct server_stats stats;
+};
+
+struct vnc_client {
+    struct server *srv;
+    rfbClientPtr cl;
+    uint8_t *dirty;             /* tiles changed since this client's last update */
+    uint8_t *lossy;             /* tiles it last got as JPEG: due a lossless refresh */
+    uint8_t *scratch;
+    size_t ntiles;
+    uint8_t *out;               /* the one update in flight (never more) */
+    size_t out_len, out_off, out_cap;
+    uint8_t *peek;
+    size_t peek_cap;
+    bool tight, jpeg, lastrect; /* from its SetEncodings */
+    bool qemu_keys, qemu_ack_pending;
+    uint8_t buttons;
+};
+
+int64_t vnc_now_ms(void);
+
+/* vnc_client.c */
+struct vnc_client *vnc_client_new(struct server *srv, rfbClientPtr cl);
+void vnc_client_free(struct vnc_client *c);
+/* Resizes the tile maps to the current grid and marks everything dirty. */
+int vnc_client_reset_tiles(struct vnc_client *c);
+/* ORs the last frame's damage into the client's dirty map. */
+void vnc_client_add_damage(struct vnc_client *c, const uint8_t *damage);
+/* Notes what a SetEncodings message (whole, as received) asks for. */
+void vnc_client_note_encodings(struct vnc_client *c, const uint8_t *msg, size_t len);
+/* Sends what is queued; builds the next update when the queue is empty and
+ * the client asked for one. Returns -1 when the client must be closed. */
+int vnc_client_service(struct vnc_client *c, bool refresh_due);
+bool vnc_client_output_pending(const struct vnc_client *c);
+
+/* vnc_input.c */
+void vnc_input_install(struct server *srv);
+void vnc_input_release(struct server *srv, struct vnc_client *c);
+
+#endif

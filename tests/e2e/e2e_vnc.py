@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""End-to-end tests of piglix's VNC output with real clients: rfbprobe (an RFB
+client written from the protocol spec) and vncsnapshot (Debian's).
+Usage: e2e_vnc.py PIGLIX TOOLS_DIR CASE"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from piglix_e2e import (Piglix, check, compare, dynamic_mask, probe_json, read_ppm, ref_image,
+                        run, TestFailure)
+
+W, H, FPS = 1280, 720, 30
+
+
+def bios_refs(env, w=W, h=H):
+    # Frames 0 and 45 (1.5 s later) differ exactly where the clock and the
+    # blinking cursor are: the mask of what may legitimately differ.
+    a = ref_image(env, "bios", w, h, FPS, 0)
+    b = ref_image(env, "bios", w, h, FPS, 45)
+    c = ref_image(env, "bios", w, h, FPS, 15)
+    return a, dynamic_mask(a, b, c)
+
+
+def case_picture_tight_jpeg(env):
+    p = Piglix(env).start()
+    out = os.path.join(env.tmp, "snap.ppm")
+    p.probe("snapshot", out, check_rc=0)
+    ref, mask = bios_refs(env)
+    psnr, _ = compare(read_ppm(out), ref, mask)
+    check(psnr >= 30, "Tight/JPEG picture differs from the source: PSNR %.1f dB" % psnr)
+    p.stop()
+
+
+def case_picture_lossless(env):
+    """Tight without JPEG and Raw must deliver the source's pixels exactly."""
+    p = Piglix(env, capture__format="uyvy").start()
+    ref, mask = bios_refs(env)
+    ref = ref_image(env, "bios", W, H, FPS, 0, "uyvy")
+    for enc in ("tight,desktopsize", "raw"):
+        out = os.path.join(env.tmp, "snap-%s.ppm" % enc.split(",")[0])
+        p.probe("--encodings", enc, "snapshot", out, check_rc=0)
+        psnr, maxerr = compare(read_ppm(out), ref, mask)
+        check(maxerr == 0, "%s: lossless picture differs (max error %d, PSNR %.1f)" % (enc, maxerr, psnr))
+    p.stop()
+
+
+def case_picture_desktop_rgb24(env):
+    p = Piglix(env, capture__scenario="desktop", capture__format="rgb24", capture__fps=1).start()
+    out = os.path.join(env.tmp, "snap.ppm")
+    p.probe("snapshot", out, check_rc=0)
+    got = read_ppm(out)
+    best = max(compare(got, ref_image(env, "desktop", W, H, 1, f, "rgb24"))[0] for f in range(0, 12))
+    check(best >= 28, "desktop picture does not match any recent source frame: best PSNR %.1f" % best)
+    p.stop()
+
+
+def case_vncsnapshot(env):
+    p = Piglix(env).start()
+    jpg = os.path.join(env.tmp, "vncsnapshot.jpg")
+    r = subprocess.run(["vncsnapshot", "-passwd", p.password_file, "-quality", "90",
+                        "127.0.0.1::%d" % p.port, jpg], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "vncsnapshot failed: %s %s" % (r.stdout, r.stderr))
+    ppm = os.path.join(env.tmp, "vncsnapshot.ppm")
+    subprocess.run([env.imgtool, "jpeg2ppm", jpg, ppm], check=True)
+    ref, mask = bios_refs(env)
+    psnr, _ = compare(read_ppm(ppm), ref, mask)
+    check(psnr >= 28, "vncsnapshot's picture differs from the source: PSNR %.1f dB" % psnr)
+    p.stop()
+
+
+def case_damage_bios(env):
+    """After the first full picture, only changed tiles cross the wire."""
+    p = Piglix(env, capture__width=1920, capture__height=1080).start()
+    st = probe_json(p.probe("watch", "5", "--json", check_rc=0))
+    full = st["first_update_bytes"]
+    rest = st["bytes"] - full
+    rate = rest / st["seconds"]
+    rects = st["rects"] - st["first_update_rects"]
+    updates = st["updates"] - 1
+    print("bios 1080p: first update %d bytes; then %d updates, %d rects, %.0f bytes/s" % (
+        full, updates, rects, rate))
+    check(updates >= 4, "the clock changes every second: expected updates, got %d" % updates)
+    check(rects <= updates * 12, "too many rects per update for a clock and a cursor: %d in %d" % (rects, updates))
+    check(rate < 30000, "a clock and a cursor should cost < 30 kB/s, got %.0f" % rate)
+    check(full > 10 * rate, "first update (%d B) should dwarf the per-second increments" % full)
+    p.stop()
+
+
+def case_resize(env):
+    p = Piglix(env).start()
+    follower = p.probe_async("wait-size", "1024x768", "40", "--json")
+    time.sleep(2)
+    p.write_config(capture__width=1024, capture__height=768)
+    p.signal(signal.SIGHUP)
+    out, err = follower.communicate(timeout=60)
+    check(follower.returncode == 0, "client did not follow the resize: %s %s\n%s" % (out, err, p.read_log()[-3000:]))
+    snap = os.path.join(env.tmp, "after.ppm")
+    p.probe("snapshot", snap, check_rc=0)
+    w, h, _ = read_ppm(snap)
+    check((w, h) == (1024, 768), "new client sees %dx%d" % (w, h))
+    p.stop()
+
+
+def case_auth(env):
+    p = Piglix(env, vnc__auth_fail_limit=3, vnc__auth_throttle_s=3).start()
+    wrong = os.path.join(env.tmp, "wrong.passwd")
+    subprocess.run([env.piglix, "-o", "state.dir=" + env.tmp, "vnc-passwd"], input="wrongpw\n",
+                   text=True, check=True, capture_output=True)
+    os.rename(os.path.join(env.tmp, "vnc.passwd"), wrong)
+    p.probe("auth-only", check_rc=0)
+    for _ in range(3):
+        p.probe("--password-file", wrong, "auth-only", password=False, check_rc=3)
+    # throttled: now even the right password is refused
+    p.probe("auth-only", check_rc=3)
+    log = p.read_log()
+    check("too many failures" in log, "no throttling message in the log")
+    check(os.path.basename(wrong) not in log and "wrongpw" not in log and "e2e-Pw1" not in log,
+          "a secret appears in the log")
+    time.sleep(3.5)
+    p.probe("auth-only", check_rc=0)
+    p.stop()
+
+
+def case_no_password(env):
+    p = Piglix(env, password=None)
+    p.start(expect_ready=False)
+    rc = p.proc.wait(timeout=30)
+    p.log.close()
+    check(rc != 0, "piglix started without a password")
+    check("no VNC password is set" in p.read_log(), "no clear message: " + p.read_log())
+
+
+def case_auth_none_loopback(env):
+    p = Piglix(env, password=None, vnc__auth="none").start()
+    p.probe("auth-only", password=False, check_rc=0)
+    p.stop()
+    bad = Piglix(env, password=None, vnc__auth="none", vnc__listen="0.0.0.0")
+    r = subprocess.run([env.piglix, "-c", bad.config, "--check-config"], capture_output=True, text=True)
+    check(r.returncode != 0 and "loopback" in r.stderr, "auth=none on 0.0.0.0 accepted: %s" % r.stderr)
+
+
+def case_check_config(env):
+    p = Piglix(env)
+    r = subprocess.run([env.piglix, "-c", p.config, "--check-config"], capture_output=True, text=True)
+    check(r.returncode == 0 and "port = %d" % p.port in r.stdout, "valid config rejected: %s" % r.stderr)
+    with open(p.config, "a") as f:
+        f.write("[vnc]\nprot = 5\n")
+    r = subprocess.run([env.piglix, "-c", p.config, "--check-config"], capture_output=True, text=True)
+    lines = open(p.config).read().count("\n")
+    check(r.returncode != 0 and "%s:%d" % (p.config, lines) in r.stderr and "prot" in r.stderr,
+          "bad key not reported with file:line: %s" % r.stderr)
+    r = subprocess.run([env.piglix, "-c", p.config, "-o", "capture.fps=0", "--check-config"],
+                       capture_output=True, text=True)
+    check(r.returncode != 0 and "fps" in r.stderr, "bad override accepted")
+
+
+def case_stalled_client(env):
+    """A client that stops reading must not slow another one down."""
+    p = Piglix(env, capture__scenario="motion").start()
+    alone = probe_json(p.probe("watch", "4", "--json", check_rc=0))
+    staller = p.probe_async("stall", "12", "--rcvbuf", "4096")
+    time.sleep(1.5)
+    both = probe_json(p.probe("watch", "4", "--json", check_rc=0))
+    staller.communicate(timeout=60)
+    print("updates/s alone %.1f, beside a stalled client %.1f" % (
+        alone["updates"] / alone["seconds"], both["updates"] / both["seconds"]))
+    check(both["updates"] >= 0.6 * alone["updates"],
+          "a stalled client slowed another: %d updates vs %d alone" % (both["updates"], alone["updates"]))
+    p.stop()
+
+
+def case_malformed(env):
+    p = Piglix(env).start()
+    for kind in ("unknown-type", "bad-setencodings-count", "garbage", "cuttext-huge-length", "truncated"):
+        r = p.probe("malformed", kind, "--wait", "20", timeout=60)
+        if kind == "truncated":
+            # half a message is not an error yet: the server must simply keep
+            # serving others meanwhile; the probe reports it still open (2).
+            check(r.returncode in (0, 2), "truncated: rfbprobe failed: %s" % r.stderr)
+        else:
+            check(r.returncode == 0, "%s: connection not closed (%d): %s %s" % (kind, r.returncode, r.stdout, r.stderr))
+        check(p.proc.poll() is None, "piglix died on %s" % kind)
+    hold = p.probe_async("malformed", "truncated", "--wait", "15")
+    time.sleep(1)
+    t0 = time.time()
+    p.probe("snapshot", os.path.join(env.tmp, "after.ppm"), check_rc=0)
+    check(time.time() - t0 < 10, "a half-sent message stalled other clients")
+    hold.kill()
+    hold.communicate()
+    p.stop()
+
+
+def case_encode_once(env):
+    """Four clients in step cost one encode per changed frame, not four."""
+    p = Piglix(env, capture__scenario="desktop").start()
+    clients = [p.probe_async("watch", "5", "--json") for _ in range(4)]
+    outs = [c.communicate(timeout=60) for c in clients]
+    for c, (o, e) in zip(clients, outs):
+        check(c.returncode == 0, "a watcher failed: %s" % e)
+    log = p.stop()
+    m = re.search(r"(\d+) frames \((\d+) static\), (\d+) encodes, (\d+) shared", log)
+    check(m, "no statistics line in the log")
+    frames, static, encodes, shared = map(int, m.groups())
+    changed = frames - static
+    print("changed frames %d, encodes %d, shared %d" % (changed, encodes, shared))
+    check(shared > 0, "no encoded update was shared between clients")
+    check(encodes <= changed * 1.3 + 16, "%d encodes for %d changed frames and 4 clients" % (encodes, changed))
+
+
+def case_ipv6(env):
+    p = Piglix(env, vnc__listen="::").start()
+    p.probe("snapshot", os.path.join(env.tmp, "v6.ppm"), host="::1", check_rc=0)
+    p.probe("snapshot", os.path.join(env.tmp, "v4.ppm"), host="127.0.0.1", check_rc=0)
+    p.stop()
+
+
+def case_input_and_exit(env):
+    """Input events reach the input interface; SIGTERM with clients connected
+    exits cleanly (the sanitizers check for leaks)."""
+    p = Piglix(env).start()
+    p.probe("keys", "61", "41", check_rc=0)
+    p.probe("keys", "61@1e", check_rc=0)
+    p.probe("pointer", "100", "200", "1", check_rc=0)
+    watchers = [p.probe_async("watch", "30") for _ in range(2)]
+    time.sleep(2)
+    log = p.stop()
+    for w in watchers:
+        w.kill()
+        w.communicate()
+    m = re.search(r"input events: (\d+) keys, (\d+) scancodes, (\d+) pointer", log)
+    check(m, "no input statistics in the log")
+    keys, codes, ptr = map(int, m.groups())
+    check(keys >= 4 and codes >= 2 and ptr >= 1, "input events lost: %s" % m.group(0))
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    sys.exit(run(CASES))

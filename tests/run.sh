@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs what is missing, builds, and runs every piglix test: unit tests,
+# fuzzers, end-to-end tests with real VNC clients, and the real-kernel VM
+# tests. Ends with ctest's summary. Usage: tests/run.sh [ctest args...]
+set -eu
+cd "$(dirname "$0")/.."
+deploy/deps.sh test
+JOBS=$(nproc)
+# The release build (gcc, warnings as errors) is what the VM tests run.
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIGLIX_WERROR=ON -DPIGLIX_TESTS=OFF >/dev/null
+cmake --build build-release -j"$JOBS"
+# The test build: clang, ASan+UBSan, libFuzzer targets, every test.
+CC=clang-14 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPIGLIX_SANITIZE=ON -DPIGLIX_FUZZ=ON \
+    -DPIGLIX_WERROR=ON -DPIGLIX_RELEASE_DIR="$PWD/build-release" >/dev/null
+cmake --build build-test -j"$JOBS"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+exec ctest --test-dir build-test --output-on-failure --timeout 900 "$@"
