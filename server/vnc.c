@@ -28,6 +28,10 @@
 
 #define VNC_POLL_MAX 300
 #define VNC_MSGS_PER_ROUND 64
+/* A viewer has this long to finish the handshake, and to finish a message it
+ * has started; otherwise it holds a slot for nothing. */
+#define VNC_HANDSHAKE_TIMEOUT_MS 30000
+#define VNC_PARTIAL_TIMEOUT_MS 15000
 
 int64_t vnc_now_ms(void)
 {
@@ -242,6 +246,8 @@ static void read_client(struct server *s, rfbClientPtr cl)
             return;
         }
         if (r == 0) {
+            if (!c->partial_since_ms)
+                c->partial_since_ms = vnc_now_ms();
             if (info.size > c->peek_cap) {
                 uint8_t *p = realloc(c->peek, info.size);
                 if (!p) {
@@ -260,6 +266,7 @@ static void read_client(struct server *s, rfbClientPtr cl)
             return;
         if (stage == RFB_STAGE_NORMAL && info.type == 2)
             vnc_client_note_encodings(c, c->peek, info.size);
+        c->partial_since_ms = 0;
         rfbProcessClientMessage(cl);
     }
 }
@@ -307,9 +314,22 @@ static void on_frame(struct server *s)
 
 static void reap_clients(struct server *s)
 {
+    int64_t now = vnc_now_ms();
     rfbClientPtr cl = s->screen->clientHead;
     while (cl) {
         rfbClientPtr next = cl->next;
+        struct vnc_client *c = cl->clientData;
+        if (c && cl->sock != RFB_INVALID_SOCKET) {
+            if (cl->state != RFB_NORMAL && now - c->connected_ms > VNC_HANDSHAKE_TIMEOUT_MS) {
+                LOG_INFO("vnc", "client %s: handshake not finished in %d s; closing", cl->host,
+                         VNC_HANDSHAKE_TIMEOUT_MS / 1000);
+                rfbCloseClient(cl);
+            } else if (c->partial_since_ms && now - c->partial_since_ms > VNC_PARTIAL_TIMEOUT_MS) {
+                LOG_INFO("vnc", "client %s: message left unfinished for %d s; closing", cl->host,
+                         VNC_PARTIAL_TIMEOUT_MS / 1000);
+                rfbCloseClient(cl);
+            }
+        }
         if (cl->sock == RFB_INVALID_SOCKET)
             rfbClientConnectionGone(cl);
         cl = next;
@@ -326,11 +346,17 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
             pfd[n++] = (struct pollfd){.fd = s->listen_fds[i], .events = POLLIN};
         pfd[n++] = (struct pollfd){.fd = capture_slot_fd(s->slot), .events = POLLIN};
         int first_client = n;
+        bool any_partial = false;
         for (rfbClientPtr cl = s->screen->clientHead; cl && n < VNC_POLL_MAX; cl = cl->next) {
             if (cl->sock == RFB_INVALID_SOCKET || !cl->clientData)
                 continue;
-            short ev = POLLIN;
-            if (vnc_client_output_pending(cl->clientData))
+            struct vnc_client *c = cl->clientData;
+            /* Unread bytes of a half-arrived message keep a socket readable:
+             * such a client is re-checked on a short timer instead. */
+            short ev = c->partial_since_ms ? 0 : POLLIN;
+            if (c->partial_since_ms)
+                any_partial = true;
+            if (vnc_client_output_pending(c))
                 ev |= POLLOUT;
             owner[n] = cl;
             pfd[n++] = (struct pollfd){.fd = cl->sock, .events = ev};
@@ -345,6 +371,8 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
             if (!refresh_due && due - now < timeout)
                 timeout = (int)(due - now);
         }
+        if (any_partial && timeout > 20)
+            timeout = 20;
         int r = poll(pfd, (nfds_t)n, timeout);
         if (r < 0) {
             if (errno == EINTR)
@@ -361,7 +389,8 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
             rfbClientPtr cl = owner[i];
             if (cl->sock == RFB_INVALID_SOCKET)
                 continue;
-            if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+            struct vnc_client *c = cl->clientData;
+            if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) || (c && c->partial_since_ms))
                 read_client(s, cl);
         }
         now = vnc_now_ms();

@@ -26,6 +26,7 @@ struct vnc_client *vnc_client_new(struct server *srv, rfbClientPtr cl)
         return NULL;
     c->srv = srv;
     c->cl = cl;
+    c->connected_ms = vnc_now_ms();
     if (vnc_client_reset_tiles(c) < 0) {
         free(c);
         return NULL;

@@ -43,6 +43,8 @@ struct vnc_client {
     size_t peek_cap;
     bool tight, jpeg, lastrect; /* from its SetEncodings */
     bool qemu_keys, qemu_ack_pending;
+    int64_t connected_ms;       /* to drop clients stuck in the handshake */
+    int64_t partial_since_ms;   /* a message started but not finished, or 0 */
     uint8_t buttons;
 };
 
