@@ -193,11 +193,12 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg)
     struct server_stats st;
     server_get_stats(srv, &st);
     LOG_INFO("main", "served %llu connections, %llu updates, %llu bytes; %llu frames (%llu static), "
-             "%llu encodes, %llu shared; input events: %llu keys, %llu scancodes, %llu pointer",
+             "%llu encodes, %llu shared, %llu lossless refreshes; input events: %llu keys, %llu scancodes, %llu pointer",
              (unsigned long long)st.connections, (unsigned long long)st.updates_sent,
              (unsigned long long)st.bytes_sent, (unsigned long long)st.frames,
              (unsigned long long)st.static_frames, (unsigned long long)st.encodes,
-             (unsigned long long)st.encode_cache_hits, (unsigned long long)counters.key_sym,
+             (unsigned long long)st.encode_cache_hits, (unsigned long long)st.lossless_refreshes,
+             (unsigned long long)counters.key_sym,
              (unsigned long long)counters.key_code, (unsigned long long)counters.pointer);
     server_destroy(srv);
     capture_slot_destroy(slot);

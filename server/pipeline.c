@@ -22,6 +22,7 @@ struct pipeline {
     struct damage_tracker *damage;
     struct encoder *enc;
     uint8_t *damage_map;
+    int64_t *changed_ms;
     size_t map_len;
     unsigned tile;
     uint64_t seq, use_clock;
@@ -71,6 +72,7 @@ void pipeline_destroy(struct pipeline *p)
     damage_destroy(p->damage);
     encoder_destroy(p->enc);
     free(p->damage_map);
+    free(p->changed_ms);
     free(p);
 }
 
@@ -81,9 +83,13 @@ int pipeline_feed(struct pipeline *p, const struct capture_frame *f, bool *resiz
     size_t need = tile_grid_count(&g);
     if (p->map_len < need) {
         uint8_t *m = realloc(p->damage_map, need);
-        if (!m)
+        if (m)
+            p->damage_map = m;
+        int64_t *c = realloc(p->changed_ms, need * sizeof(*c));
+        if (c)
+            p->changed_ms = c;
+        if (!m || !c)
             return -1;
-        p->damage_map = m;
         p->map_len = need;
     }
     double t0 = now_ms();
@@ -100,6 +106,10 @@ int pipeline_feed(struct pipeline *p, const struct capture_frame *f, bool *resiz
         return 0;
     }
     encoder_invalidate(p->enc, damage_grid(p->damage), p->damage_map);
+    int64_t t = (int64_t)now_ms();
+    for (size_t i = 0; i < need; i++)
+        if (p->damage_map[i])
+            p->changed_ms[i] = t;
     p->seq++;
     cache_clear(p);
     return n;
@@ -109,6 +119,7 @@ bool pipeline_has_picture(const struct pipeline *p) { return p->has_picture; }
 const struct tile_grid *pipeline_grid(const struct pipeline *p) { return damage_grid(p->damage); }
 const uint8_t *pipeline_last_damage(const struct pipeline *p) { return p->damage_map; }
 uint64_t pipeline_seq(const struct pipeline *p) { return p->seq; }
+const int64_t *pipeline_tile_changed_ms(const struct pipeline *p) { return p->changed_ms; }
 
 struct update *pipeline_encode(struct pipeline *p, const uint8_t *tiles, enum encode_mode mode,
                                uint8_t *lossy)

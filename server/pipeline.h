@@ -33,6 +33,9 @@ bool pipeline_has_picture(const struct pipeline *p);
 const struct tile_grid *pipeline_grid(const struct pipeline *p);
 /* Tiles changed by the last pipeline_feed (tile_grid_count bytes). */
 const uint8_t *pipeline_last_damage(const struct pipeline *p);
+/* Per tile, when it last changed (CLOCK_MONOTONIC ms): a tile sent as JPEG
+ * gets its lossless refresh once it has been still for a while. */
+const int64_t *pipeline_tile_changed_ms(const struct pipeline *p);
 /* Increases by one with every fed frame that changed something. */
 uint64_t pipeline_seq(const struct pipeline *p);
 

@@ -16,7 +16,7 @@ struct server;
 
 struct server_stats {
     unsigned clients;
-    uint64_t connections, auth_failures, updates_sent, bytes_sent;
+    uint64_t connections, auth_failures, updates_sent, bytes_sent, lossless_refreshes;
     uint64_t frames, static_frames, encodes, encode_cache_hits;
 };
 

@@ -280,7 +280,6 @@ static void on_frame(struct server *s)
     int n = pipeline_feed(s->pipe, &f, &resized);
     if (n <= 0)
         return;
-    s->last_damage_ms = vnc_now_ms();
     if (resized || s->screen->width != (int)f.width || s->screen->height != (int)f.height) {
         LOG_INFO("vnc", "resolution now %ux%u (%s)", f.width, f.height, pixfmt_name(f.fmt));
         char *fb = calloc((size_t)f.width * f.height, 4);
@@ -361,16 +360,15 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
             owner[n] = cl;
             pfd[n++] = (struct pollfd){.fd = cl->sock, .events = ev};
         }
-        int64_t now = vnc_now_ms();
         int timeout = 1000;
-        int refresh_ms = s->cfg->encode.lossless_refresh_ms;
-        bool refresh_due = false;
-        if (refresh_ms > 0 && s->last_damage_ms) {
-            int64_t due = s->last_damage_ms + refresh_ms;
-            refresh_due = now >= due;
-            if (!refresh_due && due - now < timeout)
-                timeout = (int)(due - now);
-        }
+        /* Lossless refreshes fall due without any event: look again soon
+         * while some client still holds JPEG tiles. */
+        if (s->cfg->encode.lossless_refresh_ms > 0)
+            for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next)
+                if (cl->clientData && vnc_client_has_lossy(cl->clientData)) {
+                    timeout = 100;
+                    break;
+                }
         if (any_partial && timeout > 20)
             timeout = 20;
         int r = poll(pfd, (nfds_t)n, timeout);
@@ -393,11 +391,10 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
             if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) || (c && c->partial_since_ms))
                 read_client(s, cl);
         }
-        now = vnc_now_ms();
-        refresh_due = refresh_ms > 0 && s->last_damage_ms && now >= s->last_damage_ms + refresh_ms;
+        int64_t now = vnc_now_ms();
         for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next) {
             if (cl->clientData && cl->sock != RFB_INVALID_SOCKET &&
-                vnc_client_service(cl->clientData, refresh_due) < 0)
+                vnc_client_service(cl->clientData, now) < 0)
                 rfbCloseClient(cl);
         }
         reap_clients(s);

@@ -41,6 +41,7 @@ void vnc_client_free(struct vnc_client *c)
     free(c->dirty);
     free(c->lossy);
     free(c->scratch);
+    free(c->refresh);
     free(c->out);
     free(c->peek);
     free(c);
@@ -56,7 +57,9 @@ int vnc_client_reset_tiles(struct vnc_client *c)
         if (d) c->dirty = d;
         if (l) c->lossy = l;
         if (s) c->scratch = s;
-        if (!d || !l || !s)
+        uint8_t *r = realloc(c->refresh, n);
+        if (r) c->refresh = r;
+        if (!d || !l || !s || !r)
             return -1;
         c->ntiles = n;
     }
@@ -220,7 +223,42 @@ static void mark_region_dirty(struct vnc_client *c)
     sraRgnMakeEmpty(cl->modifiedRegion);
 }
 
-static int build_update(struct vnc_client *c, bool refresh_due)
+/* Tiles this client got as JPEG that have been still for the refresh delay
+ * (and are not about to be sent anyway) go out again losslessly. */
+static bool collect_refresh(struct vnc_client *c, int64_t now)
+{
+    int delay = c->srv->cfg->encode.lossless_refresh_ms;
+    if (delay <= 0)
+        return false;
+    const int64_t *changed = pipeline_tile_changed_ms(c->srv->pipe);
+    bool any = false;
+    for (size_t i = 0; i < c->ntiles; i++) {
+        c->refresh[i] = c->lossy[i] && !c->dirty[i] && now - changed[i] >= delay;
+        any |= c->refresh[i];
+    }
+    return any;
+}
+
+static int append_tight(struct vnc_client *c, const uint8_t *tiles, enum encode_mode mode,
+                        uint16_t *nrects)
+{
+    memset(c->scratch, 0, c->ntiles);
+    struct update *u = pipeline_encode(c->srv->pipe, tiles, mode, c->scratch);
+    if (!u)
+        return -1;
+    if (u->nrects + *nrects > 65535 || out_append(c, u->data, u->len) < 0) {
+        update_unref(u);
+        return -1;
+    }
+    *nrects = (uint16_t)(*nrects + u->nrects);
+    update_unref(u);
+    for (size_t i = 0; i < c->ntiles; i++)
+        if (tiles[i])
+            c->lossy[i] = c->scratch[i];
+    return 0;
+}
+
+static int build_update(struct vnc_client *c, int64_t now)
 {
     struct server *srv = c->srv;
     rfbClientPtr cl = c->cl;
@@ -231,7 +269,7 @@ static int build_update(struct vnc_client *c, bool refresh_due)
     bool size_msg = cl->useNewFBSize && cl->newFBSizePending;
     bool dirty = any_set(c->dirty, c->ntiles);
     bool tight = client_takes_tight(c);
-    bool refresh = !dirty && refresh_due && tight && c->jpeg && any_set(c->lossy, c->ntiles);
+    bool refresh = tight && c->jpeg && collect_refresh(c, now);
     if (!size_msg && !c->qemu_ack_pending && !dirty && !refresh)
         return 0;
 
@@ -251,27 +289,17 @@ static int build_update(struct vnc_client *c, bool refresh_due)
             return -1;
         nrects++;
     }
-    if (dirty || refresh) {
-        const uint8_t *tiles = dirty ? c->dirty : c->lossy;
-        if (tight) {
-            enum encode_mode mode = dirty && c->jpeg ? ENCODE_LOSSY : ENCODE_LOSSLESS;
-            memset(c->scratch, 0, c->ntiles);
-            struct update *u = pipeline_encode(srv->pipe, tiles, mode, c->scratch);
-            if (!u)
-                return -1;
-            if (u->nrects + nrects > 65535 || out_append(c, u->data, u->len) < 0) {
-                update_unref(u);
-                return -1;
-            }
-            nrects = (uint16_t)(nrects + u->nrects);
-            update_unref(u);
-            for (size_t i = 0; i < c->ntiles; i++)
-                if (tiles[i])
-                    c->lossy[i] = c->scratch[i];
-        } else if (append_raw(c, tiles, &nrects) < 0) {
+    if (dirty) {
+        int r = tight ? append_tight(c, c->dirty, c->jpeg ? ENCODE_LOSSY : ENCODE_LOSSLESS, &nrects)
+                      : append_raw(c, c->dirty, &nrects);
+        if (r < 0)
             return -1;
-        }
-        memset(dirty ? c->dirty : c->lossy, 0, c->ntiles);
+        memset(c->dirty, 0, c->ntiles);
+    }
+    if (refresh) {
+        if (append_tight(c, c->refresh, ENCODE_LOSSLESS, &nrects) < 0)
+            return -1;
+        srv->stats.lossless_refreshes++;
     }
     c->out[2] = nrects >> 8;
     c->out[3] = nrects & 255;
@@ -300,7 +328,12 @@ static int flush(struct vnc_client *c)
     return 0;
 }
 
-int vnc_client_service(struct vnc_client *c, bool refresh_due)
+bool vnc_client_has_lossy(const struct vnc_client *c)
+{
+    return any_set(c->lossy, c->ntiles);
+}
+
+int vnc_client_service(struct vnc_client *c, int64_t now)
 {
     if (c->cl->sock == RFB_INVALID_SOCKET || c->cl->state != RFB_NORMAL)
         return 0;
@@ -308,7 +341,7 @@ int vnc_client_service(struct vnc_client *c, bool refresh_due)
         return -1;
     if (vnc_client_output_pending(c))
         return 0;
-    if (build_update(c, refresh_due) < 0) {
+    if (build_update(c, now) < 0) {
         LOG_ERROR("vnc", "client %s: cannot build an update (out of memory)", c->cl->host);
         return -1;
     }

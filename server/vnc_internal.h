@@ -26,7 +26,6 @@ struct server {
     char password[VNC_AUTH_MAX_LEN + 1];
     bool auth_none;
     struct vnc_auth_throttle *throttle;
-    int64_t last_damage_ms;
     struct server_stats stats;
 };
 
@@ -35,6 +34,7 @@ struct vnc_client {
     rfbClientPtr cl;
     uint8_t *dirty;             /* tiles changed since this client's last update */
     uint8_t *lossy;             /* tiles it last got as JPEG: due a lossless refresh */
+    uint8_t *refresh;           /* scratch: tiles due their lossless refresh now */
     uint8_t *scratch;
     size_t ntiles;
     uint8_t *out;               /* the one update in flight (never more) */
@@ -61,7 +61,9 @@ void vnc_client_add_damage(struct vnc_client *c, const uint8_t *damage);
 void vnc_client_note_encodings(struct vnc_client *c, const uint8_t *msg, size_t len);
 /* Sends what is queued; builds the next update when the queue is empty and
  * the client asked for one. Returns -1 when the client must be closed. */
-int vnc_client_service(struct vnc_client *c, bool refresh_due);
+int vnc_client_service(struct vnc_client *c, int64_t now);
+/* True while some tile this client holds is still the JPEG version. */
+bool vnc_client_has_lossy(const struct vnc_client *c);
 bool vnc_client_output_pending(const struct vnc_client *c);
 
 /* vnc_input.c */

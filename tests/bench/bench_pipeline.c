@@ -151,7 +151,7 @@ static void run_mjpeg(const char *scenario, unsigned w, unsigned h, unsigned fps
         int strides[3] = {(int)w, (int)w / 2, (int)w / 2};
         unsigned long size = tjBufSize((int)w, (int)h, TJSAMP_422);
         if (tjCompressFromYUVPlanes(tj, planes, (int)w, strides, (int)h, TJSAMP_422, &jpeg, &size,
-                                    quality, TJFLAG_NOREALLOC | TJFLAG_FASTDCT) != 0)
+                                    quality, TJFLAG_NOREALLOC) != 0)
             abort();
         ms += cpu_ms() - t0;
         bytes += size;

@@ -16,12 +16,12 @@ W, H, FPS = 1280, 720, 30
 
 
 def bios_refs(env, w=W, h=H):
-    # Frames 0 and 45 (1.5 s later) differ exactly where the clock and the
-    # blinking cursor are: the mask of what may legitimately differ.
+    # Frames a second, a minute and an hour apart (and half a second, for the
+    # cursor) differ where the clock and the blinking cursor are: the mask of
+    # what may legitimately differ from frame 0.
     a = ref_image(env, "bios", w, h, FPS, 0)
-    b = ref_image(env, "bios", w, h, FPS, 45)
-    c = ref_image(env, "bios", w, h, FPS, 15)
-    return a, dynamic_mask(a, b, c)
+    others = [ref_image(env, "bios", w, h, FPS, f) for f in (15, 45, FPS * 61 + 15, FPS * 3661 + 15)]
+    return a, dynamic_mask(a, *others)
 
 
 def case_picture_tight_jpeg(env):
@@ -208,6 +208,22 @@ def case_encode_once(env):
     print("changed frames %d, encodes %d, shared %d" % (changed, encodes, shared))
     check(shared > 0, "no encoded update was shared between clients")
     check(encodes <= changed * 1.3 + 16, "%d encodes for %d changed frames and 4 clients" % (encodes, changed))
+
+
+def case_lossless_refresh(env):
+    """Areas sent as JPEG are sent again losslessly once they are still, and
+    only then: with the refresh off there is none."""
+    counts = {}
+    for delay in (300, 0):
+        p = Piglix(env, capture__scenario="desktop", encode__lossless_refresh_ms=delay).start()
+        st = probe_json(p.probe("watch", "3", "--json", check_rc=0))
+        check(st["rects_by_kind"]["tight_jpeg"] > 0, "desktop sent no JPEG: %s" % st["rects_by_kind"])
+        m = re.search(r"(\d+) lossless refreshes", p.stop())
+        check(m, "no refresh statistics in the log")
+        counts[delay] = int(m.group(1))
+    print("lossless refreshes: %d with a 300 ms delay, %d when off" % (counts[300], counts[0]))
+    check(counts[300] > 0, "still JPEG areas were never refreshed losslessly")
+    check(counts[0] == 0, "lossless refreshes although turned off")
 
 
 def case_ipv6(env):

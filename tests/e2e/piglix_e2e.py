@@ -187,10 +187,12 @@ def compare(a, b, mask=None):
 
 
 def dynamic_mask(*refs):
-    """Pixels that differ between reference frames (clock, cursor, ...)."""
+    """Where reference frames differ (clock, cursor, ...): per band of
+    consecutive differing rows, the bounding box of the differing pixels, so
+    digits none of the given frames happened to show are covered too."""
     w, h = refs[0][0], refs[0][1]
-    mask = bytearray(w * h)
     base = refs[0][2]
+    row_span = {}
     for other in refs[1:]:
         o = other[2]
         for y in range(h):
@@ -198,9 +200,21 @@ def dynamic_mask(*refs):
             r1 = o[y * w * 3:(y + 1) * w * 3]
             if r0 == r1:
                 continue
-            for x in range(w):
-                if r0[x * 3:x * 3 + 3] != r1[x * 3:x * 3 + 3]:
-                    mask[y * w + x] = 1
+            xs = [x for x in range(w) if r0[x * 3:x * 3 + 3] != r1[x * 3:x * 3 + 3]]
+            lo, hi = row_span.get(y, (w, -1))
+            row_span[y] = (min(lo, xs[0]), max(hi, xs[-1]))
+    mask = bytearray(w * h)
+    rows = sorted(row_span)
+    band = []
+    for y in rows + [None]:
+        if band and (y is None or y != band[-1] + 1):
+            x0 = min(row_span[r][0] for r in band)
+            x1 = max(row_span[r][1] for r in band)
+            for r in band:
+                mask[r * w + x0:r * w + x1 + 1] = b"\x01" * (x1 - x0 + 1)
+            band = []
+        if y is not None:
+            band.append(y)
     return bytes(mask)
 
 

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "server/encode.h"
+#include "server/encode_internal.h" /* the planar YUV kernel, tested directly */
 #include "tests/support/tight_decode.h"
 
 #define TILE 64
@@ -73,6 +74,16 @@ static void gen_text(unsigned x, unsigned y, uint32_t seed, uint8_t rgb[3])
     uint32_t glyph = hash3(x / 8, y / 16, seed);
     bool on = (hash3(glyph, (x % 8) / 2, y % 16) & 3) == 0 && y % 16 < 13;
     put_rgb(rgb, on ? 0xe0e0e0 : 0x0000a8);
+}
+
+/* Text with one-pixel strokes, as real glyphs have: in 4:2:2 a pair that
+ * straddles a stroke edge shares its chroma, giving extra colours whose
+ * first pixel may be the odd one of its pair. */
+static void gen_thin_text(unsigned x, unsigned y, uint32_t seed, uint8_t rgb[3])
+{
+    uint32_t glyph = hash3(x / 8, y / 16, seed);
+    bool on = (hash3(glyph, x % 8, y % 16) % 5) == 0 && y % 16 < 13;
+    put_rgb(rgb, on ? 0xffff55 : 0x0000aa);
 }
 
 static const uint32_t few_colours[] = {
@@ -683,6 +694,88 @@ static void test_lossless_refresh_after_jpeg(void **state)
     pic_free(&p);
 }
 
+/* Thin-stroke text is lossless in every format and mode, and still palette
+ * (a few colours) rather than JPEG. */
+static void test_thin_text_is_exact_palette(void **state)
+{
+    (void)state;
+    static const enum pixfmt fmts[] = {PIXFMT_YUYV, PIXFMT_UYVY, PIXFMT_RGB24};
+    for (int fi = 0; fi < 3; fi++)
+        for (int mode = 0; mode < 2; mode++) {
+            struct pic p;
+            pic_make(&p, fmts[fi], 640, 200, gen_thin_text, 21);
+            uint8_t *tiles = all_tiles(&p);
+            struct decoded d;
+            roundtrip(&p, tiles, mode ? ENCODE_LOSSLESS : ENCODE_LOSSY, &default_settings, &d,
+                      PSNR_MIN);
+            assert_int_equal(d.rects_by_kind[TIGHT_KIND_JPEG], 0);
+            assert_int_equal(d.rects_by_kind[TIGHT_KIND_COPY], 0);
+            assert_memory_equal(d.fb, p.want, (size_t)p.f.width * p.f.height * 4);
+            for (size_t t = 0; t < tile_grid_count(&p.g); t++)
+                assert_true(d.tile_colors[t] >= 2 && d.tile_colors[t] <= 6);
+            decoded_free(&d);
+            free(tiles);
+            pic_free(&p);
+        }
+}
+
+/* A tile first classified for JPEG (too many colours for a lossy palette)
+ * is looked at again for a lossless refresh: 32 colours make a palette, not
+ * a copy-filter rect. */
+static void test_lossless_refresh_reclassifies(void **state)
+{
+    (void)state;
+    struct pic p;
+    pic_make(&p, PIXFMT_YUYV, 256, 128, gen_few, 32);
+    uint8_t *tiles = all_tiles(&p);
+    struct encoder *e = new_encoder(&default_settings);
+    uint8_t lossy[8];
+    struct update *u = encode(e, &p, tiles, ENCODE_LOSSY, lossy);
+    for (int t = 0; t < 8; t++)
+        assert_int_equal(lossy[t], 1);
+    update_unref(u);
+    u = encode(e, &p, tiles, ENCODE_LOSSLESS, lossy);
+    struct decoded d;
+    decoded_init(&d, &p);
+    decode_fresh(&d, u);
+    assert_int_equal(d.rects_by_kind[TIGHT_KIND_PALETTE], 8);
+    assert_memory_equal(d.fb, p.want, (size_t)p.f.width * p.f.height * 4);
+    decoded_free(&d);
+    update_unref(u);
+    encoder_destroy(e);
+    free(tiles);
+    pic_free(&p);
+}
+
+/* The planar kernel (SIMD body and scalar tail alike) stretches limited to
+ * full range within one step of the exact value, for every byte value. */
+static void test_yuv_kernel_range(void **state)
+{
+    (void)state;
+    uint8_t src[4 * 80], y[160], cb[80], cr[80];
+    for (unsigned round = 0; round < 64; round++) {
+        unsigned pairs = 1 + round % 80;
+        for (unsigned i = 0; i < sizeof(src); i++)
+            src[i] = (uint8_t)(round < 4 ? i * 4 + round : hash3(round, i, 7));
+        bool uyvy = round & 1;
+        enc_yuv422_row_to_planes(src, uyvy ? PIXFMT_UYVY : PIXFMT_YUYV, y, cb, cr, pairs);
+        for (unsigned i = 0; i < pairs; i++) {
+            const uint8_t *q = src + 4 * i;
+            uint8_t in[4] = {uyvy ? q[1] : q[0], uyvy ? q[3] : q[2], uyvy ? q[0] : q[1],
+                             uyvy ? q[2] : q[3]};
+            uint8_t out[4] = {y[2 * i], y[2 * i + 1], cb[i], cr[i]};
+            for (int k = 0; k < 4; k++) {
+                double want = k < 2 ? (in[k] - 16) * 255.0 / 219.0
+                                    : (in[k] - 128) * 255.0 / 224.0 + 128.0;
+                want = want < 0 ? 0 : want > 255 ? 255 : want;
+                if (fabs(out[k] - want) > 1.0)
+                    fail_msg("pairs %u, pair %u, sample %d: %u -> %u, want %.1f", pairs, i, k,
+                             in[k], out[k], want);
+            }
+        }
+    }
+}
+
 static void gen_grey_photo(unsigned x, unsigned y, uint32_t seed, uint8_t rgb[3])
 {
     gen_photo(x, y, seed, rgb);
@@ -911,6 +1004,9 @@ int main(void)
         cmocka_unit_test(test_reset_bits_are_needed),
         cmocka_unit_test(test_cache_follows_invalidate),
         cmocka_unit_test(test_lossless_refresh_after_jpeg),
+        cmocka_unit_test(test_yuv_kernel_range),
+        cmocka_unit_test(test_thin_text_is_exact_palette),
+        cmocka_unit_test(test_lossless_refresh_reclassifies),
         cmocka_unit_test(test_subsampling_and_quality_settings),
         cmocka_unit_test(test_stats_add_up),
         cmocka_unit_test(test_rejects_mismatched_picture),

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""piglix's V4L2 capture on a real kernel: vivid as an HDMI capture device in a
+pvm VM, piglix inside, rfbprobe (a VNC client) on the host.
+
+    test_capture.py --piglix PATH --rfbprobe PATH --nosignal-ref PATH CASE
+
+CASE picture: vivid's colour bars reach the viewer; the EDID is loaded; a new
+  mode (DV timings) reaches the viewer as a new size; no signal, no lock and
+  out of range each show their exact NO SIGNAL frame; the picture returns;
+  one viewer stays connected throughout.
+CASE hotplug: piglix starts before the device exists, picks it up; the device
+  disappears (vivid's disconnect) and comes back; a wrong device path is
+  shown and picked up once the path exists; one viewer stays connected.
+Each case is one VM boot. Exit 0 on success, 1 on failure."""
+import argparse
+import sys
+import time
+
+from capture_common import (EDID_FILE, GuestPiglix, TestFailure, Tools, VIVID, bars_problems, boot, check,
+                            log, max_difference, nosignal_ref, parse_json_line, piglix_config, vivid_set,
+                            vivid_static_bars, vivid_timings_index, wait_picture)
+
+
+def ref_problems(ref):
+    def problems(img):
+        diff = max_difference(img, ref)
+        if diff is None:
+            return ["size %s, not %s" % (img.size, ref.size)]
+        return [] if diff == 0 else ["differs from the reference by up to %d levels" % diff]
+    return problems
+
+
+def bars(width, height):
+    return lambda img: bars_problems(img, width, height)
+
+
+class Watcher:
+    """One viewer connected for the whole sequence: it waits for the sequence's
+    final size and must not drop on the way (every size change it saw is in
+    its report)."""
+
+    def __init__(self, piglix, final_size, timeout=300):
+        self.final_size, self.timeout = final_size, timeout
+        self.proc = piglix.probe_async("--json", "--timeout", "60", "wait-size", final_size, timeout)
+
+    def finish(self):
+        out, err = self.proc.communicate(timeout=self.timeout + 60)
+        check(self.proc.returncode == 0, "the connected viewer failed (exit %d): %s %s"
+              % (self.proc.returncode, err, out[-500:]))
+        result = parse_json_line(out)
+        check(result["ok"] and result["reached"], "the viewer did not reach %s: %s" % (self.final_size, out[-500:]))
+        return ["%dx%d" % (c["width"], c["height"]) for c in result["size_changes"]]
+
+
+def guest_edid(vm):
+    out = vm.check("v4l2-ctl -d /dev/video0 --get-edid format=hex")
+    return bytes.fromhex("".join(line for line in out.splitlines() if not line.startswith("ioctl")))
+
+
+def edid_matches(got, want):
+    """vivid writes its own CEC physical address into the HDMI block (and fixes
+    that block's checksum): compare everything else."""
+    if len(got) != len(want):
+        return False
+    ignore = {len(want) - 1}
+    oui = want.find(bytes([0x03, 0x0C, 0x00]), 128)
+    if oui > 0:
+        ignore |= {oui + 3, oui + 4}
+    return all(a == b for i, (a, b) in enumerate(zip(got, want)) if i not in ignore)
+
+
+def case_picture(tools):
+    vm = boot(tools, piglix_config())
+    try:
+        vivid_static_bars(vm)
+        piglix = GuestPiglix(vm, tools)
+        wait_picture(piglix, "colour bars at 1280x720", bars(1280, 720))
+        check(edid_matches(guest_edid(vm), bytes.fromhex(EDID_FILE.read_text())),
+              "vivid's EDID is not the shipped one:\n%s" % piglix.log()[-2000:])
+        check("loaded the EDID" in piglix.log(), "piglix did not log the EDID load")
+
+        watcher = Watcher(piglix, "1024x768")
+        # a new mode: 1920x1080p60 through vivid's "selected DV timings"
+        vivid_set(vm, dv_timings=vivid_timings_index(vm, "1920x1080p60"))
+        vivid_set(vm, dv_timings_signal_mode=4)
+        r = piglix.probe("--json", "wait-size", "1920x1080", 60)
+        check(r.returncode == 0, "viewer did not follow to 1920x1080: %s %s" % (r.stderr, r.stdout[-300:]))
+        log("ok: a new viewer sees 1920x1080")
+        wait_picture(piglix, "colour bars at 1920x1080", bars(1920, 1080))
+
+        for mode, reason, detail in (
+                (1, "none", "/dev/video0: no signal on the HDMI input"),
+                (2, "nolock", "/dev/video0: a signal, but the receiver cannot lock to it"),
+                (3, "range", "/dev/video0: the source's mode is not supported")):
+            vivid_set(vm, dv_timings_signal_mode=mode)
+            ref = nosignal_ref(tools, reason, "1920x1080", detail)
+            wait_picture(piglix, "the %s frame" % reason, ref_problems(ref), timeout=30)
+        vivid_set(vm, dv_timings_signal_mode=4)
+        wait_picture(piglix, "colour bars back at 1920x1080", bars(1920, 1080))
+        # another mode, through no signal: the connected viewer ends at 1024x768
+        vivid_set(vm, dv_timings=vivid_timings_index(vm, "1024x768p60"))
+        vivid_set(vm, dv_timings_signal_mode=1)
+        vivid_set(vm, dv_timings_signal_mode=4)
+        wait_picture(piglix, "colour bars at 1024x768", bars(1024, 768))
+
+        sizes = watcher.finish()
+        check(sizes == ["1920x1080", "1024x768"], "the connected viewer saw the sizes %s" % sizes)
+        log("ok: one viewer stayed connected throughout; sizes %s" % sizes)
+        text = piglix.stop()
+        for needle in ("NO SIGNAL:", "NO SYNC LOCK:", "OUT OF RANGE:", "streaming 1920x1080"):
+            check(needle in text, "piglix's log lacks %r" % needle)
+    finally:
+        vm.stop()
+
+
+def case_hotplug(tools):
+    vm = boot(tools, piglix_config(), vivid_at_boot=False)
+    try:
+        piglix = GuestPiglix(vm, tools)
+        ref = nosignal_ref(tools, "nodevice", "1024x768", "/dev/video0: No such file or directory")
+        wait_picture(piglix, "NO CAPTURE DEVICE before the device exists", ref_problems(ref), timeout=20)
+        check("NO CAPTURE DEVICE: /dev/video0" in piglix.log(), "piglix did not log the missing device")
+
+        watcher = Watcher(piglix, "1920x1080")
+        vm.check("modprobe " + VIVID)
+        vivid_static_bars(vm)
+        r = piglix.probe("wait-size", "1280x720", 30)
+        check(r.returncode == 0, "viewer did not get the device's 1280x720: %s" % r.stderr)
+        wait_picture(piglix, "colour bars once the device appeared", bars(1280, 720))
+
+        # Unplugged: vivid's disconnect control fails every call on open handles with
+        # ENODEV, as a USB unplug does (it reconnects once they are closed), and the
+        # node goes away until "re-plugged".
+        vm.check("v4l2-ctl -d /dev/video0 -c disconnect=1 && mv /dev/video0 /dev/video0.unplugged")
+        ref = nosignal_ref(tools, "nodevice", "1280x720", "/dev/video0: No such file or directory")
+        wait_picture(piglix, "NO CAPTURE DEVICE after the unplug", ref_problems(ref), timeout=30)
+        check("NO CAPTURE DEVICE: /dev/video0: No such device" in piglix.log(),
+              "piglix did not log the unplug (ENODEV)")
+        vm.check("mv /dev/video0.unplugged /dev/video0")
+        wait_picture(piglix, "colour bars after the re-plug", bars(1280, 720))
+        vivid_set(vm, dv_timings=vivid_timings_index(vm, "1920x1080p60"))
+        vivid_set(vm, dv_timings_signal_mode=4)
+        sizes = watcher.finish()
+        check(sizes == ["1280x720", "1920x1080"], "the connected viewer saw the sizes %s" % sizes)
+        log("ok: one viewer stayed connected through plug, unplug, re-plug and a new mode")
+        piglix.stop()
+
+        # a wrong device path: said so, and picked up once the path exists
+        vm.write_file("/etc/piglix/wrong.ini", piglix_config(device="/dev/video7"))
+        piglix = GuestPiglix(vm, tools, config_path="/etc/piglix/wrong.ini", name="piglix-wrong")
+        ref = nosignal_ref(tools, "nodevice", "1024x768", "/dev/video7: No such file or directory")
+        wait_picture(piglix, "NO CAPTURE DEVICE for /dev/video7", ref_problems(ref), timeout=20)
+        vm.check("ln -s /dev/video0 /dev/video7")
+        wait_picture(piglix, "colour bars once /dev/video7 exists", bars(1920, 1080))
+        piglix.stop()
+    finally:
+        vm.stop()
+
+
+CASES = {"picture": case_picture, "hotplug": case_hotplug}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--piglix", required=True)
+    ap.add_argument("--rfbprobe", required=True)
+    ap.add_argument("--nosignal-ref", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    args = ap.parse_args()
+    tools = Tools(args.piglix, args.rfbprobe, args.nosignal_ref)
+    started = time.monotonic()
+    try:
+        CASES[args.case](tools)
+    except TestFailure as e:
+        print("FAIL: %s" % e, file=sys.stderr)
+        return 1
+    log("PASS %s in %.0f s" % (args.case, time.monotonic() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
