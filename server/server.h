@@ -31,4 +31,14 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop);
 void server_destroy(struct server *s);
 void server_get_stats(const struct server *s, struct server_stats *out);
 
+/* Hands the server an already-connected socket whose peer was authenticated
+ * elsewhere (e.g. a web session bridging noVNC's WebSocket): it speaks RFB
+ * on it but offers no VNC password. who names the peer in logs. Thread-safe;
+ * the server takes ownership of fd. Returns 0 or -1 (fd closed). */
+int server_adopt_client(struct server *s, int fd, const char *who);
+
+/* Keyboard LED state to show in viewers (bit 0 Scroll, 1 Num, 2 Caps Lock,
+ * as in the QEMU LED state pseudo-encoding). Thread-safe. */
+void server_set_keyboard_leds(struct server *s, unsigned leds);
+
 #endif

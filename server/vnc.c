@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -173,6 +174,14 @@ static int refuse_resize(int w, int h, int n, rfbExtDesktopScreen *scr, rfbClien
 
 /* ---- the event loop ---- */
 
+static void set_up_client_socket(int fd)
+{
+    int one = 1, rcv = 512 * 1024;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* Room for the largest message piglix accepts, so it can be peeked whole. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+}
+
 static void accept_clients(struct server *s, int lfd)
 {
     for (;;) {
@@ -182,10 +191,7 @@ static void accept_clients(struct server *s, int lfd)
                 LOG_WARN("vnc", "accept: %s", strerror(errno));
             return;
         }
-        int one = 1, rcv = 512 * 1024;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        /* Room for the largest message piglix accepts, so it can be peeked whole. */
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+        set_up_client_socket(fd);
         rfbClientPtr cl = rfbNewClient(s->screen, fd);
         if (!cl)
             continue; /* libvncserver closed it and said why */
@@ -267,7 +273,68 @@ static void read_client(struct server *s, rfbClientPtr cl)
         if (stage == RFB_STAGE_NORMAL && info.type == 2)
             vnc_client_note_encodings(c, c->peek, info.size);
         c->partial_since_ms = 0;
+        if (c->preauth && stage == RFB_STAGE_VERSION) {
+            /* libvncserver picks the security type per screen when the
+             * version arrives; a peer authenticated elsewhere gets None. This
+             * thread is the only one touching the screen, so the swap is safe. */
+            void *saved = s->screen->authPasswdData;
+            s->screen->authPasswdData = NULL;
+            rfbProcessClientMessage(cl);
+            s->screen->authPasswdData = saved;
+            continue;
+        }
         rfbProcessClientMessage(cl);
+    }
+}
+
+int server_adopt_client(struct server *s, int fd, const char *who)
+{
+    pthread_mutex_lock(&s->adopt_lock);
+    int ok = s->n_adopt < (int)(sizeof(s->adopt_queue) / sizeof(s->adopt_queue[0]));
+    if (ok) {
+        s->adopt_queue[s->n_adopt].fd = fd;
+        snprintf(s->adopt_queue[s->n_adopt].who, sizeof(s->adopt_queue[0].who), "%s", who);
+        s->n_adopt++;
+    }
+    pthread_mutex_unlock(&s->adopt_lock);
+    if (!ok) {
+        LOG_WARN("vnc", "%s: too many connections waiting to be adopted", who);
+        close(fd);
+        return -1;
+    }
+    uint64_t one = 1;
+    if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        LOG_WARN("vnc", "eventfd write: %s", strerror(errno));
+    return 0;
+}
+
+void server_set_keyboard_leds(struct server *s, unsigned leds)
+{
+    atomic_store(&s->leds, leds & 7);
+    uint64_t one = 1;
+    if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        LOG_WARN("vnc", "eventfd write: %s", strerror(errno));
+}
+
+static void take_adopted(struct server *s)
+{
+    uint64_t v;
+    if (read(s->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        LOG_WARN("vnc", "eventfd read: %s", strerror(errno));
+    struct vnc_adopted q[16];
+    pthread_mutex_lock(&s->adopt_lock);
+    int n = s->n_adopt;
+    memcpy(q, s->adopt_queue, sizeof(q[0]) * (size_t)n);
+    s->n_adopt = 0;
+    pthread_mutex_unlock(&s->adopt_lock);
+    for (int i = 0; i < n; i++) {
+        set_up_client_socket(q[i].fd);
+        rfbClientPtr cl = rfbNewClient(s->screen, q[i].fd);
+        if (!cl)
+            continue;
+        struct vnc_client *c = cl->clientData;
+        c->preauth = true;
+        LOG_INFO("vnc", "client %s (%s) connected, authenticated by the web session", cl->host, q[i].who);
     }
 }
 
@@ -344,6 +411,7 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
         for (int i = 0; i < s->n_listen; i++)
             pfd[n++] = (struct pollfd){.fd = s->listen_fds[i], .events = POLLIN};
         pfd[n++] = (struct pollfd){.fd = capture_slot_fd(s->slot), .events = POLLIN};
+        pfd[n++] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
         int first_client = n;
         bool any_partial = false;
         for (rfbClientPtr cl = s->screen->clientHead; cl && n < VNC_POLL_MAX; cl = cl->next) {
@@ -383,6 +451,8 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
                 accept_clients(s, pfd[i].fd);
         if (pfd[s->n_listen].revents & POLLIN)
             on_frame(s);
+        if (pfd[s->n_listen + 1].revents & POLLIN)
+            take_adopted(s);
         for (int i = first_client; i < n; i++) {
             rfbClientPtr cl = owner[i];
             if (cl->sock == RFB_INVALID_SOCKET)
@@ -414,6 +484,13 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
     s->slot = slot;
     s->input = *input;
     s->auth_none = strcmp(cfg->vnc.auth, "none") == 0;
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_init(&s->adopt_lock, NULL);
+    if (s->wake_fd < 0) {
+        LOG_ERROR("vnc", "eventfd: %s", strerror(errno));
+        free(s);
+        return NULL;
+    }
     if (s->auth_none) {
         LOG_WARN("vnc", "authentication: NONE ([vnc] auth = none, loopback %s only)", cfg->vnc.listen);
     } else {
@@ -422,6 +499,7 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
             if (r > 0)
                 LOG_ERROR("vnc", "no VNC password is set: run `piglix vnc-passwd` (state dir %s); "
                                  "the VNC port stays closed", cfg->state.dir);
+            close(s->wake_fd);
             free(s);
             return NULL;
         }
@@ -492,6 +570,10 @@ void server_destroy(struct server *s)
     }
     for (int i = 0; i < s->n_listen; i++)
         close(s->listen_fds[i]);
+    for (int i = 0; i < s->n_adopt; i++)
+        close(s->adopt_queue[i].fd);
+    close(s->wake_fd);
+    pthread_mutex_destroy(&s->adopt_lock);
     free(s->fb);
     pipeline_destroy(s->pipe);
     vnc_auth_throttle_destroy(s->throttle);

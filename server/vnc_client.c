@@ -18,6 +18,7 @@
 #define ENC_DESKTOP_SIZE (-223)
 #define ENC_EXT_DESKTOP_SIZE (-308)
 #define ENC_QEMU_EXT_KEY (-258)
+#define ENC_QEMU_LED_STATE (-261)
 
 struct vnc_client *vnc_client_new(struct server *srv, rfbClientPtr cl)
 {
@@ -27,6 +28,7 @@ struct vnc_client *vnc_client_new(struct server *srv, rfbClientPtr cl)
     c->srv = srv;
     c->cl = cl;
     c->connected_ms = vnc_now_ms();
+    c->leds_sent = -1;
     if (vnc_client_reset_tiles(c) < 0) {
         free(c);
         return NULL;
@@ -81,7 +83,7 @@ static uint32_t be32(const uint8_t *p)
 
 void vnc_client_note_encodings(struct vnc_client *c, const uint8_t *msg, size_t len)
 {
-    c->tight = c->jpeg = c->lastrect = false;
+    c->tight = c->jpeg = c->lastrect = c->led_qemu = false;
     size_t n = (size_t)(msg[2] << 8 | msg[3]);
     for (size_t i = 0; i < n && 4 + 4 * i + 4 <= len; i++) {
         int32_t e = (int32_t)be32(msg + 4 + 4 * i);
@@ -91,6 +93,8 @@ void vnc_client_note_encodings(struct vnc_client *c, const uint8_t *msg, size_t 
             c->jpeg = true; /* a JPEG quality level: the client takes Tight JPEG */
         else if (e == -224)
             c->lastrect = true;
+        else if (e == ENC_QEMU_LED_STATE)
+            c->led_qemu = true;
     }
 }
 
@@ -270,7 +274,9 @@ static int build_update(struct vnc_client *c, int64_t now)
     bool dirty = any_set(c->dirty, c->ntiles);
     bool tight = client_takes_tight(c);
     bool refresh = tight && c->jpeg && collect_refresh(c, now);
-    if (!size_msg && !c->qemu_ack_pending && !dirty && !refresh)
+    int leds = (int)(atomic_load(&srv->leds) & 7);
+    bool led_msg = c->led_qemu && leds != c->leds_sent;
+    if (!size_msg && !c->qemu_ack_pending && !dirty && !refresh && !led_msg)
         return 0;
 
     c->out_len = c->out_off = 0;
@@ -287,6 +293,13 @@ static int build_update(struct vnc_client *c, int64_t now)
         c->qemu_ack_pending = false;
         if (out_rect_header(c, 0, 0, 0, 0, ENC_QEMU_EXT_KEY) < 0)
             return -1;
+        nrects++;
+    }
+    if (led_msg) {
+        uint8_t state = (uint8_t)leds;
+        if (out_rect_header(c, 0, 0, 0, 0, ENC_QEMU_LED_STATE) < 0 || out_append(c, &state, 1) < 0)
+            return -1;
+        c->leds_sent = leds;
         nrects++;
     }
     if (dirty) {

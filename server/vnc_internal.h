@@ -4,7 +4,9 @@
 #ifndef PIGLIX_SERVER_VNC_INTERNAL_H
 #define PIGLIX_SERVER_VNC_INTERNAL_H
 
+#include <pthread.h>
 #include <rfb/rfb.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,6 +28,13 @@ struct server {
     char password[VNC_AUTH_MAX_LEN + 1];
     bool auth_none;
     struct vnc_auth_throttle *throttle;
+    /* Requests from other threads: adopted sockets and LED changes, woken
+     * through an eventfd the loop polls. */
+    int wake_fd;
+    pthread_mutex_t adopt_lock;
+    struct vnc_adopted { int fd; char who[64]; } adopt_queue[16];
+    int n_adopt;
+    atomic_uint leds;           /* bit 8 set: changed since last sent */
     struct server_stats stats;
 };
 
@@ -43,6 +52,9 @@ struct vnc_client {
     size_t peek_cap;
     bool tight, jpeg, lastrect; /* from its SetEncodings */
     bool qemu_keys, qemu_ack_pending;
+    bool preauth;               /* authenticated elsewhere: no VNC password */
+    bool led_qemu;              /* takes the QEMU LED state pseudo-encoding */
+    int leds_sent;              /* -1: never */
     int64_t connected_ms;       /* to drop clients stuck in the handshake */
     int64_t partial_since_ms;   /* a message started but not finished, or 0 */
     uint8_t buttons;
