@@ -15,6 +15,7 @@
 #define NOSIGNAL_DETAIL_MAX 160
 
 static const char nosignal_hint[] = "piglix keeps trying; the picture comes back by itself";
+static const char nosignal_hint_short[] = "piglix keeps trying";
 
 const char *nosignal_title(enum capture_signal reason)
 {
@@ -93,16 +94,17 @@ int nosignal_render(struct nosignal_canvas *c, enum capture_signal reason, const
     const char *title = nosignal_title(reason);
     char line[NOSIGNAL_DETAIL_MAX + 1];
     fit_detail(line, sizeof(line), detail ? detail : "", width);
+    const char *hint = (size_t)FONT_WIDTH * strlen(nosignal_hint) <= (size_t)width * 7 / 8 ? nosignal_hint
+                                                                                         : nosignal_hint_short;
+    size_t text_chars = strlen(line) > strlen(hint) ? strlen(line) : strlen(hint);
     unsigned title_scale = fit_scale(strlen(title), width, height / 4, NOSIGNAL_TITLE_MAX_SCALE);
-    unsigned text_scale = fit_scale(strlen(line) > sizeof(nosignal_hint) - 1 ? strlen(line)
-                                                                             : sizeof(nosignal_hint) - 1,
-                                    width, height / 12, NOSIGNAL_TEXT_MAX_SCALE);
+    unsigned text_scale = fit_scale(text_chars, width, height / 12, NOSIGNAL_TEXT_MAX_SCALE);
     unsigned gap = FONT_HEIGHT * text_scale;
     unsigned block = FONT_HEIGHT * title_scale + gap + 2 * FONT_HEIGHT * text_scale + gap / 2;
     int y = ((int)height - (int)block) / 2;
     y += (int)draw_centred(c->rgb, width, height, y, title, NOSIGNAL_TITLE_FG, title_scale) + (int)gap;
     y += (int)draw_centred(c->rgb, width, height, y, line, NOSIGNAL_TEXT_FG, text_scale) + (int)gap / 2;
-    draw_centred(c->rgb, width, height, y, nosignal_hint, NOSIGNAL_HINT_FG, text_scale);
+    draw_centred(c->rgb, width, height, y, hint, NOSIGNAL_HINT_FG, text_scale);
 
     memset(out, 0, sizeof(*out));
     out->fmt = PIXFMT_RGB24;

@@ -39,7 +39,11 @@ int v4l2_edid_parse(const char *text, uint8_t *out, char *err, size_t err_size)
         }
         int hi = hex_value(p[0]), lo = p[1] ? hex_value(p[1]) : -1;
         if (hi < 0 || lo < 0) {
-            snprintf(err, err_size, "line %d: '%c' is not part of a hex byte", line, hi < 0 ? p[0] : p[1]);
+            char bad = hi < 0 ? p[0] : p[1];
+            if (bad == '\0' || isspace((unsigned char)bad))
+                snprintf(err, err_size, "line %d: a lone hex digit (bytes are pairs of digits)", line);
+            else
+                snprintf(err, err_size, "line %d: '%c' is not part of a hex byte", line, bad);
             return -1;
         }
         if (n >= (size_t)V4L2_EDID_MAX_BLOCKS * V4L2_EDID_BLOCK) {

@@ -27,6 +27,9 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
                              const struct hid_input *input);
 /* Runs the event loop until *stop becomes non-zero. Returns 0 or -1. */
 int server_run(struct server *s, const volatile sig_atomic_t *stop);
+/* One turn of the event loop, waiting at most max_wait_ms (-1: as long as
+ * nothing is due). For tests, fuzzers and benchmarks. */
+int server_run_once(struct server *s, int max_wait_ms);
 /* Closes every client and frees everything. */
 void server_destroy(struct server *s);
 void server_get_stats(const struct server *s, struct server_stats *out);

@@ -154,11 +154,14 @@ static enum rfbNewClientAction new_client(rfbClientPtr cl)
     if (s->stats.clients >= (unsigned)s->cfg->vnc.max_clients) {
         LOG_WARN("vnc", "client %s refused: [vnc] max_clients = %d reached", cl->host,
                  s->cfg->vnc.max_clients);
+        vnc_input_free_extensions(cl);
         return RFB_CLIENT_REFUSE;
     }
     struct vnc_client *c = vnc_client_new(s, cl);
-    if (!c)
+    if (!c) {
+        vnc_input_free_extensions(cl);
         return RFB_CLIENT_REFUSE;
+    }
     cl->clientData = c;
     cl->clientGoneHook = client_gone;
     s->stats.clients++;
@@ -402,11 +405,11 @@ static void reap_clients(struct server *s)
     }
 }
 
-int server_run(struct server *s, const volatile sig_atomic_t *stop)
+int server_run_once(struct server *s, int max_wait_ms)
 {
     struct pollfd pfd[VNC_POLL_MAX];
     rfbClientPtr owner[VNC_POLL_MAX];
-    while (!*stop) {
+    {
         int n = 0;
         for (int i = 0; i < s->n_listen; i++)
             pfd[n++] = (struct pollfd){.fd = s->listen_fds[i], .events = POLLIN};
@@ -439,10 +442,12 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
                 }
         if (any_partial && timeout > 20)
             timeout = 20;
+        if (max_wait_ms >= 0 && timeout > max_wait_ms)
+            timeout = max_wait_ms;
         int r = poll(pfd, (nfds_t)n, timeout);
         if (r < 0) {
             if (errno == EINTR)
-                continue;
+                return 0;
             LOG_ERROR("vnc", "poll: %s", strerror(errno));
             return -1;
         }
@@ -469,6 +474,14 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
         }
         reap_clients(s);
     }
+    return 0;
+}
+
+int server_run(struct server *s, const volatile sig_atomic_t *stop)
+{
+    while (!*stop)
+        if (server_run_once(s, -1) < 0)
+            return -1;
     return 0;
 }
 

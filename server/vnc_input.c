@@ -99,17 +99,22 @@ void vnc_input_install(struct server *srv)
     srv->screen->deferPtrUpdateTime = 0;
 }
 
-void vnc_input_release(struct server *srv, struct vnc_client *c)
+void vnc_input_free_extensions(rfbClientPtr cl)
 {
-    srv->input.ops->release_all(srv->input.ctx);
     /* libvncserver allocates a record per enabled extension and client but
-     * frees neither it on disconnect nor in rfbDisableExtension(). */
-    rfbExtensionData *e = c->cl->extensions;
+     * frees it neither on disconnect nor in rfbDisableExtension(). */
+    rfbExtensionData *e = cl->extensions;
     while (e) {
         rfbExtensionData *next = e->next;
         free(e->data);
         free(e);
         e = next;
     }
-    c->cl->extensions = NULL;
+    cl->extensions = NULL;
+}
+
+void vnc_input_release(struct server *srv, struct vnc_client *c)
+{
+    srv->input.ops->release_all(srv->input.ctx);
+    vnc_input_free_extensions(c->cl);
 }

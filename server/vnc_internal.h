@@ -81,5 +81,6 @@ bool vnc_client_output_pending(const struct vnc_client *c);
 /* vnc_input.c */
 void vnc_input_install(struct server *srv);
 void vnc_input_release(struct server *srv, struct vnc_client *c);
+void vnc_input_free_extensions(rfbClientPtr cl);
 
 #endif

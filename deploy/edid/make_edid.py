@@ -187,7 +187,7 @@ def cta_block():
     hdmi = [0x60 | 5, 0x03, 0x0C, 0x00, 0x10, 0x00]
     # video capability block: RGB quantization range selectable (QS), so a source
     # may say full or limited range in its AVI InfoFrame and the bridge follows
-    vcdb = [0xE0 | 2, 0x00, 0x4A]  # ... and IT, CE formats always underscanned
+    vcdb = [0xE0 | 2, 0x00, 0x4A]  # ... and IT and CE formats are always underscanned
     blocks = video + hdmi + vcdb
     # underscanned IT formats, 1 native DTD; no YCbCr, no audio: the source sends RGB
     c = [0x02, 0x03, 4 + len(blocks), 0x81]

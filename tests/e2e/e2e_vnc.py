@@ -226,6 +226,26 @@ def case_lossless_refresh(env):
     check(counts[0] == 0, "lossless refreshes although turned off")
 
 
+def case_shared_flag(env):
+    """A viewer asking for exclusive access disconnects the others; shared
+    viewers coexist."""
+    p = Piglix(env).start()
+    a = p.probe_async("watch", "20", "--json")
+    b = p.probe_async("watch", "20", "--json")
+    time.sleep(2)
+    check(a.poll() is None and b.poll() is None, "shared viewers did not coexist")
+    p.probe("--exclusive", "snapshot", os.path.join(env.tmp, "excl.ppm"), check_rc=0)
+    for w in (a, b):
+        try:
+            w.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            w.communicate()
+            raise TestFailure("an exclusive viewer did not disconnect the shared ones")
+        check(w.returncode != 0, "a shared viewer survived an exclusive one")
+    p.stop()
+
+
 def case_ipv6(env):
     p = Piglix(env, vnc__listen="::").start()
     p.probe("snapshot", os.path.join(env.tmp, "v6.ppm"), host="::1", check_rc=0)
