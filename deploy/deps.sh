@@ -3,8 +3,8 @@
 # missing. Usage: deploy/deps.sh [build|test]
 set -eu
 set -- "${1:-build}"
-BUILD="build-essential cmake pkg-config libvncserver-dev libturbojpeg0-dev libinih-dev zlib1g-dev libcmocka-dev"
-TEST="vncsnapshot python3 qemu-system-x86 busybox-static cpio v4l-utils clang-14 libclang-rt-14-dev valgrind"
+BUILD="build-essential cmake pkg-config libvncserver-dev libturbojpeg0-dev libinih-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev libssl-dev"
+TEST="vncsnapshot openssl python3 qemu-system-x86 busybox-static cpio v4l-utils clang-14 libclang-rt-14-dev valgrind"
 PKGS="$BUILD"
 [ "$1" = test ] && PKGS="$BUILD $TEST"
 missing=""

@@ -1,0 +1,104 @@
+/* vmedia/: virtual media. Owns the image store (a directory of ISO and disk
+ * images, [vmedia] dir) and the transfers that fill it: uploads streamed
+ * straight to disk and downloads from a URL. A transfer writes a temporary
+ * file, hashes it (SHA-256) as it streams, and renames it into place only
+ * when complete and fsynced; a failed, cancelled or abandoned transfer leaves
+ * nothing behind. Thread-safe. The USB mass-storage function that presents an
+ * image to the server lives beside the HID gadget; it asks the store for an
+ * image's path and marks it in use. */
+#ifndef PIGLIX_VMEDIA_H
+#define PIGLIX_VMEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMEDIA_NAME_MAX 128
+#define VMEDIA_MAX_TRANSFERS 8
+
+enum vmedia_err {
+    VMEDIA_OK = 0,
+    VMEDIA_E_NAME = -1,      /* invalid image name */
+    VMEDIA_E_EXISTS = -2,    /* an image of that name exists */
+    VMEDIA_E_NOTFOUND = -3,
+    VMEDIA_E_BUSY = -4,      /* a transfer for that name runs, or the image is in use */
+    VMEDIA_E_NOSPACE = -5,   /* the disk is full (HTTP 507) */
+    VMEDIA_E_TOOBIG = -6,    /* over [vmedia] max_size (HTTP 413) */
+    VMEDIA_E_IO = -7,
+    VMEDIA_E_NET = -8,       /* download failed: the message says why */
+    VMEDIA_E_CANCELLED = -9,
+    VMEDIA_E_NOMEM = -10,
+    VMEDIA_E_LIMIT = -11,    /* too many transfers at once */
+    VMEDIA_E_SHORT = -12,    /* fewer bytes than announced */
+};
+const char *vmedia_strerror(int err);
+
+struct vmedia_image {
+    char name[VMEDIA_NAME_MAX + 1];
+    uint64_t size;
+    int64_t mtime;            /* seconds since the epoch */
+    char sha256[65];          /* hex; empty when unknown (file changed behind piglix's back) */
+    bool in_use;
+};
+
+enum vmedia_state { VMEDIA_RUNNING, VMEDIA_DONE, VMEDIA_FAILED, VMEDIA_CANCELLED };
+
+struct vmedia_progress {
+    char name[VMEDIA_NAME_MAX + 1];
+    bool download;
+    enum vmedia_state state;
+    uint64_t done, total;     /* total 0: unknown */
+    double rate;              /* bytes per second since the start */
+    int error;                /* enum vmedia_err when failed */
+    char message[192];        /* what went wrong, for people */
+};
+
+struct vmedia_store;
+
+/* Opens (creating) the store; removes leftovers of interrupted transfers.
+ * max_size 0 = no limit. */
+int vmedia_store_open(const char *dir, uint64_t max_size, struct vmedia_store **out);
+/* Cancels running transfers, waits for them, frees. */
+void vmedia_store_close(struct vmedia_store *s);
+
+/* 0 when name is acceptable: 1..128 bytes of printable UTF-8/ASCII, no '/',
+ * no leading '.', not "." or "..", no control characters. */
+int vmedia_name_check(const char *name);
+
+/* Lists images sorted by name; *out is malloc'd (free it). */
+int vmedia_list(struct vmedia_store *s, struct vmedia_image **out, size_t *n);
+int vmedia_stat(struct vmedia_store *s, const char *name, struct vmedia_image *out);
+int vmedia_delete(struct vmedia_store *s, const char *name);
+int vmedia_rename(struct vmedia_store *s, const char *from, const char *to);
+int vmedia_free_space(struct vmedia_store *s, uint64_t *free_bytes, uint64_t *total_bytes);
+/* The image's path, for presenting it over USB; marks it in use (delete and
+ * rename are refused) until vmedia_release(). */
+int vmedia_acquire(struct vmedia_store *s, const char *name, char *path, size_t n);
+void vmedia_release(struct vmedia_store *s, const char *name);
+
+/* ---- transfers ---- */
+struct vmedia_upload;
+/* Starts an upload of expected bytes (0 when unknown). Refused when the name
+ * exists, an upload or download of it runs, or it is over the size limit. */
+int vmedia_upload_begin(struct vmedia_store *s, const char *name, uint64_t expected,
+                        struct vmedia_upload **out);
+/* Appends bytes. On an error the partial file is already gone; call
+ * vmedia_upload_abort() to free. */
+int vmedia_upload_write(struct vmedia_upload *u, const void *data, size_t len);
+/* Completes: checks the length, fsyncs, renames into place. Frees u. */
+int vmedia_upload_finish(struct vmedia_upload *u);
+/* Drops the upload and its partial file. Frees u. why is logged. */
+void vmedia_upload_abort(struct vmedia_upload *u, const char *why);
+
+/* Downloads url into the store as name in a background thread. TLS
+ * certificates are verified unless insecure. */
+int vmedia_download_start(struct vmedia_store *s, const char *url, const char *name, bool insecure);
+int vmedia_download_cancel(struct vmedia_store *s, const char *name);
+
+/* Running and recently finished transfers (the last result per name stays
+ * until the next transfer of that name). */
+size_t vmedia_transfers(struct vmedia_store *s, struct vmedia_progress *out, size_t max);
+/* Blocks until the named transfer is no longer running (tests, CLI). */
+int vmedia_wait(struct vmedia_store *s, const char *name, struct vmedia_progress *out);
+
+#endif
