@@ -87,6 +87,13 @@ void capture_slot_destroy(struct capture_slot *slot);
 /* Copies the frame into the slot, replacing an untaken one. Never blocks on
  * the consumer (the lock is held only to swap buffers). */
 int capture_slot_publish(struct capture_slot *slot, const struct capture_frame *frame);
+/* The same for a frame that stands in for a picture when signal is not OK
+ * (e.g. the NO SIGNAL frame): published alike, but the stats keep signal and
+ * do not count it as captured. capture_slot_publish(s, f) is (s, f, OK). */
+int capture_slot_publish_signal(struct capture_slot *slot, const struct capture_frame *frame,
+                                enum capture_signal signal);
+/* The source's own counters (capture_source.get_stats), for the API. */
+void capture_slot_set_source_stats(struct capture_slot *slot, const struct capture_source_stats *st);
 /* Reports the source's state (e.g. no signal) without a frame. */
 void capture_slot_set_signal(struct capture_slot *slot, enum capture_signal signal);
 /* Takes the newest frame if one arrived since the last take. The frame stays

@@ -84,6 +84,19 @@ void capture_slot_destroy(struct capture_slot *s)
 
 int capture_slot_publish(struct capture_slot *s, const struct capture_frame *f)
 {
+    return capture_slot_publish_signal(s, f, CAPTURE_SIGNAL_OK);
+}
+
+void capture_slot_set_source_stats(struct capture_slot *s, const struct capture_source_stats *st)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stats.source = *st;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int capture_slot_publish_signal(struct capture_slot *s, const struct capture_frame *f,
+                                enum capture_signal signal)
+{
     size_t size = (size_t)f->stride * f->height;
     struct slot_buf *b = s->back; /* only the producer touches back */
     if (b->cap < size) {
@@ -106,16 +119,22 @@ int capture_slot_publish(struct capture_slot *s, const struct capture_frame *f)
     if (s->ready_new)
         s->stats.dropped++;
     s->ready_new = true;
-    s->stats.captured++;
     s->stats.published++;
-    s->stats.signal = CAPTURE_SIGNAL_OK;
+    s->stats.signal = signal;
     s->stats.width = f->width;
     s->stats.height = f->height;
     s->stats.fmt = f->fmt;
-    if (s->fps_window_start_us == 0)
-        s->fps_window_start_us = t;
-    s->fps_window_count++;
-    if (t - s->fps_window_start_us >= 1000000) {
+    if (signal != CAPTURE_SIGNAL_OK) {
+        s->stats.fps = 0;
+        s->fps_window_start_us = 0;
+        s->fps_window_count = 0;
+    } else {
+        s->stats.captured++;
+        if (s->fps_window_start_us == 0)
+            s->fps_window_start_us = t;
+        s->fps_window_count++;
+    }
+    if (signal == CAPTURE_SIGNAL_OK && t - s->fps_window_start_us >= 1000000) {
         s->stats.fps = (double)s->fps_window_count * 1e6 / (double)(t - s->fps_window_start_us);
         s->fps_window_start_us = t;
         s->fps_window_count = 0;

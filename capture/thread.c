@@ -29,11 +29,16 @@ static void *capture_thread_main(void *arg)
             capture_slot_set_signal(t->slot, CAPTURE_SIGNAL_NO_DEVICE);
             break;
         }
-        if (r == 0) {
-            capture_slot_publish(t->slot, &f);
-            sig = CAPTURE_SIGNAL_OK;
-        } else {
+        /* A frame with a signal other than OK is a stand-in (the V4L2
+         * source's NO SIGNAL frame): shown, but the state stays what it is. */
+        if (r == 0)
+            capture_slot_publish_signal(t->slot, &f, sig);
+        else
             capture_slot_set_signal(t->slot, sig);
+        if (t->src.get_stats) {
+            struct capture_source_stats st;
+            t->src.get_stats(t->src.ctx, &st);
+            capture_slot_set_source_stats(t->slot, &st);
         }
         if (sig != last) {
             LOG_INFO("capture", "signal: %s", capture_signal_name(sig));

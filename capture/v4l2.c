@@ -44,6 +44,7 @@ struct v4l2_source {
     uint8_t edid[V4L2_EDID_MAX_BLOCKS * V4L2_EDID_BLOCK];
     int edid_blocks;       /* 0: leave the device's EDID alone */
     int edid_last_result;  /* logged once per distinct outcome */
+    bool colour_warned;
 
     int held;              /* buffer handed out by the last next(), or -1 */
     int64_t retry_at_us;   /* when to open or set up again */
@@ -192,6 +193,20 @@ static void timings_problem(struct v4l2_source *s, int err)
 
 static bool device_gone(int err) { return err == -ENODEV || err == -ENXIO; }
 
+/* Downstream converts YUV as BT.601 limited range (what the TC358743 sends);
+ * say so once when a device reports something else (vivid's HD modes: BT.709). */
+static void warn_colour_encoding(struct v4l2_source *s)
+{
+    bool yuv = s->dev.fourcc == V4L2_PIX_FMT_YUYV || s->dev.fourcc == V4L2_PIX_FMT_UYVY;
+    if (!yuv || s->colour_warned ||
+        (s->dev.ycbcr_enc == V4L2_YCBCR_ENC_601 && s->dev.quantization == V4L2_QUANTIZATION_LIM_RANGE))
+        return;
+    s->colour_warned = true;
+    LOG_WARN("capture", "%s sends %s %s-range YCbCr; piglix converts as BT.601 limited range, so colours "
+             "are slightly off", s->device, s->dev.ycbcr_enc == V4L2_YCBCR_ENC_709 ? "BT.709" : "non-BT.601",
+             s->dev.quantization == V4L2_QUANTIZATION_FULL_RANGE ? "full" : "limited");
+}
+
 /* Timings, format, buffers, stream on. On failure *what names the step. */
 static int setup_stream(struct v4l2_source *s, const char **what)
 {
@@ -224,6 +239,7 @@ static int setup_stream(struct v4l2_source *s, const char **what)
     r = v4l2dev_start(&s->dev, V4L2SRC_BUFFERS);
     if (r < 0)
         return r;
+    warn_colour_encoding(s);
     char fcc[5];
     v4l2dev_fourcc_str(s->dev.fourcc, fcc);
     snprintf(s->stats.device_format, sizeof(s->stats.device_format), "%s", fcc);
@@ -240,9 +256,12 @@ static int step_setup(struct v4l2_source *s, int64_t deadline)
     int64_t t = now_us();
     if (t < s->retry_at_us) {
         /* Sleep in poll: a source-change event (signal back) ends the wait. */
-        int r = v4l2dev_wait(&s->dev, ms_until(min64(s->retry_at_us, wake_limit(s, deadline))));
+        int64_t until = min64(s->retry_at_us, wake_limit(s, deadline));
+        int r = v4l2dev_wait(&s->dev, ms_until(until));
         if (r > 0 && (r & V4L2DEV_READY_EVENT) && v4l2dev_take_events(&s->dev) > 0)
             s->retry_at_us = 0;
+        else if (r > 0 && (r & V4L2DEV_READY_ERROR))
+            sleep_until(until); /* a driver that flags errors while idle must not make us spin */
         if (r < 0 && device_gone(r)) {
             set_problem(s, CAPTURE_SIGNAL_NO_DEVICE, "%s: %s", s->device, strerror(-r));
             close_device(s);

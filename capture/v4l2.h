@@ -37,6 +37,7 @@ struct v4l2dev {
     uint32_t fourcc;                /* negotiated pixel format */
     unsigned width, height, stride; /* negotiated frame */
     size_t sizeimage;
+    uint32_t ycbcr_enc, quantization; /* as S_FMT reported, defaults resolved */
     unsigned n_bufs;
     struct v4l2dev_mapping bufs[V4L2DEV_MAX_BUFFERS];
 };

@@ -249,6 +249,11 @@ int v4l2dev_set_format(struct v4l2dev *d, uint32_t fourcc, unsigned width, unsig
     d->width = f.fmt.pix.width;
     d->height = f.fmt.pix.height;
     d->sizeimage = f.fmt.pix.sizeimage;
+    d->ycbcr_enc = f.fmt.pix.ycbcr_enc != V4L2_YCBCR_ENC_DEFAULT ? f.fmt.pix.ycbcr_enc
+                                                                : V4L2_MAP_YCBCR_ENC_DEFAULT(f.fmt.pix.colorspace);
+    d->quantization = f.fmt.pix.quantization != V4L2_QUANTIZATION_DEFAULT
+                          ? f.fmt.pix.quantization
+                          : V4L2_MAP_QUANTIZATION_DEFAULT(false, f.fmt.pix.colorspace, d->ycbcr_enc);
     unsigned min_stride = d->width * v4l2_fourcc_bytes_per_pixel(fourcc);
     d->stride = f.fmt.pix.bytesperline >= min_stride ? f.fmt.pix.bytesperline : min_stride;
     return 0;

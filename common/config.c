@@ -1,5 +1,7 @@
 #include "common/config.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stddef.h>
@@ -41,6 +43,58 @@ static const struct option_def options[] = {
     {"vnc", "auth_fail_limit", OPT_INT, F(vnc.auth_fail_limit), "3", 1, 100, NULL},
     {"vnc", "auth_throttle_s", OPT_INT, F(vnc.auth_throttle_s), "5", 1, 3600, NULL},
     {"vnc", "name", OPT_STR, F(vnc.name), "piglix", 0, 0, NULL},
+    {"hid", "enabled", OPT_BOOL, F(hid.enabled), "no", 0, 0, NULL},
+    {"hid", "udc", OPT_STR, F(hid.udc), "", 0, 0, NULL},
+    {"hid", "vendor_id", OPT_STR, F(hid.vendor_id), "0x1d6b", 0, 0, NULL},
+    {"hid", "product_id", OPT_STR, F(hid.product_id), "0x0104", 0, 0, NULL},
+    {"hid", "manufacturer", OPT_STR, F(hid.manufacturer), "piglix", 0, 0, NULL},
+    {"hid", "product", OPT_STR, F(hid.product), "piglix keyboard and mouse", 0, 0, NULL},
+    {"hid", "serial", OPT_STR, F(hid.serial), "", 0, 0, NULL},
+    {"hid", "max_power", OPT_INT, F(hid.max_power), "100", 0, 500, NULL},
+    {"hid", "mouse", OPT_ENUM, F(hid.mouse), "both", 0, 0, "absolute|relative|both"},
+    {"hid", "mouse_mode", OPT_ENUM, F(hid.mouse_mode), "absolute", 0, 0, "absolute|relative"},
+    {"hid", "layout", OPT_ENUM, F(hid.layout), "us", 0, 0, "us|uk|de|fr|es|it|ru"},
+    {"hid", "paste_rate", OPT_INT, F(hid.paste_rate), "30", 1, 500, NULL},
+    {"hid", "key_hold_max_ms", OPT_INT, F(hid.key_hold_max_ms), "15000", 0, 600000, NULL},
+    {"web", "enabled", OPT_BOOL, F(web.enabled), "no", 0, 0, NULL},
+    {"web", "listen", OPT_STR, F(web.listen), "::", 0, 0, NULL},
+    {"web", "port", OPT_INT, F(web.port), "443", 1, 65535, NULL},
+    {"web", "http_port", OPT_INT, F(web.http_port), "0", 0, 65535, NULL},
+    {"web", "cert", OPT_STR, F(web.cert), "", 0, 0, NULL},
+    {"web", "key", OPT_STR, F(web.key), "", 0, 0, NULL},
+    {"web", "hostname", OPT_STR, F(web.hostname), "", 0, 0, NULL},
+    {"web", "root", OPT_STR, F(web.root), "", 0, 0, NULL},
+    {"web", "novnc", OPT_STR, F(web.novnc), "/usr/share/novnc", 0, 0, NULL},
+    {"web", "session_idle_s", OPT_INT, F(web.session_idle_s), "1800", 60, 86400 * 7, NULL},
+    {"web", "session_max_s", OPT_INT, F(web.session_max_s), "43200", 60, 86400 * 30, NULL},
+    {"web", "login_fail_limit", OPT_INT, F(web.login_fail_limit), "3", 1, 100, NULL},
+    {"web", "login_throttle_s", OPT_INT, F(web.login_throttle_s), "2", 1, 3600, NULL},
+    {"web", "max_viewers", OPT_INT, F(web.max_viewers), "8", 1, 64, NULL},
+    {"atx", "enabled", OPT_BOOL, F(atx.enabled), "no", 0, 0, NULL},
+    {"atx", "chip", OPT_STR, F(atx.chip), "gpiochip0", 0, 0, NULL},
+    {"atx", "power_led_line", OPT_INT, F(atx.power_led_line), "24", -1, 1023, NULL},
+    {"atx", "power_led_active_low", OPT_BOOL, F(atx.power_led_active_low), "no", 0, 0, NULL},
+    {"atx", "hdd_led_line", OPT_INT, F(atx.hdd_led_line), "22", -1, 1023, NULL},
+    {"atx", "hdd_led_active_low", OPT_BOOL, F(atx.hdd_led_active_low), "no", 0, 0, NULL},
+    {"atx", "power_button_line", OPT_INT, F(atx.power_button_line), "23", -1, 1023, NULL},
+    {"atx", "power_button_active_low", OPT_BOOL, F(atx.power_button_active_low), "no", 0, 0, NULL},
+    {"atx", "reset_button_line", OPT_INT, F(atx.reset_button_line), "27", -1, 1023, NULL},
+    {"atx", "reset_button_active_low", OPT_BOOL, F(atx.reset_button_active_low), "no", 0, 0, NULL},
+    {"atx", "intrusion_line", OPT_INT, F(atx.intrusion_line), "-1", -1, 1023, NULL},
+    {"atx", "intrusion_active_low", OPT_BOOL, F(atx.intrusion_active_low), "no", 0, 0, NULL},
+    {"atx", "press_ms", OPT_INT, F(atx.press_ms), "100", 20, 2000, NULL},
+    {"atx", "long_press_ms", OPT_INT, F(atx.long_press_ms), "5500", 1000, 30000, NULL},
+    {"atx", "power_led_debounce_ms", OPT_INT, F(atx.power_led_debounce_ms), "50", 0, 1000, NULL},
+    {"atx", "hdd_led_debounce_ms", OPT_INT, F(atx.hdd_led_debounce_ms), "20", 0, 1000, NULL},
+    {"atx", "standby_blink_ms", OPT_INT, F(atx.standby_blink_ms), "1500", 100, 10000, NULL},
+    {"atx", "on_timeout_s", OPT_INT, F(atx.on_timeout_s), "30", 1, 3600, NULL},
+    {"atx", "off_timeout_s", OPT_INT, F(atx.off_timeout_s), "120", 1, 3600, NULL},
+    {"atx", "force_off_timeout_s", OPT_INT, F(atx.force_off_timeout_s), "10", 1, 600, NULL},
+    {"atx", "cycle_off_s", OPT_INT, F(atx.cycle_off_s), "5", 1, 600, NULL},
+    {"atx", "wol_mac", OPT_STR, F(atx.wol_mac), "", 0, 0, NULL},
+    {"atx", "wol_interface", OPT_STR, F(atx.wol_interface), "", 0, 0, NULL},
+    {"atx", "wol_address", OPT_STR, F(atx.wol_address), "255.255.255.255", 0, 0, NULL},
+    {"atx", "wol_port", OPT_INT, F(atx.wol_port), "9", 1, 65535, NULL},
     {"state", "dir", OPT_STR, F(state.dir), "/var/lib/piglix", 0, 0, NULL},
     {"log", "level", OPT_ENUM, F(log.level), "info", 0, 0, "error|warn|info|debug"},
 };
@@ -222,6 +276,79 @@ bool config_is_loopback(const char *listen)
            strncmp(listen, "127.", 4) == 0;
 }
 
+/* Six pairs of hex digits with one kind of separator, ':' or '-'. */
+static bool mac_valid(const char *mac)
+{
+    if (strlen(mac) != 17 || (mac[2] != ':' && mac[2] != '-'))
+        return false;
+    for (int i = 0; i < 17; i++)
+        if (i % 3 == 2 ? mac[i] != mac[2] : !isxdigit((unsigned char)mac[i]))
+            return false;
+    return true;
+}
+
+/* [atx]: distinct lines, a long press longer than a short one, a MAC and an
+ * IPv4 address that parse (checked here so --check-config catches them). */
+static int validate_atx(const struct piglix_config *cfg, FILE *err)
+{
+    const struct { const char *key; int line; } lines[] = {
+        {"power_led_line", cfg->atx.power_led_line}, {"hdd_led_line", cfg->atx.hdd_led_line},
+        {"power_button_line", cfg->atx.power_button_line},
+        {"reset_button_line", cfg->atx.reset_button_line}, {"intrusion_line", cfg->atx.intrusion_line},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        for (size_t j = i + 1; j < sizeof(lines) / sizeof(lines[0]); j++)
+            if (lines[i].line >= 0 && lines[i].line == lines[j].line) {
+                fprintf(err, "config: [atx] %s and %s are both line %d\n", lines[i].key, lines[j].key,
+                        lines[i].line);
+                bad = 1;
+            }
+    if (cfg->atx.long_press_ms <= cfg->atx.press_ms) {
+        fprintf(err, "config: [atx] long_press_ms must be longer than press_ms\n");
+        bad = 1;
+    }
+    if (cfg->atx.power_led_debounce_ms >= cfg->atx.standby_blink_ms) {
+        fprintf(err, "config: [atx] power_led_debounce_ms must be shorter than standby_blink_ms\n");
+        bad = 1;
+    }
+    if (cfg->atx.wol_mac[0] && !mac_valid(cfg->atx.wol_mac)) {
+        fprintf(err, "config: [atx] wol_mac '%s' is not a MAC address like 00:11:22:33:44:55\n",
+                cfg->atx.wol_mac);
+        bad = 1;
+    }
+    struct in_addr addr;
+    if (inet_pton(AF_INET, cfg->atx.wol_address, &addr) != 1) {
+        fprintf(err, "config: [atx] wol_address '%s' is not an IPv4 address\n", cfg->atx.wol_address);
+        bad = 1;
+    }
+    return bad;
+}
+
+/* A USB vendor or product ID: hex, 0x optional, 16 bits. */
+static bool usb_id_valid(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 16);
+    return *s && *s != '-' && *s != '+' && !errno && !*end && v <= 0xffff;
+}
+
+static int validate_hid(const struct piglix_config *cfg, FILE *err)
+{
+    int bad = 0;
+    if (!usb_id_valid(cfg->hid.vendor_id) || !usb_id_valid(cfg->hid.product_id)) {
+        fprintf(err, "config: [hid] vendor_id and product_id are 16-bit hex numbers, e.g. 0x1d6b\n");
+        bad = 1;
+    }
+    if (strcmp(cfg->hid.mouse, "both") != 0 && strcmp(cfg->hid.mouse, cfg->hid.mouse_mode) != 0) {
+        fprintf(err, "config: [hid] mouse_mode = %s needs that mouse presented (mouse = %s or both)\n",
+                cfg->hid.mouse_mode, cfg->hid.mouse_mode);
+        bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
 int config_validate(const struct piglix_config *cfg, FILE *err)
 {
     int bad = 0;
@@ -234,6 +361,17 @@ int config_validate(const struct piglix_config *cfg, FILE *err)
         fprintf(err, "config: [capture] width must be even (4:2:2 pixel formats)\n");
         bad = 1;
     }
+    if (cfg->web.enabled && (cfg->web.cert[0] == '\0') != (cfg->web.key[0] == '\0')) {
+        fprintf(err, "config: [web] cert and key must be given together (or neither: self-signed)\n");
+        bad = 1;
+    }
+    if (cfg->web.enabled && cfg->web.http_port == cfg->web.port) {
+        fprintf(err, "config: [web] http_port must differ from port\n");
+        bad = 1;
+    }
+    bad |= validate_atx(cfg, err);
+    if (validate_hid(cfg, err) < 0)
+        bad = 1;
     if (cfg->state.dir[0] == '\0') {
         fprintf(err, "config: [state] dir must not be empty\n");
         bad = 1;

@@ -35,6 +35,51 @@ struct piglix_config {
         char name[64];
     } vnc;
     struct {
+        bool enabled;           /* the USB keyboard and mice (needs a UDC) */
+        char udc[64];           /* "" = the first USB device controller */
+        char vendor_id[8];      /* hex, "0x1d6b" */
+        char product_id[8];
+        char manufacturer[64], product[64], serial[64];
+        int max_power;          /* mA the configuration claims */
+        char mouse[12];         /* absolute | relative | both: the mice presented */
+        char mouse_mode[12];    /* absolute | relative: the one in use at start */
+        char layout[8];         /* the target's keyboard layout */
+        int paste_rate;         /* characters per second */
+        int key_hold_max_ms;    /* release keys held this long without events; 0 = never */
+    } hid;
+    struct {
+        bool enabled;
+        char listen[CONFIG_STR_MAX];
+        int port;               /* HTTPS */
+        int http_port;          /* plain HTTP that only redirects; 0: off */
+        char cert[CONFIG_STR_MAX]; /* PEM chain; "" = self-signed under [state] dir */
+        char key[CONFIG_STR_MAX];
+        char hostname[128];     /* for the self-signed certificate; "" = this host's name */
+        char root[CONFIG_STR_MAX]; /* the UI's static files; "" = built-in default */
+        char novnc[CONFIG_STR_MAX]; /* noVNC's files (core/rfb.js) */
+        int session_idle_s;     /* a session ends after this long unused */
+        int session_max_s;      /* and this long after login, whatever */
+        int login_fail_limit;   /* failures per address/account before delays */
+        int login_throttle_s;   /* first delay, doubles with each further failure */
+        int max_viewers;        /* browser viewers (WebSocket) at once */
+    } web;
+    struct {
+        bool enabled;
+        char chip[64];          /* GPIO chip: name, path, label or number; "" = no GPIO */
+        int power_led_line, hdd_led_line;          /* line offsets; -1 = not wired */
+        int power_button_line, reset_button_line, intrusion_line;
+        bool power_led_active_low, hdd_led_active_low;
+        bool power_button_active_low, reset_button_active_low, intrusion_active_low;
+        int press_ms, long_press_ms;               /* short press, force-off hold */
+        int power_led_debounce_ms, hdd_led_debounce_ms;
+        int standby_blink_ms;   /* longest half-period of a standby blink */
+        int on_timeout_s, off_timeout_s, force_off_timeout_s, cycle_off_s;
+        char wol_mac[32];       /* "" = no Wake-on-LAN */
+        char wol_interface[32]; /* "" = the routing table decides */
+        char wol_address[64];   /* IPv4 broadcast (or unicast) address */
+        int wol_port;
+    } atx;
+    struct {
         char dir[CONFIG_STR_MAX];
     } state;
     struct {

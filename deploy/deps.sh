@@ -1,23 +1,60 @@
 #!/bin/sh
 # Installs what piglix needs from Debian 12 (bookworm) packages, only what is
-# missing. Usage: deploy/deps.sh [build|test]
+# missing. Usage: deploy/deps.sh [build|test|package|arm64|libs]
+#   build    compile piglix
+#   test     build + what the test suite runs (tests/run.sh)
+#   package  build + making and checking the Debian package (tests/deploy)
+#   arm64    the arm64 cross build's host tools: gcc-aarch64-linux-gnu,
+#            debootstrap (it makes the arm64 sysroot, deploy/cross), and
+#            qemu-user-static to run the arm64 unit tests. The arm64
+#            libraries are not installed through multiarch: several -dev
+#            packages (libgcrypt20-dev under libvncserver-dev,
+#            libwebsockets-dev) cannot be installed for two architectures
+#            at once, and apt would remove the amd64 ones.
+#   libs     print the -dev packages piglix links (for the arm64 sysroot)
 set -eu
 set -- "${1:-build}"
-BUILD="build-essential cmake pkg-config libvncserver-dev libturbojpeg0-dev libinih-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev libssl-dev"
-TEST="vncsnapshot openssl python3 qemu-system-x86 busybox-static cpio v4l-utils clang-14 libclang-rt-14-dev valgrind"
-PKGS="$BUILD"
-[ "$1" = test ] && PKGS="$BUILD $TEST"
+# The libraries (-dev) piglix links; the arm64 sysroot (deploy/cross) holds them too.
+LIBS="libvncserver-dev libturbojpeg0-dev libinih-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev libcjson-dev libcrypt-dev libgpiod-dev libusbgx-dev libconfig-dev"
+BUILD="build-essential cmake pkg-config $LIBS"
+TEST="vncsnapshot openssl ustreamer python3 qemu-system-x86 busybox-static cpio v4l-utils clang-14 libclang-rt-14-dev valgrind"
+# The web UI's browser tests: Debian's Chromium (driven by playwright-core
+# from npm, which the tests install themselves) and noVNC, which piglix serves.
+WEBTEST="chromium novnc"
+PACKAGE="dpkg-dev debootstrap systemd systemd-container"
+case "$1" in
+    build) PKGS="$BUILD" ;;
+    test)
+        PKGS="$BUILD $TEST $WEBTEST"
+        # node from elsewhere (e.g. NodeSource) brings its own npm; Debian's
+        # npm would conflict with it.
+        command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+        command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+        ;;
+    package) PKGS="$BUILD $PACKAGE" ;;
+    arm64)
+        PKGS="cmake pkg-config gcc-aarch64-linux-gnu debootstrap python3"
+        # Any qemu-aarch64 runs the tests; qemu-user-static only when none is there.
+        command -v qemu-aarch64-static >/dev/null 2>&1 || command -v qemu-aarch64 >/dev/null 2>&1 ||
+            PKGS="$PKGS qemu-user-static"
+        ;;
+    libs) echo "$LIBS"; exit 0 ;;
+    *) echo "usage: deploy/deps.sh [build|test|package|arm64|libs]" >&2; exit 2 ;;
+esac
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-if [ -n "$missing" ]; then
-    echo "deps: installing$missing"
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "deps: run as root (or install these packages):$missing" >&2
-        exit 1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends $missing
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: run as root (or install these packages):$missing" >&2
+    exit 1
 fi
+export DEBIAN_FRONTEND=noninteractive
+# Other installs may be running (parallel tests): wait for dpkg's lock.
+APT="apt-get -q -o DPkg::Lock::Timeout=600"
+$APT update
+# word splitting of the package list is intended
+# shellcheck disable=SC2086
+$APT install -y --no-install-recommends $missing

@@ -9,12 +9,17 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "atx/atx.h"
+#include "atx/cli.h"
 #include "capture/capture.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "hid/hid.h"
+#include "hid/hid_usb.h"
 #include "server/server.h"
 #include "server/vnc_auth.h"
+#include "web/web.h"
 
 #define DEFAULT_CONFIG "/etc/piglix/piglix.ini"
 
@@ -56,7 +61,7 @@ static int load_config(const struct cmdline *cl, struct piglix_config *cfg, FILE
 
 static struct capture_thread *start_capture(const struct piglix_config *cfg, struct capture_slot *slot)
 {
-    struct capture_source src;
+    struct capture_source src = {0}; /* optional members (get_stats) stay NULL */
     if (strcmp(cfg->capture.source, "test") == 0) {
         if (capture_testsrc_create(cfg, &src) < 0)
             return NULL;
@@ -103,8 +108,9 @@ static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct c
     }
     if (memcmp(&next.vnc, &cfg->vnc, sizeof(cfg->vnc)) != 0 ||
         memcmp(&next.encode, &cfg->encode, sizeof(cfg->encode)) != 0 ||
-        memcmp(&next.state, &cfg->state, sizeof(cfg->state)) != 0)
-        LOG_WARN("main", "reload: [vnc], [encode] and [state] changes apply after a restart");
+        memcmp(&next.state, &cfg->state, sizeof(cfg->state)) != 0 ||
+        memcmp(&next.hid, &cfg->hid, sizeof(cfg->hid)) != 0)
+        LOG_WARN("main", "reload: [vnc], [encode], [hid] and [state] changes apply after a restart");
     LOG_INFO("main", "configuration reloaded");
 }
 
@@ -114,6 +120,10 @@ static void usage(FILE *out)
             "usage: piglix [options]                run the appliance\n"
             "       piglix [options] --check-config validate and print the effective config\n"
             "       piglix [options] vnc-passwd     set the VNC password (stdin when not a terminal)\n"
+            "       piglix [options] atx status|on|off|force-off|reset|cycle|wol\n"
+            "                                       server power from the command line ([atx])\n"
+            "       piglix [options] user add|passwd|del|token|totp-off NAME, user list\n"
+            "                                       manage web accounts (password from stdin)\n"
             "options:\n"
             "  -c, --config FILE        INI file (default " DEFAULT_CONFIG " if it exists)\n"
             "  -o SECTION.KEY=VALUE     override one option (also --SECTION.KEY=VALUE)\n"
@@ -166,29 +176,112 @@ static int cmd_vnc_passwd(const struct piglix_config *cfg)
     return 0;
 }
 
+/* The server loop, kicking systemd's watchdog every turn: a turn waits at
+ * most a second, so a wedged loop (not a slow client) trips WatchdogSec=. */
+static int serve(struct server *srv, struct sdnotify_watchdog *wd)
+{
+    while (!stop_requested) {
+        if (server_run_once(srv, 1000) < 0)
+            return -1;
+        sdnotify_watchdog_kick(wd);
+    }
+    return 0;
+}
+
+/* Viewers' keys and pointer go to the USB keyboard and mice ([hid]
+ * enabled) or are only logged. */
+static int start_input(const struct piglix_config *cfg, struct hid_usb **usb, struct hid_input *input,
+                       struct hid_log_counters *counters)
+{
+    *usb = NULL;
+    if (!cfg->hid.enabled) {
+        hid_log_input_init(input, counters);
+        return 0;
+    }
+    /* Only the main thread takes signals (the HID thread must not). */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    *usb = hid_usb_create(cfg);
+    int r = *usb ? hid_usb_start(*usb) : -1;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r < 0) {
+        hid_usb_destroy(*usb);
+        *usb = NULL;
+        return -1;
+    }
+    hid_device_input(hid_usb_device(*usb), input);
+    return 0;
+}
+
+static void show_keyboard_leds(void *srv, unsigned leds)
+{
+    server_set_keyboard_leds(srv, leds);
+}
+
+/* The server goes first (closing viewers releases their keys), then the
+ * gadget; the LED callback into the server stops before either. */
+static void stop_server_and_input(struct server *srv, struct hid_usb *usb)
+{
+    if (usb)
+        hid_device_set_led_callback(hid_usb_device(usb), NULL, NULL);
+    server_destroy(srv);
+    hid_usb_destroy(usb);
+}
+
 static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg)
 {
     struct capture_slot *slot = capture_slot_create();
     struct hid_log_counters counters = {0};
     struct hid_input input;
-    hid_log_input_init(&input, &counters);
-    struct server *srv = slot ? server_create(cfg, slot, &input) : NULL;
+    struct hid_usb *usb = NULL;
+    if (!slot || start_input(cfg, &usb, &input, &counters) < 0) {
+        capture_slot_destroy(slot);
+        return 1;
+    }
+    struct server *srv = server_create(cfg, slot, &input);
+    if (srv && usb)
+        hid_device_set_led_callback(hid_usb_device(usb), show_keyboard_leds, srv);
     struct capture_thread *ct = srv ? start_capture(cfg, slot) : NULL;
     if (!ct) {
-        server_destroy(srv);
+        stop_server_and_input(srv, usb);
+        capture_slot_destroy(slot);
+        return 1;
+    }
+    /* The web API's HID calls go to the USB device; without one they say
+     * 503 (browsers' keys and pointer still go through the VNC server). */
+    struct web *web = NULL;
+    struct web_hid web_hid = {0};
+    if (usb)
+        web_hid_from_device(&web_hid, hid_usb_device(usb));
+    if (cfg->web.enabled && (!(web = web_create(cfg, srv, slot, &web_hid)) || web_start(web) < 0)) {
+        web_destroy(web);
+        capture_thread_stop(ct);
+        stop_server_and_input(srv, usb);
         capture_slot_destroy(slot);
         return 1;
     }
     LOG_INFO("main", "piglix running; VNC on port %d", cfg->vnc.port);
+    /* Type=notify: systemd starts dependent units once the ports are bound. */
+    struct sdnotify_watchdog wd;
+    sdnotify_watchdog_init(&wd);
+    sdnotify_send("READY=1\nSTATUS=serving");
     int r;
     for (;;) {
-        r = server_run(srv, &stop_requested);
+        r = serve(srv, &wd);
         if (r != 0 || stop_requested != 2)
             break;
         stop_requested = 0;
+        sdnotify_send("RELOADING=1");
         reload(cl, cfg, slot, &ct);
+        sdnotify_send("READY=1");
     }
+    sdnotify_send("STOPPING=1");
     LOG_INFO("main", "stopping");
+    web_destroy(web);
     capture_thread_stop(ct);
     struct server_stats st;
     server_get_stats(srv, &st);
@@ -200,7 +293,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg)
              (unsigned long long)st.encode_cache_hits, (unsigned long long)st.lossless_refreshes,
              (unsigned long long)counters.key_sym,
              (unsigned long long)counters.key_code, (unsigned long long)counters.pointer);
-    server_destroy(srv);
+    stop_server_and_input(srv, usb);
     capture_slot_destroy(slot);
     return r == 0 ? 0 : 1;
 }
@@ -248,16 +341,23 @@ int main(int argc, char **argv)
         }
     }
     const char *command = NULL;
+    char *args[4];
+    int n_args = 0;
     for (int i = optind; i < argc; i++) {
         if (strcmp(argv[i], "-") == 0)
             continue;
-        if (command) {
+        if (!command) {
+            command = argv[i];
+            continue;
+        }
+        if ((strcmp(command, "user") != 0 && strcmp(command, "atx") != 0) || n_args >= (int)(sizeof(args) / sizeof(args[0]))) {
             fprintf(stderr, "piglix: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
-        command = argv[i];
+        args[n_args++] = argv[i];
     }
-    if (command && strcmp(command, "vnc-passwd") != 0) {
+    if (command && strcmp(command, "vnc-passwd") != 0 && strcmp(command, "user") != 0 &&
+        strcmp(command, "atx") != 0) {
         fprintf(stderr, "piglix: unknown command '%s'\n", command);
         usage(stderr);
         return 2;
@@ -277,6 +377,10 @@ int main(int argc, char **argv)
         return 0;
     }
     log_set_level(debug ? LOG_LEVEL_DEBUG : (enum log_level)log_level_parse(cfg.log.level));
+    if (command && strcmp(command, "user") == 0)
+        return web_user_command(&cfg, n_args, args, stdout, stderr);
+    if (command && strcmp(command, "atx") == 0)
+        return atx_command(&cfg, n_args, args, stdout, stderr);
     if (command)
         return cmd_vnc_passwd(&cfg);
 
@@ -286,5 +390,11 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    return run_daemon(&cl, &cfg);
+    /* Before any other thread: atx forks its button-release guard. */
+    struct atx *atx = NULL;
+    if (cfg.atx.enabled && !(atx = atx_start(&cfg)))
+        return 1;
+    int rc = run_daemon(&cl, &cfg);
+    atx_stop(atx);
+    return rc;
 }

@@ -44,4 +44,40 @@ int server_adopt_client(struct server *s, int fd, const char *who);
  * as in the QEMU LED state pseudo-encoding). Thread-safe. */
 void server_set_keyboard_leds(struct server *s, unsigned leds);
 
+/* ---- Full-frame JPEGs of the current picture (server/snapshot.c) ----
+ * For outputs in other threads (the web server's snapshot and MJPEG stream).
+ * The picture is encoded in the server thread, only when asked and at most
+ * once per new picture, and shared: every holder owns one reference. */
+struct server_jpeg {
+    const uint8_t *data;
+    size_t len;
+    unsigned width, height;
+    uint64_t seq;               /* the picture's number (pipeline_seq): changes with it */
+};
+
+/* Called in the server thread whenever a new JPEG is ready (e.g. to wake
+ * another event loop). Must not block or call back into the server. */
+typedef void (*server_jpeg_ready_fn)(void *ctx);
+/* Sets who is told about new JPEGs (NULL: nobody). Call before other
+ * threads use the server. */
+void server_set_jpeg_listener(struct server *s, server_jpeg_ready_fn fn, void *ctx);
+/* Asks for a JPEG of the picture newer than after_seq (0: any). Returns the
+ * cached one at once when it is newer (the caller owns a reference), else
+ * NULL and the server encodes one when there is a picture and tells the
+ * listener. Thread-safe. */
+const struct server_jpeg *server_request_jpeg(struct server *s, uint64_t after_seq);
+/* Drops a reference from server_request_jpeg. Thread-safe. */
+void server_jpeg_unref(const struct server_jpeg *j);
+
+/* A copy of server_get_stats as of the server thread's latest turn, for
+ * other threads. Thread-safe. */
+void server_get_stats_shared(struct server *s, struct server_stats *out);
+
+/* The server thread's part (server/vnc.c calls these): create/destroy, and
+ * once per turn, encode what was asked and publish the statistics. */
+struct server_snapshot;
+struct server_snapshot *server_snapshot_create(const struct piglix_config *cfg);
+void server_snapshot_destroy(struct server_snapshot *ss);
+void server_snapshot_service(struct server *s);
+
 #endif

@@ -473,6 +473,7 @@ int server_run_once(struct server *s, int max_wait_ms)
                 rfbCloseClient(cl);
         }
         reap_clients(s);
+        server_snapshot_service(s);
     }
     return 0;
 }
@@ -522,7 +523,8 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
     struct encode_settings es = {.quality = cfg->encode.quality,
                                  .subsamp = encode_subsamp_parse(cfg->encode.subsampling)};
     s->pipe = pipeline_create(&es, (unsigned)cfg->encode.tile_size);
-    if (!s->throttle || !s->pipe)
+    s->snapshot = server_snapshot_create(cfg);
+    if (!s->throttle || !s->pipe || !s->snapshot)
         goto fail;
 
     rfbLog = rfb_log_debug;
@@ -589,6 +591,7 @@ void server_destroy(struct server *s)
     pthread_mutex_destroy(&s->adopt_lock);
     free(s->fb);
     pipeline_destroy(s->pipe);
+    server_snapshot_destroy(s->snapshot);
     vnc_auth_throttle_destroy(s->throttle);
     memset(s->password, 0, sizeof(s->password));
     free(s);

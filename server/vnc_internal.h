@@ -36,6 +36,7 @@ struct server {
     int n_adopt;
     atomic_uint leds;           /* bit 8 set: changed since last sent */
     struct server_stats stats;
+    struct server_snapshot *snapshot; /* JPEGs and statistics for other threads */
 };
 
 struct vnc_client {

@@ -49,6 +49,7 @@ struct rfbc_client {
     unsigned fb_w, fb_h;
     uint64_t painted_count;
     bool qemu_key_acked;
+    int leds; /* -1: no LED state received */
 
     struct rfbc_stats stats;
     FILE *trace;
@@ -98,7 +99,7 @@ const char *rfbc_rect_kind_name(enum rfbc_rect_kind k)
 {
     static const char *const names[RFBC_RECT_KIND_COUNT] = {
         "raw", "tight_fill", "tight_palette", "tight_zlib", "tight_gradient", "tight_jpeg",
-        "desktopsize", "extdesktopsize", "lastrect", "qemukey", "cursor", "pointerpos",
+        "desktopsize", "extdesktopsize", "lastrect", "qemukey", "cursor", "pointerpos", "leds",
     };
     return (unsigned)k < RFBC_RECT_KIND_COUNT ? names[k] : "?";
 }
@@ -109,6 +110,7 @@ struct rfbc_client *rfbc_new(void)
     if (!c)
         return NULL;
     c->fd = -1;
+    c->leds = -1;
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
     c->cap = RFBC_READ_CHUNK;
     c->buf = malloc(c->cap);
@@ -144,6 +146,7 @@ const char *rfbc_error(const struct rfbc_client *c) { return c->err[0] ? c->err 
 const struct rfbc_server_info *rfbc_server_info(const struct rfbc_client *c) { return &c->info; }
 const struct rfbc_stats *rfbc_stats(const struct rfbc_client *c) { return &c->stats; }
 bool rfbc_qemu_key_acked(const struct rfbc_client *c) { return c->qemu_key_acked; }
+int rfbc_keyboard_leds(const struct rfbc_client *c) { return c->leds; }
 
 const struct rfbc_size_change *rfbc_size_changes(const struct rfbc_client *c, size_t *count)
 {
@@ -792,6 +795,12 @@ static int parse_rect(struct rfbc_client *c)
         break;
     case RFBC_ENC_POINTER_POS:
         kind = RFBC_RECT_POINTER_POS;
+        break;
+    case RFBC_ENC_QEMU_LED_STATE:
+        kind = RFBC_RECT_LED_STATE;
+        plen = 1;
+        if (pavail >= plen)
+            c->leds = payload[0];
         break;
     default:
         return fail(c, RFBC_ERR_PROTOCOL, "rect %ux%u+%u+%u has encoding %d, which we did not ask for",

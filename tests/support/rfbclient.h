@@ -42,6 +42,7 @@ enum {
     RFBC_ENC_RICH_CURSOR = -239,
     RFBC_ENC_X_CURSOR = -240,
     RFBC_ENC_QEMU_EXT_KEY = -258,
+    RFBC_ENC_QEMU_LED_STATE = -261,  /* keyboard LEDs: one byte, bit 0 Scroll, 1 Num, 2 Caps */
     RFBC_ENC_EXT_DESKTOP_SIZE = -308,
     RFBC_ENC_JPEG_QUALITY_0 = -32,   /* -32 + level (0..9) */
     RFBC_ENC_COMPRESS_LEVEL_0 = -256, /* -256 + level (0..9) */
@@ -61,6 +62,7 @@ enum rfbc_rect_kind {
     RFBC_RECT_QEMU_EXT_KEY,
     RFBC_RECT_CURSOR,         /* RichCursor or XCursor shape, skipped */
     RFBC_RECT_POINTER_POS,
+    RFBC_RECT_LED_STATE,
     RFBC_RECT_KIND_COUNT
 };
 const char *rfbc_rect_kind_name(enum rfbc_rect_kind k); /* "raw", "tight_fill", ... */
@@ -156,6 +158,9 @@ bool rfbc_fully_painted(const struct rfbc_client *c);
 void rfbc_reset_painted(struct rfbc_client *c);
 /* True once the server acknowledged the QEMU extended key encoding. */
 bool rfbc_qemu_key_acked(const struct rfbc_client *c);
+/* The last QEMU LED state received (bit 0 Scroll, 1 Num, 2 Caps Lock), or
+ * -1 before any. */
+int rfbc_keyboard_leds(const struct rfbc_client *c);
 
 const struct rfbc_stats *rfbc_stats(const struct rfbc_client *c);
 const struct rfbc_size_change *rfbc_size_changes(const struct rfbc_client *c, size_t *count);

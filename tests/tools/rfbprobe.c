@@ -45,7 +45,7 @@ static void usage(FILE *f)
         "  --host H (127.0.0.1)  --port P (5900)  --timeout SECONDS (10, per wait)\n"
         "  --password-file F (vncpasswd -f format) | --password-stdin\n"
         "  --encodings LIST  comma list of tight,jpeg,compress,raw,desktopsize,extdesktopsize,\n"
-        "                    lastrect,qemukey,richcursor,xcursor,pointerpos or numbers\n"
+        "                    lastrect,qemukey,richcursor,xcursor,pointerpos,leds or numbers\n"
         "                    (default tight,raw,jpeg,compress,desktopsize,extdesktopsize,lastrect,qemukey)\n"
         "  --quality 0-9 (6, for jpeg)  --compress 0-9 (2, for compress)\n"
         "  --shared (default) | --exclusive   --json   --rcvbuf BYTES   --verbose (trace rects)\n"
@@ -58,6 +58,7 @@ static void usage(FILE *f)
         "  auth-only\n"
         "  keys KEYSYM... (hex; K = down+up, +K = down, -K = up, K@XT = QEMU extended key) [--delay MS]\n"
         "  pointer X Y BUTTONS\n"
+        "  wait-leds LEDS SECONDS (QEMU LED state, bit 0 Scroll, 1 Num, 2 Caps; asks for leds) [--json]\n"
         "  compare A.ppm B.ppm [--psnr-min DB] [--max-err N] [--region x,y,w,h] [--json]\n",
         f);
 }
@@ -103,6 +104,7 @@ static bool add_encoding(struct probe_opts *o, const char *name)
         {"extdesktopsize", RFBC_ENC_EXT_DESKTOP_SIZE}, {"lastrect", RFBC_ENC_LAST_RECT},
         {"qemukey", RFBC_ENC_QEMU_EXT_KEY}, {"richcursor", RFBC_ENC_RICH_CURSOR},
         {"xcursor", RFBC_ENC_X_CURSOR}, {"pointerpos", RFBC_ENC_POINTER_POS},
+        {"leds", RFBC_ENC_QEMU_LED_STATE},
     };
     if (o->nencodings >= PROBE_MAX_ENCODINGS)
         return false;
@@ -507,6 +509,7 @@ static int save_frame(struct rfbc_client *c, const char *path)
 struct loop_goal {
     bool until_painted;  /* snapshot: every pixel received since the last size change */
     unsigned want_w, want_h; /* wait-size: stop at this size (0: no size goal) */
+    int want_leds;           /* wait-leds: stop at this LED state (-1: no LED goal) */
 };
 
 /* Requests updates (full after a size change, else incremental) until the
@@ -519,6 +522,8 @@ static int update_loop(struct rfbc_client *c, double seconds, const struct loop_
         unsigned w, h, stride;
         rfbc_framebuffer(c, &w, &h, &stride);
         if (goal->want_w && w == goal->want_w && h == goal->want_h)
+            return 1;
+        if (goal->want_leds >= 0 && rfbc_keyboard_leds(c) == goal->want_leds)
             return 1;
         if (!first && goal->until_painted && rfbc_fully_painted(c))
             return 1;
@@ -550,7 +555,7 @@ static int cmd_snapshot(const struct probe_opts *o, struct rfbc_client *c)
 {
     if (o->npos != 2)
         return EXIT_USAGE;
-    struct loop_goal goal = {.until_painted = true};
+    struct loop_goal goal = {.until_painted = true, .want_leds = -1};
     int r = update_loop(c, o->timeout_s, &goal, timeout_ms(o));
     if (r < 0)
         return report(o, c, r, "snapshot");
@@ -577,7 +582,7 @@ static int cmd_snapshot(const struct probe_opts *o, struct rfbc_client *c)
 
 static int cmd_watch(const struct probe_opts *o, struct rfbc_client *c, bool wait_size)
 {
-    struct loop_goal goal = {0};
+    struct loop_goal goal = {.want_leds = -1};
     double seconds;
     if (wait_size) {
         if (o->npos != 3 || sscanf(o->pos[1], "%ux%u", &goal.want_w, &goal.want_h) != 2 || !goal.want_w ||
@@ -768,6 +773,29 @@ static int cmd_pointer(const struct probe_opts *o, struct rfbc_client *c)
     return 0;
 }
 
+static int cmd_wait_leds(const struct probe_opts *o, struct rfbc_client *c)
+{
+    long want;
+    double seconds;
+    if (o->npos != 3 || !parse_long(o->pos[1], 0, 7, &want) || !parse_double(o->pos[2], 0, 86400, &seconds))
+        return EXIT_USAGE;
+    struct loop_goal goal = {.want_leds = (int)want};
+    int r = update_loop(c, seconds, &goal, timeout_ms(o));
+    if (r < 0)
+        return report(o, c, r, "wait-leds");
+    int leds = rfbc_keyboard_leds(c);
+    if (o->json)
+        printf("{\"command\": \"wait-leds\", \"ok\": true, \"leds\": %d, \"target\": %ld, \"reached\": %s, "
+               "\"seconds\": %.3f}\n", leds, want, r == 1 ? "true" : "false", rfbc_elapsed_seconds(c));
+    else
+        printf("keyboard LEDs %d%s\n", leds, r == 1 ? "" : " (not the state waited for)");
+    if (r != 1) {
+        fprintf(stderr, "rfbprobe: wait-leds: LED state is %d, not %ld, after %.1f s\n", leds, want, seconds);
+        return EXIT_CHECK;
+    }
+    return 0;
+}
+
 static int run_network_command(struct probe_opts *o)
 {
     const char *cmd = o->pos[0];
@@ -776,9 +804,17 @@ static int run_network_command(struct probe_opts *o)
     if (stall && o->rcvbuf < 0)
         o->rcvbuf = 4096; /* a small window fills (and stalls the server) sooner */
     if (!auth_only && !malformed && !stall && strcmp(cmd, "snapshot") && strcmp(cmd, "watch") &&
-        strcmp(cmd, "wait-size") && strcmp(cmd, "keys") && strcmp(cmd, "pointer")) {
+        strcmp(cmd, "wait-size") && strcmp(cmd, "keys") && strcmp(cmd, "pointer") &&
+        strcmp(cmd, "wait-leds")) {
         fprintf(stderr, "rfbprobe: unknown command '%s'\n", cmd);
         return EXIT_USAGE;
+    }
+    if (strcmp(cmd, "wait-leds") == 0) { /* the server sends LED state only to who asks */
+        bool have = false;
+        for (size_t i = 0; i < o->nencodings; i++)
+            have = have || o->encodings[i] == RFBC_ENC_QEMU_LED_STATE;
+        if (!have && !add_encoding(o, "leds"))
+            return EXIT_USAGE;
     }
     struct rfbc_client *c = NULL;
     int code = open_session(o, &c, !auth_only && !malformed);
@@ -804,6 +840,8 @@ static int run_network_command(struct probe_opts *o)
         code = cmd_malformed(o, c);
     } else if (strcmp(cmd, "keys") == 0) {
         code = cmd_keys(o, c);
+    } else if (strcmp(cmd, "wait-leds") == 0) {
+        code = cmd_wait_leds(o, c);
     } else {
         code = cmd_pointer(o, c);
     }

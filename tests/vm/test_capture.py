@@ -7,10 +7,12 @@ pvm VM, piglix inside, rfbprobe (a VNC client) on the host.
 CASE picture: vivid's colour bars reach the viewer; the EDID is loaded; a new
   mode (DV timings) reaches the viewer as a new size; no signal, no lock and
   out of range each show their exact NO SIGNAL frame; the picture returns;
-  one viewer stays connected throughout.
+  one viewer stays connected throughout; a stream without frames shows NO
+  FRAMES and recovers.
 CASE hotplug: piglix starts before the device exists, picks it up; the device
   disappears (vivid's disconnect) and comes back; a wrong device path is
-  shown and picked up once the path exists; one viewer stays connected.
+  shown and picked up once the path exists; one viewer stays connected; a
+  device without DV timings (vivid as a webcam) gets the nearest frame size.
 Each case is one VM boot. Exit 0 on success, 1 on failure."""
 import argparse
 import sys
@@ -106,8 +108,15 @@ def case_picture(tools):
         sizes = watcher.finish()
         check(sizes == ["1920x1080", "1024x768"], "the connected viewer saw the sizes %s" % sizes)
         log("ok: one viewer stayed connected throughout; sizes %s" % sizes)
+
+        # a signal but no frames (vivid drops every buffer): NO FRAMES after 2 s
+        vivid_set(vm, percentage_of_dropped_buffers=100)
+        ref = nosignal_ref(tools, "timeout", "1024x768", "/dev/video0 sends no frames")
+        wait_picture(piglix, "the no-frames frame", ref_problems(ref), timeout=30)
+        vivid_set(vm, percentage_of_dropped_buffers=0)
+        wait_picture(piglix, "colour bars after frames resume", bars(1024, 768))
         text = piglix.stop()
-        for needle in ("NO SIGNAL:", "NO SYNC LOCK:", "OUT OF RANGE:", "streaming 1920x1080"):
+        for needle in ("NO SIGNAL:", "NO SYNC LOCK:", "OUT OF RANGE:", "NO FRAMES:", "streaming 1920x1080"):
             check(needle in text, "piglix's log lacks %r" % needle)
     finally:
         vm.stop()
@@ -153,6 +162,18 @@ def case_hotplug(tools):
         vm.check("ln -s /dev/video0 /dev/video7")
         wait_picture(piglix, "colour bars once /dev/video7 exists", bars(1920, 1080))
         piglix.stop()
+
+        # a device without DV timings (vivid as a webcam, as a USB dongle is): the
+        # frame size nearest [capture] width x height of those it lists
+        vm.wait_for(lambda: vm.run("rmmod vivid")[1] == 0, 20, what="rmmod vivid")
+        vm.check("modprobe " + VIVID.replace("input_types=0x3", "input_types=0x0"))
+        vivid_static_bars(vm)
+        vm.write_file("/etc/piglix/webcam.ini", piglix_config(extra="width = 1000\nheight = 700\n"))
+        piglix = GuestPiglix(vm, tools, config_path="/etc/piglix/webcam.ini", name="piglix-webcam")
+        wait_picture(piglix, "colour bars from a device without DV timings", bars(1280, 720))
+        text = piglix.stop()
+        check("no DV timings" in text and "streaming 1280x720 YUYV (" in text,
+              "piglix did not negotiate 1280x720 YUYV without DV timings:\n" + text[-2000:])
     finally:
         vm.stop()
 

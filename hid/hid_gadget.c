@@ -1,0 +1,279 @@
+#include "hid/hid_gadget.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <usbg/function/hid.h>
+
+#include "common/log.h"
+
+#define DEFAULT_CONFIGFS "/sys/kernel/config"
+#define SYS_CLASS_UDC "/sys/class/udc"
+
+struct hid_gadget {
+    usbg_state *state;
+    usbg_gadget *gadget;
+    usbg_config *config;
+    char configfs[PATH_MAX];
+    char udc[64];
+    dev_t dev[HID_EP_COUNT];
+    bool present[HID_EP_COUNT];
+    bool bound;
+};
+
+/* Reads a small sysfs/configfs text file without its trailing newline. */
+static int read_text(const char *path, char *buf, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t r = read(fd, buf, n - 1);
+    int e = errno;
+    close(fd);
+    if (r < 0)
+        return -e;
+    buf[r] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+    return 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t r = write(fd, text, strlen(text));
+    int e = errno;
+    close(fd);
+    return r < 0 ? -e : 0;
+}
+
+static void remove_stale(usbg_state *s)
+{
+    usbg_gadget *stale = usbg_get_gadget(s, HID_GADGET_NAME);
+    if (!stale)
+        return;
+    LOG_WARN("hid", "removing the USB gadget '%s' an earlier run left in configfs", HID_GADGET_NAME);
+    usbg_disable_gadget(stale); /* fails harmlessly when it is not bound */
+    int r = usbg_rm_gadget(stale, USBG_RM_RECURSE);
+    if (r != USBG_SUCCESS)
+        LOG_ERROR("hid", "cannot remove the stale gadget: %s", usbg_strerror(r));
+}
+
+/* The report's OUT endpoint is left out: LED reports then come as
+ * SET_REPORT on the control pipe, which is how BIOSes send them (f_hid
+ * stalls SET_REPORT when it has an OUT endpoint), and it saves endpoints
+ * for other functions. Kernels before 5.19 lack the switch. */
+static void no_out_endpoint(struct hid_gadget *g, const char *instance)
+{
+    char path[PATH_MAX + 128];
+    snprintf(path, sizeof(path), "%s/usb_gadget/%s/functions/hid.%s/no_out_endpoint", g->configfs,
+             HID_GADGET_NAME, instance);
+    int r = write_text(path, "1");
+    if (r < 0)
+        LOG_WARN("hid", "%s: %s (LED reports from BIOSes may be refused)", path, strerror(-r));
+}
+
+static int add_hid(struct hid_gadget *g, enum hid_endpoint ep)
+{
+    const struct hid_function_desc *fn = hid_report_function(ep);
+    struct usbg_f_hid_attrs attrs = {
+        .protocol = fn->protocol,
+        .subclass = fn->subclass,
+        .report_length = fn->report_length,
+        .report_desc = {.desc = (char *)fn->report_desc, .len = (unsigned)fn->report_desc_len},
+    };
+    usbg_function *f;
+    if (hid_gadget_add_function(g, USBG_F_HID, fn->instance, &attrs, &f) < 0)
+        return -1;
+    no_out_endpoint(g, fn->instance);
+    dev_t dev;
+    int r = usbg_f_hid_get_dev(usbg_to_hid_function(f), &dev);
+    if (r != USBG_SUCCESS) {
+        LOG_ERROR("hid", "hid.%s: cannot read its device number: %s", fn->instance, usbg_strerror(r));
+        return -1;
+    }
+    g->dev[ep] = dev;
+    return 0;
+}
+
+struct hid_gadget *hid_gadget_create(const struct hid_gadget_params *p)
+{
+    struct hid_gadget *g = calloc(1, sizeof(*g));
+    if (!g) {
+        LOG_ERROR("hid", "out of memory");
+        return NULL;
+    }
+    snprintf(g->configfs, sizeof(g->configfs), "%s", p->configfs ? p->configfs : DEFAULT_CONFIGFS);
+    int r = usbg_init(g->configfs, &g->state);
+    if (r != USBG_SUCCESS) {
+        LOG_ERROR("hid", "USB gadget configfs at %s/usb_gadget: %s (needs root, configfs mounted and the "
+                  "libcomposite module)", g->configfs, usbg_strerror(r));
+        free(g);
+        return NULL;
+    }
+    remove_stale(g->state);
+    struct usbg_gadget_attrs attrs = {
+        .bcdUSB = 0x0200,
+        .bMaxPacketSize0 = 64,
+        .idVendor = p->vendor_id,
+        .idProduct = p->product_id,
+        .bcdDevice = 0x0100,
+    };
+    struct usbg_gadget_strs strs = {
+        .manufacturer = (char *)p->manufacturer,
+        .product = (char *)p->product,
+        .serial = (char *)p->serial,
+    };
+    r = usbg_create_gadget(g->state, HID_GADGET_NAME, &attrs, &strs, &g->gadget);
+    if (r != USBG_SUCCESS) {
+        LOG_ERROR("hid", "cannot create the USB gadget: %s", usbg_strerror(r));
+        goto fail;
+    }
+    struct usbg_config_strs cstrs = {.configuration = "piglix"};
+    r = usbg_create_config(g->gadget, 1, "c", NULL, &cstrs, &g->config);
+    if (r == USBG_SUCCESS)
+        r = usbg_set_config_max_power(g->config, p->max_power_ma);
+    if (r == USBG_SUCCESS)
+        r = usbg_set_config_bm_attrs(g->config, 0x80); /* bus powered */
+    if (r != USBG_SUCCESS) {
+        LOG_ERROR("hid", "cannot create the gadget's configuration: %s", usbg_strerror(r));
+        goto fail;
+    }
+    for (int i = 0; i < HID_EP_COUNT; i++) {
+        g->present[i] = p->present[i];
+        if (p->present[i] && add_hid(g, (enum hid_endpoint)i) < 0)
+            goto fail;
+    }
+    return g;
+fail:
+    hid_gadget_destroy(g);
+    return NULL;
+}
+
+int hid_gadget_add_function(struct hid_gadget *g, usbg_function_type type, const char *instance, void *attrs,
+                            usbg_function **out)
+{
+    if (g->bound) {
+        LOG_ERROR("hid", "%s.%s: functions are added before the gadget is bound", usbg_get_function_type_str(type),
+                  instance);
+        return -EBUSY;
+    }
+    usbg_function *f;
+    int r = usbg_create_function(g->gadget, type, instance, attrs, &f);
+    if (r != USBG_SUCCESS) {
+        LOG_ERROR("hid", "cannot create the gadget function %s.%s: %s%s", usbg_get_function_type_str(type),
+                  instance, usbg_strerror(r),
+                  r == USBG_ERROR_NOT_FOUND || r == USBG_ERROR_NO_DEV ? " (is its usb_f_ module loaded?)" : "");
+        return -EIO;
+    }
+    r = usbg_add_config_function(g->config, instance, f);
+    if (r != USBG_SUCCESS) {
+        LOG_ERROR("hid", "cannot add %s.%s to the configuration: %s", usbg_get_function_type_str(type), instance,
+                  usbg_strerror(r));
+        return -EIO;
+    }
+    if (out)
+        *out = f;
+    return 0;
+}
+
+int hid_gadget_bind(struct hid_gadget *g, const char *udc_name)
+{
+    usbg_udc *udc = udc_name && *udc_name ? usbg_get_udc(g->state, udc_name) : usbg_get_first_udc(g->state);
+    if (!udc) {
+        if (udc_name && *udc_name)
+            LOG_ERROR("hid", "no USB device controller '%s' in %s", udc_name, SYS_CLASS_UDC);
+        else
+            LOG_ERROR("hid", "no USB device controller in %s: the keyboard and mouse need a USB port in device "
+                      "mode (on a Raspberry Pi: dtoverlay=dwc2 and the dwc2 module)", SYS_CLASS_UDC);
+        return -1;
+    }
+    const char *name = usbg_get_udc_name(udc);
+    usbg_gadget *other = usbg_get_udc_gadget(udc);
+    if (other && other != g->gadget) {
+        LOG_ERROR("hid", "USB device controller %s is in use by the gadget '%s'", name, usbg_get_gadget_name(other));
+        return -1;
+    }
+    int r = usbg_enable_gadget(g->gadget, udc);
+    if (r != USBG_SUCCESS) {
+        LOG_ERROR("hid", "cannot bind the gadget to %s: %s", name, usbg_strerror(r));
+        return -1;
+    }
+    snprintf(g->udc, sizeof(g->udc), "%s", name);
+    g->bound = true;
+    LOG_INFO("hid", "USB gadget bound to %s", g->udc);
+    return 0;
+}
+
+const char *hid_gadget_udc(const struct hid_gadget *g)
+{
+    return g->udc;
+}
+
+static int gadget_open(void *ctx, enum hid_endpoint ep)
+{
+    struct hid_gadget *g = ctx;
+    if (ep >= HID_EP_COUNT || !g->present[ep])
+        return -ENOENT;
+    /* f_hid names its nodes after their minor number. */
+    char path[64];
+    snprintf(path, sizeof(path), "/dev/hidg%u", minor(g->dev[ep]));
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != g->dev[ep]) {
+        LOG_ERROR("hid", "%s is not the device %u:%u", path, major(g->dev[ep]), minor(g->dev[ep]));
+        close(fd);
+        return -ENODEV;
+    }
+    return fd;
+}
+
+/* Online means: still bound to our UDC (writing "" to the gadget's UDC
+ * file unbinds it behind our back, and some UDCs then keep showing their
+ * old state) and the host has configured it. */
+static bool gadget_host_ready(void *ctx, char *state, size_t n)
+{
+    struct hid_gadget *g = ctx;
+    char path[PATH_MAX + 64], udc[64];
+    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, HID_GADGET_NAME);
+    if (read_text(path, udc, sizeof(udc)) < 0 || !udc[0]) {
+        snprintf(state, n, "not bound");
+        return false;
+    }
+    snprintf(path, sizeof(path), SYS_CLASS_UDC "/%s/state", udc);
+    if (read_text(path, state, n) < 0) {
+        snprintf(state, n, "no UDC state");
+        return false;
+    }
+    return strcmp(state, "configured") == 0;
+}
+
+void hid_gadget_io(struct hid_gadget *g, struct hid_device_io *io)
+{
+    io->open = gadget_open;
+    io->host_ready = gadget_host_ready;
+    io->ctx = g;
+}
+
+void hid_gadget_destroy(struct hid_gadget *g)
+{
+    if (!g)
+        return;
+    if (g->gadget) {
+        usbg_disable_gadget(g->gadget);
+        int r = usbg_rm_gadget(g->gadget, USBG_RM_RECURSE);
+        if (r != USBG_SUCCESS)
+            LOG_ERROR("hid", "cannot remove the USB gadget from configfs: %s", usbg_strerror(r));
+    }
+    usbg_cleanup(g->state);
+    free(g);
+}

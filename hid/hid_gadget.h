@@ -1,0 +1,52 @@
+/* hid/hid_gadget: piglix's composite USB gadget in configfs (through
+ * libusbgx): one configuration holding the HID functions (keyboard,
+ * absolute mouse, relative mouse, as chosen) and whatever other modules add
+ * before it is bound (the mass storage of [vmedia]). A gadget of the same
+ * name left by a crashed run is removed first; destroying it leaves nothing
+ * in configfs. Also the device side's view of the link: which /dev/hidgN
+ * each function is, and whether the host has configured the gadget. */
+#ifndef PIGLIX_HID_GADGET_H
+#define PIGLIX_HID_GADGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <usbg/usbg.h>
+
+#include "hid/hid_device.h"
+#include "hid/hid_report.h"
+
+#define HID_GADGET_NAME "piglix"
+
+struct hid_gadget_params {
+    const char *configfs;        /* NULL: /sys/kernel/config */
+    uint16_t vendor_id, product_id;
+    const char *manufacturer, *product, *serial; /* serial "": none */
+    int max_power_ma;
+    bool present[HID_EP_COUNT];
+};
+
+struct hid_gadget;
+
+/* Builds the gadget (not bound yet). NULL after logging why. */
+struct hid_gadget *hid_gadget_create(const struct hid_gadget_params *p);
+
+/* Adds a function of another kind to the gadget's configuration; only
+ * before hid_gadget_bind. attrs as for usbg_create_function. Returns 0 or
+ * a negative errno (logged); *out (if not NULL) is the function. */
+int hid_gadget_add_function(struct hid_gadget *g, usbg_function_type type, const char *instance, void *attrs,
+                            usbg_function **out);
+
+/* Binds it to udc (NULL or "": the first the kernel has), so the host sees
+ * it. Returns 0 or -1 (logged). */
+int hid_gadget_bind(struct hid_gadget *g, const char *udc);
+/* The UDC it is bound to ("" before). */
+const char *hid_gadget_udc(const struct hid_gadget *g);
+
+/* Endpoint access for hid_device: opens /dev/hidgN; reads the UDC state. */
+void hid_gadget_io(struct hid_gadget *g, struct hid_device_io *io);
+
+/* Unbinds and removes the gadget from configfs. NULL is fine. */
+void hid_gadget_destroy(struct hid_gadget *g);
+
+#endif

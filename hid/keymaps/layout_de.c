@@ -1,0 +1,26 @@
+/* German, QWERTZ, with dead keys (^ left of 1, acute and grave left of
+ * Backspace: typing ^ ´ ` is the dead key then Space). */
+#include "hid/keymaps/keymaps.h"
+
+static const struct hid_layout_key keys[] = {
+    KEYMAP_COMMON,
+    KEYMAP_LETTER(0x04, 'a', 'A'), KEYMAP_LETTER(0x05, 'b', 'B'), KEYMAP_LETTER(0x06, 'c', 'C'),
+    KEYMAP_LETTER(0x07, 'd', 'D'), {0x08, {'e', 'E', 0x20ac}}, KEYMAP_LETTER(0x09, 'f', 'F'),
+    KEYMAP_LETTER(0x0a, 'g', 'G'), KEYMAP_LETTER(0x0b, 'h', 'H'), KEYMAP_LETTER(0x0c, 'i', 'I'),
+    KEYMAP_LETTER(0x0d, 'j', 'J'), KEYMAP_LETTER(0x0e, 'k', 'K'), KEYMAP_LETTER(0x0f, 'l', 'L'),
+    {0x10, {'m', 'M', 0xb5}}, KEYMAP_LETTER(0x11, 'n', 'N'), KEYMAP_LETTER(0x12, 'o', 'O'),
+    KEYMAP_LETTER(0x13, 'p', 'P'), {0x14, {'q', 'Q', '@'}}, KEYMAP_LETTER(0x15, 'r', 'R'),
+    KEYMAP_LETTER(0x16, 's', 'S'), KEYMAP_LETTER(0x17, 't', 'T'), KEYMAP_LETTER(0x18, 'u', 'U'),
+    KEYMAP_LETTER(0x19, 'v', 'V'), KEYMAP_LETTER(0x1a, 'w', 'W'), KEYMAP_LETTER(0x1b, 'x', 'X'),
+    KEYMAP_LETTER(0x1c, 'z', 'Z'), KEYMAP_LETTER(0x1d, 'y', 'Y'),
+    {0x35, {HID_DEAD | '^', 0xb0}},
+    {0x1e, {'1', '!'}}, {0x1f, {'2', '"', 0xb2}}, {0x20, {'3', 0xa7, 0xb3}}, {0x21, {'4', '$'}},
+    {0x22, {'5', '%'}}, {0x23, {'6', '&'}}, {0x24, {'7', '/', '{'}}, {0x25, {'8', '(', '['}},
+    {0x26, {'9', ')', ']'}}, {0x27, {'0', '=', '}'}},
+    {0x2d, {0xdf, '?', '\\'}}, {0x2e, {HID_DEAD | 0xb4, HID_DEAD | '`'}},
+    KEYMAP_LETTER(0x2f, 0xfc, 0xdc), {0x30, {'+', '*', '~'}},
+    KEYMAP_LETTER(0x33, 0xf6, 0xd6), KEYMAP_LETTER(0x34, 0xe4, 0xc4), {0x32, {'#', '\''}},
+    {0x64, {'<', '>', '|'}}, {0x36, {',', ';'}}, {0x37, {'.', ':'}}, {0x38, {'-', '_'}},
+};
+
+KEYMAP_LAYOUT(hid_keymap_de, "de", "German", keys);

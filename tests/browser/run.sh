@@ -1,0 +1,23 @@
+#!/bin/sh
+# Browser tests of piglix's web UI: installs playwright-core (npm, into the
+# build dir; no browser download: Debian's chromium is used), then runs
+# web.test.mjs with node's test runner. Usage: run.sh PIGLIX BUILD_DIR
+# Exits 77 (skipped) when chromium, node or npm is missing.
+set -eu
+PIGLIX=$1
+OUT=$2/browser
+SRC=$(cd "$(dirname "$0")" && pwd)
+for tool in node npm "${CHROMIUM:-/usr/bin/chromium}"; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed (deploy/deps.sh test)"; exit 77; }
+done
+[ -r /usr/share/novnc/core/rfb.js ] || { echo "SKIP: noVNC not installed (Debian package novnc)"; exit 77; }
+mkdir -p "$OUT"
+# npm ci only when the lock file changed since the last install.
+if ! cmp -s "$SRC/package-lock.json" "$OUT/package-lock.json" || [ ! -d "$OUT/node_modules/playwright-core" ]; then
+    cp "$SRC/package.json" "$SRC/package-lock.json" "$OUT/"
+    (cd "$OUT" && CI=true npm ci --no-audit --no-fund --loglevel=error)
+fi
+rm -rf "$OUT/artifacts"
+export PIGLIX PIGLIX_ARTIFACTS="$OUT/artifacts" PIGLIX_NODE_MODULES="$OUT/node_modules"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+exec node --test --test-reporter=spec "$SRC/web.test.mjs"

@@ -1,0 +1,302 @@
+// piglix's web UI in Debian's Chromium (playwright-core, no downloaded
+// browser), against piglix on its test source (bios scenario). Run by
+// run.sh, which sets PIGLIX (the binary), PIGLIX_ARTIFACTS (screenshots)
+// and PIGLIX_NODE_MODULES (where npm put playwright-core).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const { chromium } = await import(path.join(process.env.PIGLIX_NODE_MODULES, 'playwright-core', 'index.mjs'));
+
+const PIGLIX = process.env.PIGLIX;
+const ART = process.env.PIGLIX_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-art-'));
+const PASSWORD = 'browser-pw-1';
+fs.mkdirSync(ART, { recursive: true });
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-browser-'));
+const state = path.join(tmp, 'state');
+let daemon, logText = '', port, base, browser;
+const figures = {};
+
+function log() { return logText; }
+
+async function waitFor(fn, what, ms = 15000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error('timed out waiting for ' + what + '\n' + log().slice(-2000));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function newPage(viewport = { width: 1280, height: 720 }) {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport });
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.log('page error:', e.message));
+  return { ctx, page };
+}
+
+// Colours of the bios scenario (capture/testsrc_bios.c) in the viewer's canvas.
+async function canvasColours(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('#screen canvas');
+    if (!c || c.width < 64) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const n = { total: 0, blue: 0, cyan: 0, yellow: 0, white: 0, width: c.width, height: c.height };
+    for (let i = 0; i < d.length; i += 4 * 5) {
+      const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+      n.total++;
+      if (r < 40 && g < 40 && b > 140 && b < 210) n.blue++;
+      else if (r < 60 && g > 140 && g < 210 && b > 140 && b < 210) n.cyan++;
+      else if (r > 220 && g > 220 && b > 50 && b < 140) n.yellow++;
+      else if (r > 230 && g > 230 && b > 230) n.white++;
+    }
+    return n;
+  });
+}
+
+async function shot(page, name) {
+  const file = path.join(ART, name + '.png');
+  await page.screenshot({ path: file });
+  return file;
+}
+
+before(async () => {
+  assert.ok(PIGLIX && fs.existsSync(PIGLIX), 'PIGLIX must name the piglix binary');
+  fs.mkdirSync(state, { mode: 0o700 });
+  port = await freePort();
+  const vncPort = await freePort();
+  base = `https://127.0.0.1:${port}`;
+  const ini = path.join(tmp, 'piglix.ini');
+  fs.writeFileSync(ini, [
+    '[capture]', 'source = test', 'width = 1280', 'height = 720', 'fps = 30', 'scenario = bios', '',
+    '[vnc]', 'listen = 127.0.0.1', `port = ${vncPort}`, 'auth = none', '',
+    '[web]', 'enabled = yes', 'listen = 127.0.0.1', `port = ${port}`, 'login_fail_limit = 3',
+    'login_throttle_s = 2', '',
+    '[state]', `dir = ${state}`, ''].join('\n'));
+  daemon = spawn(PIGLIX, ['-c', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
+  daemon.stdout.on('data', (b) => { logText += b; });
+  daemon.stderr.on('data', (b) => { logText += b; });
+  await waitFor(() => /set-up token [0-9a-f]{32}/.test(log()), 'the set-up token in the log');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+           '--no-first-run', '--disable-component-update', '--disable-sync',
+           `--user-data-dir=${path.join(tmp, 'chromium-profile')}`].filter((a) => !a.startsWith('--user-data-dir')),
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (daemon && daemon.exitCode === null) {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+  }
+  fs.writeFileSync(path.join(ART, 'piglix.log'), log());
+  console.log('figures: ' + JSON.stringify(figures));
+  console.log('screenshots and log in ' + ART);
+});
+
+test('set-up token flow creates the first account and shows the picture', async () => {
+  const { ctx, page } = await newPage();
+  const t0 = Date.now();
+  await page.goto(base + '/');
+  await page.waitForSelector('#view-setup:not([hidden])');
+  await shot(page, '01-setup');
+  const token = /set-up token ([0-9a-f]{32})/.exec(log())[1];
+  await page.fill('#setup-token', 'f'.repeat(32));
+  await page.fill('#setup-name', 'admin');
+  await page.fill('#setup-password', PASSWORD);
+  await page.fill('#setup-password2', PASSWORD);
+  await page.click('#setup-submit');
+  await page.waitForFunction(() => document.getElementById('setup-error').textContent.includes('wrong set-up token'));
+  await page.fill('#setup-token', token);
+  await page.click('#setup-submit');
+  await page.waitForSelector('#view-kvm:not([hidden])');
+  await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 15000 });
+  figures.setupToPictureMs = Date.now() - t0;
+  await page.waitForTimeout(500);
+  const col = await canvasColours(page);
+  await shot(page, '02-kvm-after-setup');
+  assert.equal(col.width, 1280);
+  assert.equal(col.height, 720);
+  assert.ok(col.blue / col.total > 0.5, 'the bios background is blue: ' + JSON.stringify(col));
+  assert.ok(col.cyan > 100, 'the cyan menu bar shows: ' + JSON.stringify(col));
+  assert.ok(col.yellow > 20, 'yellow headings show: ' + JSON.stringify(col));
+  assert.ok(col.white > 20, 'white text shows: ' + JSON.stringify(col));
+  await ctx.close();
+});
+
+test('a wrong password is refused and repeated failures are throttled', async () => {
+  const { ctx, page } = await newPage();
+  await page.goto(base + '/');
+  await page.waitForSelector('#view-login:not([hidden])');
+  for (let i = 0; i < 3; i++) {
+    await page.fill('#login-name', 'admin');
+    await page.fill('#login-password', 'wrong-' + i);
+    await page.click('#login-submit');
+    await page.waitForFunction((n) => document.getElementById('login-error').textContent.includes('wrong')
+      && document.getElementById('login-submit').disabled === false, i);
+    await page.evaluate(() => { document.getElementById('login-error').textContent = ''; });
+  }
+  await page.fill('#login-password', PASSWORD); // right, but too soon
+  await page.click('#login-submit');
+  await page.waitForFunction(() => document.getElementById('login-error').textContent.includes('Too many'));
+  await shot(page, '03-throttled');
+  assert.ok(await page.isVisible('#view-login'), 'still on the login page');
+  assert.match(log(), /admin@127\.0\.0\.1: refused, too many failed logins/);
+  await page.waitForTimeout(2300);
+  await page.click('#login-submit');
+  await page.waitForSelector('#view-kvm:not([hidden])');
+  await ctx.close();
+});
+
+test('the first picture, typing and clicking, CSRF, logout closing the WebSocket', async () => {
+  const { ctx, page } = await newPage();
+  await page.goto(base + '/');
+  await page.waitForSelector('#view-login:not([hidden])');
+  await page.fill('#login-name', 'admin');
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 15000 });
+
+  // Time from opening the page to the first picture, already logged in.
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = Date.now();
+    await page.goto(base + '/');
+    await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 15000 });
+    const t = await page.evaluate(() => ({ connect: window.piglix.connectedAt, picture: window.piglix.firstPictureAt }));
+    times.push({ wall: Date.now() - t0, connect: Math.round(t.connect), picture: Math.round(t.picture) });
+  }
+  figures.openToPicture = times;
+  const medianPicture = times.map((t) => t.picture).sort((a, b) => a - b)[2];
+  figures.openToPictureMedianMs = medianPicture;
+  assert.ok(medianPicture < 5000, 'first picture within 5 s: ' + JSON.stringify(times));
+
+  // Status bar
+  await page.waitForFunction(() => document.getElementById('st-res').textContent === '1280×720');
+  assert.equal(await page.textContent('#st-signal'), 'signal');
+
+  // Typing and clicking in the page reach the input path (counted at exit).
+  const box = await page.locator('#screen canvas').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.keyboard.type('piglix');
+  await page.keyboard.press('Enter');
+  await page.click('#btn-cad');
+  await page.mouse.move(box.x + 50, box.y + 60);
+  await page.mouse.click(box.x + 80, box.y + 90);
+  await page.waitForTimeout(300);
+
+  // 1:1 and fit: the canvas shows at its own size, then fits again.
+  await page.click('#btn-scale');
+  await page.waitForFunction(() => document.querySelector('#screen canvas').clientWidth === 1280);
+  await shot(page, '04-actual-size');
+  await page.click('#btn-scale');
+  await page.waitForFunction(() => document.querySelector('#screen canvas').clientWidth < 1280);
+  await shot(page, '05-fit');
+
+  // A state change without the CSRF token is refused; with it, it gets through.
+  const csrf = await page.evaluate(async () => {
+    const body = JSON.stringify({ combo: 'ctrl+alt+delete' });
+    const h = { 'Content-Type': 'application/json' };
+    const without = await fetch('/api/hid/combo', { method: 'POST', headers: h, body });
+    const wrong = await fetch('/api/hid/combo', { method: 'POST', headers: { ...h, 'X-CSRF-Token': 'a'.repeat(64) }, body });
+    const right = await fetch('/api/hid/combo', { method: 'POST', headers: { ...h, 'X-CSRF-Token': window.piglix.session.csrf }, body });
+    const logout = await fetch('/api/logout', { method: 'POST' });
+    return { without: without.status, wrong: wrong.status, right: right.status, logout: logout.status,
+             msg: (await without.json()).error };
+  });
+  assert.equal(csrf.without, 403, JSON.stringify(csrf));
+  assert.equal(csrf.wrong, 403);
+  assert.equal(csrf.logout, 403, 'logout without the token is refused too');
+  assert.notEqual(csrf.right, 403, 'with the token the request passes the CSRF check');
+  assert.match(csrf.msg, /CSRF/);
+
+  // Logout by the API alone: the server closes the viewer's WebSocket.
+  const before = await page.evaluate(() => window.piglix.disconnects);
+  const st = await page.evaluate(async () => (await fetch('/api/logout', {
+    method: 'POST', headers: { 'X-CSRF-Token': window.piglix.session.csrf } })).status);
+  assert.equal(st, 200);
+  await page.waitForFunction((n) => window.piglix.disconnects > n, before, { timeout: 5000 });
+  await page.waitForSelector('#view-login:not([hidden])', { timeout: 10000 });
+  await shot(page, '06-after-logout');
+  assert.match(log(), /admin@127\.0\.0\.1: session ended: closing its viewer/);
+  const after = await page.evaluate(async () => (await fetch('/api/info')).status);
+  assert.equal(after, 401, 'the session is gone');
+
+  // The logout button does the same.
+  await page.fill('#login-name', 'admin');
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForFunction(() => window.piglix.wsState === 'connected');
+  await page.click('#btn-account');
+  await page.click('#btn-logout');
+  await page.waitForSelector('#view-login:not([hidden])');
+  assert.equal(await page.evaluate(async () => (await fetch('/api/session')).status), 401);
+  await ctx.close();
+});
+
+test('the panels and a phone-sized viewport', async () => {
+  const { ctx, page } = await newPage({ width: 390, height: 844 });
+  await page.goto(base + '/');
+  await page.waitForSelector('#view-login:not([hidden])');
+  await shot(page, '07-phone-login');
+  await page.fill('#login-name', 'admin');
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 15000 });
+  await page.waitForFunction(() => document.getElementById('st-res').textContent.includes('×'));
+  const fits = await page.evaluate(() => {
+    const c = document.querySelector('#screen canvas').getBoundingClientRect();
+    return { overflow: document.documentElement.scrollWidth - window.innerWidth, canvasW: c.width, canvasH: c.height };
+  });
+  await shot(page, '08-phone-kvm');
+  assert.ok(fits.overflow <= 0, 'nothing wider than the phone: ' + JSON.stringify(fits));
+  assert.ok(fits.canvasW > 300 && fits.canvasW <= 390, 'the picture fits the width: ' + JSON.stringify(fits));
+  await page.click('#btn-media');
+  assert.match(await page.textContent('#media-state'), /not configured/);
+  await shot(page, '09-phone-media');
+  await page.click('#dlg-media .close');
+  await page.click('#btn-atx');
+  assert.match(await page.textContent('#atx-state'), /not configured/);
+  await page.click('#dlg-atx .close');
+  await page.click('#btn-paste');
+  await page.fill('#paste-text', 'hi');
+  await shot(page, '10-phone-paste');
+  await page.click('#paste-send');
+  await page.waitForFunction(() => !document.getElementById('dlg-paste').open);
+  await ctx.close();
+});
+
+test('the daemon counted the input and exits cleanly', async () => {
+  await browser.close();
+  browser = null;
+  daemon.kill('SIGTERM');
+  const code = await new Promise((r) => daemon.once('exit', (c) => r(c)));
+  assert.equal(code, 0, 'piglix exit code');
+  for (const bad of ['AddressSanitizer', 'LeakSanitizer', 'runtime error:'])
+    assert.ok(!log().includes(bad), 'sanitizer report:\n' + log().slice(-4000));
+  const m = /input events: (\d+) keys, (\d+) scancodes, (\d+) pointer/.exec(log());
+  assert.ok(m, 'no input statistics at exit');
+  const keys = Number(m[1]) + Number(m[2]);
+  const pointer = Number(m[3]);
+  figures.inputEvents = { keys, pointer };
+  // "piglix" + Enter typed (14 events), Ctrl+Alt+Del (6), paste fallback "hi" (4)
+  assert.ok(keys >= 20, 'key events reached the input path: ' + m[0]);
+  assert.ok(pointer >= 3, 'pointer events reached the input path: ' + m[0]);
+  assert.ok(!log().includes(PASSWORD), 'a password reached the log');
+});

@@ -1,0 +1,83 @@
+/* libFuzzer target for the parts of a web request an attacker controls:
+ * the first byte picks the parser (URL path, Cookie, Authorization, Origin
+ * against Host, or one of the JSON bodies), the rest is its input. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "web/web_parse.h"
+#include "web/web_session.h"
+#include "web/web_totp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > WEB_BODY_MAX + 1)
+        return 0;
+    char *s = malloc(size);
+    memcpy(s, data + 1, size - 1);
+    s[size - 1] = '\0';
+    size_t len = size - 1;
+    char out[512], out2[512], err[WEB_ERR_MAX];
+    switch (data[0] % 12) {
+    case 0:
+        if (web_path_normalize(s, out, sizeof(out)) == 0 && (strstr(out, "/../") || strstr(out, "//")))
+            abort(); /* a path that could leave the root must never pass */
+        break;
+    case 1:
+        web_cookie_get(s, "piglix_session", out, sizeof(out));
+        break;
+    case 2:
+        if (web_basic_auth_parse(s, out, 40, out2, sizeof(out2)) == 0 && (!out[0] || strchr(out, ':')))
+            abort();
+        break;
+    case 3:
+        web_bearer_parse(s, out, sizeof(out));
+        break;
+    case 4: { /* Origin NUL Host */
+        const char *host = memchr(s, '\0', len) ? s + strlen(s) + 1 : "";
+        web_origin_matches(s, host);
+        break;
+    }
+    case 5: {
+        struct web_login_req r;
+        web_parse_login(s, len, &r, err);
+        break;
+    }
+    case 6: {
+        struct web_setup_req r;
+        if (web_parse_setup(s, len, &r, err) == 0 && !web_name_valid(r.name))
+            abort();
+        break;
+    }
+    case 7: {
+        struct web_keys_req *k = malloc(sizeof(*k));
+        web_parse_keys(s, len, WEB_COMBO_MAX, k, err);
+        free(k);
+        break;
+    }
+    case 8: {
+        struct web_paste_req p;
+        if (web_parse_paste(s, len, &p, err) == 0 && strlen(p.text) > WEB_PASTE_MAX)
+            abort();
+        free(p.text);
+        break;
+    }
+    case 9: {
+        struct web_mouse_req m;
+        web_parse_mouse(s, len, &m, err);
+        break;
+    }
+    case 10:
+        web_parse_code(s, len, out, 16, err);
+        break;
+    case 11: {
+        uint8_t b[64];
+        web_base32_decode(s, b, sizeof(b));
+        web_totp_verify(b, 20, s, 1700000000, -1);
+        break;
+    }
+    }
+    free(s);
+    return 0;
+}

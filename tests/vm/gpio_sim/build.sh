@@ -1,0 +1,42 @@
+#!/bin/sh
+# Builds piglix_atx_sim.ko for the kernel the test VM boots (tests/vm/pvm_kernel.py
+# picks it) and prints the module's path. Installs the matching
+# linux-headers-RELEASE package (same version as the VM's image package) with
+# apt-get when missing (root). Cached by kernel and source hash under
+# ${PIGLIX_VM_CACHE:-~/.cache/piglix-vm}/gpio_sim/.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+# release and package version of the VM's kernel (downloads it on first use)
+set -- $("$python" -c 'import sys; sys.path.insert(0, sys.argv[1]); import pvm_kernel
+k = pvm_kernel.get_kernel(); print(k.release, k.version)' "$here/..")
+release=$1 version=$2
+cache=${PIGLIX_VM_CACHE:-$HOME/.cache/piglix-vm}/gpio_sim
+hash=$(cat "$here/piglix_atx_sim.c" "$here/Kbuild" | sha256sum | cut -c1-16)
+out="$cache/$release-$hash/piglix_atx_sim.ko"
+if [ -f "$out" ]; then
+    echo "$out"
+    exit 0
+fi
+headers="linux-headers-$release"
+kdir="/usr/src/$headers"
+have=$(dpkg-query -W -f='${Status} ${Version}' "$headers" 2>/dev/null || true)
+if [ "$have" != "install ok installed $version" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "build.sh: $headers=$version is missing (run as root to install it)" >&2
+        exit 1
+    fi
+    echo "build.sh: installing $headers=$version" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends "$headers=$version" >&2 ||
+        { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "$headers=$version" >&2; }
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp "$here/piglix_atx_sim.c" "$here/Kbuild" "$work/"
+make -s -C "$kdir" M="$work" modules >&2
+mkdir -p "$(dirname "$out")"
+cp "$work/piglix_atx_sim.ko" "$out.tmp"
+mv "$out.tmp" "$out"
+echo "$out"

@@ -1,0 +1,375 @@
+// piglix's browser UI: set-up, login, the noVNC viewer and its toolbar.
+// noVNC comes from piglix's /novnc/ (Debian's novnc package), not this tree.
+import RFB from '/novnc/core/rfb.js';
+import KeyTable from '/novnc/core/input/keysym.js';
+import keysyms from '/novnc/core/input/keysymdef.js';
+
+const $ = (id) => document.getElementById(id);
+
+// What tests and curious people can read: timings and the viewer's state.
+const state = window.piglix = {
+  t0: performance.timeOrigin,
+  connectedAt: null,     // ms after navigation start: RFB handshake done
+  firstPictureAt: null,  // ms after navigation start: first non-black pixels
+  rfb: null,
+  wsState: 'none',       // none | connecting | connected | disconnected
+  disconnects: 0,
+  session: null,
+};
+
+let infoTimer = null;
+
+// ---- API ----
+
+async function api(path, { method = 'GET', body } = {}) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && state.session && state.session.csrf) headers['X-CSRF-Token'] = state.session.csrf;
+  const res = await fetch(path, {
+    method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  return { status: res.status, ok: res.ok, data: data || {} };
+}
+
+function show(view) {
+  for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-' + view;
+}
+
+// ---- set-up and login ----
+
+async function start() {
+  const s = await api('/api/session');
+  if (s.ok) {
+    state.session = s.data;
+    return enterKvm();
+  }
+  const setup = await api('/api/setup');
+  if (setup.ok && setup.data.needed) {
+    show('setup');
+    $('setup-token').focus();
+  } else {
+    show('login');
+    $('login-name').focus();
+  }
+}
+
+$('setup-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const err = $('setup-error');
+  err.textContent = '';
+  if ($('setup-password').value !== $('setup-password2').value) {
+    err.textContent = 'The passwords differ.';
+    return;
+  }
+  const r = await api('/api/setup', {
+    method: 'POST',
+    body: { token: $('setup-token').value.trim(), name: $('setup-name').value.trim(),
+            password: $('setup-password').value },
+  });
+  if (!r.ok) {
+    err.textContent = r.data.error || ('Failed (' + r.status + ')');
+    if (r.status === 409) setTimeout(start, 1500);
+    return;
+  }
+  state.session = r.data;
+  enterKvm();
+});
+
+$('login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const err = $('login-error');
+  err.textContent = '';
+  const body = { name: $('login-name').value.trim(), password: $('login-password').value };
+  if (!$('login-totp-row').hidden && $('login-totp').value) body.totp = $('login-totp').value.trim();
+  $('login-submit').disabled = true;
+  const r = await api('/api/login', { method: 'POST', body });
+  $('login-submit').disabled = false;
+  if (r.ok) {
+    state.session = r.data;
+    $('login-password').value = '';
+    $('login-totp').value = '';
+    $('login-totp-row').hidden = true;
+    return enterKvm();
+  }
+  if (r.data.totp_required) {
+    $('login-totp-row').hidden = false;
+    $('login-totp').focus();
+    err.textContent = 'Enter the one-time code from your authenticator.';
+  } else if (r.status === 429) {
+    err.textContent = 'Too many failed attempts: wait ' + (r.data.retry_after || 'a few') + ' s.';
+  } else {
+    err.textContent = r.data.error || ('Login failed (' + r.status + ')');
+  }
+});
+
+// ---- the viewer ----
+
+function wsUrl() {
+  return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/vnc';
+}
+
+function setConn(text, cls) {
+  const el = $('st-conn');
+  el.textContent = text;
+  el.className = 'pill ' + (cls || '');
+}
+
+function watchFirstPicture() {
+  // noVNC draws into a canvas and has no "first frame" event: sample a few
+  // pixels each animation frame until something other than black shows.
+  const canvas = document.querySelector('#screen canvas');
+  if (!canvas) return;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const tick = () => {
+    if (state.firstPictureAt !== null || state.wsState !== 'connected') return;
+    if (canvas.width > 1 && canvas.height > 1) {
+      const pts = [[0.5, 0.5], [0.1, 0.1], [0.9, 0.9], [0.25, 0.75]];
+      for (const [fx, fy] of pts) {
+        const d = ctx.getImageData(Math.floor(canvas.width * fx), Math.floor(canvas.height * fy), 1, 1).data;
+        if (d[0] + d[1] + d[2] > 0) {
+          state.firstPictureAt = performance.now();
+          document.body.dataset.picture = 'yes';
+          return;
+        }
+      }
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+
+function connect() {
+  if (state.rfb) return;
+  state.wsState = 'connecting';
+  setConn('connecting', 'warn');
+  const rfb = new RFB($('screen'), wsUrl(), { wsProtocols: ['binary'], shared: true });
+  state.rfb = rfb;
+  rfb.background = '#000';
+  applyScale();
+  rfb.focusOnClick = true;
+  rfb.addEventListener('connect', () => {
+    state.wsState = 'connected';
+    state.connectedAt = performance.now();
+    document.body.dataset.ws = 'connected';
+    setConn('connected', 'ok');
+    rfb.focus();
+    watchFirstPicture();
+  });
+  rfb.addEventListener('disconnect', (e) => {
+    state.wsState = 'disconnected';
+    state.disconnects++;
+    document.body.dataset.ws = 'disconnected';
+    setConn(e.detail.clean ? 'disconnected' : 'connection lost', 'bad');
+    state.rfb = null;
+    // Back to the login page when the session is gone; else retry.
+    setTimeout(async () => {
+      const s = await api('/api/session');
+      if (!s.ok) return leaveKvm();
+      if (!$('view-kvm').hidden) connect();
+    }, 2000);
+  });
+  rfb.addEventListener('desktopname', (e) => { document.title = e.detail.name + ' – piglix'; });
+}
+
+function applyScale() {
+  const fit = localStorage.getItem('piglix.scale') !== 'actual';
+  $('btn-scale').textContent = fit ? 'Fit' : '1:1';
+  $('screen').className = fit ? 'fit' : 'actual';
+  if (state.rfb) {
+    state.rfb.scaleViewport = fit;
+    state.rfb.clipViewport = false;
+  }
+}
+
+$('btn-scale').addEventListener('click', () => {
+  const fit = localStorage.getItem('piglix.scale') !== 'actual';
+  localStorage.setItem('piglix.scale', fit ? 'actual' : 'fit');
+  applyScale();
+});
+
+$('btn-fullscreen').addEventListener('click', () => {
+  if (document.fullscreenElement) document.exitFullscreen();
+  else document.documentElement.requestFullscreen().catch(() => {});
+});
+
+// ---- keys ----
+
+// Names as the API takes them, mapped to X keysyms and KeyboardEvent codes
+// (noVNC sends both: QEMU extended key events carry the scancode).
+const KEYS = {
+  ctrl: [KeyTable.XK_Control_L, 'ControlLeft'], alt: [KeyTable.XK_Alt_L, 'AltLeft'],
+  shift: [KeyTable.XK_Shift_L, 'ShiftLeft'], super: [KeyTable.XK_Super_L, 'MetaLeft'],
+  delete: [KeyTable.XK_Delete, 'Delete'], backspace: [KeyTable.XK_BackSpace, 'Backspace'],
+  tab: [KeyTable.XK_Tab, 'Tab'], escape: [KeyTable.XK_Escape, 'Escape'],
+  print: [KeyTable.XK_Print, 'PrintScreen'], enter: [KeyTable.XK_Return, 'Enter'],
+};
+for (let i = 1; i <= 12; i++) KEYS['f' + i] = [KeyTable['XK_F' + i], 'F' + i];
+
+function sendCombo(combo) {
+  if (!state.rfb) return;
+  const keys = combo.split('+').map((k) => KEYS[k]).filter(Boolean);
+  for (const [sym, code] of keys) state.rfb.sendKey(sym, code, true);
+  for (const [sym, code] of keys.slice().reverse()) state.rfb.sendKey(sym, code, false);
+  state.rfb.focus();
+}
+
+$('btn-cad').addEventListener('click', () => sendCombo('ctrl+alt+delete'));
+$('combo-select').addEventListener('change', (e) => {
+  if (e.target.value) sendCombo(e.target.value);
+  e.target.value = '';
+});
+
+// ---- paste ----
+
+$('btn-paste').addEventListener('click', () => {
+  $('paste-layout').value = localStorage.getItem('piglix.layout') || 'us';
+  $('paste-note').textContent = '';
+  $('dlg-paste').showModal();
+  $('paste-text').focus();
+});
+$('paste-cancel').addEventListener('click', () => $('dlg-paste').close());
+
+function typeViaRfb(text) {
+  // Without a HID backend that types by layout, type keysyms through the
+  // viewer: the server's keyboard path maps them.
+  for (const ch of text) {
+    const cp = ch.codePointAt(0);
+    const sym = ch === '\n' ? KeyTable.XK_Return : ch === '\t' ? KeyTable.XK_Tab : keysyms.lookup(cp);
+    state.rfb.sendKey(sym, null, true);
+    state.rfb.sendKey(sym, null, false);
+  }
+}
+
+$('paste-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const text = $('paste-text').value;
+  const layout = $('paste-layout').value;
+  localStorage.setItem('piglix.layout', layout);
+  if (!text) return $('dlg-paste').close();
+  const r = await api('/api/hid/paste', { method: 'POST', body: { text, layout } });
+  if (r.ok) {
+    $('dlg-paste').close();
+  } else if (r.status === 503 && state.rfb) {
+    typeViaRfb(text);
+    $('dlg-paste').close();
+  } else {
+    $('paste-note').textContent = r.data.error || ('Failed (' + r.status + ')');
+    return;
+  }
+  $('paste-text').value = '';
+  if (state.rfb) state.rfb.focus();
+});
+
+// ---- status ----
+
+function setLed(id, on) {
+  const el = $(id);
+  el.classList.toggle('on', on === true);
+  el.classList.toggle('unknown', on === null);
+}
+
+async function refreshInfo() {
+  const r = await api('/api/info');
+  if (r.status === 401) return leaveKvm();
+  if (!r.ok) return;
+  const i = r.data;
+  const sig = $('st-signal');
+  sig.textContent = i.signal === 'ok' ? 'signal' : i.signal_text;
+  sig.className = 'pill ' + (i.signal === 'ok' ? 'ok' : 'bad');
+  $('st-res').textContent = i.resolution.width + '×' + i.resolution.height;
+  $('st-fps').textContent = i.fps + ' fps';
+  const hid = $('st-hid');
+  hid.textContent = !i.hid.configured ? 'HID: viewer' : i.hid.online ? 'HID online' : 'HID offline';
+  hid.className = 'pill ' + (!i.hid.configured ? '' : i.hid.online ? 'ok' : 'bad');
+  const leds = i.hid.leds;
+  setLed('led-num', leds ? leds.num_lock : null);
+  setLed('led-caps', leds ? leds.caps_lock : null);
+  setLed('led-scroll', leds ? leds.scroll_lock : null);
+  const others = Math.max(0, i.clients.web - (state.wsState === 'connected' ? 1 : 0));
+  const names = i.clients.web_viewers.map((v) => v.name + '@' + v.address).join(', ');
+  $('st-others').textContent = (others + i.clients.vnc) === 0 ? 'only you'
+    : `${others} other browser${others === 1 ? '' : 's'}, ${i.clients.vnc} VNC`;
+  $('st-others').title = names ? 'Browsers: ' + names : 'No browsers';
+  $('media-state').textContent = i.media.configured ? 'Virtual media is available.' :
+    'Virtual media is not configured on this piglix.';
+  $('atx-state').textContent = i.atx.configured ? 'ATX power control is available.' :
+    'ATX power control is not configured on this piglix.';
+}
+
+// ---- account, TOTP, logout ----
+
+function totpView() {
+  const on = state.session && state.session.totp;
+  $('totp-state').textContent = on ? 'On: logging in asks for a code.' : 'Off.';
+  $('totp-start').hidden = on;
+  $('totp-off').hidden = !on;
+  $('totp-confirm').hidden = true;
+  $('totp-setup').hidden = true;
+  $('totp-code-row').hidden = !on;
+  $('totp-error').textContent = '';
+  $('totp-code').value = '';
+}
+
+$('btn-account').addEventListener('click', () => {
+  $('acct-title').textContent = 'Account ' + (state.session ? state.session.name : '');
+  totpView();
+  $('dlg-account').showModal();
+});
+$('totp-start').addEventListener('click', async () => {
+  const r = await api('/api/totp/setup', { method: 'POST' });
+  if (!r.ok) { $('totp-error').textContent = r.data.error || 'Failed'; return; }
+  $('totp-secret').textContent = r.data.secret.replace(/(.{4})/g, '$1 ').trim();
+  $('totp-uri').href = r.data.uri;
+  $('totp-setup').hidden = false;
+  $('totp-code-row').hidden = false;
+  $('totp-start').hidden = true;
+  $('totp-confirm').hidden = false;
+  $('totp-code').focus();
+});
+async function totpChange(action) {
+  const r = await api('/api/totp/' + action, { method: 'POST', body: { code: $('totp-code').value.trim() } });
+  if (!r.ok) { $('totp-error').textContent = r.data.error || 'Failed'; return; }
+  state.session.totp = r.data.totp;
+  totpView();
+}
+$('totp-confirm').addEventListener('click', () => totpChange('enable'));
+$('totp-off').addEventListener('click', () => totpChange('disable'));
+
+$('btn-logout').addEventListener('click', async () => {
+  $('dlg-account').close();
+  // The server ends the session and closes the viewer's WebSocket itself.
+  await api('/api/logout', { method: 'POST' });
+  leaveKvm();
+});
+
+$('btn-media').addEventListener('click', () => $('dlg-media').showModal());
+$('btn-atx').addEventListener('click', () => $('dlg-atx').showModal());
+for (const b of document.querySelectorAll('dialog .close'))
+  b.addEventListener('click', (e) => e.target.closest('dialog').close());
+
+function enterKvm() {
+  show('kvm');
+  $('who').textContent = state.session.name;
+  connect();
+  refreshInfo();
+  clearInterval(infoTimer);
+  infoTimer = setInterval(refreshInfo, 2000);
+}
+
+function leaveKvm() {
+  clearInterval(infoTimer);
+  infoTimer = null;
+  state.session = null;
+  if (state.rfb) {
+    const r = state.rfb;
+    state.rfb = null;
+    r.disconnect();
+  }
+  show('login');
+  $('login-name').focus();
+}
+
+start();

@@ -1,0 +1,327 @@
+#include "web/web_accounts.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define USERS_FILE "web.users"
+#define LOCK_FILE "web.users.lock"
+
+int web_random(void *buf, size_t n)
+{
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t r = getrandom(p, n, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+bool web_equal_ct(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+int web_password_hash(const char *password, char *out)
+{
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+    /* NULL random bytes: libcrypt takes them from the kernel. Count 0: its default cost. */
+    if (!crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)))
+        return -1;
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    if (!cd)
+        return -1;
+    const char *h = crypt_r(password, salt, cd);
+    int r = -1;
+    if (h && h[0] == '$' && strlen(h) < WEB_HASH_MAX && !strchr(h, ':')) {
+        strcpy(out, h);
+        r = 0;
+    }
+    explicit_bzero(cd, sizeof(*cd));
+    free(cd);
+    return r;
+}
+
+bool web_password_verify(const char *password, const char *hash)
+{
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    if (!cd)
+        return false;
+    const char *h = crypt_r(password, hash, cd);
+    size_t n = strlen(hash);
+    bool ok = h && h[0] == '$' && strlen(h) == n && web_equal_ct(h, hash, n);
+    explicit_bzero(cd, sizeof(*cd));
+    free(cd);
+    return ok;
+}
+
+static void path_of(const struct web_accounts *a, const char *file, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", a->dir, file);
+}
+
+/* name:hash:totp:totp_last_step:token_sha256 */
+static int parse_line(char *line, struct web_account *acc)
+{
+    char *f[5];
+    int n = 0;
+    for (char *p = line; n < 5; n++) {
+        f[n] = p;
+        char *c = strchr(p, ':');
+        if (!c) {
+            n++;
+            break;
+        }
+        *c = '\0';
+        p = c + 1;
+    }
+    if (n != 5 || !web_name_valid(f[0]) || strlen(f[1]) >= sizeof(acc->hash) ||
+        strlen(f[2]) >= sizeof(acc->totp) || strlen(f[4]) >= sizeof(acc->token_sha256))
+        return -1;
+    memset(acc, 0, sizeof(*acc));
+    strcpy(acc->name, f[0]);
+    strcpy(acc->hash, f[1]);
+    strcpy(acc->totp, f[2]);
+    acc->totp_last_step = strtoll(f[3], NULL, 10);
+    strcpy(acc->token_sha256, f[4]);
+    return 0;
+}
+
+int web_accounts_load(struct web_accounts *a, const char *dir, FILE *err)
+{
+    int lock_fd = a->lock_fd;
+    memset(a, 0, sizeof(*a));
+    a->lock_fd = lock_fd;
+    snprintf(a->dir, sizeof(a->dir), "%s", dir);
+    char path[300];
+    path_of(a, USERS_FILE, path, sizeof(path));
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        if (err)
+            fprintf(err, "%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0) {
+        a->mtime = st.st_mtim;
+        if (st.st_mode & 077 && err)
+            fprintf(err, "%s: readable by others (mode %03o): should be 0600\n", path,
+                    (unsigned)(st.st_mode & 0777));
+    }
+    char line[600];
+    int lineno = 0, bad = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        if (a->n >= WEB_ACCOUNTS_MAX || parse_line(line, &a->acc[a->n]) < 0) {
+            if (err)
+                fprintf(err, "%s:%d: not an account line; ignored\n", path, lineno);
+            bad = 1;
+            continue;
+        }
+        a->n++;
+    }
+    fclose(f);
+    (void)bad; /* a damaged line costs that account only */
+    return 0;
+}
+
+int web_accounts_refresh(struct web_accounts *a)
+{
+    char path[300];
+    path_of(a, USERS_FILE, path, sizeof(path));
+    struct stat st;
+    struct timespec m = {0};
+    if (stat(path, &st) == 0)
+        m = st.st_mtim;
+    else if (errno != ENOENT)
+        return -1;
+    if (m.tv_sec == a->mtime.tv_sec && m.tv_nsec == a->mtime.tv_nsec)
+        return 0;
+    char dir[sizeof(a->dir)];
+    memcpy(dir, a->dir, sizeof(dir));
+    return web_accounts_load(a, dir, NULL) < 0 ? -1 : 1;
+}
+
+int web_accounts_save(struct web_accounts *a, FILE *err)
+{
+    char path[300], tmp[320];
+    path_of(a, USERS_FILE, path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (err)
+            fprintf(err, "%s: %s\n", tmp, strerror(errno));
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    fprintf(f, "# piglix web accounts: name:yescrypt hash:TOTP secret:last TOTP step:API token SHA-256\n");
+    for (int i = 0; i < a->n; i++) {
+        const struct web_account *acc = &a->acc[i];
+        fprintf(f, "%s:%s:%s:%lld:%s\n", acc->name, acc->hash, acc->totp,
+                (long long)acc->totp_last_step, acc->token_sha256);
+    }
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        if (err)
+            fprintf(err, "%s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0)
+        a->mtime = st.st_mtim;
+    return 0;
+}
+
+int web_accounts_lock(struct web_accounts *a, FILE *err)
+{
+    char path[300];
+    path_of(a, LOCK_FILE, path, sizeof(path));
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+        if (err)
+            fprintf(err, "%s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    a->lock_fd = fd;
+    char dir[sizeof(a->dir)];
+    memcpy(dir, a->dir, sizeof(dir));
+    if (web_accounts_load(a, dir, err) < 0) {
+        web_accounts_unlock(a);
+        return -1;
+    }
+    return 0;
+}
+
+void web_accounts_unlock(struct web_accounts *a)
+{
+    if (a->lock_fd > 0) {
+        flock(a->lock_fd, LOCK_UN);
+        close(a->lock_fd);
+    }
+    a->lock_fd = 0;
+}
+
+struct web_account *web_accounts_find(struct web_accounts *a, const char *name)
+{
+    for (int i = 0; i < a->n; i++)
+        if (strcmp(a->acc[i].name, name) == 0)
+            return &a->acc[i];
+    return NULL;
+}
+
+int web_accounts_set_password(struct web_accounts *a, const char *name, const char *password,
+                              bool replace, FILE *err)
+{
+    if (!web_name_valid(name)) {
+        if (err)
+            fprintf(err, "'%s' is not a valid account name (1-%d of a-z 0-9 . _ -)\n", name, WEB_NAME_MAX);
+        return -1;
+    }
+    struct web_account *acc = web_accounts_find(a, name);
+    if (acc && !replace)
+        return 1;
+    if (!acc && replace) {
+        if (err)
+            fprintf(err, "no account '%s'\n", name);
+        return -1;
+    }
+    if (!acc) {
+        if (a->n >= WEB_ACCOUNTS_MAX) {
+            if (err)
+                fprintf(err, "too many accounts (at most %d)\n", WEB_ACCOUNTS_MAX);
+            return -1;
+        }
+        acc = &a->acc[a->n];
+        memset(acc, 0, sizeof(*acc));
+        snprintf(acc->name, sizeof(acc->name), "%s", name);
+    }
+    if (web_password_hash(password, acc->hash) < 0) {
+        if (err)
+            fprintf(err, "cannot hash the password (libcrypt without yescrypt?)\n");
+        return -1;
+    }
+    if (acc == &a->acc[a->n])
+        a->n++;
+    return 0;
+}
+
+int web_accounts_delete(struct web_accounts *a, const char *name)
+{
+    struct web_account *acc = web_accounts_find(a, name);
+    if (!acc)
+        return -1;
+    size_t i = (size_t)(acc - a->acc);
+    memmove(acc, acc + 1, sizeof(*acc) * ((size_t)a->n - i - 1));
+    a->n--;
+    return 0;
+}
+
+/* A fixed, valid yescrypt setting so unknown names cost as much as known ones. */
+#define DUMMY_HASH "$y$j9T$piglixpiglixpiglixpigl$"
+
+struct web_account *web_accounts_check_password(struct web_accounts *a, const char *name,
+                                                const char *password)
+{
+    struct web_account *acc = web_accounts_find(a, name);
+    bool ok = web_password_verify(password, acc ? acc->hash : DUMMY_HASH);
+    return acc && ok ? acc : NULL;
+}
+
+static void sha256_hex(const char *s, char *out)
+{
+    uint8_t md[32];
+    unsigned len = 0;
+    EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
+    web_hex(md, 32, out);
+}
+
+struct web_account *web_accounts_check_token(struct web_accounts *a, const char *token)
+{
+    char h[WEB_TOKEN_HEX + 1];
+    sha256_hex(token, h);
+    struct web_account *hit = NULL;
+    for (int i = 0; i < a->n; i++)
+        if (strlen(a->acc[i].token_sha256) == WEB_TOKEN_HEX &&
+            web_equal_ct(a->acc[i].token_sha256, h, WEB_TOKEN_HEX))
+            hit = &a->acc[i];
+    return hit;
+}
+
+int web_accounts_new_token(struct web_account *acc, char *out)
+{
+    uint8_t raw[32];
+    if (web_random(raw, sizeof(raw)) < 0)
+        return -1;
+    web_hex(raw, sizeof(raw), out);
+    explicit_bzero(raw, sizeof(raw));
+    sha256_hex(out, acc->token_sha256);
+    return 0;
+}

@@ -1,0 +1,177 @@
+/* Internal to web/: the web server's state, shared by web_server.c (the
+ * libwebsockets context, thread and callback), web_http.c (responses and
+ * static files), web_auth.c (accounts, sessions, login), web_api.c (routes),
+ * web_info.c (info and metrics), web_stream.c (JPEG snapshot and MJPEG) and
+ * web_bridge.c (noVNC's WebSocket into the VNC server). Everything here is
+ * touched by the web thread only, except the atomics. */
+#ifndef PIGLIX_WEB_INTERNAL_H
+#define PIGLIX_WEB_INTERNAL_H
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/vnc_auth.h"
+#include "web/web.h"
+#include "web/web_accounts.h"
+#include "web/web_parse.h"
+#include "web/web_session.h"
+
+#define WEB_CHUNK (32 * 1024)         /* bytes written per writeable callback */
+#define WEB_SNAPSHOT_WAIT_MS 5000     /* a snapshot waits this long for a first picture */
+#define WEB_SESSION_COOKIE "piglix_session"
+/* Password hashes (tens of ms each) run in the event loop: at most this many
+ * a second, so a flood of logins from many addresses cannot stall it. */
+#define WEB_HASHES_PER_S 10
+
+enum web_conn_kind {
+    WEB_CONN_HTTP,      /* an ordinary request/response */
+    WEB_CONN_SNAPSHOT,  /* waiting for a JPEG, then an ordinary response */
+    WEB_CONN_STREAM,    /* multipart MJPEG until the client or session goes */
+    WEB_CONN_WS,        /* noVNC's WebSocket, bridged into the VNC server */
+};
+
+/* The response being written. body is owned unless jpeg holds it. */
+struct web_resp {
+    int status;
+    const char *ctype;
+    uint8_t *body;
+    size_t len, off;
+    const struct server_jpeg *jpeg; /* body comes from this shared JPEG */
+    char headers[768];              /* extra "Name: value\r\n" lines */
+    bool ready, headers_sent;
+};
+
+struct web_bridge;
+
+/* One connection's state (libwebsockets' per-session data, zeroed by it). */
+struct web_conn {
+    struct web *w;
+    struct lws *wsi;
+    enum web_conn_kind kind;
+    char addr[64];
+    int method;                 /* LWSHUMETH_* */
+    char path[512];
+    uint8_t *body;
+    size_t body_len, body_expected;
+    bool body_too_big;
+    /* who: set by web_auth_request */
+    char user[WEB_NAME_MAX + 1];
+    unsigned session_id;        /* 0: authenticated by a header, or not at all */
+    struct web_resp resp;
+    /* snapshot waits and streams */
+    int64_t wait_since_ms;
+    uint64_t last_seq;
+    const struct server_jpeg *frame; /* the stream frame being written */
+    size_t frame_off, part_len;
+    char part_head[128];
+    bool closing;               /* the session ended: close at the next chance */
+    struct web_bridge *bridge;
+    struct web_conn *next_long, *prev_long; /* in w->longs while long-lived */
+    bool in_longs;
+};
+
+struct web_stats {
+    uint64_t requests, logins_ok, logins_failed, logins_throttled, snapshots, stream_frames;
+    uint64_t ws_opened, ws_bytes_to_browser, ws_bytes_from_browser;
+};
+
+struct web {
+    const struct piglix_config *cfg;
+    struct server *srv;
+    struct capture_slot *slot;
+    struct web_hid hid;
+    bool have_hid;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    pthread_t thread;
+    bool started;
+    atomic_int stop;
+    atomic_int jpeg_ready;
+    char cert[CONFIG_STR_MAX + 32], key[CONFIG_STR_MAX + 32];
+    char root[CONFIG_STR_MAX], novnc[CONFIG_STR_MAX];
+    struct web_accounts accounts;
+    struct web_sessions sessions;
+    struct vnc_auth_throttle *throttle; /* keys "a:ADDR" and "u:NAME" */
+    char setup_token[33];               /* while no account exists */
+    struct web_conn *longs;             /* snapshot waits, streams, WebSockets */
+    int viewers;                        /* open noVNC WebSockets */
+    lws_sorted_usec_list_t tick;
+    int64_t hash_window_ms;             /* WEB_HASHES_PER_S budget */
+    int hashes_in_window;
+    struct web_stats stats;
+};
+
+int64_t web_now_ms(void);
+
+/* web_http.c */
+void web_resp_reset(struct web_resp *r);
+/* Adds one header line to the response ("Name: value"). */
+void web_resp_header(struct web_resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON body (takes ownership of j, which may be NULL for an empty 204). */
+void web_reply_json(struct web_conn *c, int status, cJSON *j);
+/* {"error": msg} with this status. */
+void web_reply_error(struct web_conn *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void web_reply_bytes(struct web_conn *c, int status, const char *ctype, uint8_t *body, size_t len);
+void web_reply_jpeg(struct web_conn *c, const struct server_jpeg *j);
+/* Serves a file under root for the URL path rel (already normalized). */
+void web_serve_file(struct web_conn *c, const char *root, const char *rel);
+/* Writes the status line and headers of c->resp with this Content-Length
+ * (LWS_ILLEGAL_HTTP_CONTENT_LEN: none, for streams). 0 or -1. */
+int web_http_write_headers(struct web_conn *c, lws_filepos_t content_len);
+/* Writes the prepared response, one chunk per call. Returns -1 to close. */
+int web_http_writeable(struct web_conn *c);
+/* Copies a request header into buf; returns its length or -1 when absent. */
+int web_header(struct web_conn *c, enum lws_token_indexes h, char *buf, int len);
+int web_header_custom(struct web_conn *c, const char *name, char *buf, int len);
+
+/* web_auth.c */
+/* Decides who makes the request (session cookie, Basic or Bearer); returns
+ * 0 when authenticated, else replies (401, 403, 429) and returns -1. csrf:
+ * the request changes state, so a cookie session must show its CSRF token. */
+int web_auth_request(struct web_conn *c, bool csrf);
+/* Authenticates a WebSocket upgrade (cookie + Origin, or a header). 0 or -1. */
+int web_auth_websocket(struct web_conn *c);
+void web_auth_login(struct web_conn *c);
+void web_auth_logout(struct web_conn *c);
+void web_auth_session(struct web_conn *c);
+void web_auth_setup_get(struct web_conn *c);
+void web_auth_setup_post(struct web_conn *c);
+void web_auth_totp(struct web_conn *c, const char *action);
+/* Enters or leaves set-up mode as accounts come and go; logs the token. */
+void web_auth_check_setup(struct web *w);
+/* Closes long-lived connections whose session ended. */
+void web_auth_revalidate(struct web *w);
+
+/* web_api.c */
+void web_api_dispatch(struct web_conn *c);
+
+/* web_info.c */
+void web_info_reply(struct web_conn *c);
+void web_metrics_reply(struct web_conn *c);
+
+/* web_stream.c */
+void web_stream_snapshot(struct web_conn *c);
+void web_stream_mjpeg(struct web_conn *c);
+/* A JPEG became ready: serve the waiters. */
+void web_stream_jpeg_ready(struct web *w);
+int web_stream_writeable(struct web_conn *c);
+void web_stream_tick(struct web *w, int64_t now_ms);
+void web_stream_closed(struct web_conn *c);
+
+/* web_bridge.c */
+int web_bridge_open(struct web_conn *c);
+int web_bridge_ws_rx(struct web_conn *c, const void *in, size_t len);
+int web_bridge_ws_writeable(struct web_conn *c);
+void web_bridge_closed(struct web_conn *c);
+int web_bridge_pipe_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in,
+                             size_t len);
+
+/* web_server.c: the list of long-lived connections */
+void web_longs_add(struct web_conn *c);
+void web_longs_remove(struct web_conn *c);
+
+#endif

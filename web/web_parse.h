@@ -1,0 +1,93 @@
+/* web/web_parse: the parts of a request an attacker controls, parsed without
+ * libwebsockets so they can be unit-tested and fuzzed: URL paths, cookies,
+ * Authorization headers, Origin, and JSON bodies (cJSON) into typed fields.
+ * Every function bounds its output and never trusts lengths it is given. */
+#ifndef PIGLIX_WEB_PARSE_H
+#define PIGLIX_WEB_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define WEB_NAME_MAX 32          /* account names: [a-z0-9._-], 1..32 */
+#define WEB_PASSWORD_MAX 256
+#define WEB_BODY_MAX (64 * 1024) /* request bodies */
+#define WEB_PASTE_MAX 16384      /* characters of text to paste */
+#define WEB_COMBO_MAX 8          /* keys in one combination */
+#define WEB_KEYS_MAX 64          /* keys tapped by one request */
+#define WEB_KEYNAME_MAX 24
+
+/* Decodes %XX, then checks the path is absolute and safe to map onto a
+ * directory: no "..", "." or empty segments, no NUL, backslash or control
+ * characters; the query string is cut off. Returns 0 or -1. */
+int web_path_normalize(const char *uri, char *out, size_t outlen);
+
+/* Finds cookie name in a Cookie header ("a=1; b=2"). Returns the value's
+ * length (copied, NUL-terminated) or -1 when absent or too long. */
+int web_cookie_get(const char *header, const char *name, char *out, size_t outlen);
+
+/* "Basic base64(user:password)". Returns 0 or -1. */
+int web_basic_auth_parse(const char *header, char *user, size_t ulen, char *pass, size_t plen);
+/* "Bearer TOKEN" (TOKEN: 16..128 characters of [A-Za-z0-9_-]). Returns 0 or -1. */
+int web_bearer_parse(const char *header, char *token, size_t tlen);
+
+/* True when origin ("https://host[:port]") names the host the request was
+ * sent to (the Host header, "host[:port]"); scheme must be https. */
+bool web_origin_matches(const char *origin, const char *host);
+
+/* An account name: 1..WEB_NAME_MAX of [a-z0-9._-], starting with a letter or digit. */
+bool web_name_valid(const char *name);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void web_hex(const uint8_t *in, size_t n, char *out);
+
+/* ---- JSON request bodies ----
+ * Each parser fills its struct and returns 0, or an HTTP status (400 for
+ * bodies that are not a JSON object, 422 for missing fields, wrong types or
+ * bad values) with a message for the client in err. */
+#define WEB_ERR_MAX 160
+
+struct web_login_req {
+    char name[WEB_NAME_MAX + 1];
+    char password[WEB_PASSWORD_MAX + 1];
+    char totp[12];              /* "" when not given */
+};
+int web_parse_login(const char *body, size_t len, struct web_login_req *out, char *err);
+
+struct web_setup_req {
+    char token[80];
+    char name[WEB_NAME_MAX + 1];
+    char password[WEB_PASSWORD_MAX + 1];
+};
+int web_parse_setup(const char *body, size_t len, struct web_setup_req *out, char *err);
+
+/* {"code": "123456"} (TOTP confirmation). */
+int web_parse_code(const char *body, size_t len, char *code, size_t codelen, char *err);
+
+/* {"keys": ["ctrl", "alt", "delete"]} or {"combo": "ctrl+alt+delete"};
+ * key names are [a-z0-9_], WEB_KEYNAME_MAX at most. max: how many keys. */
+struct web_keys_req {
+    char keys[WEB_KEYS_MAX][WEB_KEYNAME_MAX + 1];
+    int n;
+};
+int web_parse_keys(const char *body, size_t len, int max, struct web_keys_req *out, char *err);
+
+/* {"text": "...", "layout": "us"}; layout optional (default "us"). text is
+ * allocated (free it) and holds no NUL. */
+struct web_paste_req {
+    char *text;
+    char layout[16];
+};
+int web_parse_paste(const char *body, size_t len, struct web_paste_req *out, char *err);
+
+/* {"x": 10, "y": 20, "buttons": 1}: absolute position in the current
+ * picture's pixels; buttons as the RFB mask (optional, 0..127). */
+struct web_mouse_req {
+    int x, y;
+    unsigned buttons;
+};
+int web_parse_mouse(const char *body, size_t len, struct web_mouse_req *out, char *err);
+
+#endif

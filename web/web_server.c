@@ -1,0 +1,437 @@
+/* The web server's libwebsockets context and its one event loop (thread):
+ * HTTPS on [web] port (HTTP/1.1 over TLS 1.2+), an optional plain HTTP port
+ * that only redirects, a 1 s timer, and wake-ups from the server thread
+ * when a JPEG is ready (lws_cancel_service). */
+#include <ctype.h>
+#include <errno.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "web/web_internal.h"
+#include "web/web_tls.h"
+
+#ifndef PIGLIX_WEB_ROOT_INSTALLED
+#define PIGLIX_WEB_ROOT_INSTALLED "/usr/share/piglix/web"
+#endif
+#ifndef PIGLIX_WEB_ROOT_SOURCE
+#define PIGLIX_WEB_ROOT_SOURCE ""
+#endif
+
+/* TLS 1.2 suites with forward secrecy and AEAD only (1.3 has its own). */
+#define WEB_TLS12_CIPHERS                                                                 \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                          \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                          \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+int64_t web_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void web_longs_add(struct web_conn *c)
+{
+    if (c->in_longs)
+        return;
+    c->next_long = c->w->longs;
+    c->prev_long = NULL;
+    if (c->w->longs)
+        c->w->longs->prev_long = c;
+    c->w->longs = c;
+    c->in_longs = true;
+}
+
+void web_longs_remove(struct web_conn *c)
+{
+    if (!c->in_longs)
+        return;
+    if (c->prev_long)
+        c->prev_long->next_long = c->next_long;
+    else
+        c->w->longs = c->next_long;
+    if (c->next_long)
+        c->next_long->prev_long = c->prev_long;
+    c->in_longs = false;
+}
+
+static void lws_log_emit(int level, const char *line)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", line);
+    buf[strcspn(buf, "\n")] = '\0';
+    if (level & LLL_ERR)
+        LOG_WARN("lws", "%s", buf);
+    else
+        LOG_DEBUG("lws", "%s", buf);
+}
+
+/* Starts a new request on a (possibly kept-alive) connection. */
+static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
+{
+    web_resp_reset(&c->resp);
+    free(c->body);
+    c->body = NULL;
+    c->body_len = c->body_expected = 0;
+    c->body_too_big = false;
+    c->user[0] = '\0';
+    c->session_id = 0;
+    c->kind = WEB_CONN_HTTP;
+    c->w = w;
+    c->wsi = wsi;
+    if (!c->addr[0])
+        lws_get_peer_simple(wsi, c->addr, sizeof(c->addr));
+    /* "::ffff:1.2.3.4" is an IPv4 peer on a dual-stack socket. */
+    if (strncmp(c->addr, "::ffff:", 7) == 0 && strchr(c->addr, '.'))
+        memmove(c->addr, c->addr + 7, strlen(c->addr + 7) + 1);
+    w->stats.requests++;
+}
+
+static int on_http(struct web_conn *c, struct lws *wsi, struct web *w, const char *in)
+{
+    begin_request(c, wsi, w);
+    char *uri = NULL;
+    int ulen = 0;
+    c->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+    if (web_path_normalize(in ? in : "", c->path, sizeof(c->path)) < 0) {
+        web_reply_error(c, 400, "bad path");
+        return 0;
+    }
+    if (c->method == LWSHUMETH_POST || c->method == LWSHUMETH_PUT || c->method == LWSHUMETH_DELETE) {
+        char cl[24];
+        long n = web_header(c, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl)) > 0 ? strtol(cl, NULL, 10) : 0;
+        if (n > WEB_BODY_MAX) {
+            web_resp_header(&c->resp, "Connection: close");
+            web_reply_error(c, 413, "request body too large (at most %d bytes)", WEB_BODY_MAX);
+            return 0;
+        }
+        if (n > 0) {
+            c->body_expected = (size_t)n;
+            c->body = malloc((size_t)n + 1);
+            if (!c->body) {
+                web_reply_error(c, 503, "out of memory");
+                return 0;
+            }
+            return 0; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION */
+        }
+    }
+    web_api_dispatch(c);
+    return 0;
+}
+
+static int on_body(struct web_conn *c, const void *in, size_t len)
+{
+    if (!c->body || c->body_too_big)
+        return 0;
+    if (c->body_len + len > c->body_expected) {
+        c->body_too_big = true;
+        return 0;
+    }
+    memcpy(c->body + c->body_len, in, len);
+    c->body_len += len;
+    return 0;
+}
+
+static void ssl_tighten(void *ssl_ctx)
+{
+    SSL_CTX *ctx = ssl_ctx;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct web_conn *c = user;
+    struct web *w = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        ssl_tighten(user);
+        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (atomic_exchange(&w->jpeg_ready, 0))
+            web_stream_jpeg_ready(w);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return on_http(c, wsi, w, in);
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(c, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (!c->body)
+            return 0;
+        if (c->body_too_big || c->body_len != c->body_expected) {
+            web_reply_error(c, 400, "request body does not match its Content-Length");
+            return 0;
+        }
+        c->body[c->body_len] = '\0';
+        web_api_dispatch(c);
+        return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (c->closing)
+            return -1;
+        if (c->kind == WEB_CONN_STREAM)
+            return web_stream_writeable(c);
+        return web_http_writeable(c);
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (c && c->w) {
+            web_stream_closed(c);
+            web_longs_remove(c);
+            web_resp_reset(&c->resp);
+            free(c->body);
+            c->body = NULL;
+        }
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        begin_request(c, wsi, w);
+        c->kind = WEB_CONN_WS;
+        return web_auth_websocket(c) < 0 ? 1 : 0;
+    case LWS_CALLBACK_ESTABLISHED:
+        return web_bridge_open(c) < 0 ? -1 : 0;
+    case LWS_CALLBACK_RECEIVE:
+        return web_bridge_ws_rx(c, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return web_bridge_ws_writeable(c);
+    case LWS_CALLBACK_CLOSED:
+        web_bridge_closed(c);
+        web_longs_remove(c);
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static int pipe_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
+{
+    return web_bridge_pipe_callback(wsi, reason, in, len);
+}
+
+/* The plain HTTP port: every request goes to the same path over HTTPS. */
+static int redirect_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                             void *in, size_t len)
+{
+    if (reason != LWS_CALLBACK_HTTP)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    struct web *w = lws_context_user(lws_get_context(wsi));
+    char host[256] = "", path[512];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HOST) < (int)sizeof(host))
+        lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
+    /* Host without its port; brackets kept for IPv6 literals. */
+    char *colon = strrchr(host, ':');
+    if (colon && (!strchr(host, ']') || colon > strchr(host, ']')))
+        *colon = '\0';
+    for (char *p = host; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr(".-[]:", *p)))
+            host[0] = '\0';
+    if (!host[0] || web_path_normalize(in ? in : "/", path, sizeof(path)) < 0)
+        return lws_return_http_status(wsi, 400, NULL) ? -1 : lws_http_transaction_completed(wsi);
+    char loc[900];
+    int n = w->cfg->web.port == 443 ? snprintf(loc, sizeof(loc), "https://%s%s", host, path)
+                                    : snprintf(loc, sizeof(loc), "https://%s:%d%s", host,
+                                               w->cfg->web.port, path);
+    uint8_t buf[LWS_PRE + 1200], *p = buf + LWS_PRE, *end = buf + sizeof(buf) - 1;
+    if (lws_http_redirect(wsi, 301, (const unsigned char *)loc, n, &p, end) < 0)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static const struct lws_protocols https_protocols[] = {
+    /* First: takes plain HTTP and WebSockets that ask for no subprotocol.
+     * noVNC asks for "binary" (or nothing); both land here. */
+    {"binary", callback, sizeof(struct web_conn), 65536, 0, NULL, 0},
+    {"piglix-rfb-pipe", pipe_callback, 0, 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static const struct lws_protocols http_protocols[] = {
+    {"http-redirect", redirect_callback, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    struct web *w = lws_container_of(sul, struct web, tick);
+    int64_t now = web_now_ms();
+    if (web_accounts_refresh(&w->accounts) > 0) {
+        /* Deleted accounts lose their sessions at once. */
+        for (int i = 0; i < WEB_SESSIONS_MAX; i++) {
+            struct web_session *s = &w->sessions.s[i];
+            if (s->used && !web_accounts_find(&w->accounts, s->name)) {
+                LOG_INFO("web", "%s@%s: account deleted; session ended", s->name, s->addr);
+                web_session_end(s);
+            }
+        }
+        web_auth_check_setup(w);
+    }
+    web_sessions_expire(&w->sessions, now);
+    web_auth_revalidate(w);
+    web_stream_tick(w, now);
+    lws_sul_schedule(w->ctx, 0, &w->tick, tick, LWS_US_PER_SEC);
+}
+
+static const char *ui_root(const struct piglix_config *cfg)
+{
+    if (cfg->web.root[0])
+        return cfg->web.root;
+    struct stat st;
+    if (stat(PIGLIX_WEB_ROOT_INSTALLED "/index.html", &st) == 0 || !PIGLIX_WEB_ROOT_SOURCE[0])
+        return PIGLIX_WEB_ROOT_INSTALLED;
+    return PIGLIX_WEB_ROOT_SOURCE;
+}
+
+static void on_jpeg_ready(void *ctx)
+{
+    struct web *w = ctx;
+    atomic_store(&w->jpeg_ready, 1);
+    lws_cancel_service(w->ctx);
+}
+
+struct web *web_create(const struct piglix_config *cfg, struct server *srv,
+                       struct capture_slot *slot, const struct web_hid *hid)
+{
+    struct web *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->cfg = cfg;
+    w->srv = srv;
+    w->slot = slot;
+    if (hid && hid->ops) {
+        w->hid = *hid;
+        w->have_hid = true;
+    }
+    snprintf(w->root, sizeof(w->root), "%s", ui_root(cfg));
+    snprintf(w->novnc, sizeof(w->novnc), "%s", cfg->web.novnc);
+    web_sessions_init(&w->sessions, cfg->web.session_idle_s, cfg->web.session_max_s);
+    w->throttle = vnc_auth_throttle_create(cfg->web.login_fail_limit, cfg->web.login_throttle_s);
+    if (!w->throttle)
+        goto fail;
+    if (mkdir(cfg->state.dir, 0700) < 0 && errno != EEXIST) {
+        LOG_ERROR("web", "[state] dir %s: %s", cfg->state.dir, strerror(errno));
+        goto fail;
+    }
+    if (web_accounts_load(&w->accounts, cfg->state.dir, stderr) < 0)
+        goto fail;
+    if (web_tls_prepare(cfg, w->cert, sizeof(w->cert), w->key, sizeof(w->key)) < 0)
+        goto fail;
+    struct stat st;
+    char probe[CONFIG_STR_MAX + 32];
+    snprintf(probe, sizeof(probe), "%s/index.html", w->root);
+    if (stat(probe, &st) != 0)
+        LOG_WARN("web", "no UI at %s ([web] root): the API works, the page will be missing", w->root);
+    snprintf(probe, sizeof(probe), "%s/core/rfb.js", w->novnc);
+    if (stat(probe, &st) != 0)
+        LOG_WARN("web", "no noVNC at %s ([web] novnc; Debian package novnc): the viewer will not load",
+                 w->novnc);
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.user = w;
+    info.gid = -1;
+    info.uid = -1;
+    w->ctx = lws_create_context(&info);
+    if (!w->ctx) {
+        LOG_ERROR("web", "cannot create the libwebsockets context");
+        goto fail;
+    }
+    const char *iface = strcmp(cfg->web.listen, "::") == 0 || strcmp(cfg->web.listen, "*") == 0
+                            ? NULL : cfg->web.listen;
+    memset(&info, 0, sizeof(info));
+    info.vhost_name = "piglix";
+    info.port = cfg->web.port;
+    info.iface = iface;
+    info.protocols = https_protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    info.ssl_cert_filepath = w->cert;
+    info.ssl_private_key_filepath = w->key;
+    info.ssl_cipher_list = WEB_TLS12_CIPHERS;
+    info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION;
+    info.alpn = "http/1.1";
+    info.server_string = "piglix";
+    info.keepalive_timeout = 30;
+    info.timeout_secs = 20;
+    w->vhost = lws_create_vhost(w->ctx, &info);
+    if (!w->vhost) {
+        LOG_ERROR("web", "cannot serve HTTPS on [%s]:%d (in use, or no permission?)", cfg->web.listen,
+                  cfg->web.port);
+        goto fail;
+    }
+    if (cfg->web.http_port) {
+        memset(&info, 0, sizeof(info));
+        info.vhost_name = "piglix-redirect";
+        info.port = cfg->web.http_port;
+        info.iface = iface;
+        info.protocols = http_protocols;
+        info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+        info.server_string = "piglix";
+        info.timeout_secs = 10;
+        if (!lws_create_vhost(w->ctx, &info)) {
+            LOG_ERROR("web", "cannot serve HTTP redirects on [%s]:%d", cfg->web.listen, cfg->web.http_port);
+            goto fail;
+        }
+    }
+    server_set_jpeg_listener(srv, on_jpeg_ready, w);
+    web_auth_check_setup(w);
+    LOG_INFO("web", "HTTPS on [%s]:%d%s (certificate %s), UI from %s, noVNC from %s",
+             cfg->web.listen, cfg->web.port, cfg->web.http_port ? ", HTTP redirects too" : "",
+             w->cert, w->root, w->novnc);
+    return w;
+fail:
+    web_destroy(w);
+    return NULL;
+}
+
+static void *web_thread(void *arg)
+{
+    struct web *w = arg;
+    lws_sul_schedule(w->ctx, 0, &w->tick, tick, LWS_US_PER_SEC);
+    while (!atomic_load(&w->stop))
+        if (lws_service(w->ctx, 0) < 0)
+            break;
+    return NULL;
+}
+
+int web_start(struct web *w)
+{
+    sigset_t block, old;
+    sigfillset(&block);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int r = pthread_create(&w->thread, NULL, web_thread, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0) {
+        LOG_ERROR("web", "cannot start the web thread: %s", strerror(r));
+        return -1;
+    }
+    w->started = true;
+    return 0;
+}
+
+void web_destroy(struct web *w)
+{
+    if (!w)
+        return;
+    if (w->started) {
+        atomic_store(&w->stop, 1);
+        lws_cancel_service(w->ctx);
+        pthread_join(w->thread, NULL);
+    }
+    if (w->srv)
+        server_set_jpeg_listener(w->srv, NULL, NULL);
+    if (w->ctx) {
+        lws_sul_cancel(&w->tick);
+        lws_context_destroy(w->ctx);
+    }
+    vnc_auth_throttle_destroy(w->throttle);
+    explicit_bzero(&w->sessions, sizeof(w->sessions));
+    explicit_bzero(w->setup_token, sizeof(w->setup_token));
+    free(w);
+}
