@@ -41,8 +41,11 @@ struct atx {
     /* the thread's own */
     struct atx_gpio *gpio;
     struct atx_guard guard;
+    struct atx_guard_line guard_lines[ATX_GUARD_MAX_LINES];
+    int n_guard_lines;
     struct atx_led leds[ATX_INPUT_COUNT];
     struct atx_seq seq;
+    uint64_t seq_id;          /* the action record seq runs */
     struct atx_seq_timing timing;
     enum atx_button held;
     uint8_t mac[6];
@@ -90,7 +93,7 @@ static void apply_hold(struct atx *a, int64_t now)
     }
     pthread_mutex_lock(&a->lock);
     bool hold_off = a->pending;
-    if (a->st.busy)
+    if (a->st.busy && a->st.current.id == a->seq_id)
         a->waiting = want == ATX_BUTTON_NONE || hold_off;
     pthread_mutex_unlock(&a->lock);
     if (want == ATX_BUTTON_NONE || hold_off)
@@ -103,9 +106,10 @@ static void apply_hold(struct atx *a, int64_t now)
     }
     LOG_DEBUG("atx", "%s button pressed", button_name(want));
     a->held = want;
+    atx_seq_pressed(&a->seq, now_ms());
 }
 
-/* Under lock: the running action ended. */
+/* Under lock: the current action ended. */
 static void record_finish(struct atx *a, enum atx_outcome outcome, const char *detail, int64_t now)
 {
     struct atx_action_record *c = &a->st.current;
@@ -134,7 +138,8 @@ static void send_wol(struct atx *a, int64_t now)
     else
         snprintf(detail, sizeof(detail), "%s", err);
     pthread_mutex_lock(&a->lock);
-    record_finish(a, r == 0 ? ATX_OUTCOME_SENT : ATX_OUTCOME_FAILED, detail, now_ms());
+    if (a->st.busy && a->st.current.id == a->seq_id)
+        record_finish(a, r == 0 ? ATX_OUTCOME_SENT : ATX_OUTCOME_FAILED, detail, now_ms());
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -145,6 +150,7 @@ static void start_pending(struct atx *a, int64_t now)
     pthread_mutex_lock(&a->lock);
     bool pending = a->pending;
     a->pending = false;
+    uint64_t id = a->st.current.id;
     enum atx_action action = a->st.current.action;
     enum atx_power power = a->st.power;
     bool have_led = a->st.power_led_wired;
@@ -155,10 +161,21 @@ static void start_pending(struct atx *a, int64_t now)
         atx_seq_abort(&a->seq, ATX_OUTCOME_SUPERSEDED, "superseded", now);
         apply_hold(a, now);
     }
+    a->seq_id = id;
     if (action == ATX_ACTION_WOL)
         send_wol(a, now);
     else
         atx_seq_start(&a->seq, action, power, have_led, &a->timing, now);
+}
+
+/* Records the end of the thread's sequence, unless atx_request() already
+ * recorded it as superseded (then current is another action). */
+static void finish_sequence(struct atx *a, int64_t now)
+{
+    pthread_mutex_lock(&a->lock);
+    if (a->st.busy && a->st.current.id == a->seq_id)
+        record_finish(a, a->seq.outcome, a->seq.detail, now);
+    pthread_mutex_unlock(&a->lock);
 }
 
 /* Steps the running sequence and records its end. */
@@ -171,11 +188,8 @@ static void run_sequence(struct atx *a, int64_t now)
     pthread_mutex_unlock(&a->lock);
     atx_seq_step(&a->seq, power, now);
     apply_hold(a, now);
-    if (!a->seq.running) {
-        pthread_mutex_lock(&a->lock);
-        record_finish(a, a->seq.outcome, a->seq.detail, now);
-        pthread_mutex_unlock(&a->lock);
-    }
+    if (!a->seq.running)
+        finish_sequence(a, now);
 }
 
 static enum atx_power power_of(const struct atx_led *led)
@@ -215,13 +229,17 @@ static void publish_inputs(struct atx *a)
 }
 
 /* Feeds pending edges and the passing of time to the input state machines. */
-static void update_inputs(struct atx *a, const struct pollfd *fds, const int *fd_input, int n_fds, int64_t now)
+static void update_inputs(struct atx *a, struct pollfd *fds, const int *fd_input, int n_fds, int64_t now)
 {
     for (int i = 0; i < n_fds; i++) {
-        if (fd_input[i] < 0 || !(fds[i].revents & (POLLIN | POLLERR)))
+        if (fd_input[i] < 0 || !(fds[i].revents & (POLLIN | POLLERR | POLLHUP)))
             continue;
         struct atx_gpio_edge edges[16];
         int n = atx_gpio_read_edges(a->gpio, fd_input[i], edges, 16);
+        if (n < 0) {
+            fds[i].fd = -1; /* logged; an input that cannot be read is not polled again */
+            continue;
+        }
         for (int e = 0; e < n; e++)
             atx_led_input(&a->leds[fd_input[i]], edges[e].level, edges[e].ms);
     }
@@ -246,13 +264,28 @@ static int poll_timeout(const struct atx *a, int64_t now)
     return next <= now ? 0 : next - now > 60000 ? 60000 : (int)(next - now);
 }
 
+/* The guard's socket reads EOF or hangs up only when the guard is gone. */
+static void check_guard(struct atx *a, struct pollfd *guard_fd)
+{
+    if (!(guard_fd->revents & (POLLIN | POLLHUP | POLLERR)))
+        return;
+    if (atx_guard_restart(&a->guard, atx_gpio_chip_path(a->gpio), a->guard_lines, a->n_guard_lines) < 0) {
+        LOG_ERROR("atx", "running without the button-release guard");
+        guard_fd->fd = -1;
+        return;
+    }
+    guard_fd->fd = a->guard.sock;
+}
+
 static void *atx_thread(void *arg)
 {
     struct atx *a = arg;
-    struct pollfd fds[1 + ATX_INPUT_COUNT];
-    int fd_input[1 + ATX_INPUT_COUNT];
+    struct pollfd fds[2 + ATX_INPUT_COUNT];
+    int fd_input[2 + ATX_INPUT_COUNT];
     int n_fds = 0;
     fds[n_fds] = (struct pollfd){.fd = a->wake_fd, .events = POLLIN};
+    fd_input[n_fds++] = -1;
+    fds[n_fds] = (struct pollfd){.fd = a->guard.pid > 0 ? a->guard.sock : -1, .events = POLLIN};
     fd_input[n_fds++] = -1;
     for (int i = 0; i < ATX_INPUT_COUNT; i++) {
         if (!atx_gpio_has_input(a->gpio, i))
@@ -263,7 +296,10 @@ static void *atx_thread(void *arg)
     for (;;) {
         int timeout = poll_timeout(a, now_ms());
         if (poll(fds, (nfds_t)n_fds, timeout) < 0 && errno != EINTR) {
-            LOG_ERROR("atx", "poll: %s", strerror(errno));
+            LOG_ERROR("atx", "poll: %s; ATX actions stop", strerror(errno));
+            pthread_mutex_lock(&a->lock);
+            a->stopping = true; /* requests say so instead of waiting forever */
+            pthread_mutex_unlock(&a->lock);
             break;
         }
         int64_t now = now_ms();
@@ -277,8 +313,10 @@ static void *atx_thread(void *arg)
         pthread_mutex_unlock(&a->lock);
         if (stop)
             break;
-        if (a->gpio)
+        if (a->gpio) {
+            check_guard(a, &fds[1]);
             update_inputs(a, fds, fd_input, n_fds, now);
+        }
         start_pending(a, now);
         run_sequence(a, now);
     }
@@ -287,9 +325,7 @@ static void *atx_thread(void *arg)
         int64_t now = now_ms();
         atx_seq_abort(&a->seq, ATX_OUTCOME_ABORTED, "piglix stopped; buttons released", now);
         apply_hold(a, now);
-        pthread_mutex_lock(&a->lock);
-        record_finish(a, a->seq.outcome, a->seq.detail, now);
-        pthread_mutex_unlock(&a->lock);
+        finish_sequence(a, now);
     }
     apply_hold(a, now_ms());
     return NULL;
@@ -473,9 +509,8 @@ struct atx *atx_start(const struct piglix_config *cfg)
         if (!a->gpio || open_inputs(a, cfg) < 0)
             goto fail;
         /* The guard is forked before the thread exists. */
-        struct atx_guard_line lines[ATX_GUARD_MAX_LINES];
-        int n = atx_gpio_button_lines(a->gpio, lines, ATX_GUARD_MAX_LINES);
-        if (atx_guard_start(&a->guard, atx_gpio_chip_path(a->gpio), lines, n) < 0)
+        a->n_guard_lines = atx_gpio_button_lines(a->gpio, a->guard_lines, ATX_GUARD_MAX_LINES);
+        if (atx_guard_start(&a->guard, atx_gpio_chip_path(a->gpio), a->guard_lines, a->n_guard_lines) < 0)
             goto fail;
     }
     if (!a->st.gpio && !a->st.wol)

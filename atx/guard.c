@@ -138,6 +138,20 @@ int atx_guard_start(struct atx_guard *guard, const char *chip_path,
     return 0;
 }
 
+int atx_guard_restart(struct atx_guard *guard, const char *chip_path,
+                      const struct atx_guard_line *lines, int n_lines)
+{
+    int status = 0;
+    if (guard->pid > 0)
+        while (waitpid(guard->pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    if (guard->sock >= 0)
+        close(guard->sock);
+    LOG_WARN("atx", "the button-release guard (pid %d) ended (%s %d); starting a new one", (int)guard->pid,
+             WIFSIGNALED(status) ? "signal" : "status", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    return atx_guard_start(guard, chip_path, lines, n_lines);
+}
+
 void atx_guard_stop(struct atx_guard *guard)
 {
     if (guard->pid <= 0)

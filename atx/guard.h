@@ -16,7 +16,8 @@
  * process's request) and frees it again, which leaves it released. The guard
  * has its own session (a signal to piglix's process group does not reach
  * it), ignores SIGINT/SIGTERM/SIGHUP, and after fork() makes system calls
- * only. */
+ * only, so it can also be restarted from a running thread when it was
+ * killed on its own. */
 #ifndef PIGLIX_ATX_GUARD_H
 #define PIGLIX_ATX_GUARD_H
 
@@ -38,6 +39,11 @@ struct atx_guard {
 /* Forks the guard for the lines of the chip at chip_path. Returns 0 or -1 (logged). */
 int atx_guard_start(struct atx_guard *guard, const char *chip_path,
                     const struct atx_guard_line *lines, int n_lines);
+
+/* The guard ended although piglix runs (someone killed it): reaps it and
+ * starts a new one for the same lines. Returns 0 or -1 (logged). */
+int atx_guard_restart(struct atx_guard *guard, const char *chip_path,
+                      const struct atx_guard_line *lines, int n_lines);
 
 /* Tells the guard piglix stops cleanly (the buttons are released) and reaps it. */
 void atx_guard_stop(struct atx_guard *guard);

@@ -62,39 +62,36 @@ int atx_action_parse(const char *name)
     return -1;
 }
 
-static int record_format(const char *prefix, const struct atx_action_record *r, char *buf, size_t size)
+/* Appends like snprintf: n counts what would have been written. */
+#define APPEND(buf, size, n, ...)                                                                  \
+    do {                                                                                           \
+        int r_ = snprintf((n) < (size) ? (buf) + (n) : NULL, (n) < (size) ? (size) - (n) : 0,     \
+                          __VA_ARGS__);                                                            \
+        if (r_ > 0)                                                                                \
+            (n) += (size_t)r_;                                                                     \
+    } while (0)
+
+static void record_format(const char *prefix, const struct atx_action_record *r, char *buf, size_t size,
+                          size_t *n)
 {
-    if (r->id == 0)
-        return snprintf(buf, size, " %s=none", prefix);
-    return snprintf(buf, size, " %s=%s %s_id=%llu %s_by=\"%s\" %s_outcome=%s %s_detail=\"%s\"", prefix,
-                    atx_action_name(r->action), prefix, (unsigned long long)r->id, prefix, r->who,
-                    prefix, atx_outcome_name(r->outcome), prefix, r->detail);
+    if (r->id == 0) {
+        APPEND(buf, size, *n, " %s=none", prefix);
+        return;
+    }
+    APPEND(buf, size, *n, " %s=%s %s_id=%llu %s_by=\"%s\" %s_outcome=%s %s_detail=\"%s\"", prefix,
+           atx_action_name(r->action), prefix, (unsigned long long)r->id, prefix, r->who, prefix,
+           atx_outcome_name(r->outcome), prefix, r->detail);
 }
 
 int atx_status_format(const struct atx_status *st, char *buf, size_t size)
 {
     size_t n = 0;
-    int r = snprintf(buf, size, "power=%s power_led=%s hdd_led=%s hdd_activity=%llu intrusion=%s busy=%s",
-                     atx_power_name(st->power),
-                     st->power_led_wired ? (st->power_led ? "on" : "off") : "none",
-                     st->hdd_led_wired ? (st->hdd_led ? "on" : "off") : "none",
-                     (unsigned long long)st->hdd_activity,
-                     st->intrusion_wired ? (st->intrusion ? "open" : "closed") : "none",
-                     st->busy ? "yes" : "no");
-    if (r < 0)
-        return r;
-    n = (size_t)r;
-    if (st->busy && n < size) {
-        r = record_format("current", &st->current, buf + n, size - n);
-        if (r < 0)
-            return r;
-        n += (size_t)r;
-    }
-    if (n < size) {
-        r = record_format("last", &st->last, buf + n, size - n);
-        if (r < 0)
-            return r;
-        n += (size_t)r;
-    }
+    APPEND(buf, size, n, "power=%s power_led=%s hdd_led=%s hdd_activity=%llu intrusion=%s busy=%s",
+           atx_power_name(st->power), st->power_led_wired ? (st->power_led ? "on" : "off") : "none",
+           st->hdd_led_wired ? (st->hdd_led ? "on" : "off") : "none", (unsigned long long)st->hdd_activity,
+           st->intrusion_wired ? (st->intrusion ? "open" : "closed") : "none", st->busy ? "yes" : "no");
+    if (st->busy)
+        record_format("current", &st->current, buf, size, &n);
+    record_format("last", &st->last, buf, size, &n);
     return (int)n;
 }

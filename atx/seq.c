@@ -152,6 +152,15 @@ bool atx_seq_step(struct atx_seq *seq, enum atx_power power, int64_t now)
     return false;
 }
 
+void atx_seq_pressed(struct atx_seq *seq, int64_t now)
+{
+    const struct atx_step *s = &seq->steps[seq->at];
+    if (!seq->running || s->kind != ATX_STEP_PRESS || now <= seq->step_started)
+        return;
+    seq->step_started = now;
+    seq->deadline = now + s->ms;
+}
+
 void atx_seq_abort(struct atx_seq *seq, enum atx_outcome outcome, const char *detail, int64_t now)
 {
     if (!seq->running)

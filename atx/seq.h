@@ -58,6 +58,10 @@ void atx_seq_start(struct atx_seq *seq, enum atx_action action, enum atx_power p
  * again at the latest (also call on every power change). */
 bool atx_seq_step(struct atx_seq *seq, enum atx_power power, int64_t now);
 
+/* The button asked for is now actually pressed (requesting and driving a
+ * line takes time): the press lasts its full length from now. */
+void atx_seq_pressed(struct atx_seq *seq, int64_t now);
+
 /* Ends the sequence early (a GPIO error, a stop, superseded): hold becomes NONE. */
 void atx_seq_abort(struct atx_seq *seq, enum atx_outcome outcome, const char *detail, int64_t now);
 

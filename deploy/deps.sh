@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what piglix needs from Debian 12 (bookworm) packages, only what is
-# missing. Usage: deploy/deps.sh [build|test|package|arm64|libs]
+# missing. Usage: deploy/deps.sh [build|test|package|arm64|arm64-vm|libs]
 #   build    compile piglix
 #   test     build + what the test suite runs (tests/run.sh)
 #   package  build + making and checking the Debian package (tests/deploy)
@@ -11,13 +11,14 @@
 #            packages (libgcrypt20-dev under libvncserver-dev,
 #            libwebsockets-dev) cannot be installed for two architectures
 #            at once, and apt would remove the amd64 ones.
+#   arm64-vm arm64 + qemu-system-arm (the arm64 VM smoke test)
 #   libs     print the -dev packages piglix links (for the arm64 sysroot)
 set -eu
 set -- "${1:-build}"
 # The libraries (-dev) piglix links; the arm64 sysroot (deploy/cross) holds them too.
 LIBS="libvncserver-dev libturbojpeg0-dev libinih-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev libcjson-dev libcrypt-dev libgpiod-dev libusbgx-dev libconfig-dev"
 BUILD="build-essential cmake pkg-config $LIBS"
-TEST="vncsnapshot openssl ustreamer python3 qemu-system-x86 busybox-static cpio v4l-utils clang-14 libclang-rt-14-dev valgrind"
+TEST="vncsnapshot openssl ustreamer python3 qemu-system-x86 busybox-static cpio v4l-utils clang-14 libclang-rt-14-dev valgrind gpiod iproute2"
 # The web UI's browser tests: Debian's Chromium (driven by playwright-core
 # from npm, which the tests install themselves) and noVNC, which piglix serves.
 WEBTEST="chromium novnc"
@@ -32,14 +33,16 @@ case "$1" in
         command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
         ;;
     package) PKGS="$BUILD $PACKAGE" ;;
-    arm64)
+    arm64|arm64-vm)
         PKGS="cmake pkg-config gcc-aarch64-linux-gnu debootstrap python3"
+        # arm64-vm: also boots Debian's arm64 kernel (tests/deploy/arm64_vm.py)
+        [ "$1" = arm64-vm ] && PKGS="$PKGS qemu-system-arm"
         # Any qemu-aarch64 runs the tests; qemu-user-static only when none is there.
         command -v qemu-aarch64-static >/dev/null 2>&1 || command -v qemu-aarch64 >/dev/null 2>&1 ||
             PKGS="$PKGS qemu-user-static"
         ;;
     libs) echo "$LIBS"; exit 0 ;;
-    *) echo "usage: deploy/deps.sh [build|test|package|arm64|libs]" >&2; exit 2 ;;
+    *) echo "usage: deploy/deps.sh [build|test|package|arm64|arm64-vm|libs]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $PKGS; do

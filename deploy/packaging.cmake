@@ -41,6 +41,8 @@ install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/deploy/INSTALL.m
         DESTINATION share/doc/piglix)
 
 set(CPACK_GENERATOR DEB)
+# The units name /usr/bin/piglix, whatever prefix a build directory has.
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGE_NAME piglix)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "piglix developers <piglix@localhost>")

@@ -56,6 +56,10 @@ static int write_report(struct hid_device *d, enum hid_endpoint ep, const uint8_
     ssize_t w = write(d->ep[ep].fd, data, len);
     if (w == (ssize_t)len) {
         d->st.reports_written++;
+        if (!d->announced) {
+            d->announced = true;
+            LOG_INFO("hid", "the target is connected (%s)", d->host_state);
+        }
         if (event_ns && ep == HID_EP_KEYBOARD) {
             int64_t took = hid_now_ns() - event_ns;
             add_latency(&d->st.latency, took);
@@ -224,8 +228,10 @@ void hid_device_abort_paste(struct hid_device *d, const char *why, bool send)
 {
     if (!d->pasting)
         return;
-    LOG_WARN("hid", "paste stopped after %zu of %zu steps: %s", d->plan_at, d->plan.n, why);
-    d->st.pastes_aborted++;
+    if (d->plan_at < d->plan.n) { /* else it was only waiting for its last step's time */
+        LOG_WARN("hid", "paste stopped after %zu of %zu steps: %s", d->plan_at, d->plan.n, why);
+        d->st.pastes_aborted++;
+    }
     d->pasting = false;
     hid_plan_free(&d->plan);
     d->plan_at = 0;
@@ -242,8 +248,12 @@ void hid_device_go_offline(struct hid_device *d, const char *why)
     if (!d->online)
         return;
     d->online = false;
-    d->st.host_losses++;
-    LOG_WARN("hid", "the target is gone (%s): keys released, reports dropped until it is back", why);
+    if (d->announced) {
+        d->st.host_losses++;
+        LOG_WARN("hid", "the target is gone (%s): keys released, reports dropped until it is back", why);
+    } else { /* the UDC said "configured" before the function was ready: try again */
+        LOG_DEBUG("hid", "the target is not ready yet (%s)", why);
+    }
     for (int i = 0; i < HID_EP_COUNT; i++) {
         struct hid_ep *e = &d->ep[i];
         d->st.reports_dropped += hid_outq_clear(&e->q);
@@ -274,6 +284,11 @@ static void op_key(struct hid_device *d, bool scancode, uint32_t xt, uint32_t ke
     pthread_mutex_lock(&d->lock);
     d->last_input_ns = t;
     d->st.key_events++;
+    if (!d->online) { /* nothing is held for a host that is not there */
+        d->st.events_dropped++;
+        pthread_mutex_unlock(&d->lock);
+        return;
+    }
     uint64_t unmapped = d->kb.unmapped;
     struct hid_kbd_report r[HID_KBD_MAX_REPORTS];
     int n = scancode ? hid_keyboard_key_xt(&d->kb, xt, keysym, down, r)
@@ -301,6 +316,11 @@ void hid_device_pointer(struct hid_device *d, int x, int y, unsigned width, unsi
     pthread_mutex_lock(&d->lock);
     d->last_input_ns = t;
     d->st.pointer_events++;
+    if (!d->online) {
+        d->st.events_dropped++;
+        pthread_mutex_unlock(&d->lock);
+        return;
+    }
     struct hid_mouse_report r[HID_POINTER_MAX_REPORTS];
     uint8_t before = d->ptr.buttons;
     int n = hid_pointer_event(&d->ptr, x, y, width, height, buttons, r);

@@ -53,6 +53,7 @@ struct hid_status {
     bool pasting;
     size_t paste_steps_left;
     uint64_t key_events, pointer_events;
+    uint64_t events_dropped;     /* arrived while the target was away: ignored */
     uint64_t reports_written, reports_dropped;
     uint64_t reports_waited;     /* written after waiting for the host's poll */
     uint64_t watchdog_releases, host_losses, unmapped_keys;

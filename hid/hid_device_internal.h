@@ -29,6 +29,7 @@ struct hid_device {
     struct hid_ep ep[HID_EP_COUNT];
     bool online;
     bool open_failed_logged, drop_logged;
+    bool announced;                  /* a report went through since online: say so once */
     char host_state[32];
     int64_t next_state_check_ns;
 

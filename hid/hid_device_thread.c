@@ -37,8 +37,8 @@ static void go_online(struct hid_device *d, const char *state)
         d->ep[i].resync = true;
     }
     d->online = true;
-    d->open_failed_logged = d->drop_logged = false;
-    LOG_INFO("hid", "the target is connected (%s)", state);
+    d->open_failed_logged = d->drop_logged = d->announced = false;
+    LOG_DEBUG("hid", "the host says %s: endpoints open", state);
 }
 
 static void apply_host_state(struct hid_device *d, bool ready, const char *state)
@@ -71,8 +71,11 @@ static void read_leds(struct hid_device *d)
 
 static void finish_paste(struct hid_device *d, int64_t now)
 {
-    LOG_INFO("hid", "typed %zu characters (%zu reports) in %.1f s", d->plan.chars, d->plan.n,
-             (double)(now - d->paste_started_ns) / 1e9);
+    double took = (double)(now - d->paste_started_ns) / 1e9;
+    if (d->plan.chars)
+        LOG_INFO("hid", "typed %zu characters (%zu reports) in %.1f s", d->plan.chars, d->plan.n, took);
+    else
+        LOG_INFO("hid", "sent a key combo (%zu reports)", d->plan.n);
     d->pasting = false;
     hid_plan_free(&d->plan);
     d->plan_at = 0;

@@ -1,5 +1,6 @@
 #include "hid/hid_gadget.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -54,16 +55,75 @@ static int write_text(const char *path, const char *text)
     return r < 0 ? -e : 0;
 }
 
-static void remove_stale(usbg_state *s)
+static void rmdir_children(const char *dir)
 {
-    usbg_gadget *stale = usbg_get_gadget(s, HID_GADGET_NAME);
-    if (!stale)
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[PATH_MAX];
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        rmdir(path);
+    }
+    closedir(d);
+}
+
+/* Removes a gadget of our name that an earlier run left (killed, crashed)
+ * with plain configfs operations, in the order configfs wants: unbound,
+ * function links out of the configurations, then the directories inside
+ * out. Done before libusbgx reads configfs: it need not understand what it
+ * would find there. */
+static void remove_stale(const char *configfs)
+{
+    char g[PATH_MAX], path[PATH_MAX + 256];
+    snprintf(g, sizeof(g), "%s/usb_gadget/%s", configfs, HID_GADGET_NAME);
+    if (access(g, F_OK) != 0)
         return;
     LOG_WARN("hid", "removing the USB gadget '%s' an earlier run left in configfs", HID_GADGET_NAME);
-    usbg_disable_gadget(stale); /* fails harmlessly when it is not bound */
-    int r = usbg_rm_gadget(stale, USBG_RM_RECURSE);
-    if (r != USBG_SUCCESS)
-        LOG_ERROR("hid", "cannot remove the stale gadget: %s", usbg_strerror(r));
+    snprintf(path, sizeof(path), "%s/UDC", g);
+    write_text(path, "\n");
+    static const char *const linked[] = {"configs", "os_desc"};
+    for (size_t i = 0; i < sizeof(linked) / sizeof(linked[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", g, linked[i]);
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char sub[PATH_MAX * 2];
+            snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+            struct stat st;
+            if (lstat(sub, &st) == 0 && S_ISLNK(st.st_mode)) {
+                unlink(sub); /* os_desc's link to a configuration */
+                continue;
+            }
+            DIR *c = opendir(sub);
+            struct dirent *f;
+            while (c && (f = readdir(c))) {
+                char item[PATH_MAX * 3];
+                snprintf(item, sizeof(item), "%s/%s", sub, f->d_name);
+                if (f->d_name[0] != '.' && lstat(item, &st) == 0 && S_ISLNK(st.st_mode))
+                    unlink(item); /* a function in the configuration */
+            }
+            if (c)
+                closedir(c);
+            snprintf(sub, sizeof(sub), "%s/%s/strings", path, e->d_name);
+            rmdir_children(sub);
+        }
+        if (d)
+            closedir(d);
+    }
+    snprintf(path, sizeof(path), "%s/configs", g);
+    rmdir_children(path);
+    snprintf(path, sizeof(path), "%s/functions", g);
+    rmdir_children(path);
+    snprintf(path, sizeof(path), "%s/strings", g);
+    rmdir_children(path);
+    if (rmdir(g) < 0)
+        LOG_ERROR("hid", "cannot remove the stale gadget %s: %s", g, strerror(errno));
 }
 
 /* The report's OUT endpoint is left out: LED reports then come as
@@ -80,6 +140,29 @@ static void no_out_endpoint(struct hid_gadget *g, const char *instance)
         LOG_WARN("hid", "%s: %s (LED reports from BIOSes may be refused)", path, strerror(-r));
 }
 
+static int create_function(struct hid_gadget *g, usbg_function_type type, const char *instance, void *attrs,
+                           usbg_function **out)
+{
+    int r = usbg_create_function(g->gadget, type, instance, attrs, out);
+    if (r != USBG_SUCCESS) {
+        LOG_ERROR("hid", "cannot create the gadget function %s.%s: %s%s", usbg_get_function_type_str(type),
+                  instance, usbg_strerror(r),
+                  r == USBG_ERROR_NOT_FOUND || r == USBG_ERROR_NO_DEV ? " (is its usb_f_ module loaded?)" : "");
+        return -EIO;
+    }
+    return 0;
+}
+
+static int link_function(struct hid_gadget *g, const char *instance, usbg_function *f)
+{
+    int r = usbg_add_config_function(g->config, instance, f);
+    if (r != USBG_SUCCESS) {
+        LOG_ERROR("hid", "cannot add %s to the configuration: %s", instance, usbg_strerror(r));
+        return -EIO;
+    }
+    return 0;
+}
+
 static int add_hid(struct hid_gadget *g, enum hid_endpoint ep)
 {
     const struct hid_function_desc *fn = hid_report_function(ep);
@@ -90,9 +173,11 @@ static int add_hid(struct hid_gadget *g, enum hid_endpoint ep)
         .report_desc = {.desc = (char *)fn->report_desc, .len = (unsigned)fn->report_desc_len},
     };
     usbg_function *f;
-    if (hid_gadget_add_function(g, USBG_F_HID, fn->instance, &attrs, &f) < 0)
+    if (create_function(g, USBG_F_HID, fn->instance, &attrs, &f) < 0)
         return -1;
-    no_out_endpoint(g, fn->instance);
+    no_out_endpoint(g, fn->instance); /* before the link: it is fixed once linked */
+    if (link_function(g, fn->instance, f) < 0)
+        return -1;
     dev_t dev;
     int r = usbg_f_hid_get_dev(usbg_to_hid_function(f), &dev);
     if (r != USBG_SUCCESS) {
@@ -111,6 +196,7 @@ struct hid_gadget *hid_gadget_create(const struct hid_gadget_params *p)
         return NULL;
     }
     snprintf(g->configfs, sizeof(g->configfs), "%s", p->configfs ? p->configfs : DEFAULT_CONFIGFS);
+    remove_stale(g->configfs);
     int r = usbg_init(g->configfs, &g->state);
     if (r != USBG_SUCCESS) {
         LOG_ERROR("hid", "USB gadget configfs at %s/usb_gadget: %s (needs root, configfs mounted and the "
@@ -118,7 +204,6 @@ struct hid_gadget *hid_gadget_create(const struct hid_gadget_params *p)
         free(g);
         return NULL;
     }
-    remove_stale(g->state);
     struct usbg_gadget_attrs attrs = {
         .bcdUSB = 0x0200,
         .bMaxPacketSize0 = 64,
@@ -166,22 +251,12 @@ int hid_gadget_add_function(struct hid_gadget *g, usbg_function_type type, const
         return -EBUSY;
     }
     usbg_function *f;
-    int r = usbg_create_function(g->gadget, type, instance, attrs, &f);
-    if (r != USBG_SUCCESS) {
-        LOG_ERROR("hid", "cannot create the gadget function %s.%s: %s%s", usbg_get_function_type_str(type),
-                  instance, usbg_strerror(r),
-                  r == USBG_ERROR_NOT_FOUND || r == USBG_ERROR_NO_DEV ? " (is its usb_f_ module loaded?)" : "");
-        return -EIO;
-    }
-    r = usbg_add_config_function(g->config, instance, f);
-    if (r != USBG_SUCCESS) {
-        LOG_ERROR("hid", "cannot add %s.%s to the configuration: %s", usbg_get_function_type_str(type), instance,
-                  usbg_strerror(r));
-        return -EIO;
-    }
-    if (out)
+    int r = create_function(g, type, instance, attrs, &f);
+    if (!r)
+        r = link_function(g, instance, f);
+    if (!r && out)
         *out = f;
-    return 0;
+    return r;
 }
 
 int hid_gadget_bind(struct hid_gadget *g, const char *udc_name)

@@ -148,6 +148,14 @@ static int char_strokes(const struct hid_keyboard *kb, const struct hid_keysym_i
     return n;
 }
 
+/* A modifier pressed or released while keys are held is the viewer's
+ * newest word: the held keys' forced modifiers give way to it. */
+static void drop_overrides(struct hid_keyboard *kb)
+{
+    for (int i = 0; i < kb->nkeys; i++)
+        kb->keys[i].set = kb->keys[i].clear = 0;
+}
+
 static void key_down(struct hid_keyboard *kb, uint32_t id, const struct hid_keysym_info *info,
                      struct hid_kbd_report *out, int *n)
 {
@@ -157,6 +165,7 @@ static void key_down(struct hid_keyboard *kb, uint32_t id, const struct hid_keys
         uint8_t bit = hid_key_modifier_bit(info->usage);
         if (bit) {
             kb->mods |= bit;
+            drop_overrides(kb);
             emit_state(kb, out, n);
         } else {
             press(kb, id, info->usage, 0, 0, out, n);
@@ -181,6 +190,7 @@ static void key_up(struct hid_keyboard *kb, uint32_t id, const struct hid_keysym
 {
     if (info->kind == HID_KEYSYM_KEY && hid_key_modifier_bit(info->usage)) {
         kb->mods &= (uint8_t)~hid_key_modifier_bit(info->usage);
+        drop_overrides(kb);
         emit_state(kb, out, n);
         return;
     }

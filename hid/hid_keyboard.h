@@ -2,7 +2,8 @@
  * keysyms through the target's layout, or XT scancodes straight) into the
  * sequence of boot keyboard reports that types them: a character that needs
  * Shift or AltGr, or needs them released, gets them for as long as its key
- * is the newest one held; a character behind a dead key is typed as the dead
+ * is the newest one held (or until the viewer changes a modifier); a
+ * character behind a dead key is typed as the dead
  * key then the key; with the target's Caps Lock on, letters get Shift
  * inverted. Pure state, no I/O; the caller serialises calls. */
 #ifndef PIGLIX_HID_KEYBOARD_H

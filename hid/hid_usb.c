@@ -85,11 +85,11 @@ void hid_usb_destroy(struct hid_usb *u)
         struct hid_status st;
         hid_get_status(u->device, &st);
         const struct hid_latency *all = &st.latency, *direct = &st.latency_direct;
-        LOG_INFO("hid", "%llu key and %llu pointer events; %llu reports written (%llu after waiting for the "
+        LOG_INFO("hid", "%llu key and %llu pointer events (%llu while the target was away); %llu reports written (%llu after waiting for the "
                  "host's poll), %llu dropped; %llu watchdog releases, target lost %llu times, %llu pastes "
                  "(%llu stopped)",
                  (unsigned long long)st.key_events, (unsigned long long)st.pointer_events,
-                 (unsigned long long)st.reports_written, (unsigned long long)st.reports_waited,
+                 (unsigned long long)st.events_dropped, (unsigned long long)st.reports_written, (unsigned long long)st.reports_waited,
                  (unsigned long long)st.reports_dropped, (unsigned long long)st.watchdog_releases,
                  (unsigned long long)st.host_losses, (unsigned long long)st.pastes,
                  (unsigned long long)st.pastes_aborted);

@@ -232,7 +232,7 @@ static void stop_server_and_input(struct server *srv, struct hid_usb *usb)
     hid_usb_destroy(usb);
 }
 
-static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg)
+static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struct atx *atx)
 {
     struct capture_slot *slot = capture_slot_create();
     struct hid_log_counters counters = {0};
@@ -257,7 +257,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg)
     struct web_hid web_hid = {0};
     if (usb)
         web_hid_from_device(&web_hid, hid_usb_device(usb));
-    if (cfg->web.enabled && (!(web = web_create(cfg, srv, slot, &web_hid)) || web_start(web) < 0)) {
+    if (cfg->web.enabled && (!(web = web_create(cfg, srv, slot, &web_hid, atx)) || web_start(web) < 0)) {
         web_destroy(web);
         capture_thread_stop(ct);
         stop_server_and_input(srv, usb);
@@ -394,7 +394,7 @@ int main(int argc, char **argv)
     struct atx *atx = NULL;
     if (cfg.atx.enabled && !(atx = atx_start(&cfg)))
         return 1;
-    int rc = run_daemon(&cl, &cfg);
+    int rc = run_daemon(&cl, &cfg, atx);
     atx_stop(atx);
     return rc;
 }

@@ -70,8 +70,20 @@ int vnc_client_reset_tiles(struct vnc_client *c)
     return 0;
 }
 
+/* A client that connected before the first picture (or across a change the
+ * caller did not see) has maps of another grid: start it over. */
+static int ensure_tiles(struct vnc_client *c)
+{
+    if (pipeline_has_picture(c->srv->pipe) &&
+        c->ntiles != tile_grid_count(pipeline_grid(c->srv->pipe)))
+        return vnc_client_reset_tiles(c);
+    return 0;
+}
+
 void vnc_client_add_damage(struct vnc_client *c, const uint8_t *damage)
 {
+    if (ensure_tiles(c) < 0)
+        return; /* reset failed: maps unchanged; the next turn retries */
     for (size_t i = 0; i < c->ntiles; i++)
         c->dirty[i] |= damage[i];
 }
@@ -266,6 +278,8 @@ static int build_update(struct vnc_client *c, int64_t now)
 {
     struct server *srv = c->srv;
     rfbClientPtr cl = c->cl;
+    if (ensure_tiles(c) < 0)
+        return -1;
     mark_region_dirty(c);
     if (sraRgnEmpty(cl->requestedRegion) || !pipeline_has_picture(srv->pipe))
         return 0;

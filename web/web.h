@@ -15,11 +15,13 @@
 struct web;
 
 /* Prepares the certificate, accounts and listening sockets. slot gives
- * the capture statistics (signal, resolution, fps). hid may be
+ * the capture statistics (signal, resolution, fps). atx (NULL: none)
+ * serves /api/atx; it must outlive the web server. hid may be
  * NULL (no HID backend: its endpoints answer 503). Returns NULL after
  * logging why. */
+struct atx;
 struct web *web_create(const struct piglix_config *cfg, struct server *srv,
-                       struct capture_slot *slot, const struct web_hid *hid);
+                       struct capture_slot *slot, const struct web_hid *hid, struct atx *atx);
 /* Runs the event loop in a new thread (signals blocked there). 0 or -1. */
 int web_start(struct web *w);
 /* Stops the thread (if started), closes every connection and frees. */

@@ -150,6 +150,7 @@ static void api(struct web_conn *c)
         {"/hid/keys", LWSHUMETH_POST}, {"/hid/combo", LWSHUMETH_POST}, {"/hid/paste", LWSHUMETH_POST},
         {"/hid/mouse", LWSHUMETH_POST}, {"/totp/setup", LWSHUMETH_POST},
         {"/totp/enable", LWSHUMETH_POST}, {"/totp/disable", LWSHUMETH_POST},
+        {"/atx", LWSHUMETH_GET},
     };
     bool known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -159,7 +160,9 @@ static void api(struct web_conn *c)
         if (routes[i].method == c->method)
             goto found;
     }
-    if (known) {
+    if (strncmp(p, "/atx/", 5) == 0 && c->method == LWSHUMETH_POST)
+        goto found;
+    if (known || strncmp(p, "/atx/", 5) == 0) {
         web_reply_error(c, 405, "%s is not allowed on %s", method_name(c->method), c->path);
         return;
     }
@@ -202,6 +205,10 @@ found:
         web_stream_snapshot(c);
     else if (strcmp(p, "/stream.mjpg") == 0)
         web_stream_mjpeg(c);
+    else if (strcmp(p, "/atx") == 0)
+        web_atx_get(c);
+    else if (strncmp(p, "/atx/", 5) == 0)
+        web_atx_post(c, p + 5);
     else
         hid_call(c, p + 5);
 }

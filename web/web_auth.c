@@ -147,9 +147,13 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
         return identify_header(c, auth, f);
     char cookies[2048], tok[WEB_SESSION_TOKEN_HEX + 2];
     struct web_session *s = NULL;
+    /* The UI's status polls do not keep a session alive: only what a
+     * person does counts (other requests, and input in the viewer). */
+    char poll[4];
+    bool touch = web_header_custom(c, "x-piglix-poll:", poll, sizeof(poll)) < 0;
     if (web_header(c, WSI_TOKEN_HTTP_COOKIE, cookies, sizeof(cookies)) > 0 &&
         web_cookie_get(cookies, WEB_SESSION_COOKIE, tok, sizeof(tok)) > 0)
-        s = web_session_find(&w->sessions, tok, web_now_ms(), true);
+        s = web_session_find(&w->sessions, tok, web_now_ms(), touch);
     if (!s)
         return fail(f, 401, "not logged in (or the session ended)");
     if (csrf) {

@@ -12,11 +12,22 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "server/rfb_msg.h"
 #include "web/web_internal.h"
 
 #define BRIDGE_HIGH (256 * 1024)   /* stop reading the source above this */
 #define BRIDGE_HARD (1024 * 1024)  /* a peer that ignores flow control is dropped */
 #define BRIDGE_MSG (64 * 1024)     /* bytes per WebSocket message */
+
+/* libvncserver waits up to 100 ms for the first bytes of every new client
+ * (to spot WebSocket or TLS clients), blocking the VNC server thread. An RFB
+ * client speaks only after the server's version, so the bridge answers for
+ * it: it sends the client's version ahead and drops the browser's own, which
+ * must be the same (noVNC answers a 3.8 server with 3.8). Until then the
+ * browser gets nothing after the server's version: noVNC reads what follows
+ * the version in the same message only when more arrives. */
+static const char rfb_version[] = "RFB 003.008\n";
+#define RFB_VERSION_LEN 12
 
 struct bridge_buf {
     uint8_t *data;
@@ -28,6 +39,13 @@ struct web_bridge {
     struct lws *pipe;           /* our end of the socketpair, adopted by lws */
     struct bridge_buf to_browser, to_vnc;
     bool pipe_paused, ws_paused;
+    size_t version_seen;        /* bytes of the browser's version dropped so far */
+    /* Browser -> server messages are framed here (rfb_msg) and passed on
+     * whole: input (key, pointer) counts as use of the session, and what
+     * the VNC server would reject is refused before it gets there. */
+    enum rfb_msg_stage stage;
+    size_t framed;              /* bytes at the front of to_vnc that are whole messages */
+    uint64_t sent_to_browser;
     int64_t opened_ms;
 };
 
@@ -71,14 +89,17 @@ int web_bridge_open(struct web_conn *c)
         return -1;
     }
     struct web_bridge *b = calloc(1, sizeof(*b));
-    if (!b) {
+    if (!b || write(sv[0], rfb_version, RFB_VERSION_LEN) != RFB_VERSION_LEN) {
+        free(b);
         close(sv[0]);
         close(sv[1]);
         return -1;
     }
     b->conn = c;
     b->opened_ms = web_now_ms();
-    c->bridge = b;
+    b->stage = RFB_STAGE_SECURITY; /* the version is the bridge's (above) */
+    c->bridge = b; /* from here on web_bridge_closed frees it and counts the viewer out */
+    w->viewers++;
     lws_adopt_desc_t ad;
     memset(&ad, 0, sizeof(ad));
     ad.vh = w->vhost;
@@ -90,6 +111,7 @@ int web_bridge_open(struct web_conn *c)
     if (!b->pipe) { /* lws closed sv[0] */
         close(sv[1]);
         c->bridge = NULL;
+        w->viewers--;
         free(b);
         LOG_ERROR("web", "cannot adopt the RFB pipe");
         return -1;
@@ -99,7 +121,6 @@ int web_bridge_open(struct web_conn *c)
     if (server_adopt_client(w->srv, sv[1], who) < 0)
         return -1; /* the pipe closes with the WebSocket */
     c->kind = WEB_CONN_WS;
-    w->viewers++;
     w->stats.ws_opened++;
     web_longs_add(c);
     LOG_INFO("web", "%s@%s: viewer connected", c->user, c->addr);
@@ -114,11 +135,49 @@ int web_bridge_ws_rx(struct web_conn *c, const void *in, size_t len)
         return -1;
     if (c->closing)
         return 0;
+    if (b->version_seen < RFB_VERSION_LEN) {
+        size_t n = RFB_VERSION_LEN - b->version_seen < len ? RFB_VERSION_LEN - b->version_seen : len;
+        if (memcmp(in, rfb_version + b->version_seen, n) != 0) {
+            LOG_WARN("web", "%s@%s: viewer does not speak RFB 3.8; closing", c->user, c->addr);
+            return -1;
+        }
+        b->version_seen += n;
+        in = (const uint8_t *)in + n;
+        len -= n;
+        if (b->version_seen == RFB_VERSION_LEN)
+            lws_callback_on_writable(c->wsi); /* what the server sent since */
+        if (!len)
+            return 0;
+    }
     if (buf_append(&b->to_vnc, in, len) < 0) {
         LOG_WARN("web", "%s@%s: viewer sends faster than the VNC server reads; closing", c->user, c->addr);
         return -1;
     }
     c->w->stats.ws_bytes_from_browser += len;
+    bool input = false;
+    while (b->framed < b->to_vnc.len) {
+        struct rfb_msg_info info;
+        int r = rfb_msg_frame(b->stage, b->to_vnc.data + b->to_vnc.off + b->framed,
+                              b->to_vnc.len - b->framed, &info);
+        if (r < 0) {
+            LOG_WARN("web", "%s@%s: viewer sent a bad RFB message (%s); closing", c->user, c->addr, info.error);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        if (b->stage == RFB_STAGE_NORMAL && (info.type == 4 || info.type == 5))
+            input = true;
+        b->framed += info.size;
+        if (b->stage == RFB_STAGE_SECURITY)
+            b->stage = RFB_STAGE_INIT;
+        else if (b->stage == RFB_STAGE_INIT)
+            b->stage = RFB_STAGE_NORMAL;
+    }
+    if (input && c->session_id) {
+        struct web_session *s = web_session_by_id(&c->w->sessions, c->session_id, web_now_ms());
+        if (s)
+            s->last_ms = web_now_ms();
+    }
     if (b->to_vnc.len > BRIDGE_HIGH && !b->ws_paused) {
         lws_rx_flow_control(c->wsi, 0);
         b->ws_paused = true;
@@ -132,14 +191,22 @@ int web_bridge_ws_writeable(struct web_conn *c)
 {
     struct web_bridge *b = c->bridge;
     if (c->closing || !b || !b->pipe) {
-        static const char why[] = "session ended";
-        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, strlen(why));
+        const char *why = b && !b->pipe ? "the VNC server closed the connection" : "session ended";
+        lws_close_reason(c->wsi, b && !b->pipe ? LWS_CLOSE_STATUS_GOINGAWAY : LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                         (unsigned char *)why, strlen(why));
         return -1;
     }
     struct bridge_buf *q = &b->to_browser;
     if (!q->len)
         return 0;
     size_t n = q->len < BRIDGE_MSG ? q->len : BRIDGE_MSG;
+    if (b->version_seen < RFB_VERSION_LEN) {
+        size_t left = b->sent_to_browser < RFB_VERSION_LEN ? RFB_VERSION_LEN - (size_t)b->sent_to_browser : 0;
+        if (n > left)
+            n = left;
+        if (!n)
+            return 0;
+    }
     uint8_t *msg = malloc(LWS_PRE + n);
     if (!msg)
         return -1;
@@ -149,6 +216,7 @@ int web_bridge_ws_writeable(struct web_conn *c)
     if (wr < (int)n)
         return -1;
     buf_consume(q, n);
+    b->sent_to_browser += n;
     c->w->stats.ws_bytes_to_browser += n;
     if (b->pipe_paused && q->len < BRIDGE_HIGH / 2) {
         lws_rx_flow_control(b->pipe, 1);
@@ -196,9 +264,9 @@ int web_bridge_pipe_callback(struct lws *wsi, enum lws_callback_reasons reason, 
         if (!b)
             return -1;
         struct bridge_buf *q = &b->to_vnc;
-        if (!q->len)
+        if (!b->framed)
             return 0;
-        size_t n = q->len < BRIDGE_MSG ? q->len : BRIDGE_MSG;
+        size_t n = b->framed < BRIDGE_MSG ? b->framed : BRIDGE_MSG;
         uint8_t *msg = malloc(LWS_PRE + n);
         if (!msg)
             return -1;
@@ -208,11 +276,12 @@ int web_bridge_pipe_callback(struct lws *wsi, enum lws_callback_reasons reason, 
         if (wr < (int)n)
             return -1;
         buf_consume(q, n);
+        b->framed -= n;
         if (b->ws_paused && q->len < BRIDGE_HIGH / 2) {
             lws_rx_flow_control(b->conn->wsi, 1);
             b->ws_paused = false;
         }
-        if (q->len)
+        if (b->framed)
             lws_callback_on_writable(wsi);
         return 0;
     }

@@ -80,11 +80,10 @@ void web_info_reply(struct web_conn *c)
     } else {
         cJSON_AddNullToObject(hid, "leds");
     }
-    /* Virtual media and ATX are not built yet: say so, so UIs can show it. */
+    /* Virtual media is not served yet: say so, so UIs can show it. */
     cJSON *media = cJSON_AddObjectToObject(j, "media");
     cJSON_AddBoolToObject(media, "configured", false);
-    cJSON *atx = cJSON_AddObjectToObject(j, "atx");
-    cJSON_AddBoolToObject(atx, "configured", false);
+    cJSON_AddItemToObject(j, "atx", web_atx_json(w));
     web_reply_json(c, 200, j);
 }
 

@@ -78,9 +78,12 @@ struct web_stats {
     uint64_t ws_opened, ws_bytes_to_browser, ws_bytes_from_browser;
 };
 
+struct atx;
+
 struct web {
     const struct piglix_config *cfg;
     struct server *srv;
+    struct atx *atx;                    /* NULL: no ATX board configured */
     struct capture_slot *slot;
     struct web_hid hid;
     bool have_hid;
@@ -152,6 +155,13 @@ void web_api_dispatch(struct web_conn *c);
 /* web_info.c */
 void web_info_reply(struct web_conn *c);
 void web_metrics_reply(struct web_conn *c);
+
+/* web_atx.c */
+cJSON *web_atx_json(struct web *w);
+void web_atx_get(struct web_conn *c);
+void web_atx_post(struct web_conn *c, const char *action);
+/* The HTTP status for an enum atx_error. */
+int web_atx_http_status(int err);
 
 /* web_stream.c */
 void web_stream_snapshot(struct web_conn *c);

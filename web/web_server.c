@@ -294,13 +294,14 @@ static void on_jpeg_ready(void *ctx)
 }
 
 struct web *web_create(const struct piglix_config *cfg, struct server *srv,
-                       struct capture_slot *slot, const struct web_hid *hid)
+                       struct capture_slot *slot, const struct web_hid *hid, struct atx *atx)
 {
     struct web *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
     w->cfg = cfg;
     w->srv = srv;
+    w->atx = atx;
     w->slot = slot;
     if (hid && hid->ops) {
         w->hid = *hid;

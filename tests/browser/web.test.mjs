@@ -93,9 +93,10 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
+    // launch() gives every run a fresh --user-data-dir of its own (a
+    // temporary profile it deletes); it refuses one passed in args.
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-           '--no-first-run', '--disable-component-update', '--disable-sync',
-           `--user-data-dir=${path.join(tmp, 'chromium-profile')}`].filter((a) => !a.startsWith('--user-data-dir')),
+           '--no-first-run', '--disable-component-update', '--disable-sync'],
   });
 });
 

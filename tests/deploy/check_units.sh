@@ -15,7 +15,7 @@ GADGET_MAX=20
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 rm -rf "$stage"
-DESTDIR="$stage" cmake --install "$build" >/dev/null
+DESTDIR="$stage" cmake --install "$build" --prefix /usr >/dev/null
 for f in usr/bin/piglix etc/piglix/piglix.ini usr/share/piglix/edid/tc358743-1080p30.hex \
          lib/systemd/system/piglix.service lib/systemd/system/piglix-gadget.service \
          lib/udev/rules.d/70-piglix.rules usr/lib/modules-load.d/piglix.conf \

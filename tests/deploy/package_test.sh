@@ -90,8 +90,12 @@ t3=$(now)
 # 3. Boot it. The test's drop-in shortens the watchdog so freezing the daemon
 # shows within seconds; everything else is as installed.
 mkdir -p "$root/etc/systemd/system/piglix.service.d" "$root/etc/systemd/system/multi-user.target.wants"
+# The web server too: port 443 as the unprivileged user is what
+# CAP_NET_BIND_SERVICE is kept for; its certificate goes to the state dir.
 cat >"$root/etc/systemd/system/piglix.service.d/deploy-test.conf" <<'DROPIN'
 [Service]
+ExecStart=
+ExecStart=/usr/bin/piglix -c /etc/piglix/piglix.ini -o web.enabled=yes
 WatchdogSec=4s
 TimeoutAbortSec=2s
 RestartSec=1s
@@ -124,6 +128,8 @@ get() { sed -n "s/^$1=//p" "$probe/state" | head -1; }
 # CAP_NET_BIND_SERVICE is bit 10: 0x400, the only capability left.
 [ "$(get CapBnd)" = 0000000000000400 ] || fail "capability bounding set $(get CapBnd), not CAP_NET_BIND_SERVICE only"
 [ "$(get Banner)" = "RFB 003.008" ] || fail "port 5900 answered '$(get Banner)'"
+[ "$(get Web)" = open ] || fail "the web server's port 443 is not open: $(tail -20 "$probe/journal")"
+[ "$(get WebCert)" = "piglix 600" ] || fail "the web key in the state dir: '$(get WebCert)'"
 [ "$(get GadgetCondition)" = no ] || fail "piglix-gadget.service ran without a UDC"
 grep -q '^AfterReload=active SamePID=yes' "$probe/state" || fail "reload: $(grep AfterReload "$probe/state")"
 grep -q '^AfterWedge=active NRestarts=1' "$probe/state" || fail "the frozen daemon was not restarted once: $(grep AfterWedge "$probe/state")"

@@ -37,7 +37,7 @@ runuser -u piglix -- piglix -c /etc/piglix/piglix.ini --check-config >/tmp/check
 grep -qx 'source = v4l2' /tmp/check.txt || fail "the shipped config does not capture from v4l2"
 
 # First run as INSTALL.md says: the password, set as the piglix user.
-printf 'deploy-test\n' | runuser -u piglix -- piglix vnc-passwd 2>/dev/null || fail "piglix vnc-passwd as piglix"
+printf 'dep1oy7\n' | runuser -u piglix -- piglix vnc-passwd || fail "piglix vnc-passwd as piglix"
 [ "$(stat -c '%U %a' /var/lib/piglix/vnc.passwd)" = "piglix 600" ] || fail "vnc.passwd: $(stat -c '%U %a' /var/lib/piglix/vnc.passwd)"
 
 # An upgrade whose packaged config changed, over an administrator's edit:

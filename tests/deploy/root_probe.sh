@@ -20,6 +20,8 @@ sleep 10
     grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/"$pid"/status | tr -d '\t' | tr ':' '='
     echo "Groups=$(id -nG piglix | tr ' ' ',')"
     echo "Banner=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5900; head -c 12 <&3' | tr -d '\n')"
+    echo "Web=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/443 && echo open')"
+    echo "WebCert=$(stat -c '%U %a' /var/lib/piglix/web-key.pem 2>&1)"
     echo "GadgetCondition=$(systemctl show piglix-gadget.service -p ConditionResult --value)"
     echo "GadgetState=$(systemctl show piglix-gadget.service -p ActiveState --value)"
 } >"$out/state"

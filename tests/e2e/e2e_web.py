@@ -340,6 +340,14 @@ def case_csrf_and_errors(env):
     big = b"{\"text\":\"" + b"a" * 70000 + b"\"}"
     expect(w.request("POST", "/api/hid/paste", raw=big, headers={"Content-Type": "application/json"}), 413,
            "oversize body")
+    # ATX without a board: the state says so, actions are 503
+    st, js, _, _ = expect(w.request("GET", "/api/atx"), 200, "ATX state")
+    check(js == {"configured": False}, "ATX state: %s" % js)
+    st, js, _, _ = expect(w.request("POST", "/api/atx/reset"), 503, "ATX reset without a board")
+    check(js["error"] == "ATX not configured", "ATX 503 message: %s" % js)
+    expect(w.request("POST", "/api/atx/reset", csrf=False), 403, "ATX reset without CSRF")
+    expect(w.request("POST", "/api/atx/explode"), 404, "unknown ATX action")
+    expect(w.request("GET", "/api/atx/reset"), 405, "ATX action by GET")
     expect(w.request("GET", "/api/nothing"), 404, "unknown endpoint")
     expect(w.request("GET", "/api/login"), 405, "wrong method")
     # libwebsockets folds "/../" itself, piglix refuses what is left: never the file
@@ -523,6 +531,39 @@ def case_websocket(env):
           (m.group(0) if m else "no statistics"))
     check("authenticated by the web session" in log and "session ended: closing its viewer" in log,
           "bridge/logout not logged")
+
+
+def case_websocket_bad_rfb(env):
+    """A viewer sending what is not RFB is cut off at the bridge; the VNC
+    server and other viewers go on."""
+    w = Web(env).start()
+    w.add_user()
+    time.sleep(1.2)
+    w.login()
+    good = WebSocket(w.https, cookie=w.cookie)
+    rfb_handshake(good)
+    bad = WebSocket(w.https, cookie=w.cookie)
+    rfb_handshake(bad)
+    bad.send(bytes([200, 1, 2, 3]))  # no such client message type
+    try:
+        t0 = time.time()
+        while time.time() - t0 < 5:
+            bad.frame()
+        raise TestFailure("a bad RFB message did not close the WebSocket")
+    except (EOFError, OSError, ssl.SSLError):
+        pass
+    wrong = WebSocket(w.https, cookie=w.cookie)
+    check(wrong.read(12) == b"RFB 003.008\n", "no version")
+    wrong.send(b"RFB 003.003\n")  # the bridge answered 3.8 for it already
+    try:
+        wrong.frame()
+        raise TestFailure("a viewer answering another RFB version was not closed")
+    except (EOFError, OSError, ssl.SSLError):
+        pass
+    good.send(struct.pack(">BxHi", 2, 1, 0) + struct.pack(">BBHHHH", 3, 0, 0, 0, 64, 64))
+    check(good.read(1) == b"\0", "the other viewer stopped getting updates")
+    log = w.stop()
+    check("viewer sent a bad RFB message" in log and "does not speak RFB 3.8" in log, "not logged")
 
 
 def case_slow_clients(env):

@@ -43,9 +43,13 @@ class Env:
         self.tmp = tempfile.mkdtemp(prefix="piglix-e2e-%s-" % self.case)
 
 
+RUNNING = []
+
+
 class Piglix:
     def __init__(self, env, password=PASSWORD, **options):
         self.env = env
+        RUNNING.append(self)
         self.port = free_port()
         self.state = os.path.join(env.tmp, "state-%d" % self.port)
         os.makedirs(self.state, mode=0o700)
@@ -230,6 +234,12 @@ def run(cases):
     except TestFailure as e:
         print("FAIL %s: %s" % (env.case, e))
         return 1
+    finally:
+        # never leave a daemon behind, whatever happened
+        for p in RUNNING:
+            if p.proc and p.proc.poll() is None:
+                p.proc.kill()
+                p.proc.wait()
     print("PASS %s (%.1f s)" % (env.case, time.time() - t0))
     return 0
 

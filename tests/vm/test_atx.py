@@ -6,7 +6,9 @@ process, as the web API makes them).
 
     test_atx.py --piglix PATH --driver PATH [--module KO]
 
-Checks, in one boot: what the kernel does with a dead process's output line;
+Checks, in one boot: what the kernel does with a dead process's output line
+(freed, but still driven at its value on a chip without a free hook; back to
+input on one with such a hook);
 on / off / force-off / reset / cycle with their LED transitions and outcomes;
 "already" without a press; a graceful off that times out on a hung OS; the
 force-off timing (held past the board's 4 s); a second request refused while
@@ -119,8 +121,9 @@ class Cli:
     def expect(self, action, outcome, rc=0, **kw):
         status, result, st, text = self.run(action, **kw)
         check(status == rc and result.get("outcome") == outcome,
-              "piglix atx %s: wanted %s (exit %d), got exit %d:\n%s\nboard: %s"
-              % (action, outcome, rc, status, text, self.vm.run("cat %s/board" % PARAMS)[0]))
+              "piglix atx %s: wanted %s (exit %d), got exit %d:\n%s\nboard: %s\ninterrupts: %s"
+              % (action, outcome, rc, status, text, self.vm.run("cat %s/board" % PARAMS)[0],
+                 self.vm.run("grep atx-sim /proc/interrupts")[0]))
         log("ok: atx %s -> %s (%s)" % (action, outcome, result.get("detail", "")))
         return result, st
 
@@ -166,7 +169,7 @@ def basic_actions(vm, board, cli):
     result, st = cli.expect("on", "done")
     s = board.state()
     check(s["power"] == "on" and int(s["power_presses"]) == presses + 1, "board after on: %s" % s)
-    check(80 <= int(s["last_power_press_ms"]) <= 400, "short press lasted %s ms" % s["last_power_press_ms"])
+    check(95 <= int(s["last_power_press_ms"]) <= 400, "short press lasted %s ms" % s["last_power_press_ms"])
     check(s["power_sw"] == "released" and s["power_sw_requested"] == "0", "button left held: %s" % s)
     check(st.get("power") == "on", "status after on: %s" % st)
 
@@ -176,7 +179,7 @@ def basic_actions(vm, board, cli):
     resets, activity = board.num("resets"), int(st.get("hdd_activity", 0))
     _r, st = cli.expect("reset", "pressed")
     s = board.state()
-    check(int(s["resets"]) == resets + 1 and 80 <= int(s["last_reset_press_ms"]) <= 400, "board after reset: %s" % s)
+    check(int(s["resets"]) == resets + 1 and 95 <= int(s["last_reset_press_ms"]) <= 400, "board after reset: %s" % s)
     check(int(st["hdd_activity"]) > 0, "the HDD LED's flashes after a reset were not seen: %s" % st)
     check(s["power"] == "on", "reset turned the board off: %s" % s)
 
@@ -206,7 +209,8 @@ def basic_actions(vm, board, cli):
     check(int(s["force_offs"]) == forces + 1 and s["power"] == "off", "board after force-off: %s" % s)
     held = int(s["last_power_press_ms"])
     check(5400 <= held <= 6500, "the long press lasted %d ms, not ~5500" % held)
-    check(3900 <= int(s["force_off_after_ms"]) <= 4600, "board went off %s ms into the press" % s["force_off_after_ms"])
+    # the board's own 4 s timer (a kernel delayed work) may run late under load
+    check(3900 <= int(s["force_off_after_ms"]) < held, "board went off %s ms into the press" % s["force_off_after_ms"])
     log("ok: force-off held %d ms, board off after %s ms, command took %.1f s" % (held, s["force_off_after_ms"], took))
 
     # Power cycle from on: force off, pause, on.
@@ -294,7 +298,15 @@ def killed_mid_press(vm, board, sig):
     log("ok: SIG%s after %s ms of the press: released, board still on" % (sig, s["last_power_press_ms"]))
 
 
+def guard_pids(vm):
+    out, _rc = vm.run("ps -o pid,args | grep '[p]iglix-atxguard' | awk '{print $1}'")
+    return out.split()
+
+
 def daemon(vm, board, cli):
+    """The daemon with [atx] enabled: it holds the lines, follows the LED,
+    keeps a guard (restarting one killed on its own), and its guard acts only
+    when the daemon dies."""
     board.set("power", "on")
     proc = vm.spawn("exec piglix -c /etc/piglix/daemon.ini", log="/tmp/daemon.log")
     vm.wait_for(lambda: "atx: power: on" in proc.log(), 30, what="the daemon to see the power LED")
@@ -302,13 +314,24 @@ def daemon(vm, board, cli):
     check(status == 4 and "cannot request" in text, "a CLI beside the daemon should fail:\n%s" % text)
     board.set("power", "off")
     vm.wait_for(lambda: "atx: power: off" in proc.log(), 10, what="the daemon to see power off")
-    check(vm.run("ps | grep -c '[p]iglix-atxguard'")[0].strip() == "1", "no guard beside the daemon")
+    first = guard_pids(vm)
+    check(len(first) == 1, "not one guard beside the daemon: %s" % first)
+    vm.check("kill -KILL %s" % first[0])
+    second = vm.wait_for(lambda: [p for p in guard_pids(vm) if p != first[0]], 10, what="a new guard")
+    check("starting a new one" in proc.log(), "the daemon did not say it restarted the guard")
+    proc.kill("KILL")
+    proc.wait(10)
+    vm.wait_for(lambda: "ATX buttons released" in proc.log(), 10, what="the new guard to act")
+    vm.wait_for(lambda: not guard_pids(vm), 5, what="the guard to exit")
+    log("ok: daemon: guard %s killed, %s took over and acted after SIGKILL" % (first[0], second[0]))
+
+    proc = vm.spawn("exec piglix -c /etc/piglix/daemon.ini", log="/tmp/daemon2.log")
+    vm.wait_for(lambda: "atx: power: off" in proc.log(), 30, what="the daemon to see the power LED")
     proc.kill("TERM")
     check(proc.wait(20) == 0, "the daemon did not stop cleanly:\n%s" % proc.log())
     check("ATX buttons released" not in proc.log(), "the guard acted on a clean stop")
-    vm.wait_for(lambda: vm.run("ps | grep -c '[p]iglix-atxguard'")[0].strip() == "0", 5,
-                what="the guard to exit with the daemon")
-    log("ok: daemon runs atx, holds the lines, stops with its guard")
+    vm.wait_for(lambda: not guard_pids(vm), 5, what="the guard to exit with the daemon")
+    log("ok: daemon stops cleanly with its guard")
 
 
 def active_low(vm, board, cli):
@@ -327,6 +350,20 @@ def active_low(vm, board, cli):
     s = board.wait("release after SIGKILL (active-low)", lambda s: s["power_sw"] == "released" and s, 5)
     check(s["power_sw_line"] == "out-1", "an active-low release drives 1: %s" % s)
     log("ok: active-low wiring, and its release after SIGKILL")
+
+
+def free_hook(vm, board):
+    """The other kind of chip: one whose driver has a free hook (upstream
+    bcm2835 pinctrl returns a freed pin to input). gpiolib calls it when the
+    dead process's request is freed, and the line floats back to released."""
+    vm.check("rmmod piglix_atx_sim && modprobe piglix_atx_sim free_to_input=1")
+    board.set("power", "on")
+    vm.check("(exec gpioset -m signal piglix-atx-sim 3=1) >/dev/null 2>&1 & echo $! >/tmp/gpioset.pid")
+    board.wait("gpioset to press reset", lambda s: s["reset_sw"] == "pressed")
+    vm.check("kill -KILL $(cat /tmp/gpioset.pid)")
+    s = board.wait("the freed line to return to input", lambda s: s["reset_sw_line"] == "in" and s, timeout=5)
+    check(s["reset_sw"] == "released" and s["reset_sw_requested"] == "0", "free hook: %s" % s)
+    log("kernel: with a driver free hook the dead process's line returns to input (released)")
 
 
 def main():
@@ -360,6 +397,7 @@ def main():
             killed_mid_press(vm, board, "TERM")
             daemon(vm, board, cli)
             active_low(vm, board, cli)
+            free_hook(vm, board)
     except TestFailure as e:
         print("FAIL: %s" % e, file=sys.stderr)
         return 1

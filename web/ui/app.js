@@ -21,8 +21,9 @@ let infoTimer = null;
 
 // ---- API ----
 
-async function api(path, { method = 'GET', body } = {}) {
+async function api(path, { method = 'GET', body, poll = false } = {}) {
   const headers = {};
+  if (poll) headers['X-Piglix-Poll'] = '1'; // not activity: the session may still idle out
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && state.session && state.session.csrf) headers['X-CSRF-Token'] = state.session.csrf;
   const res = await fetch(path, {
@@ -272,7 +273,7 @@ function setLed(id, on) {
 }
 
 async function refreshInfo() {
-  const r = await api('/api/info');
+  const r = await api('/api/info', { poll: true });
   if (r.status === 401) return leaveKvm();
   if (!r.ok) return;
   const i = r.data;
@@ -295,8 +296,46 @@ async function refreshInfo() {
   $('st-others').title = names ? 'Browsers: ' + names : 'No browsers';
   $('media-state').textContent = i.media.configured ? 'Virtual media is available.' :
     'Virtual media is not configured on this piglix.';
-  $('atx-state').textContent = i.atx.configured ? 'ATX power control is available.' :
-    'ATX power control is not configured on this piglix.';
+  showAtx(i.atx);
+}
+
+// ---- ATX power ----
+
+function showAtx(a) {
+  state.atx = a;
+  $('btn-atx').textContent = a.configured && a.power !== 'unknown' ? 'Power: ' + a.power : 'Power';
+  $('atx-controls').hidden = !a.configured;
+  if (!a.configured) {
+    $('atx-state').textContent = 'ATX power control is not configured on this piglix.';
+    return;
+  }
+  $('atx-state').textContent = 'The server is ' + (a.power === 'unknown' ? 'in an unknown power state' : a.power) +
+    (a.busy && a.current ? ' (' + a.current.action + ' running)' : '') + '.';
+  setLed('atx-power-led', a.power_led);
+  setLed('atx-hdd-led', a.hdd_led);
+  for (const b of document.querySelectorAll('[data-atx]')) {
+    const wol = b.dataset.atx === 'wol';
+    b.disabled = a.busy || (wol ? !a.wol : !a.buttons);
+  }
+  const l = a.last;
+  $('atx-last').textContent = l ? `Last: ${l.action} by ${l.who}: ${l.outcome}${l.detail ? ' (' + l.detail + ')' : ''}` : '';
+}
+
+for (const b of document.querySelectorAll('[data-atx]')) {
+  b.addEventListener('click', async () => {
+    // Destructive presses need a second click within 3 s.
+    if (b.dataset.confirm && !b.dataset.armed) {
+      b.dataset.armed = b.textContent;
+      b.textContent = 'Click again to ' + b.textContent.toLowerCase();
+      setTimeout(() => { if (b.dataset.armed) { b.textContent = b.dataset.armed; delete b.dataset.armed; } }, 3000);
+      return;
+    }
+    if (b.dataset.armed) { b.textContent = b.dataset.armed; delete b.dataset.armed; }
+    $('atx-error').textContent = '';
+    const r = await api('/api/atx/' + b.dataset.atx, { method: 'POST' });
+    if (r.data.atx) showAtx(r.data.atx);
+    if (!r.ok) $('atx-error').textContent = r.data.error || ('Failed (' + r.status + ')');
+  });
 }
 
 // ---- account, TOTP, logout ----
