@@ -4,20 +4,26 @@
 set -eu
 cd "$(dirname "$0")/.."
 deploy/deps.sh build
+# noVNC for the web UI (Debian's package, served by piglix, not copied)
+dpkg-query -W -f='${Status}' novnc 2>/dev/null | grep -q "ok installed" ||
+    { export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends novnc; }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIGLIX_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)"
 STATE="${PIGLIX_STATE_DIR:-$PWD/build/demo-state}"
 PORT="${PIGLIX_VNC_PORT:-5900}"
+WEB_PORT="${PIGLIX_WEB_PORT:-8443}"
 mkdir -p "$STATE"
 chmod 700 "$STATE"
 if [ ! -f "$STATE/vnc.passwd" ]; then
     # No default password, ever: make a random one for this demo and show it once.
-    PW=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+    PW=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
     printf '%s\n' "$PW" | build/server/piglix -o state.dir="$STATE" vnc-passwd
     echo "demo: a random VNC password was generated for you: $PW"
     echo "demo: (change it with: printf 'newpass\\n' | build/server/piglix -o state.dir=$STATE vnc-passwd)"
 fi
 echo "demo: connect a viewer to $(hostname -f 2>/dev/null || hostname):$PORT, e.g."
 echo "demo:   vncviewer localhost::$PORT     or     vncsnapshot -passwd $STATE/vnc.passwd localhost::$PORT shot.jpg"
+echo "demo: or open https://$(hostname -f 2>/dev/null || hostname):$WEB_PORT/ in a browser (self-signed"
+echo "demo: certificate); the first visit asks for the one-time set-up token piglix logs below."
 exec build/server/piglix -c deploy/piglix.ini -o state.dir="$STATE" -o vnc.port="$PORT" \
-     -o capture.scenario="${1:-bios}"
+     -o capture.scenario="${1:-bios}" -o web.enabled=yes -o web.port="$WEB_PORT" -o web.root="$PWD/web/ui"
