@@ -65,8 +65,9 @@ static void rmdir_children(const char *dir)
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        rmdir(path);
+        int len = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (len > 0 && (size_t)len < sizeof(path))
+            rmdir(path);
     }
     closedir(d);
 }

@@ -43,10 +43,11 @@ int64_t vmedia_now_ms(void)
 
 void vmedia_path_of(const struct vmedia_store *s, const char *sub, const char *name, char *out, size_t n)
 {
-    if (sub)
-        snprintf(out, n, "%s/%s/%s", s->dir, sub, name);
-    else
-        snprintf(out, n, "%s/%s", s->dir, name);
+    /* dir is at most PATH_MAX - 64 and names at most 128 bytes: callers pass
+     * PATH_MAX buffers; a path that would not fit comes out empty. */
+    int len = sub ? snprintf(out, n, "%s/%s/%s", s->dir, sub, name) : snprintf(out, n, "%s/%s", s->dir, name);
+    if (len < 0 || (size_t)len >= n)
+        out[0] = '\0';
 }
 
 int vmedia_name_check(const char *name)

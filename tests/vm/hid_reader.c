@@ -51,8 +51,8 @@ static const char *device_role(int fd)
 
 static int open_node(const char *node, int flags, const char **role)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/dev/input/%s", node);
+    char path[300];
+    snprintf(path, sizeof(path), "/dev/input/%.255s", node);
     int fd = open(path, flags | O_CLOEXEC);
     if (fd < 0)
         return -1;
