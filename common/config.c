@@ -352,7 +352,7 @@ static int validate_hid(const struct piglix_config *cfg, FILE *err)
 int config_validate(const struct piglix_config *cfg, FILE *err)
 {
     int bad = 0;
-    if (strcmp(cfg->vnc.auth, "none") == 0 && !config_is_loopback(cfg->vnc.listen)) {
+    if (cfg->vnc.enabled && strcmp(cfg->vnc.auth, "none") == 0 && !config_is_loopback(cfg->vnc.listen)) {
         fprintf(err, "config: [vnc] auth = none is only allowed with a loopback listen address "
                      "(127.0.0.1, ::1 or localhost), not '%s'\n", cfg->vnc.listen);
         bad = 1;

@@ -505,7 +505,11 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
         free(s);
         return NULL;
     }
-    if (s->auth_none) {
+    if (!cfg->vnc.enabled) {
+        /* No port: viewers arrive only through the web UI, already
+         * authenticated there, so no VNC password is needed. */
+        LOG_INFO("vnc", "VNC port disabled ([vnc] enabled = no): viewers only through the web UI");
+    } else if (s->auth_none) {
         LOG_WARN("vnc", "authentication: NONE ([vnc] auth = none, loopback %s only)", cfg->vnc.listen);
     } else {
         int r = vnc_auth_load_password(cfg->state.dir, s->password);
@@ -554,13 +558,13 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
     scr->dontDisconnect = FALSE;
     scr->newClientHook = new_client;
     scr->setDesktopSizeHook = refuse_resize;
-    if (!s->auth_none) {
+    if (cfg->vnc.enabled && !s->auth_none) {
         scr->authPasswdData = s; /* non-NULL: offer VncAuth; the check is ours */
         scr->passwordCheck = check_password;
     }
     vnc_input_install(s);
     rfbInitServer(scr);
-    if (open_listeners(s) < 0)
+    if (cfg->vnc.enabled && open_listeners(s) < 0)
         goto fail;
     return s;
 fail:

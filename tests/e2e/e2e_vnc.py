@@ -142,6 +142,18 @@ def case_auth_none_loopback(env):
     check(r.returncode != 0 and "loopback" in r.stderr, "auth=none on 0.0.0.0 accepted: %s" % r.stderr)
 
 
+def case_vnc_disabled(env):
+    """[vnc] enabled = no: no port, and no password needed."""
+    p = Piglix(env, password=None, vnc__enabled="no")
+    p.start(expect_ready=False)
+    time.sleep(2)
+    check(p.proc.poll() is None, "piglix exited with the VNC port disabled:\n" + p.read_log())
+    r = p.probe("auth-only", password=False)
+    check(r.returncode != 0, "something answered on the disabled VNC port")
+    log = p.stop()
+    check("VNC port disabled" in log, "no word of the disabled port in the log")
+
+
 def case_check_config(env):
     p = Piglix(env)
     r = subprocess.run([env.piglix, "-c", p.config, "--check-config"], capture_output=True, text=True)
