@@ -19,7 +19,7 @@ if [ ! -f "$STATE/vnc.passwd" ]; then
     PW=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
     printf '%s\n' "$PW" | build/server/piglix -o state.dir="$STATE" vnc-passwd
     echo "demo: a random VNC password was generated for you: $PW"
-    echo "demo: (change it with: printf 'newpass\\n' | build/server/piglix -o state.dir=$STATE vnc-passwd)"
+    printf '%s\n' "demo: (change it with: echo NEWPASS | build/server/piglix -o state.dir=$STATE vnc-passwd)"
 fi
 echo "demo: connect a viewer to $(hostname -f 2>/dev/null || hostname):$PORT, e.g."
 echo "demo:   vncviewer localhost::$PORT     or     vncsnapshot -passwd $STATE/vnc.passwd localhost::$PORT shot.jpg"
