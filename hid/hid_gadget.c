@@ -26,6 +26,7 @@ struct hid_gadget {
     dev_t dev[HID_EP_COUNT];
     bool present[HID_EP_COUNT];
     bool bound;
+    bool attached;              /* made by `piglix gadget up`: not ours to change */
 };
 
 /* Reads a small sysfs/configfs text file without its trailing newline. */
@@ -243,9 +244,70 @@ fail:
     return NULL;
 }
 
+bool hid_gadget_is_external(const char *configfs)
+{
+    char dir[PATH_MAX], g[PATH_MAX + 64];
+    snprintf(dir, sizeof(dir), "%s/usb_gadget", configfs ? configfs : DEFAULT_CONFIGFS);
+    snprintf(g, sizeof(g), "%s/%s", dir, HID_GADGET_NAME);
+    return access(g, F_OK) == 0 && access(dir, W_OK) != 0;
+}
+
+struct hid_gadget *hid_gadget_attach(const struct hid_gadget_params *p)
+{
+    struct hid_gadget *g = calloc(1, sizeof(*g));
+    if (!g) {
+        LOG_ERROR("hid", "out of memory");
+        return NULL;
+    }
+    snprintf(g->configfs, sizeof(g->configfs), "%s", p->configfs ? p->configfs : DEFAULT_CONFIGFS);
+    g->attached = true;
+    char path[PATH_MAX + 128], text[64];
+    for (int i = 0; i < HID_EP_COUNT; i++) {
+        g->present[i] = p->present[i];
+        if (!p->present[i])
+            continue;
+        const struct hid_function_desc *fn = hid_report_function((enum hid_endpoint)i);
+        snprintf(path, sizeof(path), "%s/usb_gadget/%s/functions/hid.%s/dev", g->configfs, HID_GADGET_NAME,
+                 fn->instance);
+        unsigned maj, min;
+        if (read_text(path, text, sizeof(text)) < 0 || sscanf(text, "%u:%u", &maj, &min) != 2) {
+            LOG_ERROR("hid", "the gadget made by `piglix gadget up` has no hid.%s: run it again with the "
+                      "same [hid] settings", fn->instance);
+            free(g);
+            return NULL;
+        }
+        g->dev[i] = makedev(maj, min);
+    }
+    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, HID_GADGET_NAME);
+    if (read_text(path, g->udc, sizeof(g->udc)) == 0 && g->udc[0])
+        g->bound = true;
+    LOG_INFO("hid", "using the USB gadget `piglix gadget up` made%s%s", g->bound ? ", bound to " : " (not bound)",
+             g->udc);
+    return g;
+}
+
+void hid_gadget_release(struct hid_gadget *g)
+{
+    if (!g)
+        return;
+    if (g->state)
+        usbg_cleanup(g->state);
+    free(g);
+}
+
+void hid_gadget_remove(const char *configfs)
+{
+    remove_stale(configfs ? configfs : DEFAULT_CONFIGFS);
+}
+
 int hid_gadget_add_function(struct hid_gadget *g, usbg_function_type type, const char *instance, void *attrs,
                             usbg_function **out)
 {
+    if (g->attached) {
+        LOG_ERROR("hid", "%s.%s: the gadget was made by `piglix gadget up`; add functions there",
+                  usbg_get_function_type_str(type), instance);
+        return -EBUSY;
+    }
     if (g->bound) {
         LOG_ERROR("hid", "%s.%s: functions are added before the gadget is bound", usbg_get_function_type_str(type),
                   instance);
@@ -262,6 +324,12 @@ int hid_gadget_add_function(struct hid_gadget *g, usbg_function_type type, const
 
 int hid_gadget_bind(struct hid_gadget *g, const char *udc_name)
 {
+    if (g->attached) {
+        if (g->bound)
+            return 0;
+        LOG_ERROR("hid", "the gadget `piglix gadget up` made is not bound to a USB device controller");
+        return -1;
+    }
     usbg_udc *udc = udc_name && *udc_name ? usbg_get_udc(g->state, udc_name) : usbg_get_first_udc(g->state);
     if (!udc) {
         if (udc_name && *udc_name)
@@ -344,6 +412,10 @@ void hid_gadget_destroy(struct hid_gadget *g)
 {
     if (!g)
         return;
+    if (g->attached) { /* `piglix gadget down` removes it */
+        free(g);
+        return;
+    }
     if (g->gadget) {
         usbg_disable_gadget(g->gadget);
         int r = usbg_rm_gadget(g->gadget, USBG_RM_RECURSE);

@@ -46,7 +46,18 @@ const char *hid_gadget_udc(const struct hid_gadget *g);
 /* Endpoint access for hid_device: opens /dev/hidgN; reads the UDC state. */
 void hid_gadget_io(struct hid_gadget *g, struct hid_device_io *io);
 
-/* Unbinds and removes the gadget from configfs. NULL is fine. */
+/* Splitting root from the daemon: `piglix gadget up` (root) makes and binds
+ * the gadget and leaves it (hid_gadget_release); the unprivileged daemon
+ * finds it (hid_gadget_is_external: it exists and configfs is not writable
+ * for us) and attaches, only opening /dev/hidgN; `piglix gadget down`
+ * removes it (hid_gadget_remove). */
+bool hid_gadget_is_external(const char *configfs);
+struct hid_gadget *hid_gadget_attach(const struct hid_gadget_params *p);
+void hid_gadget_release(struct hid_gadget *g);
+void hid_gadget_remove(const char *configfs);
+
+/* Unbinds and removes the gadget from configfs (an attached one is left
+ * alone). NULL is fine. */
 void hid_gadget_destroy(struct hid_gadget *g);
 
 #endif

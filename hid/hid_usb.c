@@ -38,7 +38,7 @@ struct hid_usb *hid_usb_create(const struct piglix_config *cfg)
             [HID_EP_MOUSE_REL] = both || strcmp(cfg->hid.mouse, "relative") == 0,
         },
     };
-    u->gadget = hid_gadget_create(&gp);
+    u->gadget = hid_gadget_is_external(NULL) ? hid_gadget_attach(&gp) : hid_gadget_create(&gp);
     if (!u->gadget) {
         free(u);
         return NULL;
@@ -51,6 +51,23 @@ struct hid_usb *hid_usb_create(const struct piglix_config *cfg)
     dp->key_hold_max_ms = cfg->hid.key_hold_max_ms;
     snprintf(u->udc, sizeof(u->udc), "%s", cfg->hid.udc);
     return u;
+}
+
+int hid_usb_gadget_up(const struct piglix_config *cfg)
+{
+    struct hid_usb *u = hid_usb_create(cfg);
+    if (!u)
+        return -1;
+    int r = hid_gadget_bind(u->gadget, u->udc);
+    /* leave it in configfs for the daemon */
+    hid_gadget_release(u->gadget);
+    free(u);
+    return r;
+}
+
+void hid_usb_gadget_down(void)
+{
+    hid_gadget_remove(NULL);
 }
 
 struct hid_gadget *hid_usb_gadget(struct hid_usb *u)

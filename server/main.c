@@ -123,6 +123,7 @@ static void usage(FILE *out)
             "       piglix [options] atx status|on|off|force-off|reset|cycle|wol\n"
             "                                       server power from the command line ([atx])\n"
             "       piglix [options] user add|passwd|del|token|totp-off NAME, user list\n"
+            "       piglix [options] gadget up|down    make or remove the USB gadget (root; [hid])\n"
             "                                       manage web accounts (password from stdin)\n"
             "options:\n"
             "  -c, --config FILE        INI file (default " DEFAULT_CONFIG " if it exists)\n"
@@ -174,6 +175,25 @@ static int cmd_vnc_passwd(const struct piglix_config *cfg)
         return 1;
     fprintf(stderr, "VNC password stored in %s/vnc.passwd\n", cfg->state.dir);
     return 0;
+}
+
+/* `piglix gadget up|down`: the USB gadget made (and bound) or removed by
+ * root, so the daemon itself never needs to write configfs (it attaches). */
+static int cmd_gadget(const struct piglix_config *cfg, int n_args, char **args)
+{
+    if (n_args == 1 && strcmp(args[0], "up") == 0) {
+        if (!cfg->hid.enabled) {
+            fprintf(stderr, "piglix gadget up: [hid] enabled = no: nothing to do\n");
+            return 0;
+        }
+        return hid_usb_gadget_up(cfg) == 0 ? 0 : 1;
+    }
+    if (n_args == 1 && strcmp(args[0], "down") == 0) {
+        hid_usb_gadget_down();
+        return 0;
+    }
+    fprintf(stderr, "usage: piglix gadget up|down\n");
+    return 2;
 }
 
 /* The server loop, kicking systemd's watchdog every turn: a turn waits at
@@ -350,14 +370,15 @@ int main(int argc, char **argv)
             command = argv[i];
             continue;
         }
-        if ((strcmp(command, "user") != 0 && strcmp(command, "atx") != 0) || n_args >= (int)(sizeof(args) / sizeof(args[0]))) {
+        if ((strcmp(command, "user") != 0 && strcmp(command, "atx") != 0 && strcmp(command, "gadget") != 0) ||
+            n_args >= (int)(sizeof(args) / sizeof(args[0]))) {
             fprintf(stderr, "piglix: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
         args[n_args++] = argv[i];
     }
     if (command && strcmp(command, "vnc-passwd") != 0 && strcmp(command, "user") != 0 &&
-        strcmp(command, "atx") != 0) {
+        strcmp(command, "atx") != 0 && strcmp(command, "gadget") != 0) {
         fprintf(stderr, "piglix: unknown command '%s'\n", command);
         usage(stderr);
         return 2;
@@ -381,6 +402,8 @@ int main(int argc, char **argv)
         return web_user_command(&cfg, n_args, args, stdout, stderr);
     if (command && strcmp(command, "atx") == 0)
         return atx_command(&cfg, n_args, args, stdout, stderr);
+    if (command && strcmp(command, "gadget") == 0)
+        return cmd_gadget(&cfg, n_args, args);
     if (command)
         return cmd_vnc_passwd(&cfg);
 

@@ -95,10 +95,12 @@ def boot(tools, config, vivid_at_boot=True, ports=(VNC_PORT,), binaries=(), file
 class GuestPiglix:
     """piglix running inside the VM, reached through a forwarded port."""
 
-    def __init__(self, vm, tools, config_path="/etc/piglix/piglix.ini", port=VNC_PORT, name="piglix"):
+    def __init__(self, vm, tools, config_path="/etc/piglix/piglix.ini", port=VNC_PORT, name="piglix",
+                 prefix=""):
         self.vm, self.tools, self.port = vm, tools, port
         self.logpath = "/tmp/%s.log" % name
-        self.proc = vm.spawn("exec piglix -c %s" % config_path, log=self.logpath)
+        # prefix: e.g. "setpriv --reuid=1000 ... " to run it as another user
+        self.proc = vm.spawn("exec %spiglix -c %s" % (prefix, config_path), log=self.logpath)
         self.host_port = vm.host_port(port)
         vm.wait_listening(port, timeout=60)
         # the forwarded port accepts before the guest listens: wait for RFB auth to pass

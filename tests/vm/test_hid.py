@@ -154,8 +154,8 @@ def check_pairing(lines):
     check(not held, "keys left held: %s" % sorted(held))
 
 
-def start_piglix(vm, tools, config_path="/etc/piglix/piglix.ini", name="piglix"):
-    piglix = GuestPiglix(vm, tools, config_path=config_path, name=name)
+def start_piglix(vm, tools, config_path="/etc/piglix/piglix.ini", name="piglix", prefix=""):
+    piglix = GuestPiglix(vm, tools, config_path=config_path, name=name, prefix=prefix)
     return piglix
 
 
@@ -366,6 +366,31 @@ def case_lifecycle(tools, reader):
               "a missing UDC: status %d:\n%s" % (status, out[-2000:]))
         check(vm.check("ls /sys/kernel/config/usb_gadget").strip() == "", "configfs not empty after the failure")
         log("ok: a missing UDC is refused clearly and leaves configfs empty")
+
+        # The systemd split: root makes the gadget (`piglix gadget up`), the
+        # daemon runs unprivileged, attaches without writing configfs, types,
+        # and leaves the gadget in place; `piglix gadget down` removes it.
+        vm.check("piglix -c /etc/piglix/piglix.ini gadget up")
+        check(vm.check("cat %s/UDC" % GADGET).strip() == "dummy_udc.0", "gadget up did not bind the gadget")
+        rec.wait_devices(["kbd"])
+        vm.check("chmod 666 /dev/hidg*; mkdir -p /tmp/st1000; cp /var/lib/piglix/vnc.passwd /tmp/st1000/; "
+                 "chown -R 1000:1000 /tmp/st1000; chmod 700 /tmp/st1000; "
+                 "echo 'piglix:x:1000:1000::/tmp:/bin/sh' >> /etc/passwd; echo 'piglix:x:1000:' >> /etc/group; "
+                 "printf '#!/bin/sh\\nexec su piglix -s /bin/sh -c \"exec $*\"\\n' > /tmp/as-piglix; "
+                 "chmod 755 /tmp/as-piglix")
+        check(vm.check("/tmp/as-piglix id -u").strip() == "1000", "cannot run as an unprivileged user")
+        user = start_piglix(vm, tools, "/etc/piglix/piglix.ini -o state.dir=/tmp/st1000", name="piglix-user",
+                            prefix="/tmp/as-piglix ")
+        check("using the USB gadget `piglix gadget up` made" in user.log(),
+              "the unprivileged daemon did not attach:\n%s" % user.log()[-2000:])
+        rec.set_mark()
+        probe_ok(user, "keys", "61")
+        expect_keys(rec, press(KEY["A"]), "typing through the attached gadget")
+        user.stop()
+        check(vm.check("cat %s/UDC" % GADGET).strip() == "dummy_udc.0", "the daemon removed root's gadget")
+        vm.check("piglix -c /etc/piglix/piglix.ini gadget down")
+        check(vm.check("ls /sys/kernel/config/usb_gadget").strip() == "", "gadget down left configfs")
+        log("ok: gadget up (root) + unprivileged daemon attached and typed + gadget down")
     finally:
         vm.stop()
 
