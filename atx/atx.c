@@ -19,8 +19,10 @@
 #include "atx/led.h"
 #include "atx/seq.h"
 #include "atx/wol.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/thread.h"
 
 #define RESET_SETTLE_MS 500
 
@@ -52,13 +54,6 @@ struct atx {
     char wol_interface[32], wol_address[64];
     int wol_port;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Under lock: a change everyone waiting should see. */
 static void publish(struct atx *a)
@@ -106,7 +101,7 @@ static void apply_hold(struct atx *a, int64_t now)
     }
     LOG_DEBUG("atx", "%s button pressed", button_name(want));
     a->held = want;
-    atx_seq_pressed(&a->seq, now_ms());
+    atx_seq_pressed(&a->seq, clock_mono_ms());
 }
 
 /* Under lock: the current action ended. */
@@ -139,7 +134,7 @@ static void send_wol(struct atx *a, int64_t now)
         snprintf(detail, sizeof(detail), "%s", err);
     pthread_mutex_lock(&a->lock);
     if (a->st.busy && a->st.current.id == a->seq_id)
-        record_finish(a, r == 0 ? ATX_OUTCOME_SENT : ATX_OUTCOME_FAILED, detail, now_ms());
+        record_finish(a, r == 0 ? ATX_OUTCOME_SENT : ATX_OUTCOME_FAILED, detail, clock_mono_ms());
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -294,7 +289,7 @@ static void *atx_thread(void *arg)
         fd_input[n_fds++] = i;
     }
     for (;;) {
-        int timeout = poll_timeout(a, now_ms());
+        int timeout = poll_timeout(a, clock_mono_ms());
         if (poll(fds, (nfds_t)n_fds, timeout) < 0 && errno != EINTR) {
             LOG_ERROR("atx", "poll: %s; ATX actions stop", strerror(errno));
             pthread_mutex_lock(&a->lock);
@@ -302,7 +297,7 @@ static void *atx_thread(void *arg)
             pthread_mutex_unlock(&a->lock);
             break;
         }
-        int64_t now = now_ms();
+        int64_t now = clock_mono_ms();
         if (fds[0].revents & POLLIN) {
             uint64_t v;
             ssize_t r = read(a->wake_fd, &v, sizeof(v));
@@ -322,12 +317,12 @@ static void *atx_thread(void *arg)
     }
     /* Never leave a button pressed. */
     if (a->seq.running) {
-        int64_t now = now_ms();
+        int64_t now = clock_mono_ms();
         atx_seq_abort(&a->seq, ATX_OUTCOME_ABORTED, "piglix stopped; buttons released", now);
         apply_hold(a, now);
         finish_sequence(a, now);
     }
-    apply_hold(a, now_ms());
+    apply_hold(a, clock_mono_ms());
     return NULL;
 }
 
@@ -364,7 +359,7 @@ enum atx_error atx_request(struct atx *a, enum atx_action action, const char *wh
         pthread_mutex_unlock(&a->lock);
         return err;
     }
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     if (st->busy) {
         /* a force-off replacing an action that only waits */
         char detail[ATX_DETAIL_MAX];
@@ -430,7 +425,7 @@ int atx_notify_fd(struct atx *a)
 
 static int open_inputs(struct atx *a, const struct piglix_config *cfg)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     const struct atx_led_params params[ATX_INPUT_COUNT] = {
         [ATX_INPUT_POWER_LED] = {cfg->atx.power_led_debounce_ms, cfg->atx.standby_blink_ms},
         [ATX_INPUT_HDD_LED] = {cfg->atx.hdd_led_debounce_ms, 0},
@@ -454,15 +449,7 @@ static int open_inputs(struct atx *a, const struct piglix_config *cfg)
 
 static int start_thread(struct atx *a)
 {
-    /* Only the main thread takes the daemon's signals. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int r = pthread_create(&a->thread, NULL, atx_thread, a);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int r = thread_start(&a->thread, atx_thread, a);
     if (r != 0)
         LOG_ERROR("atx", "cannot start the thread: %s", strerror(r));
     return r == 0 ? 0 : -1;

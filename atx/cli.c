@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "atx/atx.h"
+#include "common/clock.h"
 #include "common/config.h"
 
 /* Set by SIGINT/SIGTERM/SIGHUP while a command runs: stop and release. */
@@ -17,13 +18,6 @@ static void on_cli_signal(int sig)
 {
     (void)sig;
     cli_interrupted = 1;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void print_status(struct atx *atx, FILE *out)
@@ -39,10 +33,10 @@ static void print_status(struct atx *atx, FILE *out)
  * for standby_blink_ms before piglix calls it on or off). */
 static void wait_power_known(struct atx *atx, const struct piglix_config *cfg)
 {
-    int64_t until = now_ms() + cfg->atx.standby_blink_ms + 2000;
+    int64_t until = clock_mono_ms() + cfg->atx.standby_blink_ms + 2000;
     struct atx_status st;
     atx_get_status(atx, &st);
-    while (st.power_led_wired && st.power == ATX_POWER_UNKNOWN && !cli_interrupted && now_ms() < until) {
+    while (st.power_led_wired && st.power == ATX_POWER_UNKNOWN && !cli_interrupted && clock_mono_ms() < until) {
         atx_wait_change(atx, st.generation, 200);
         atx_get_status(atx, &st);
     }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 struct slot_buf {
@@ -45,11 +46,11 @@ const char *capture_signal_name(enum capture_signal s)
     return "unknown";
 }
 
-static int64_t now_us(void)
+static void wake_consumer(struct capture_slot *s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    uint64_t one = 1;
+    if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        LOG_WARN("capture", "eventfd write: %s", strerror(errno));
 }
 
 struct capture_slot *capture_slot_create(void)
@@ -112,7 +113,7 @@ int capture_slot_publish_signal(struct capture_slot *s, const struct capture_fra
     b->frame = *f;
     b->frame.data = b->mem;
 
-    int64_t t = now_us();
+    int64_t t = clock_mono_us();
     pthread_mutex_lock(&s->lock);
     s->back = s->ready;
     s->ready = b;
@@ -141,9 +142,7 @@ int capture_slot_publish_signal(struct capture_slot *s, const struct capture_fra
     }
     pthread_mutex_unlock(&s->lock);
 
-    uint64_t one = 1;
-    if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-        LOG_WARN("capture", "eventfd write: %s", strerror(errno));
+    wake_consumer(s);
     return 0;
 }
 
@@ -155,11 +154,8 @@ void capture_slot_set_signal(struct capture_slot *s, enum capture_signal signal)
     if (signal != CAPTURE_SIGNAL_OK)
         s->stats.fps = 0;
     pthread_mutex_unlock(&s->lock);
-    if (changed) {
-        uint64_t one = 1;
-        if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-            LOG_WARN("capture", "eventfd write: %s", strerror(errno));
-    }
+    if (changed)
+        wake_consumer(s);
 }
 
 bool capture_slot_take(struct capture_slot *s, struct capture_frame *out)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 
 struct capture_thread {
     pthread_t tid;
@@ -57,7 +58,7 @@ struct capture_thread *capture_thread_start(struct capture_source *src, struct c
     }
     t->src = *src;
     t->slot = slot;
-    if (pthread_create(&t->tid, NULL, capture_thread_main, t) != 0) {
+    if (thread_start(&t->tid, capture_thread_main, t) != 0) {
         LOG_ERROR("capture", "cannot start the capture thread");
         src->destroy(src->ctx);
         free(t);

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "capture/nosignal.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #define V4L2SRC_BUFFERS 4
@@ -58,16 +59,9 @@ struct v4l2_source {
     struct capture_source_stats stats;
 };
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void sleep_until(int64_t t_us)
 {
-    int64_t left = t_us - now_us();
+    int64_t left = t_us - clock_mono_us();
     if (left <= 0)
         return;
     struct timespec ts = {.tv_sec = left / 1000000, .tv_nsec = (long)(left % 1000000) * 1000};
@@ -86,7 +80,7 @@ static int64_t wake_limit(const struct v4l2_source *s, int64_t deadline)
 
 static int ms_until(int64_t t_us)
 {
-    int64_t left = t_us - now_us();
+    int64_t left = t_us - clock_mono_us();
     return left <= 0 ? 0 : (int)((left + 999) / 1000);
 }
 
@@ -159,7 +153,7 @@ static void apply_edid(struct v4l2_source *s)
 
 static int step_closed(struct v4l2_source *s, int64_t deadline)
 {
-    int64_t t = now_us();
+    int64_t t = clock_mono_us();
     if (t < s->retry_at_us) {
         sleep_until(min64(s->retry_at_us, wake_limit(s, deadline)));
         return STEP_NONE;
@@ -253,7 +247,7 @@ static int setup_stream(struct v4l2_source *s, const char **what)
 
 static int step_setup(struct v4l2_source *s, int64_t deadline)
 {
-    int64_t t = now_us();
+    int64_t t = clock_mono_us();
     if (t < s->retry_at_us) {
         /* Sleep in poll: a source-change event (signal back) ends the wait. */
         int64_t until = min64(s->retry_at_us, wake_limit(s, deadline));
@@ -265,14 +259,14 @@ static int step_setup(struct v4l2_source *s, int64_t deadline)
         if (r < 0 && device_gone(r)) {
             set_problem(s, CAPTURE_SIGNAL_NO_DEVICE, "%s: %s", s->device, strerror(-r));
             close_device(s);
-            s->retry_at_us = now_us() + V4L2SRC_REOPEN_US;
+            s->retry_at_us = clock_mono_us() + V4L2SRC_REOPEN_US;
         }
         return STEP_NONE;
     }
     const char *what = "";
     int r = setup_stream(s, &what);
     if (r == 0) {
-        s->last_frame_us = now_us();
+        s->last_frame_us = clock_mono_us();
         return STEP_NONE;
     }
     stop_streaming(s);
@@ -313,11 +307,11 @@ static bool timings_changed(struct v4l2_source *s)
         if (device_gone(r)) {
             set_problem(s, CAPTURE_SIGNAL_NO_DEVICE, "%s: %s", s->device, strerror(-r));
             close_device(s);
-            s->retry_at_us = now_us() + V4L2SRC_REOPEN_US;
+            s->retry_at_us = clock_mono_us() + V4L2SRC_REOPEN_US;
             return true;
         }
         timings_problem(s, r);
-        s->retry_at_us = now_us() + V4L2SRC_REQUERY_US;
+        s->retry_at_us = clock_mono_us() + V4L2SRC_REQUERY_US;
     } else {
         LOG_INFO("capture", "%s: the source changed to %ux%u%s", s->device, t.bt.width, t.bt.height,
                  t.bt.interlaced ? " interlaced" : "");
@@ -331,19 +325,19 @@ static void streaming_failed(struct v4l2_source *s, int err)
     if (device_gone(err)) {
         set_problem(s, CAPTURE_SIGNAL_NO_DEVICE, "%s: %s", s->device, strerror(-err));
         close_device(s);
-        s->retry_at_us = now_us() + V4L2SRC_REOPEN_US;
+        s->retry_at_us = clock_mono_us() + V4L2SRC_REOPEN_US;
         return;
     }
     LOG_WARN("capture", "%s: streaming error: %s; restarting", s->device, strerror(-err));
     stop_streaming(s);
-    s->retry_at_us = now_us() + V4L2SRC_RESTART_US;
+    s->retry_at_us = clock_mono_us() + V4L2SRC_RESTART_US;
 }
 
 /* One dequeued buffer: returns STEP_FRAME with *out filled, or STEP_NONE
  * when the frame is dropped (it goes back to the driver). */
 static int take_frame(struct v4l2_source *s, const struct v4l2_buffer *buf, struct capture_frame *out)
 {
-    int64_t t = now_us();
+    int64_t t = clock_mono_us();
     s->last_frame_us = t;
     s->stats.device_frames++;
     bool keep = !(buf->flags & V4L2_BUF_FLAG_ERROR);
@@ -406,14 +400,14 @@ static int step_stream(struct v4l2_source *s, struct capture_frame *out, int64_t
         if (r == 1)
             return take_frame(s, &buf, out);
     }
-    if (now_us() < frame_deadline)
+    if (clock_mono_us() < frame_deadline)
         return STEP_NONE;
     /* No frames: a lost signal without an event shows in the timings. */
     if (s->dev.has_dv && timings_changed(s))
         return STEP_NONE;
     set_problem(s, CAPTURE_SIGNAL_TIMEOUT, "%s sends no frames", s->device);
     stop_streaming(s);
-    s->retry_at_us = now_us() + V4L2SRC_RESTART_US;
+    s->retry_at_us = clock_mono_us() + V4L2SRC_RESTART_US;
     return STEP_NONE;
 }
 
@@ -422,7 +416,7 @@ static int render_nosignal(struct v4l2_source *s, struct capture_frame *out)
     if (nosignal_render(&s->canvas, s->problem, s->detail, s->last_w, s->last_h, out) < 0)
         return -1;
     out->seq = ++s->seq;
-    out->timestamp_us = now_us();
+    out->timestamp_us = clock_mono_us();
     s->nosignal_due_us = out->timestamp_us + V4L2SRC_NOSIGNAL_REPEAT_US;
     return 0;
 }
@@ -431,7 +425,7 @@ static int v4l2src_next(void *ctx, struct capture_frame *out, enum capture_signa
 {
     struct v4l2_source *s = ctx;
     release_held(s);
-    int64_t deadline = now_us() + V4L2SRC_STEP_US;
+    int64_t deadline = clock_mono_us() + V4L2SRC_STEP_US;
     for (;;) {
         int r;
         if (s->dev.fd < 0)
@@ -444,7 +438,7 @@ static int v4l2src_next(void *ctx, struct capture_frame *out, enum capture_signa
             *signal = CAPTURE_SIGNAL_OK;
             return 0;
         }
-        int64_t t = now_us();
+        int64_t t = clock_mono_us();
         if (s->problem != CAPTURE_SIGNAL_OK && t >= s->nosignal_due_us && render_nosignal(s, out) == 0) {
             *signal = s->problem;
             return 0;

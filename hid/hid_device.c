@@ -9,33 +9,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "hid/hid_keys.h"
-
-int64_t hid_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void hid_device_wake(struct hid_device *d)
 {
     uint64_t one = 1;
     if (write(d->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
         LOG_WARN("hid", "eventfd write: %s", strerror(errno));
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 /* ---- writing reports ---------------------------------------------------- */
@@ -61,7 +44,7 @@ static int write_report(struct hid_device *d, enum hid_endpoint ep, const uint8_
             LOG_INFO("hid", "the target is connected (%s)", d->host_state);
         }
         if (event_ns && ep == HID_EP_KEYBOARD) {
-            int64_t took = hid_now_ns() - event_ns;
+            int64_t took = clock_mono_ns() - event_ns;
             add_latency(&d->st.latency, took);
             if (!waited)
                 add_latency(&d->st.latency_direct, took);
@@ -127,7 +110,7 @@ void hid_device_send(struct hid_device *d, enum hid_endpoint ep, const uint8_t *
         if (write_report(d, ep, data, len, event_ns, false) != 0)
             return;
     }
-    if (!hid_outq_push(&e->q, data, len, mergeable, event_ns, hid_now_ns())) {
+    if (!hid_outq_push(&e->q, data, len, mergeable, event_ns, clock_mono_ns())) {
         d->st.reports_dropped++;
         drop_queue(d, ep, "queue full: the host is not polling");
         return;
@@ -280,7 +263,7 @@ void hid_device_go_offline(struct hid_device *d, const char *why)
 
 static void op_key(struct hid_device *d, bool scancode, uint32_t xt, uint32_t keysym, bool down)
 {
-    int64_t t = hid_now_ns();
+    int64_t t = clock_mono_ns();
     pthread_mutex_lock(&d->lock);
     d->last_input_ns = t;
     d->st.key_events++;
@@ -312,7 +295,7 @@ static void op_key_code(void *ctx, uint32_t xt, uint32_t keysym, bool down)
 
 void hid_device_pointer(struct hid_device *d, int x, int y, unsigned width, unsigned height, uint8_t buttons)
 {
-    int64_t t = hid_now_ns();
+    int64_t t = clock_mono_ns();
     pthread_mutex_lock(&d->lock);
     d->last_input_ns = t;
     d->st.pointer_events++;
@@ -368,10 +351,10 @@ static int start_plan(struct hid_device *d, struct hid_plan *plan, char *err, si
     pthread_mutex_lock(&d->lock);
     int r = 0;
     if (!d->online) {
-        set_err(err, errlen, "the target is not connected (%s)", d->host_state);
+        hid_set_err(err, errlen, "the target is not connected (%s)", d->host_state);
         r = -ENODEV;
     } else if (d->pasting) {
-        set_err(err, errlen, "a paste is still being typed (%zu of %zu steps left)", d->plan.n - d->plan_at,
+        hid_set_err(err, errlen, "a paste is still being typed (%zu of %zu steps left)", d->plan.n - d->plan_at,
                 d->plan.n);
         r = -EBUSY;
     } else {
@@ -379,7 +362,7 @@ static int start_plan(struct hid_device *d, struct hid_plan *plan, char *err, si
         memset(plan, 0, sizeof(*plan));
         d->plan_at = 0;
         d->pasting = true;
-        d->paste_started_ns = d->next_step_ns = hid_now_ns();
+        d->paste_started_ns = d->next_step_ns = clock_mono_ns();
         d->st.pastes++;
         hid_device_wake(d);
     }
@@ -392,11 +375,11 @@ int hid_paste(struct hid_device *d, const char *text, const char *layout, char *
 {
     const struct hid_layout *l = layout && *layout ? hid_layout_find(layout) : d->p.layout;
     if (!l) {
-        set_err(err, errlen, "unknown layout '%s' (known: %s)", layout, hid_layout_names());
+        hid_set_err(err, errlen, "unknown layout '%s' (known: %s)", layout, hid_layout_names());
         return -EINVAL;
     }
     if (!text) {
-        set_err(err, errlen, "no text");
+        hid_set_err(err, errlen, "no text");
         return -EINVAL;
     }
     struct hid_plan plan = {0};
@@ -443,7 +426,7 @@ int hid_set_mouse_mode(struct hid_device *d, enum hid_mouse_mode mode, char *err
 {
     enum hid_endpoint ep = mode == HID_MOUSE_ABSOLUTE ? HID_EP_MOUSE_ABS : HID_EP_MOUSE_REL;
     if (!d->p.present[ep]) {
-        set_err(err, errlen, "the %s is not presented ([hid] mouse)", hid_endpoint_name(ep));
+        hid_set_err(err, errlen, "the %s is not presented ([hid] mouse)", hid_endpoint_name(ep));
         return -EINVAL;
     }
     pthread_mutex_lock(&d->lock);
@@ -521,7 +504,7 @@ struct hid_device *hid_device_create(const struct hid_device_params *p)
         LOG_ERROR("hid", "eventfd: %s", strerror(errno));
         goto fail;
     }
-    int r = pthread_create(&d->thread, NULL, hid_device_thread_main, d);
+    int r = thread_start(&d->thread, hid_device_thread_main, d);
     if (r != 0) {
         LOG_ERROR("hid", "cannot start the HID thread: %s", strerror(r));
         close(d->wake_fd);

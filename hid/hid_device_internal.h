@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include "common/clock.h"
 #include "hid/hid_device.h"
 #include "hid/hid_keyboard.h"
 #include "hid/hid_outq.h"
@@ -53,7 +54,6 @@ struct hid_device {
     struct hid_status st;            /* counters */
 };
 
-int64_t hid_now_ns(void);
 void hid_device_wake(struct hid_device *d);
 
 /* Sends one report to an endpoint: written at once when nothing waits,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "hid/hid_device_internal.h"
 #include "hid/hid_keys.h"
@@ -163,9 +164,9 @@ static void tell_leds(struct hid_device *d)
 /* At exit: give the host a moment to take the release reports. */
 static void last_flush(struct hid_device *d, int64_t max_age_ns)
 {
-    int64_t until = hid_now_ns() + 100 * MS;
+    int64_t until = clock_mono_ns() + 100 * MS;
     for (;;) {
-        int64_t now = hid_now_ns();
+        int64_t now = clock_mono_ns();
         struct pollfd pfd[HID_EP_COUNT];
         nfds_t n = 0;
         for (int i = 0; i < HID_EP_COUNT; i++)
@@ -187,7 +188,7 @@ void *hid_device_thread_main(void *arg)
     int64_t next_state_check = 0;
     pthread_mutex_lock(&d->lock);
     while (!d->stop) {
-        int64_t now = hid_now_ns();
+        int64_t now = clock_mono_ns();
         if (now >= next_state_check) {
             /* sysfs reads, outside the lock the server thread takes */
             pthread_mutex_unlock(&d->lock);
@@ -195,7 +196,7 @@ void *hid_device_thread_main(void *arg)
             bool ready = d->p.io.host_ready(d->p.io.ctx, state, sizeof(state));
             pthread_mutex_lock(&d->lock);
             apply_host_state(d, ready, state);
-            now = hid_now_ns();
+            now = clock_mono_ns();
             next_state_check = now + state_poll_ns;
             d->next_state_check_ns = next_state_check;
         }
@@ -221,7 +222,7 @@ void *hid_device_thread_main(void *arg)
             tell_leds(d);
         if (d->stop)
             break;
-        now = hid_now_ns();
+        now = clock_mono_ns();
         int64_t wait_ns = next_deadline(d, max_age_ns) - now;
         int timeout = wait_ns <= 0 ? 0 : (int)((wait_ns + MS - 1) / MS);
         pthread_mutex_unlock(&d->lock);

@@ -11,9 +11,7 @@
 #include "hid/hid_keys.h"
 #include "hid/hid_utf8.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void hid_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -96,14 +94,14 @@ static void describe_missing(const struct missing *m, const struct hid_layout *l
     }
     if (m->total > m->n && at < sizeof(msg))
         snprintf(msg + at, sizeof(msg) - at, " and %zu more", m->total - m->n);
-    set_err(err, errlen, "%s", msg);
+    hid_set_err(err, errlen, "%s", msg);
 }
 
 int hid_plan_text(struct hid_plan *p, const struct hid_layout *l, const char *text, size_t len,
                   char *err, size_t errlen)
 {
     if (len > HID_PLAN_MAX_TEXT) {
-        set_err(err, errlen, "text too long (%zu bytes, at most %d)", len, HID_PLAN_MAX_TEXT);
+        hid_set_err(err, errlen, "text too long (%zu bytes, at most %d)", len, HID_PLAN_MAX_TEXT);
         return -EINVAL;
     }
     /* First pass: check everything, so a refusal types nothing. */
@@ -112,7 +110,7 @@ int hid_plan_text(struct hid_plan *p, const struct hid_layout *l, const char *te
     while (pos < len) {
         uint32_t cp;
         if (hid_utf8_next(text, len, &pos, &cp) < 0) {
-            set_err(err, errlen, "invalid UTF-8 at byte %zu", pos);
+            hid_set_err(err, errlen, "invalid UTF-8 at byte %zu", pos);
             return -EINVAL;
         }
         if (cp == '\r')
@@ -140,7 +138,7 @@ int hid_plan_text(struct hid_plan *p, const struct hid_layout *l, const char *te
         for (int i = 0; i < ns; i++) {
             if (push_stroke(p, &s[i]) < 0) {
                 p->n = old_n, p->chars = old_chars;
-                set_err(err, errlen, "out of memory");
+                hid_set_err(err, errlen, "out of memory");
                 return -ENOMEM;
             }
         }
@@ -152,7 +150,7 @@ int hid_plan_text(struct hid_plan *p, const struct hid_layout *l, const char *te
 int hid_plan_combo(struct hid_plan *p, const char *const *keys, int n, char *err, size_t errlen)
 {
     if (n < 1 || n > HID_PLAN_MAX_COMBO_KEYS) {
-        set_err(err, errlen, "a combo has 1 to %d keys, not %d", HID_PLAN_MAX_COMBO_KEYS, n);
+        hid_set_err(err, errlen, "a combo has 1 to %d keys, not %d", HID_PLAN_MAX_COMBO_KEYS, n);
         return -EINVAL;
     }
     uint8_t usages[HID_PLAN_MAX_COMBO_KEYS];
@@ -160,17 +158,17 @@ int hid_plan_combo(struct hid_plan *p, const char *const *keys, int n, char *err
     for (int i = 0; i < n; i++) {
         usages[i] = keys[i] ? hid_key_by_name(keys[i]) : 0;
         if (!usages[i]) {
-            set_err(err, errlen, "unknown key '%s'", keys[i] ? keys[i] : "(null)");
+            hid_set_err(err, errlen, "unknown key '%s'", keys[i] ? keys[i] : "(null)");
             return -EINVAL;
         }
         for (int j = 0; j < i; j++) {
             if (usages[j] == usages[i]) {
-                set_err(err, errlen, "key '%s' appears twice", keys[i]);
+                hid_set_err(err, errlen, "key '%s' appears twice", keys[i]);
                 return -EINVAL;
             }
         }
         if (!hid_key_modifier_bit(usages[i]) && ++plain > 4) {
-            set_err(err, errlen, "a combo holds at most 4 keys besides modifiers");
+            hid_set_err(err, errlen, "a combo holds at most 4 keys besides modifiers");
             return -EINVAL;
         }
     }
@@ -195,7 +193,7 @@ int hid_plan_combo(struct hid_plan *p, const char *const *keys, int n, char *err
     }
     if (r) {
         p->n = old_n;
-        set_err(err, errlen, "out of memory");
+        hid_set_err(err, errlen, "out of memory");
     }
     return r;
 }
@@ -204,7 +202,7 @@ int hid_plan_combo_string(struct hid_plan *p, const char *combo, char *err, size
 {
     char buf[256];
     if (!combo || strlen(combo) >= sizeof(buf)) {
-        set_err(err, errlen, "combo too long");
+        hid_set_err(err, errlen, "combo too long");
         return -EINVAL;
     }
     const char *keys[HID_PLAN_MAX_COMBO_KEYS + 1];
@@ -222,7 +220,7 @@ int hid_plan_combo_string(struct hid_plan *p, const char *combo, char *err, size
         keys[n++] = tok;
     }
     if (n == 0) {
-        set_err(err, errlen, "empty combo");
+        hid_set_err(err, errlen, "empty combo");
         return -EINVAL;
     }
     return hid_plan_combo(p, keys, n, err, errlen);

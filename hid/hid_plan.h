@@ -44,4 +44,8 @@ int hid_plan_combo_string(struct hid_plan *p, const char *combo, char *err, size
 
 void hid_plan_free(struct hid_plan *p);
 
+/* Formats a message for the caller's err buffer (NULL or 0 length: none);
+ * the hid calls that take err/errlen share it. */
+void hid_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "atx/atx.h"
@@ -14,6 +13,7 @@
 #include "capture/capture.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/prompt.h"
 #include "common/sdnotify.h"
 #include "hid/hid.h"
 #include "hid/hid_usb.h"
@@ -72,15 +72,7 @@ static struct capture_thread *start_capture(const struct piglix_config *cfg, str
         LOG_ERROR("main", "[capture] source = %s is not available in this build", cfg->capture.source);
         return NULL;
     }
-    /* Only the main thread takes signals, so they interrupt its poll(). */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     struct capture_thread *ct = capture_thread_start(&src, slot);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (ct)
         LOG_INFO("main", "capture: source %s %dx%d@%d (%s, %s)", cfg->capture.source,
                  cfg->capture.width, cfg->capture.height, cfg->capture.fps,
@@ -132,38 +124,15 @@ static void usage(FILE *out)
             "  -h, --help               this text\n");
 }
 
-/* Reads a line without echo from a terminal, or plainly from a pipe. */
-static int read_secret(const char *prompt, char *buf, size_t n)
-{
-    bool tty = isatty(STDIN_FILENO);
-    struct termios old, quiet;
-    if (tty) {
-        fprintf(stderr, "%s", prompt);
-        tcgetattr(STDIN_FILENO, &old);
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    char *r = fgets(buf, (int)n, stdin);
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-        fprintf(stderr, "\n");
-    }
-    if (!r)
-        return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
-}
-
 static int cmd_vnc_passwd(const struct piglix_config *cfg)
 {
     char pw[128], again[128];
-    if (read_secret("New VNC password: ", pw, sizeof(pw)) < 0) {
+    if (prompt_secret("New VNC password: ", pw, sizeof(pw), stderr) < 0) {
         fprintf(stderr, "vnc-passwd: no password given\n");
         return 1;
     }
     if (isatty(STDIN_FILENO)) {
-        if (read_secret("Again: ", again, sizeof(again)) < 0 || strcmp(pw, again) != 0) {
+        if (prompt_secret("Again: ", again, sizeof(again), stderr) < 0 || strcmp(pw, again) != 0) {
             fprintf(stderr, "vnc-passwd: the passwords differ\n");
             return 1;
         }
@@ -218,16 +187,8 @@ static int start_input(const struct piglix_config *cfg, struct hid_usb **usb, st
         hid_log_input_init(input, counters);
         return 0;
     }
-    /* Only the main thread takes signals (the HID thread must not). */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     *usb = hid_usb_create(cfg);
     int r = *usb ? hid_usb_start(*usb) : -1;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (r < 0) {
         hid_usb_destroy(*usb);
         *usb = NULL;

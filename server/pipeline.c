@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 /* A handful of entries covers the common cases: clients in step (the last
@@ -30,13 +31,6 @@ struct pipeline {
     struct cache_entry cache[PIPELINE_CACHE];
     struct pipeline_stats stats;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 struct pipeline *pipeline_create(const struct encode_settings *es, unsigned tile)
 {
@@ -92,10 +86,10 @@ int pipeline_feed(struct pipeline *p, const struct capture_frame *f, bool *resiz
             return -1;
         p->map_len = need;
     }
-    double t0 = now_ms();
+    double t0 = (clock_mono_ns() / 1e6);
     bool reset = false;
     int n = damage_update(p->damage, f, p->damage_map, p->map_len, &reset);
-    p->stats.damage_ms += now_ms() - t0;
+    p->stats.damage_ms += (clock_mono_ns() / 1e6) - t0;
     p->stats.frames++;
     if (n < 0)
         return -1;
@@ -106,7 +100,7 @@ int pipeline_feed(struct pipeline *p, const struct capture_frame *f, bool *resiz
         return 0;
     }
     encoder_invalidate(p->enc, damage_grid(p->damage), p->damage_map);
-    int64_t t = (int64_t)now_ms();
+    int64_t t = (int64_t)(clock_mono_ns() / 1e6);
     for (size_t i = 0; i < need; i++)
         if (p->damage_map[i])
             p->changed_ms[i] = t;
@@ -149,9 +143,9 @@ struct update *pipeline_encode(struct pipeline *p, const uint8_t *tiles, enum en
     if (!u || !tcopy || !lcopy)
         goto fail;
     memcpy(tcopy, tiles, n);
-    double t0 = now_ms();
+    double t0 = (clock_mono_ns() / 1e6);
     int r = encoder_encode(p->enc, damage_shadow(p->damage), g, tiles, mode, u, lcopy);
-    p->stats.encode_ms += now_ms() - t0;
+    p->stats.encode_ms += (clock_mono_ns() / 1e6) - t0;
     p->stats.encodes++;
     if (r < 0)
         goto fail;

@@ -104,11 +104,8 @@ const struct server_jpeg *server_request_jpeg(struct server *s, uint64_t after_s
     if (!j)
         ss->wanted = true;
     pthread_mutex_unlock(&ss->lock);
-    if (wake) {
-        uint64_t one = 1;
-        if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-            LOG_WARN("snapshot", "eventfd write: %s", strerror(errno));
-    }
+    if (wake)
+        vnc_wake(s);
     return j ? &j->pub : NULL;
 }
 

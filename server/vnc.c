@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "server/rfb_msg.h"
 #include "server/vnc_internal.h"
@@ -33,13 +34,6 @@
  * has started; otherwise it holds a slot for nothing. */
 #define VNC_HANDSHAKE_TIMEOUT_MS 30000
 #define VNC_PARTIAL_TIMEOUT_MS 15000
-
-int64_t vnc_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void rfb_log_debug(const char *fmt, ...)
 {
@@ -116,7 +110,7 @@ static int open_listeners(struct server *s)
 static rfbBool check_password(rfbClientPtr cl, const char *response, int len)
 {
     struct server *s = cl->screen->screenData;
-    int64_t now = vnc_now_ms();
+    int64_t now = clock_mono_ms();
     int wait = vnc_auth_throttle_check(s->throttle, cl->host, now);
     if (wait > 0) {
         s->stats.auth_failures++;
@@ -256,7 +250,7 @@ static void read_client(struct server *s, rfbClientPtr cl)
         }
         if (r == 0) {
             if (!c->partial_since_ms)
-                c->partial_since_ms = vnc_now_ms();
+                c->partial_since_ms = clock_mono_ms();
             if (info.size > c->peek_cap) {
                 uint8_t *p = realloc(c->peek, info.size);
                 if (!p) {
@@ -290,6 +284,13 @@ static void read_client(struct server *s, rfbClientPtr cl)
     }
 }
 
+void vnc_wake(struct server *s)
+{
+    uint64_t one = 1;
+    if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        LOG_WARN("vnc", "eventfd write: %s", strerror(errno));
+}
+
 int server_adopt_client(struct server *s, int fd, const char *who)
 {
     pthread_mutex_lock(&s->adopt_lock);
@@ -305,18 +306,14 @@ int server_adopt_client(struct server *s, int fd, const char *who)
         close(fd);
         return -1;
     }
-    uint64_t one = 1;
-    if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-        LOG_WARN("vnc", "eventfd write: %s", strerror(errno));
+    vnc_wake(s);
     return 0;
 }
 
 void server_set_keyboard_leds(struct server *s, unsigned leds)
 {
     atomic_store(&s->leds, leds & 7);
-    uint64_t one = 1;
-    if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-        LOG_WARN("vnc", "eventfd write: %s", strerror(errno));
+    vnc_wake(s);
 }
 
 static void take_adopted(struct server *s)
@@ -383,7 +380,7 @@ static void on_frame(struct server *s)
 
 static void reap_clients(struct server *s)
 {
-    int64_t now = vnc_now_ms();
+    int64_t now = clock_mono_ms();
     rfbClientPtr cl = s->screen->clientHead;
     while (cl) {
         rfbClientPtr next = cl->next;
@@ -466,7 +463,7 @@ int server_run_once(struct server *s, int max_wait_ms)
             if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) || (c && c->partial_since_ms))
                 read_client(s, cl);
         }
-        int64_t now = vnc_now_ms();
+        int64_t now = clock_mono_ms();
         for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next) {
             if (cl->clientData && cl->sock != RFB_INVALID_SOCKET &&
                 vnc_client_service(cl->clientData, now) < 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "server/vnc_internal.h"
 
@@ -27,7 +28,7 @@ struct vnc_client *vnc_client_new(struct server *srv, rfbClientPtr cl)
         return NULL;
     c->srv = srv;
     c->cl = cl;
-    c->connected_ms = vnc_now_ms();
+    c->connected_ms = clock_mono_ms();
     c->leds_sent = -1;
     if (vnc_client_reset_tiles(c) < 0) {
         free(c);

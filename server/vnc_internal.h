@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/clock.h"
 #include "server/pipeline.h"
 #include "server/server.h"
 #include "server/vnc_auth.h"
@@ -61,7 +62,8 @@ struct vnc_client {
     uint8_t buttons;
 };
 
-int64_t vnc_now_ms(void);
+/* Wakes the server thread's poll() from any thread. */
+void vnc_wake(struct server *s);
 
 /* vnc_client.c */
 struct vnc_client *vnc_client_new(struct server *srv, rfbClientPtr cl);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 #include "vmedia/vmedia_internal.h"
 
 struct download_ctx {
@@ -152,7 +153,7 @@ int vmedia_download_start(struct vmedia_store *s, const char *url, const char *n
         vmedia_transfer_end(u, r, NULL);
         return r;
     }
-    if (pthread_create(&u->thread, NULL, download_main, u) != 0) {
+    if (thread_start(&u->thread, download_main, u) != 0) {
         vmedia_transfer_end(u, VMEDIA_E_NOMEM, "cannot start a download thread");
         return VMEDIA_E_NOMEM;
     }

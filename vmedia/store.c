@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "vmedia/vmedia_internal.h"
 
@@ -32,13 +33,6 @@ const char *vmedia_strerror(int err)
     case VMEDIA_E_SHORT: return "the transfer ended before all announced bytes arrived";
     }
     return "unknown error";
-}
-
-int64_t vmedia_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void vmedia_path_of(const struct vmedia_store *s, const char *sub, const char *name, char *out, size_t n)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "vmedia/vmedia_internal.h"
 
@@ -47,7 +48,7 @@ int vmedia_slot_claim(struct vmedia_store *s, const char *name, bool download,
     u->p.download = download;
     u->p.state = VMEDIA_RUNNING;
     snprintf(u->p.name, sizeof(u->p.name), "%s", name);
-    u->started_ms = vmedia_now_ms();
+    u->started_ms = clock_mono_ms();
     *out = u;
     return VMEDIA_OK;
 }
@@ -121,7 +122,7 @@ int vmedia_upload_write(struct vmedia_upload *u, const void *data, size_t len)
         vmedia_transfer_end(u, r, NULL);
         return r;
     }
-    int64_t elapsed = vmedia_now_ms() - u->started_ms;
+    int64_t elapsed = clock_mono_ms() - u->started_ms;
     pthread_mutex_lock(&s->lock);
     u->p.done = done;
     u->p.rate = elapsed > 0 ? (double)done * 1000.0 / (double)elapsed : 0;
@@ -179,7 +180,7 @@ int vmedia_transfer_end(struct vmedia_upload *u, int result, const char *message
     EVP_MD_CTX_free(u->sha);
     u->sha = NULL;
     if (result == VMEDIA_OK) {
-        int64_t ms = vmedia_now_ms() - u->started_ms;
+        int64_t ms = clock_mono_ms() - u->started_ms;
         LOG_INFO("vmedia", "%s %s: %llu bytes in %.1f s", u->p.download ? "downloaded" : "uploaded",
                  u->p.name, (unsigned long long)u->p.done, ms / 1000.0);
         pthread_mutex_lock(&s->lock);

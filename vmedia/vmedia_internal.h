@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "common/clock.h"
 #include "vmedia/vmedia.h"
 
 #define VMEDIA_TMP_DIR ".piglix-partial"
@@ -38,7 +39,6 @@ struct vmedia_store {
     char in_use[VMEDIA_MAX_IN_USE][VMEDIA_NAME_MAX + 1];
 };
 
-int64_t vmedia_now_ms(void);
 void vmedia_path_of(const struct vmedia_store *s, const char *sub, const char *name, char *out, size_t n);
 /* Claims a slot for name (store lock held by caller). */
 int vmedia_slot_claim(struct vmedia_store *s, const char *name, bool download,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "web/web_internal.h"
 #include "web/web_totp.h"
@@ -20,7 +21,7 @@ static void key_user(const char *name, char *out, size_t n) { snprintf(out, n, "
 static int throttle_wait(struct web_conn *c, const char *name)
 {
     char k[80];
-    int64_t now = web_now_ms();
+    int64_t now = clock_mono_ms();
     key_addr(c, k, sizeof(k));
     int wait = vnc_auth_throttle_check(c->w->throttle, k, now);
     if (name && name[0]) {
@@ -35,7 +36,7 @@ static int throttle_wait(struct web_conn *c, const char *name)
 static void throttle_record(struct web_conn *c, const char *name, bool ok)
 {
     char k[80];
-    int64_t now = web_now_ms();
+    int64_t now = clock_mono_ms();
     key_addr(c, k, sizeof(k));
     vnc_auth_throttle_record(c->w->throttle, k, ok, now);
     if (name && name[0]) {
@@ -54,7 +55,7 @@ static const char *log_name(const char *name, char *buf, size_t n)
 /* True when one more password hash fits this second's budget. */
 static bool hash_budget(struct web *w)
 {
-    int64_t now = web_now_ms();
+    int64_t now = clock_mono_ms();
     if (now - w->hash_window_ms >= 1000) {
         w->hash_window_ms = now;
         w->hashes_in_window = 0;
@@ -153,7 +154,7 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
     bool touch = web_header_custom(c, "x-piglix-poll:", poll, sizeof(poll)) < 0;
     if (web_header(c, WSI_TOKEN_HTTP_COOKIE, cookies, sizeof(cookies)) > 0 &&
         web_cookie_get(cookies, WEB_SESSION_COOKIE, tok, sizeof(tok)) > 0)
-        s = web_session_find(&w->sessions, tok, web_now_ms(), touch);
+        s = web_session_find(&w->sessions, tok, clock_mono_ms(), touch);
     if (!s)
         return fail(f, 401, "not logged in (or the session ended)");
     if (csrf) {
@@ -242,7 +243,7 @@ static cJSON *session_json(const struct web *w, const struct web_session *s, con
 static void start_session(struct web_conn *c, const char *name, int status)
 {
     char cookie[WEB_SESSION_TOKEN_HEX + 1];
-    struct web_session *s = web_session_create(&c->w->sessions, name, c->addr, web_now_ms(), cookie);
+    struct web_session *s = web_session_create(&c->w->sessions, name, c->addr, clock_mono_ms(), cookie);
     if (!s) {
         web_reply_error(c, 503, "no randomness for a session");
         return;
@@ -348,7 +349,7 @@ void web_auth_logout(struct web_conn *c)
 {
     if (web_auth_request(c, true) < 0)
         return;
-    struct web_session *s = web_session_by_id(&c->w->sessions, c->session_id, web_now_ms());
+    struct web_session *s = web_session_by_id(&c->w->sessions, c->session_id, clock_mono_ms());
     if (!s) {
         web_reply_error(c, 400, "logout ends a browser session; this request has none");
         return;
@@ -366,7 +367,7 @@ void web_auth_session(struct web_conn *c)
 {
     if (web_auth_request(c, false) < 0)
         return;
-    struct web_session *s = c->session_id ? web_session_by_id(&c->w->sessions, c->session_id, web_now_ms()) : NULL;
+    struct web_session *s = c->session_id ? web_session_by_id(&c->w->sessions, c->session_id, clock_mono_ms()) : NULL;
     web_reply_json(c, 200, session_json(c->w, s, c->user));
 }
 
@@ -450,7 +451,7 @@ void web_auth_totp(struct web_conn *c, const char *action)
     struct web *w = c->w;
     if (web_auth_request(c, true) < 0)
         return;
-    struct web_session *s = c->session_id ? web_session_by_id(&w->sessions, c->session_id, web_now_ms()) : NULL;
+    struct web_session *s = c->session_id ? web_session_by_id(&w->sessions, c->session_id, clock_mono_ms()) : NULL;
     struct web_account *acc = web_accounts_find(&w->accounts, c->user);
     if (!s || !acc) {
         web_reply_error(c, 400, "TOTP is set up from a browser session");
@@ -532,7 +533,7 @@ void web_auth_totp(struct web_conn *c, const char *action)
 
 void web_auth_revalidate(struct web *w)
 {
-    int64_t now = web_now_ms();
+    int64_t now = clock_mono_ms();
     for (struct web_conn *c = w->longs; c; c = c->next_long) {
         bool alive = c->session_id ? web_session_by_id(&w->sessions, c->session_id, now) != NULL
                                    : web_accounts_find(&w->accounts, c->user) != NULL;

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "server/rfb_msg.h"
 #include "web/web_internal.h"
@@ -96,7 +97,7 @@ int web_bridge_open(struct web_conn *c)
         return -1;
     }
     b->conn = c;
-    b->opened_ms = web_now_ms();
+    b->opened_ms = clock_mono_ms();
     b->stage = RFB_STAGE_SECURITY; /* the version is the bridge's (above) */
     c->bridge = b; /* from here on web_bridge_closed frees it and counts the viewer out */
     w->viewers++;
@@ -174,9 +175,9 @@ int web_bridge_ws_rx(struct web_conn *c, const void *in, size_t len)
             b->stage = RFB_STAGE_NORMAL;
     }
     if (input && c->session_id) {
-        struct web_session *s = web_session_by_id(&c->w->sessions, c->session_id, web_now_ms());
+        struct web_session *s = web_session_by_id(&c->w->sessions, c->session_id, clock_mono_ms());
         if (s)
-            s->last_ms = web_now_ms();
+            s->last_ms = clock_mono_ms();
     }
     if (b->to_vnc.len > BRIDGE_HIGH && !b->ws_paused) {
         lws_rx_flow_control(c->wsi, 0);
@@ -235,7 +236,7 @@ void web_bridge_closed(struct web_conn *c)
     c->bridge = NULL;
     c->w->viewers--;
     LOG_INFO("web", "%s@%s: viewer disconnected after %lld s", c->user, c->addr,
-             (long long)((web_now_ms() - b->opened_ms) / 1000));
+             (long long)((clock_mono_ms() - b->opened_ms) / 1000));
     if (b->pipe) {
         lws_set_opaque_user_data(b->pipe, NULL);
         lws_set_timeout(b->pipe, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);

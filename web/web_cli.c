@@ -5,40 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
+#include "common/prompt.h"
 #include "web/web.h"
 #include "web/web_accounts.h"
 
 #define MIN_PASSWORD 8
 
-static int read_line(const char *prompt, char *buf, size_t n, FILE *err)
-{
-    bool tty = isatty(STDIN_FILENO);
-    struct termios old, quiet;
-    if (tty) {
-        fprintf(err, "%s", prompt);
-        tcgetattr(STDIN_FILENO, &old);
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    char *r = fgets(buf, (int)n, stdin);
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-        fprintf(err, "\n");
-    }
-    if (!r)
-        return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
-}
-
 static int read_password(char *pw, size_t n, FILE *err)
 {
     char again[WEB_PASSWORD_MAX + 2];
-    if (read_line("New password: ", pw, n, err) < 0) {
+    if (prompt_secret("New password: ", pw, n, err) < 0) {
         fprintf(err, "user: no password given\n");
         return -1;
     }
@@ -47,7 +25,7 @@ static int read_password(char *pw, size_t n, FILE *err)
         return -1;
     }
     if (isatty(STDIN_FILENO)) {
-        int r = read_line("Again: ", again, sizeof(again), err);
+        int r = prompt_secret("Again: ", again, sizeof(again), err);
         bool same = r == 0 && strcmp(pw, again) == 0;
         explicit_bzero(again, sizeof(again));
         if (!same) {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/clock.h"
 #include "server/vnc_auth.h"
 #include "web/web.h"
 #include "web/web_accounts.h"
@@ -107,7 +108,6 @@ struct web {
     struct web_stats stats;
 };
 
-int64_t web_now_ms(void);
 
 /* web_http.c */
 void web_resp_reset(struct web_resp *r);

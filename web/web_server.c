@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "web/web_internal.h"
 #include "web/web_tls.h"
 
@@ -27,13 +29,6 @@
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                          \
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                          \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-
-int64_t web_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void web_longs_add(struct web_conn *c)
 {
@@ -258,7 +253,7 @@ static const struct lws_protocols http_protocols[] = {
 static void tick(lws_sorted_usec_list_t *sul)
 {
     struct web *w = lws_container_of(sul, struct web, tick);
-    int64_t now = web_now_ms();
+    int64_t now = clock_mono_ms();
     if (web_accounts_refresh(&w->accounts) > 0) {
         /* Deleted accounts lose their sessions at once. */
         for (int i = 0; i < WEB_SESSIONS_MAX; i++) {
@@ -403,11 +398,7 @@ static void *web_thread(void *arg)
 
 int web_start(struct web *w)
 {
-    sigset_t block, old;
-    sigfillset(&block);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int r = pthread_create(&w->thread, NULL, web_thread, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int r = thread_start(&w->thread, web_thread, w);
     if (r != 0) {
         LOG_ERROR("web", "cannot start the web thread: %s", strerror(r));
         return -1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "web/web_internal.h"
 
@@ -20,7 +21,7 @@ void web_stream_snapshot(struct web_conn *c)
         return;
     }
     c->kind = WEB_CONN_SNAPSHOT;
-    c->wait_since_ms = web_now_ms();
+    c->wait_since_ms = clock_mono_ms();
     web_longs_add(c);
 }
 

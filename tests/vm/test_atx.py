@@ -26,6 +26,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import pvm  # noqa: E402
+from capture_common import TestFailure, check, log  # noqa: E402
 
 PARAMS = "/sys/module/piglix_atx_sim/parameters"
 CONFIG = "/etc/piglix/atx.ini"
@@ -61,17 +62,6 @@ dir = /var/lib/piglix
 """
 
 
-class TestFailure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise TestFailure(msg)
-
-
-def log(msg):
-    print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
 
 def pairs(line):
