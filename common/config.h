@@ -80,6 +80,30 @@ struct piglix_config {
         int wol_port;
     } atx;
     struct {
+        bool enabled;           /* the image store and the USB mass-storage function (needs [hid]) */
+        char dir[CONFIG_STR_MAX]; /* the image store */
+        int max_size_mb;        /* largest image accepted (upload or download); 0 = no limit */
+        char usb[12];           /* always | mounted: when the mass-storage function is on the bus */
+        int upload_idle_s;      /* an upload that sends nothing this long is dropped */
+    } vmedia;
+    struct {
+        bool enabled;
+        char root[CONFIG_STR_MAX];   /* sysfs root ("/sys"; tests point it at a fixture tree) */
+        int poll_ms;
+        char names[CONFIG_STR_MAX];  /* "ID=Name,ID=Name": display names by sensor id */
+        char thresholds[CONFIG_STR_MAX]; /* "ID:lc:lw:uw:uc,...": limits, empty field = unset */
+    } sensors;
+    struct {
+        bool enabled;           /* DMTF Redfish under /redfish/v1 on the web port */
+    } redfish;
+    struct {
+        bool enabled;           /* IPMI 2.0 over LAN (RMCP+), UDP */
+        char listen[CONFIG_STR_MAX];
+        int port;
+        int session_timeout_s;
+        int max_sessions;
+    } ipmi;
+    struct {
         char dir[CONFIG_STR_MAX];
     } state;
     struct {

@@ -22,6 +22,15 @@ struct web;
 struct atx;
 struct web *web_create(const struct piglix_config *cfg, struct server *srv,
                        struct capture_slot *slot, const struct web_hid *hid, struct atx *atx);
+/* Optional parts, set before web_start (each NULL: its endpoints answer
+ * 503 or leave it out): the sensors (GET /api/sensors, metrics, Redfish
+ * Chassis), the image store and USB drive (/api/vmedia, Redfish
+ * VirtualMedia). They must outlive the web server. */
+struct sensors;
+struct vmedia_store;
+struct vmedia_drive;
+void web_set_sensors(struct web *w, struct sensors *sensors);
+void web_set_vmedia(struct web *w, struct vmedia_store *store, struct vmedia_drive *drive);
 /* Runs the event loop in a new thread (signals blocked there). 0 or -1. */
 int web_start(struct web *w);
 /* Stops the thread (if started), closes every connection and frees. */

@@ -85,6 +85,9 @@ struct web {
     const struct piglix_config *cfg;
     struct server *srv;
     struct atx *atx;                    /* NULL: no ATX board configured */
+    struct sensors *sensors;            /* NULL: none */
+    struct vmedia_store *vstore;        /* NULL: [vmedia] off */
+    struct vmedia_drive *vdrive;        /* NULL: no USB drive */
     struct capture_slot *slot;
     struct web_hid hid;
     bool have_hid;

@@ -396,6 +396,17 @@ static void *web_thread(void *arg)
     return NULL;
 }
 
+void web_set_sensors(struct web *w, struct sensors *sensors)
+{
+    w->sensors = sensors;
+}
+
+void web_set_vmedia(struct web *w, struct vmedia_store *store, struct vmedia_drive *drive)
+{
+    w->vstore = store;
+    w->vdrive = drive;
+}
+
 int web_start(struct web *w)
 {
     int r = thread_start(&w->thread, web_thread, w);
