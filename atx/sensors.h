@@ -7,13 +7,15 @@
  * All functions are thread-safe.
  *
  * Sensor ids are stable across restarts and name the source, e.g.
- * "hwmon.cpu_thermal.temp1", "thermal.thermal_zone0", "atx.intrusion". */
+ * "hwmon.cpu_thermal.temp1", "thermal.cpu-thermal", "atx.intrusion"
+ * (the rules: atx/sensors_scan.c). */
 #ifndef PIGLIX_ATX_SENSORS_H
 #define PIGLIX_ATX_SENSORS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct piglix_config;
 struct atx;
@@ -61,6 +63,14 @@ void sensors_stop(struct sensors *s);   /* NULL is fine */
 size_t sensors_read(struct sensors *s, struct sensor_reading *out, size_t max);
 /* One reading by id: 0, or -1 when there is no such sensor. */
 int sensors_get(struct sensors *s, const char *id, struct sensor_reading *out);
+
+/* Reads every sensor now, as the thread does every poll_ms (for tests and
+ * tools that cannot wait a poll). */
+void sensors_poll(struct sensors *s);
+
+/* Checks [sensors] names and thresholds (for load_config/--check-config):
+ * 0, or -1 after writing "config: [sensors] KEY: ..." to err. */
+int sensors_check_config(const struct piglix_config *cfg, FILE *err);
 
 /* "temperature", "voltage", ...; "ok", "warning", "critical", "unavailable";
  * the unit ("Cel", "V", "RPM", "A", "W", "") as Redfish and UCUM spell them. */

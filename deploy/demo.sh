@@ -1,8 +1,22 @@
 #!/bin/sh
 # Builds piglix and runs it on its built-in test source (no hardware needed).
 # Usage: deploy/demo.sh [scenario]   (bios | desktop | motion; default bios)
+#        deploy/demo.sh --vm [us|de]  the whole appliance in a VM, managing a
+#                                     simulated server (keyboard layout; default us)
 set -eu
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--vm" ]; then
+    # Debian's kernel under qemu with vivid, the USB gadget and an ATX board
+    # module, and tests/vm/simserver as the server: power it on, type into
+    # its setup screen, boot it from an ISO, all from a browser.
+    deploy/deps.sh build
+    tests/vm/deps.sh novnc xorriso v4l-utils curl
+    cmake -S . -B build-vm -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIGLIX_TESTS=ON >/dev/null
+    cmake --build build-vm -j"$(nproc)" --target piglix simserver rfbprobe
+    exec python3 tests/vm/test_e2e_vm.py demo --piglix build-vm/server/piglix --layout "${2:-us}" \
+        --simserver build-vm/tests/vm/simserver/simserver --rfbprobe build-vm/tests/rfbprobe \
+        --web-port "${PIGLIX_WEB_PORT:-8443}" --vnc-port "${PIGLIX_VNC_PORT:-5900}"
+fi
 deploy/deps.sh build
 # noVNC for the web UI (Debian's package, served by piglix, not copied)
 dpkg-query -W -f='${Status}' novnc 2>/dev/null | grep -q "ok installed" ||

@@ -13,6 +13,7 @@
 #include <usbg/function/hid.h>
 
 #include "common/log.h"
+#include "common/sysfs.h"
 
 #define DEFAULT_CONFIGFS "/sys/kernel/config"
 #define SYS_CLASS_UDC "/sys/class/udc"
@@ -28,33 +29,6 @@ struct hid_gadget {
     bool bound;
     bool attached;              /* made by `piglix gadget up`: not ours to change */
 };
-
-/* Reads a small sysfs/configfs text file without its trailing newline. */
-static int read_text(const char *path, char *buf, size_t n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t r = read(fd, buf, n - 1);
-    int e = errno;
-    close(fd);
-    if (r < 0)
-        return -e;
-    buf[r] = 0;
-    buf[strcspn(buf, "\n")] = 0;
-    return 0;
-}
-
-static int write_text(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t r = write(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    return r < 0 ? -e : 0;
-}
 
 static void rmdir_children(const char *dir)
 {
@@ -86,7 +60,7 @@ static void remove_stale(const char *configfs)
         return;
     LOG_WARN("hid", "removing the USB gadget '%s' an earlier run left in configfs", HID_GADGET_NAME);
     snprintf(path, sizeof(path), "%s/UDC", g);
-    write_text(path, "\n");
+    sysfs_write(path, "\n");
     static const char *const linked[] = {"configs", "os_desc"};
     for (size_t i = 0; i < sizeof(linked) / sizeof(linked[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", g, linked[i]);
@@ -120,7 +94,18 @@ static void remove_stale(const char *configfs)
     }
     snprintf(path, sizeof(path), "%s/configs", g);
     rmdir_children(path);
+    /* a function's own subdirectories first (mass storage's lun.1 and up) */
     snprintf(path, sizeof(path), "%s/functions", g);
+    DIR *fd = opendir(path);
+    struct dirent *fe;
+    while (fd && (fe = readdir(fd))) {
+        char sub[PATH_MAX * 2];
+        snprintf(sub, sizeof(sub), "%s/%s", path, fe->d_name);
+        if (fe->d_name[0] != '.')
+            rmdir_children(sub);
+    }
+    if (fd)
+        closedir(fd);
     rmdir_children(path);
     snprintf(path, sizeof(path), "%s/strings", g);
     rmdir_children(path);
@@ -137,7 +122,7 @@ static void no_out_endpoint(struct hid_gadget *g, const char *instance)
     char path[PATH_MAX + 128];
     snprintf(path, sizeof(path), "%s/usb_gadget/%s/functions/hid.%s/no_out_endpoint", g->configfs,
              HID_GADGET_NAME, instance);
-    int r = write_text(path, "1");
+    int r = sysfs_write(path, "1");
     if (r < 0)
         LOG_WARN("hid", "%s: %s (LED reports from BIOSes may be refused)", path, strerror(-r));
 }
@@ -270,7 +255,7 @@ struct hid_gadget *hid_gadget_attach(const struct hid_gadget_params *p)
         snprintf(path, sizeof(path), "%s/usb_gadget/%s/functions/hid.%s/dev", g->configfs, HID_GADGET_NAME,
                  fn->instance);
         unsigned maj, min;
-        if (read_text(path, text, sizeof(text)) < 0 || sscanf(text, "%u:%u", &maj, &min) != 2) {
+        if (sysfs_read(path, text, sizeof(text)) < 0 || sscanf(text, "%u:%u", &maj, &min) != 2) {
             LOG_ERROR("hid", "the gadget made by `piglix gadget up` has no hid.%s: run it again with the "
                       "same [hid] settings", fn->instance);
             free(g);
@@ -279,7 +264,7 @@ struct hid_gadget *hid_gadget_attach(const struct hid_gadget_params *p)
         g->dev[i] = makedev(maj, min);
     }
     snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, HID_GADGET_NAME);
-    if (read_text(path, g->udc, sizeof(g->udc)) == 0 && g->udc[0])
+    if (sysfs_read(path, g->udc, sizeof(g->udc)) == 0 && g->udc[0])
         g->bound = true;
     LOG_INFO("hid", "using the USB gadget `piglix gadget up` made%s%s", g->bound ? ", bound to " : " (not bound)",
              g->udc);
@@ -303,6 +288,12 @@ void hid_gadget_remove(const char *configfs)
 int hid_gadget_add_function(struct hid_gadget *g, usbg_function_type type, const char *instance, void *attrs,
                             usbg_function **out)
 {
+    return hid_gadget_add_function_ex(g, type, instance, attrs, true, out);
+}
+
+int hid_gadget_add_function_ex(struct hid_gadget *g, usbg_function_type type, const char *instance, void *attrs,
+                               bool link, usbg_function **out)
+{
     if (g->attached) {
         LOG_ERROR("hid", "%s.%s: the gadget was made by `piglix gadget up`; add functions there",
                   usbg_get_function_type_str(type), instance);
@@ -315,7 +306,7 @@ int hid_gadget_add_function(struct hid_gadget *g, usbg_function_type type, const
     }
     usbg_function *f;
     int r = create_function(g, type, instance, attrs, &f);
-    if (!r)
+    if (!r && link)
         r = link_function(g, instance, f);
     if (!r && out)
         *out = f;
@@ -356,6 +347,100 @@ int hid_gadget_bind(struct hid_gadget *g, const char *udc_name)
     return 0;
 }
 
+/* The same for a gadget `piglix gadget up` made: plain configfs operations
+ * on the configuration and the UDC file it handed to the daemon's user. */
+static int set_linked_attached(struct hid_gadget *g, const char *function, const char *instance, bool link)
+{
+    char base[PATH_MAX + 32], lnk[PATH_MAX + 128], target[PATH_MAX + 128], udc_path[PATH_MAX + 64], udc[64] = "";
+    snprintf(base, sizeof(base), "%s/usb_gadget/%s", g->configfs, HID_GADGET_NAME);
+    snprintf(lnk, sizeof(lnk), "%s/configs/c.1/%s", base, instance);
+    snprintf(target, sizeof(target), "%s/functions/%s", base, function);
+    snprintf(udc_path, sizeof(udc_path), "%s/UDC", base);
+    struct stat st;
+    if ((lstat(lnk, &st) == 0) == link)
+        return 0;
+    sysfs_read(udc_path, udc, sizeof(udc));
+    int r = udc[0] ? sysfs_write(udc_path, "\n") : 0;
+    if (r == 0 && (link ? symlink(target, lnk) : unlink(lnk)) < 0)
+        r = -errno;
+    if (r < 0)
+        LOG_ERROR("hid", "cannot %s %s in the gadget `piglix gadget up` made: %s", link ? "add" : "remove",
+                  function, strerror(-r));
+    if (udc[0] && sysfs_write(udc_path, udc) < 0) {
+        LOG_ERROR("hid", "cannot bind the gadget to %s again: %s", udc, strerror(errno));
+        r = r ? r : -EIO;
+    }
+    return r;
+}
+
+int hid_gadget_set_linked(struct hid_gadget *g, usbg_function *f, const char *function, bool link)
+{
+    const char *instance = strchr(function, '.') ? strchr(function, '.') + 1 : function;
+    if (g->attached)
+        return set_linked_attached(g, function, instance, link);
+    usbg_binding *b = NULL;
+    for (usbg_binding *it = usbg_get_first_binding(g->config); it && !b; it = usbg_get_next_binding(it))
+        if (usbg_get_binding_target(it) == f)
+            b = it;
+    if ((b != NULL) == link)
+        return 0;
+    bool was_bound = g->bound;
+    char udc[sizeof(g->udc)];
+    snprintf(udc, sizeof(udc), "%s", g->udc);
+    if (was_bound) {
+        int r = usbg_disable_gadget(g->gadget);
+        if (r != USBG_SUCCESS) {
+            LOG_ERROR("hid", "cannot unbind the gadget to change its functions: %s", usbg_strerror(r));
+            return -EIO;
+        }
+        g->bound = false;
+    }
+    int r = 0;
+    if (link) {
+        r = link_function(g, instance, f);
+    } else if (usbg_rm_binding(b) != USBG_SUCCESS) {
+        LOG_ERROR("hid", "cannot remove %s from the configuration", function);
+        r = -EIO;
+    }
+    if (was_bound && hid_gadget_bind(g, udc) < 0)
+        r = r ? r : -EIO;
+    return r;
+}
+
+bool hid_gadget_is_linked(const struct hid_gadget *g, const char *function)
+{
+    const char *instance = strchr(function, '.') ? strchr(function, '.') + 1 : function;
+    char lnk[PATH_MAX + 64];
+    struct stat st;
+    snprintf(lnk, sizeof(lnk), "%s/usb_gadget/%s/configs/c.1/%s", g->configfs, HID_GADGET_NAME, instance);
+    return lstat(lnk, &st) == 0;
+}
+
+int hid_gadget_hand_over(const struct hid_gadget *g, uid_t uid, gid_t gid)
+{
+    char path[PATH_MAX + 32];
+    const char *const owned[] = {"configs/c.1", "UDC"};
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+        snprintf(path, sizeof(path), "%s/usb_gadget/%s/%s", g->configfs, HID_GADGET_NAME, owned[i]);
+        if (chown(path, uid, gid) < 0) {
+            LOG_ERROR("hid", "%s: cannot hand it to uid %u: %s", path, (unsigned)uid, strerror(errno));
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+int hid_gadget_function_dir(const struct hid_gadget *g, const char *function, char *out, size_t n)
+{
+    int len = snprintf(out, n, "%s/usb_gadget/%s/functions/%s", g->configfs, HID_GADGET_NAME, function);
+    return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+bool hid_gadget_is_attached(const struct hid_gadget *g)
+{
+    return g->attached;
+}
+
 const char *hid_gadget_udc(const struct hid_gadget *g)
 {
     return g->udc;
@@ -389,12 +474,12 @@ static bool gadget_host_ready(void *ctx, char *state, size_t n)
     struct hid_gadget *g = ctx;
     char path[PATH_MAX + 64], udc[64];
     snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, HID_GADGET_NAME);
-    if (read_text(path, udc, sizeof(udc)) < 0 || !udc[0]) {
+    if (sysfs_read(path, udc, sizeof(udc)) < 0 || !udc[0]) {
         snprintf(state, n, "not bound");
         return false;
     }
     snprintf(path, sizeof(path), SYS_CLASS_UDC "/%s/state", udc);
-    if (read_text(path, state, n) < 0) {
+    if (sysfs_read(path, state, n) < 0) {
         snprintf(state, n, "no UDC state");
         return false;
     }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <usbg/usbg.h>
 
 #include "hid/hid_device.h"
@@ -36,6 +37,26 @@ struct hid_gadget *hid_gadget_create(const struct hid_gadget_params *p);
  * a negative errno (logged); *out (if not NULL) is the function. */
 int hid_gadget_add_function(struct hid_gadget *g, usbg_function_type type, const char *instance, void *attrs,
                             usbg_function **out);
+
+/* The same, with link = false leaving it out of the configuration (the
+ * host does not see it) until hid_gadget_set_linked. */
+int hid_gadget_add_function_ex(struct hid_gadget *g, usbg_function_type type, const char *instance, void *attrs,
+                               bool link, usbg_function **out);
+/* Puts a function made by hid_gadget_add_function_ex into the configuration
+ * or takes it out. A bound gadget is unbound around the change, so the host
+ * re-enumerates every function (the keyboard too). function is its configfs
+ * name ("mass_storage.usb0"); f is NULL for a gadget made by `piglix gadget
+ * up`, where the daemon needs the configuration and UDC handed over
+ * (hid_gadget_hand_over). 0 or a negative errno. */
+int hid_gadget_set_linked(struct hid_gadget *g, usbg_function *f, const char *function, bool link);
+bool hid_gadget_is_linked(const struct hid_gadget *g, const char *function);
+/* `piglix gadget up`: lets uid/gid relink functions (the configuration
+ * directory and the UDC file become theirs). 0 or a negative errno. */
+int hid_gadget_hand_over(const struct hid_gadget *g, uid_t uid, gid_t gid);
+/* The configfs directory of a function, e.g. "mass_storage.usb0". */
+int hid_gadget_function_dir(const struct hid_gadget *g, const char *function, char *out, size_t n);
+/* True when the gadget was made by `piglix gadget up` (see below). */
+bool hid_gadget_is_attached(const struct hid_gadget *g);
 
 /* Binds it to udc (NULL or "": the first the kernel has), so the host sees
  * it. Returns 0 or -1 (logged). */

@@ -53,12 +53,19 @@ struct hid_usb *hid_usb_create(const struct piglix_config *cfg)
     return u;
 }
 
-int hid_usb_gadget_up(const struct piglix_config *cfg)
+int hid_usb_gadget_up(const struct piglix_config *cfg,
+                      int (*add_functions)(const struct piglix_config *cfg, struct hid_gadget *g))
 {
     struct hid_usb *u = hid_usb_create(cfg);
     if (!u)
         return -1;
-    int r = hid_gadget_bind(u->gadget, u->udc);
+    int r = add_functions ? add_functions(cfg, u->gadget) : 0;
+    if (r < 0) {
+        hid_gadget_destroy(u->gadget);
+        free(u);
+        return -1;
+    }
+    r = hid_gadget_bind(u->gadget, u->udc);
     /* leave it in configfs for the daemon */
     hid_gadget_release(u->gadget);
     free(u);

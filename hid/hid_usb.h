@@ -13,8 +13,10 @@ struct hid_usb;
 /* Builds the gadget from [hid] (not bound yet). NULL after logging why. */
 struct hid_usb *hid_usb_create(const struct piglix_config *cfg);
 /* `piglix gadget up` / `down` (root): make and bind the gadget and leave it
- * for the unprivileged daemon, which then attaches to it; remove it. */
-int hid_usb_gadget_up(const struct piglix_config *cfg);
+ * for the unprivileged daemon, which then attaches to it; remove it.
+ * add_functions (may be NULL) adds other modules' functions before the bind. */
+int hid_usb_gadget_up(const struct piglix_config *cfg,
+                      int (*add_functions)(const struct piglix_config *cfg, struct hid_gadget *g));
 void hid_usb_gadget_down(void);
 /* The gadget, for adding functions before hid_usb_start. */
 struct hid_gadget *hid_usb_gadget(struct hid_usb *u);

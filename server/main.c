@@ -10,6 +10,7 @@
 
 #include "atx/atx.h"
 #include "atx/cli.h"
+#include "atx/sensors.h"
 #include "capture/capture.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -19,6 +20,9 @@
 #include "hid/hid_usb.h"
 #include "server/server.h"
 #include "server/vnc_auth.h"
+#include "vmedia/vmedia.h"
+#include "vmedia/vmedia_drive.h"
+#include "web/ipmi.h"
 #include "web/web.h"
 
 #define DEFAULT_CONFIG "/etc/piglix/piglix.ini"
@@ -55,6 +59,8 @@ static int load_config(const struct cmdline *cl, struct piglix_config *cfg, FILE
         if (config_set_override(cfg, cl->overrides[i], err) < 0)
             bad = 1;
     if (!bad && config_validate(cfg, err) < 0)
+        bad = 1;
+    if (!bad && sensors_check_config(cfg, err) < 0)
         bad = 1;
     return bad ? -1 : 0;
 }
@@ -114,7 +120,7 @@ static void usage(FILE *out)
             "       piglix [options] vnc-passwd     set the VNC password (stdin when not a terminal)\n"
             "       piglix [options] atx status|on|off|force-off|reset|cycle|wol\n"
             "                                       server power from the command line ([atx])\n"
-            "       piglix [options] user add|passwd|del|token|totp-off NAME, user list\n"
+            "       piglix [options] user add|passwd|del|token|totp-off|ipmi-passwd NAME, user list\n"
             "       piglix [options] gadget up|down    make or remove the USB gadget (root; [hid])\n"
             "                                       manage web accounts (password from stdin)\n"
             "options:\n"
@@ -155,7 +161,7 @@ static int cmd_gadget(const struct piglix_config *cfg, int n_args, char **args)
             fprintf(stderr, "piglix gadget up: [hid] enabled = no: nothing to do\n");
             return 0;
         }
-        return hid_usb_gadget_up(cfg) == 0 ? 0 : 1;
+        return hid_usb_gadget_up(cfg, cfg->vmedia.enabled ? vmedia_drive_gadget_up : NULL) == 0 ? 0 : 1;
     }
     if (n_args == 1 && strcmp(args[0], "down") == 0) {
         hid_usb_gadget_down();
@@ -180,21 +186,33 @@ static int serve(struct server *srv, struct sdnotify_watchdog *wd)
 /* Viewers' keys and pointer go to the USB keyboard and mice ([hid]
  * enabled) or are only logged. */
 static int start_input(const struct piglix_config *cfg, struct hid_usb **usb, struct hid_input *input,
-                       struct hid_log_counters *counters)
+                       struct hid_log_counters *counters, struct vmedia_store *store, struct vmedia_drive **drive)
 {
     *usb = NULL;
+    *drive = NULL;
     if (!cfg->hid.enabled) {
+        if (store)
+            LOG_WARN("main", "[vmedia] without [hid]: the image store works, the USB drive needs the gadget");
         hid_log_input_init(input, counters);
         return 0;
     }
     *usb = hid_usb_create(cfg);
+    /* The mass storage joins the gadget before it is bound. */
+    if (*usb && store && !(*drive = vmedia_drive_create(cfg, store, hid_usb_gadget(*usb)))) {
+        hid_usb_destroy(*usb);
+        *usb = NULL;
+    }
     int r = *usb ? hid_usb_start(*usb) : -1;
     if (r < 0) {
+        vmedia_drive_destroy(*drive);
+        *drive = NULL;
         hid_usb_destroy(*usb);
         *usb = NULL;
         return -1;
     }
     hid_device_input(hid_usb_device(*usb), input);
+    if (*drive)
+        vmedia_drive_restore(*drive);
     return 0;
 }
 
@@ -205,21 +223,39 @@ static void show_keyboard_leds(void *srv, unsigned leds)
 
 /* The server goes first (closing viewers releases their keys), then the
  * gadget; the LED callback into the server stops before either. */
-static void stop_server_and_input(struct server *srv, struct hid_usb *usb)
+static void stop_server_and_input(struct server *srv, struct hid_usb *usb, struct vmedia_drive *drive)
 {
     if (usb)
         hid_device_set_led_callback(hid_usb_device(usb), NULL, NULL);
     server_destroy(srv);
+    vmedia_drive_destroy(drive);
     hid_usb_destroy(usb);
 }
 
-static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struct atx *atx)
+static int open_store(const struct piglix_config *cfg, struct vmedia_store **store)
+{
+    *store = NULL;
+    if (!cfg->vmedia.enabled)
+        return 0;
+    int r = vmedia_store_open(cfg->vmedia.dir, (uint64_t)cfg->vmedia.max_size_mb << 20, store);
+    if (r != VMEDIA_OK) {
+        LOG_ERROR("main", "[vmedia] dir %s: %s", cfg->vmedia.dir, vmedia_strerror(r));
+        return -1;
+    }
+    return 0;
+}
+
+static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struct atx *atx,
+                      struct sensors *sensors)
 {
     struct capture_slot *slot = capture_slot_create();
     struct hid_log_counters counters = {0};
     struct hid_input input;
     struct hid_usb *usb = NULL;
-    if (!slot || start_input(cfg, &usb, &input, &counters) < 0) {
+    struct vmedia_store *store = NULL;
+    struct vmedia_drive *drive = NULL;
+    if (!slot || open_store(cfg, &store) < 0 || start_input(cfg, &usb, &input, &counters, store, &drive) < 0) {
+        vmedia_store_close(store);
         capture_slot_destroy(slot);
         return 1;
     }
@@ -228,7 +264,8 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
         hid_device_set_led_callback(hid_usb_device(usb), show_keyboard_leds, srv);
     struct capture_thread *ct = srv ? start_capture(cfg, slot) : NULL;
     if (!ct) {
-        stop_server_and_input(srv, usb);
+        stop_server_and_input(srv, usb, drive);
+        vmedia_store_close(store);
         capture_slot_destroy(slot);
         return 1;
     }
@@ -238,10 +275,15 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     struct web_hid web_hid = {0};
     if (usb)
         web_hid_from_device(&web_hid, hid_usb_device(usb));
-    if (cfg->web.enabled && (!(web = web_create(cfg, srv, slot, &web_hid, atx)) || web_start(web) < 0)) {
+    if (cfg->web.enabled && (web = web_create(cfg, srv, slot, &web_hid, atx))) {
+        web_set_vmedia(web, store, drive);
+        web_set_sensors(web, sensors);
+    }
+    if (cfg->web.enabled && (!web || web_start(web) < 0)) {
         web_destroy(web);
         capture_thread_stop(ct);
-        stop_server_and_input(srv, usb);
+        stop_server_and_input(srv, usb, drive);
+        vmedia_store_close(store);
         capture_slot_destroy(slot);
         return 1;
     }
@@ -274,7 +316,8 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
              (unsigned long long)st.encode_cache_hits, (unsigned long long)st.lossless_refreshes,
              (unsigned long long)counters.key_sym,
              (unsigned long long)counters.key_code, (unsigned long long)counters.pointer);
-    stop_server_and_input(srv, usb);
+    stop_server_and_input(srv, usb, drive);
+    vmedia_store_close(store);
     capture_slot_destroy(slot);
     return r == 0 ? 0 : 1;
 }
@@ -378,7 +421,23 @@ int main(int argc, char **argv)
     struct atx *atx = NULL;
     if (cfg.atx.enabled && !(atx = atx_start(&cfg)))
         return 1;
-    int rc = run_daemon(&cl, &cfg, atx);
+    /* Sensors read the intrusion input: after atx, stopped after the web server. */
+    struct sensors *sensors = NULL;
+    if (cfg.sensors.enabled && !(sensors = sensors_start(&cfg, atx))) {
+        atx_stop(atx);
+        return 1;
+    }
+    /* IPMI over LAN uses both: started after them, stopped before. With
+     * [ipmi] off this only removes any stored IPMI passwords. */
+    struct ipmi *ipmi = ipmi_start(&cfg, atx, sensors);
+    if (cfg.ipmi.enabled && !ipmi) {
+        sensors_stop(sensors);
+        atx_stop(atx);
+        return 1;
+    }
+    int rc = run_daemon(&cl, &cfg, atx, sensors);
+    ipmi_stop(ipmi);
+    sensors_stop(sensors);
     atx_stop(atx);
     return rc;
 }

@@ -18,6 +18,7 @@ struct server_stats {
     unsigned clients;
     uint64_t connections, auth_failures, updates_sent, bytes_sent, lossless_refreshes;
     uint64_t frames, static_frames, encodes, encode_cache_hits;
+    uint64_t encode_ns;         /* time spent encoding updates, cumulative */
 };
 
 /* Creates the VNC server and binds its port(s). The password comes from

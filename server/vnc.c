@@ -607,4 +607,5 @@ void server_get_stats(const struct server *s, struct server_stats *out)
     out->static_frames = ps.static_frames;
     out->encodes = ps.encodes;
     out->encode_cache_hits = ps.cache_hits;
+    out->encode_ns = (uint64_t)(ps.encode_ms * 1e6);
 }

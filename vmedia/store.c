@@ -31,6 +31,7 @@ const char *vmedia_strerror(int err)
     case VMEDIA_E_NOMEM: return "out of memory";
     case VMEDIA_E_LIMIT: return "too many transfers at once";
     case VMEDIA_E_SHORT: return "the transfer ended before all announced bytes arrived";
+    case VMEDIA_E_UNFIT: return "the image does not fit the drive as asked";
     }
     return "unknown error";
 }

@@ -122,6 +122,20 @@ int vmedia_upload_write(struct vmedia_upload *u, const void *data, size_t len)
         vmedia_transfer_end(u, r, NULL);
         return r;
     }
+    /* Write back in windows as the bytes come, and drop them from the page
+     * cache once on disk: a 4 GB upload neither fills memory with dirty
+     * pages nor leaves a long fsync for the end. */
+    uint64_t window = (uint64_t)VMEDIA_WRITEBACK_WINDOW;
+    if (done / window != u->p.done / window) {
+        off_t end = (off_t)(done / window * window);
+        sync_file_range(u->fd, end - (off_t)window, (off_t)window, SYNC_FILE_RANGE_WRITE);
+        if (end >= 2 * (off_t)window) {
+            off_t prev = end - 2 * (off_t)window;
+            sync_file_range(u->fd, prev, (off_t)window,
+                            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+            posix_fadvise(u->fd, prev, (off_t)window, POSIX_FADV_DONTNEED);
+        }
+    }
     int64_t elapsed = clock_mono_ms() - u->started_ms;
     pthread_mutex_lock(&s->lock);
     u->p.done = done;

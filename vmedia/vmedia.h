@@ -30,6 +30,7 @@ enum vmedia_err {
     VMEDIA_E_NOMEM = -10,
     VMEDIA_E_LIMIT = -11,    /* too many transfers at once */
     VMEDIA_E_SHORT = -12,    /* fewer bytes than announced */
+    VMEDIA_E_UNFIT = -13,    /* the image does not fit the drive as asked (HTTP 422) */
 };
 const char *vmedia_strerror(int err);
 
@@ -64,6 +65,10 @@ void vmedia_store_close(struct vmedia_store *s);
 /* 0 when name is acceptable: 1..128 bytes of printable UTF-8/ASCII, no '/',
  * no leading '.', not "." or "..", no control characters. */
 int vmedia_name_check(const char *name);
+
+/* A store name for what url points at: its last path segment, without
+ * query or fragment, with what names refuse replaced. 0 or VMEDIA_E_NAME. */
+int vmedia_name_from_url(const char *url, char *out, size_t n);
 
 /* Lists images sorted by name; *out is malloc'd (free it). */
 int vmedia_list(struct vmedia_store *s, struct vmedia_image **out, size_t *n);

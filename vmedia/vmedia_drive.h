@@ -1,8 +1,11 @@
 /* vmedia/vmedia_drive: the USB drive that presents a store image to the
- * server: one LUN of the gadget's mass-storage function, as a CD-ROM
- * (read-only, removable) or as a flash drive (removable disk, read-only
- * unless asked). Mount, eject (forced when the server holds the medium
- * locked), swap media without re-enumerating the keyboard. What is mounted
+ * server: the gadget's mass-storage function with two LUNs, a CD-ROM drive
+ * (read-only) and a removable disk (a flash drive, read-only unless asked),
+ * like a BMC's virtual CD and virtual USB key; one holds the medium. The
+ * host reads a LUN's device type only when it scans it, so two fixed LUNs
+ * let the mode change without re-enumeration. Mount, eject (forced when the
+ * server holds the medium locked), swap media without re-enumerating the
+ * keyboard. What is mounted
  * is remembered under [state] dir and mounted again at the next start. A
  * mounted image is marked in use in the store (no delete or rename).
  *
@@ -50,6 +53,11 @@ struct vmedia_drive_status {
  * [vmedia] usb = mounted it is left out until a mount). NULL after logging. */
 struct vmedia_drive *vmedia_drive_create(const struct piglix_config *cfg, struct vmedia_store *store,
                                          struct hid_gadget *gadget);
+/* `piglix gadget up` (root): adds the mass-storage function to the gadget
+ * it makes and hands the LUN's attribute files to the owner of [state] dir
+ * (the daemon's user), so the unprivileged daemon can mount and eject.
+ * 0 or -1 (logged). */
+int vmedia_drive_gadget_up(const struct piglix_config *cfg, struct hid_gadget *gadget);
 /* After the gadget is bound: mounts what was mounted before the restart. */
 void vmedia_drive_restore(struct vmedia_drive *d);
 /* Ejects (the state file keeps the mount for the next start) and frees. */

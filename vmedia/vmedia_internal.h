@@ -13,6 +13,7 @@
 #define VMEDIA_TMP_DIR ".piglix-partial"
 #define VMEDIA_META_DIR ".piglix-meta"
 #define VMEDIA_MAX_IN_USE 4
+#define VMEDIA_WRITEBACK_WINDOW (8u << 20)
 
 struct vmedia_upload {          /* one transfer slot (uploads and downloads) */
     struct vmedia_store *store;

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "web/redfish.h"
 #include "web/web_internal.h"
 
 static const char *method_name(int m)
@@ -150,7 +151,7 @@ static void api(struct web_conn *c)
         {"/hid/keys", LWSHUMETH_POST}, {"/hid/combo", LWSHUMETH_POST}, {"/hid/paste", LWSHUMETH_POST},
         {"/hid/mouse", LWSHUMETH_POST}, {"/totp/setup", LWSHUMETH_POST},
         {"/totp/enable", LWSHUMETH_POST}, {"/totp/disable", LWSHUMETH_POST},
-        {"/atx", LWSHUMETH_GET},
+        {"/atx", LWSHUMETH_GET}, {"/sensors", LWSHUMETH_GET},
     };
     bool known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -162,6 +163,8 @@ static void api(struct web_conn *c)
     }
     if (strncmp(p, "/atx/", 5) == 0 && c->method == LWSHUMETH_POST)
         goto found;
+    if (strcmp(p, "/vmedia") == 0 || strncmp(p, "/vmedia/", 8) == 0)
+        goto found; /* web_vmedia_call checks methods */
     if (known || strncmp(p, "/atx/", 5) == 0) {
         web_reply_error(c, 405, "%s is not allowed on %s", method_name(c->method), c->path);
         return;
@@ -195,7 +198,7 @@ found:
         web_auth_totp(c, p + 6);
         return;
     }
-    if (web_auth_request(c, is_post(c)) < 0)
+    if (web_auth_request(c, !is_get(c)) < 0)
         return;
     if (strcmp(p, "/info") == 0)
         web_info_reply(c);
@@ -209,12 +212,20 @@ found:
         web_atx_get(c);
     else if (strncmp(p, "/atx/", 5) == 0)
         web_atx_post(c, p + 5);
+    else if (strcmp(p, "/sensors") == 0)
+        web_sensors_get(c);
+    else if (strncmp(p, "/vmedia", 7) == 0)
+        web_vmedia_call(c, p + 7);
     else
         hid_call(c, p + 5);
 }
 
 void web_api_dispatch(struct web_conn *c)
 {
+    if (c->w->redfish && redfish_path(c->path)) {
+        redfish_dispatch(c);
+        return;
+    }
     if (strcmp(c->path, "/api") == 0 || strncmp(c->path, "/api/", 5) == 0) {
         api(c);
         return;

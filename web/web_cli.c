@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/prompt.h"
+#include "web/ipmi_users.h"
 #include "web/web.h"
 #include "web/web_accounts.h"
 
@@ -43,7 +44,8 @@ static void usage(FILE *err)
                  "       piglix user del NAME       delete it (its sessions end)\n"
                  "       piglix user list           list the accounts\n"
                  "       piglix user token NAME     make a new API token (printed once)\n"
-                 "       piglix user totp-off NAME  turn off its one-time codes (lost device)\n");
+                 "       piglix user totp-off NAME  turn off its one-time codes (lost device)\n"
+                 "       piglix user ipmi-passwd NAME  set its IPMI-over-LAN password (needs [ipmi])\n");
 }
 
 int web_user_command(const struct piglix_config *cfg, int argc, char **argv, FILE *out, FILE *err)
@@ -75,9 +77,13 @@ int web_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
     int rc = 0;
     char pw[WEB_PASSWORD_MAX + 2];
     if (list) {
+        static struct ipmi_users ipmi;
+        ipmi_users_load(&ipmi, cfg->state.dir, NULL);
         for (int i = 0; i < acc.n; i++)
-            fprintf(out, "%s%s%s\n", acc.acc[i].name, acc.acc[i].totp[0] ? "  totp" : "",
-                    acc.acc[i].token_sha256[0] ? "  api-token" : "");
+            fprintf(out, "%s%s%s%s\n", acc.acc[i].name, acc.acc[i].totp[0] ? "  totp" : "",
+                    acc.acc[i].token_sha256[0] ? "  api-token" : "",
+                    ipmi_users_find(&ipmi, acc.acc[i].name) ? "  ipmi" : "");
+        ipmi_users_clear(&ipmi);
         if (!acc.n)
             fprintf(err, "no accounts (the web UI offers its set-up page)\n");
     } else if (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0) {
@@ -100,11 +106,13 @@ int web_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
         if (web_accounts_delete(&acc, name) < 0) {
             fprintf(err, "user: no account '%s'\n", name);
             rc = 1;
-        } else if (web_accounts_save(&acc, err) < 0) {
+        } else if (web_accounts_save(&acc, err) < 0 || ipmi_users_forget(cfg->state.dir, name, err) < 0) {
             rc = 1;
         } else {
             fprintf(err, "%s: account deleted\n", name);
         }
+    } else if (strcmp(verb, "ipmi-passwd") == 0) {
+        rc = ipmi_users_passwd_command(cfg, &acc, name, err);
     } else if (strcmp(verb, "token") == 0 || strcmp(verb, "totp-off") == 0) {
         struct web_account *a = web_accounts_find(&acc, name);
         char token[WEB_TOKEN_HEX + 1];

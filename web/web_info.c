@@ -145,6 +145,7 @@ void web_metrics_reply(struct web_conn *c)
     metric(&t, "piglix_frames_static_total", "counter", "Frames that changed nothing.", (double)ss.static_frames);
     metric(&t, "piglix_encodes_total", "counter", "Updates encoded.", (double)ss.encodes);
     metric(&t, "piglix_encode_shared_total", "counter", "Updates reused for another client.", (double)ss.encode_cache_hits);
+    metric(&t, "piglix_encode_seconds_total", "counter", "Time spent encoding updates.", (double)ss.encode_ns / 1e9);
     metric(&t, "piglix_web_requests_total", "counter", "HTTP requests and WebSocket upgrades.", (double)w->stats.requests);
     metric(&t, "piglix_web_sessions", "gauge", "Live browser sessions.", web_sessions_count(&w->sessions));
     metric(&t, "piglix_web_viewers", "gauge", "Open browser viewers.", n_web);
@@ -161,10 +162,16 @@ void web_metrics_reply(struct web_conn *c)
            (double)w->stats.ws_bytes_from_browser);
     metric(&t, "piglix_hid_online", "gauge", "1 when the target sees the keyboard and mouse.",
            w->have_hid && w->hid.ops->online && w->hid.ops->online(w->hid.ctx));
-    if (!t.buf) {
+    char *hw = web_metrics_hw(w);
+    if (hw)
+        put(&t, "%s", hw);
+    if (!t.buf || !hw) {
+        free(t.buf);
+        free(hw);
         web_reply_error(c, 503, "out of memory");
         return;
     }
+    free(hw);
     web_resp_header(&c->resp, "Cache-Control: no-store");
     web_reply_bytes(c, 200, "text/plain; version=0.0.4; charset=utf-8", (uint8_t *)t.buf, t.len);
 }

@@ -70,6 +70,11 @@ struct web_conn {
     char part_head[128];
     bool closing;               /* the session ended: close at the next chance */
     struct web_bridge *bridge;
+    /* a streamed upload (PUT /api/vmedia/images/NAME) */
+    struct vmedia_upload *upload;
+    bool upload_failed;         /* refused or failed: the rest of the body is dropped */
+    char upload_name[132];
+    uint64_t upload_expected;
     struct web_conn *next_long, *prev_long; /* in w->longs while long-lived */
     bool in_longs;
 };
@@ -88,6 +93,7 @@ struct web {
     struct sensors *sensors;            /* NULL: none */
     struct vmedia_store *vstore;        /* NULL: [vmedia] off */
     struct vmedia_drive *vdrive;        /* NULL: no USB drive */
+    struct redfish *redfish;            /* NULL: [redfish] off (web/redfish.h) */
     struct capture_slot *slot;
     struct web_hid hid;
     bool have_hid;
@@ -159,6 +165,11 @@ void web_api_dispatch(struct web_conn *c);
 void web_info_reply(struct web_conn *c);
 void web_metrics_reply(struct web_conn *c);
 
+/* web_sensors.c: GET /api/sensors; the sensors', ATX's and USB drive's
+ * metrics as Prometheus text (malloc'ed, NULL when out of memory). */
+void web_sensors_get(struct web_conn *c);
+char *web_metrics_hw(struct web *w);
+
 /* web_atx.c */
 cJSON *web_atx_json(struct web *w);
 void web_atx_get(struct web_conn *c);
@@ -182,6 +193,19 @@ int web_bridge_ws_writeable(struct web_conn *c);
 void web_bridge_closed(struct web_conn *c);
 int web_bridge_pipe_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in,
                              size_t len);
+
+/* web_vmedia.c, web_vmedia_api.c */
+struct vmedia_upload;
+bool web_vmedia_is_upload(const struct web_conn *c);
+void web_vmedia_upload_begin(struct web_conn *c);
+void web_vmedia_upload_body(struct web_conn *c, const void *in, size_t len);
+void web_vmedia_upload_complete(struct web_conn *c);
+void web_vmedia_upload_closed(struct web_conn *c);
+void web_vmedia_call(struct web_conn *c, const char *sub);
+void web_vmedia_reply_state(struct web_conn *c, int status);
+void web_vmedia_reply_err(struct web_conn *c, int err, const char *what, const char *msg);
+int web_vmedia_http_status(int err);
+cJSON *web_vmedia_drive_json(struct web *w);
 
 /* web_server.c: the list of long-lived connections */
 void web_longs_add(struct web_conn *c);

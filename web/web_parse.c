@@ -16,6 +16,23 @@ static int hexval(int c)
     return -1;
 }
 
+/* No "..", "." or empty segments. */
+static int check_segments(const char *out)
+{
+    for (const char *seg = out + 1;; ) {
+        const char *slash = strchr(seg, '/');
+        size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
+        if (n == 0 && slash) /* "//" */
+            return -1;
+        if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return -1;
+        if (!slash)
+            break;
+        seg = slash + 1;
+    }
+    return 0;
+}
+
 int web_path_normalize(const char *uri, char *out, size_t outlen)
 {
     if (!uri || uri[0] != '/' || outlen < 2)
@@ -38,18 +55,23 @@ int web_path_normalize(const char *uri, char *out, size_t outlen)
     }
     out[o] = '\0';
     /* Check segments after decoding, so %2e%2e is caught as "..". */
-    for (const char *seg = out + 1;; ) {
-        const char *slash = strchr(seg, '/');
-        size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
-        if (n == 0 && slash) /* "//" */
+    return check_segments(out);
+}
+
+int web_path_check(const char *path, char *out, size_t outlen)
+{
+    if (!path || path[0] != '/')
+        return -1;
+    size_t n = strlen(path);
+    if (n >= outlen)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)path[i];
+        if (c < 0x20 || c == 0x7f || c == '\\')
             return -1;
-        if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-            return -1;
-        if (!slash)
-            break;
-        seg = slash + 1;
     }
-    return 0;
+    memcpy(out, path, n + 1);
+    return check_segments(out);
 }
 
 int web_cookie_get(const char *header, const char *name, char *out, size_t outlen)

@@ -23,6 +23,9 @@
  * directory: no "..", "." or empty segments, no NUL, backslash or control
  * characters; the query string is cut off. Returns 0 or -1. */
 int web_path_normalize(const char *uri, char *out, size_t outlen);
+/* The same checks on a path libwebsockets already decoded (the `in` of
+ * LWS_CALLBACK_HTTP): decoding again would turn "%2541" into "A". */
+int web_path_check(const char *path, char *out, size_t outlen);
 
 /* Finds cookie name in a Cookie header ("a=1; b=2"). Returns the value's
  * length (copied, NUL-terminated) or -1 when absent or too long. */

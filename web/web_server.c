@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/thread.h"
 #include "web/web_internal.h"
+#include "web/redfish.h"
 #include "web/web_tls.h"
 
 #ifndef PIGLIX_WEB_ROOT_INSTALLED
@@ -74,6 +75,7 @@ static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
     c->body = NULL;
     c->body_len = c->body_expected = 0;
     c->body_too_big = false;
+    c->upload_failed = false;
     c->user[0] = '\0';
     c->session_id = 0;
     c->kind = WEB_CONN_HTTP;
@@ -93,11 +95,16 @@ static int on_http(struct web_conn *c, struct lws *wsi, struct web *w, const cha
     char *uri = NULL;
     int ulen = 0;
     c->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
-    if (web_path_normalize(in ? in : "", c->path, sizeof(c->path)) < 0) {
+    if (web_path_check(in ? in : "", c->path, sizeof(c->path)) < 0) {
         web_reply_error(c, 400, "bad path");
         return 0;
     }
-    if (c->method == LWSHUMETH_POST || c->method == LWSHUMETH_PUT || c->method == LWSHUMETH_DELETE) {
+    if (web_vmedia_is_upload(c)) {
+        web_vmedia_upload_begin(c); /* the body streams to disk */
+        return 0;
+    }
+    if (c->method == LWSHUMETH_POST || c->method == LWSHUMETH_PUT || c->method == LWSHUMETH_DELETE ||
+        c->method == LWSHUMETH_PATCH) {
         char cl[24];
         long n = web_header(c, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl)) > 0 ? strtol(cl, NULL, 10) : 0;
         if (n > WEB_BODY_MAX) {
@@ -155,8 +162,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP:
         return on_http(c, wsi, w, in);
     case LWS_CALLBACK_HTTP_BODY:
+        if (c->upload || c->upload_failed) {
+            web_vmedia_upload_body(c, in, len);
+            return 0;
+        }
         return on_body(c, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->upload || c->upload_failed) {
+            web_vmedia_upload_complete(c);
+            return 0;
+        }
         if (!c->body)
             return 0;
         if (c->body_too_big || c->body_len != c->body_expected) {
@@ -175,6 +190,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (c && c->w) {
+            web_vmedia_upload_closed(c);
             web_stream_closed(c);
             web_longs_remove(c);
             web_resp_reset(&c->resp);
@@ -225,7 +241,7 @@ static int redirect_callback(struct lws *wsi, enum lws_callback_reasons reason, 
     for (char *p = host; *p; p++)
         if (!(isalnum((unsigned char)*p) || strchr(".-[]:", *p)))
             host[0] = '\0';
-    if (!host[0] || web_path_normalize(in ? in : "/", path, sizeof(path)) < 0)
+    if (!host[0] || web_path_check(in ? in : "/", path, sizeof(path)) < 0)
         return lws_return_http_status(wsi, 400, NULL) ? -1 : lws_http_transaction_completed(wsi);
     char loc[900];
     int n = w->cfg->web.port == 443 ? snprintf(loc, sizeof(loc), "https://%s%s", host, path)
@@ -375,6 +391,8 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
             goto fail;
         }
     }
+    if (cfg->redfish.enabled && !(w->redfish = redfish_create(w)))
+        goto fail;
     server_set_jpeg_listener(srv, on_jpeg_ready, w);
     web_auth_check_setup(w);
     LOG_INFO("web", "HTTPS on [%s]:%d%s (certificate %s), UI from %s, noVNC from %s",
@@ -433,6 +451,7 @@ void web_destroy(struct web *w)
         lws_sul_cancel(&w->tick);
         lws_context_destroy(w->ctx);
     }
+    redfish_destroy(w->redfish);
     vnc_auth_throttle_destroy(w->throttle);
     explicit_bzero(&w->sessions, sizeof(w->sessions));
     explicit_bzero(w->setup_token, sizeof(w->setup_token));

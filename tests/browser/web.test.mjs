@@ -85,6 +85,7 @@ before(async () => {
     '[vnc]', 'listen = 127.0.0.1', `port = ${vncPort}`, 'auth = none', '',
     '[web]', 'enabled = yes', 'listen = 127.0.0.1', `port = ${port}`, 'login_fail_limit = 3',
     'login_throttle_s = 2', '',
+    '[vmedia]', 'enabled = yes', `dir = ${path.join(tmp, 'images')}`, '',
     '[state]', `dir = ${state}`, ''].join('\n'));
   daemon = spawn(PIGLIX, ['-c', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
   daemon.stdout.on('data', (b) => { logText += b; });
@@ -269,7 +270,7 @@ test('the panels and a phone-sized viewport', async () => {
   assert.ok(fits.overflow <= 0, 'nothing wider than the phone: ' + JSON.stringify(fits));
   assert.ok(fits.canvasW > 300 && fits.canvasW <= 390, 'the picture fits the width: ' + JSON.stringify(fits));
   await page.click('#btn-media');
-  assert.match(await page.textContent('#media-state'), /not configured/);
+  await page.waitForSelector('#media-controls:not([hidden])');
   await shot(page, '09-phone-media');
   await page.click('#dlg-media .close');
   await page.click('#btn-atx');
@@ -280,6 +281,41 @@ test('the panels and a phone-sized viewport', async () => {
   await shot(page, '10-phone-paste');
   await page.click('#paste-send');
   await page.waitForFunction(() => !document.getElementById('dlg-paste').open);
+  await ctx.close();
+});
+
+test('virtual media: an upload from the page with progress, its hash, mount refused without a gadget, delete', async () => {
+  const { ctx, page } = await newPage();
+  await page.goto(base + '/');
+  await page.waitForSelector('#view-login:not([hidden])');
+  await page.fill('#login-name', 'admin');
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForSelector('#view-kvm:not([hidden])');
+  await page.click('#btn-media');
+  await page.waitForSelector('#media-controls:not([hidden])');
+  const crypto = await import('node:crypto');
+  const data = crypto.randomBytes(48 * 1024 * 1024);
+  const sha = crypto.createHash('sha256').update(data).digest('hex');
+  const file = path.join(tmp, 'installer.iso');
+  fs.writeFileSync(file, data);
+  const t0 = Date.now();
+  await page.setInputFiles('#media-file', file);
+  await waitFor(() => page.evaluate(() => !document.getElementById('media-upload-progress').hidden ||
+    document.getElementById('media-list').textContent.includes('installer.iso')), 'the upload to start');
+  await page.waitForFunction(() => document.getElementById('media-list').textContent.includes('installer.iso'),
+    null, { timeout: 60000 });
+  figures.browserUpload48MiBMs = Date.now() - t0;
+  await shot(page, '11-media-uploaded');
+  const title = await page.getAttribute('#media-list tr td:nth-child(3)', 'title');
+  assert.equal(title, sha, 'the hash piglix computed while the upload streamed');
+  assert.ok(fs.readFileSync(path.join(tmp, 'images', 'installer.iso')).equals(data), 'stored bytes');
+  await page.click('#media-list button:text("CD-ROM")');
+  await page.waitForFunction(() => /USB gadget/.test(document.getElementById('media-error').textContent));
+  page.once('dialog', (d) => d.accept());
+  await page.click('#media-list button:text("Delete")');
+  await page.waitForFunction(() => !document.getElementById('media-list').textContent.includes('installer.iso'));
+  assert.ok(!fs.existsSync(path.join(tmp, 'images', 'installer.iso')), 'deleted from the store');
   await ctx.close();
 });
 

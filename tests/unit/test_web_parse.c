@@ -41,6 +41,13 @@ static void test_paths(void **state)
     assert_int_equal(web_path_normalize("/abcdef", tiny, sizeof(tiny)), -1);
     /* ".." inside a name is a name */
     assert_int_equal(web_path_normalize("/a..b/c.js", out, sizeof(out)), 0);
+    /* already decoded by libwebsockets: no second decoding */
+    assert_int_equal(web_path_check("/api/vmedia/images/a%41?b", out, sizeof(out)), 0);
+    assert_string_equal(out, "/api/vmedia/images/a%41?b");
+    assert_int_equal(web_path_check("/a/../b", out, sizeof(out)), -1);
+    assert_int_equal(web_path_check("/a\nb", out, sizeof(out)), -1);
+    assert_int_equal(web_path_check("//x", out, sizeof(out)), -1);
+    assert_int_equal(web_path_check("/abcdef", tiny, sizeof(tiny)), -1);
 }
 
 static void test_cookies(void **state)

@@ -69,10 +69,20 @@ def _die_with_parent():
         pass
 
 
-def _free_port():
-    with socket.socket() as s:
+def _free_port(udp=False):
+    with socket.socket(type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _guest_port(guest):
+    """A ports entry: 8080 or "tcp:8080" is TCP, "udp:623" UDP. Returns (proto, port, key):
+    the port_map key is the int for TCP (as before) and "udp:N" for UDP."""
+    proto, _colon, num = str(guest).rpartition(":")
+    proto = proto or "tcp"
+    if proto not in ("tcp", "udp"):
+        raise ValueError("port %r: want N, tcp:N or udp:N" % (guest,))
+    return proto, int(num), int(num) if proto == "tcp" else "udp:%d" % int(num)
 
 
 class _Agent:
@@ -178,7 +188,8 @@ class VM:
         available_modules: copied (with dependencies) but not loaded;
         binaries: host paths (guest /usr/bin/NAME) or {guest_path: host_path}; ldd's
         libraries come along; files: {guest_path: str | bytes | pathlib.Path | (x, mode)};
-        ports: {host_port: guest_port} (host 0 = pick a free one) or a list of guest ports."""
+        ports: {host_port: guest_port} (host 0 = pick a free one) or a list of guest ports;
+        a guest port is TCP (8080, "tcp:8080") or UDP ("udp:623": host_port("udp:623"))."""
         self.modules = list(modules)
         self.available_modules = list(available_modules)
         self.binaries = binaries
@@ -187,9 +198,10 @@ class VM:
             ports = {}
         elif not isinstance(ports, dict):
             ports = [(0, guest) for guest in ports]
-        self.port_map = {}  # guest port -> host port; see host_port()
+        self.port_map = {}  # guest port (int: TCP, "udp:N": UDP) -> host port; see host_port()
         for host, guest in (ports.items() if isinstance(ports, dict) else ports):
-            self.port_map[int(guest)] = int(host) or _free_port()
+            proto, _num, key = _guest_port(guest)
+            self.port_map[key] = int(host) or _free_port(proto == "udp")
         self.mem, self.smp = mem, smp
         self.extra_kernel_args = extra_kernel_args
         self.boot_timeout = boot_timeout
@@ -256,8 +268,9 @@ class VM:
                "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT_NAME,
                "-device", "virtio-rng-pci"]
         netdev = "user,id=net0"
-        for guest, host in sorted(self.port_map.items()):
-            netdev += ",hostfwd=tcp:127.0.0.1:%d-:%d" % (host, guest)
+        for guest, host in sorted(self.port_map.items(), key=lambda kv: str(kv[0])):
+            proto, num, _key = _guest_port(guest)
+            netdev += ",hostfwd=%s:127.0.0.1:%d-:%d" % (proto, host, num)
         cmd += ["-netdev", netdev, "-device", "e1000,netdev=net0,romfile="]
         return cmd + shlex.split(os.environ.get("PIGLIX_VM_QEMU_ARGS", ""))
 
@@ -395,7 +408,8 @@ class VM:
                       what="guest TCP port %d to listen" % guest_port)
 
     def host_port(self, guest_port):
-        return self.port_map[guest_port]
+        """The host port forwarded to guest_port (8080, "tcp:8080" or "udp:623")."""
+        return self.port_map[_guest_port(guest_port)[2]]
 
     # ---- debugging ---------------------------------------------------------------------
 
@@ -444,8 +458,13 @@ def _vm_from_args(args):
         files[guest] = pathlib.Path(host)
     ports = {}
     for spec in args.port:
-        host, _colon, guest = spec.rpartition(":")
-        ports[int(host or 0) or _free_port()] = int(guest)
+        # GUEST, HOST:GUEST, with GUEST as N, tcp:N or udp:N
+        parts = spec.split(":")
+        proto = [p for p in parts if p in ("tcp", "udp")]
+        nums = [p for p in parts if p not in ("tcp", "udp")]
+        guest = "%s:%s" % (proto[0], nums[-1]) if proto else nums[-1]
+        host = int(nums[0]) if len(nums) == 2 else 0
+        ports[host or _free_port(proto == ["udp"])] = guest
     return VM(modules=args.module, available_modules=args.available_module,
               binaries=binaries, files=files, ports=ports, mem=args.mem, smp=args.smp,
               extra_kernel_args=args.append)
@@ -455,8 +474,8 @@ def _cmd_shell(args):
     with _vm_from_args(args) as vm:
         print("pvm: booted kernel %s in %.1fs; console log %s" % (
             vm.kernel.release, vm.boot_seconds, vm.console_log_path), file=sys.stderr)
-        for guest, host in sorted(vm.port_map.items()):
-            print("pvm: guest port %d -> 127.0.0.1:%d" % (guest, host), file=sys.stderr)
+        for guest, host in sorted(vm.port_map.items(), key=lambda kv: str(kv[0])):
+            print("pvm: guest port %s -> 127.0.0.1:%d" % (guest, host), file=sys.stderr)
         interactive = sys.stdin.isatty()
         while True:
             try:
@@ -508,7 +527,8 @@ def main(argv=None):
         p.add_argument("--binary", action="append", default=[],
                        help="HOST_PATH or GUEST_PATH=HOST_PATH (libraries come along)")
         p.add_argument("--file", action="append", default=[], help="GUEST_PATH=HOST_PATH")
-        p.add_argument("--port", action="append", default=[], help="HOST:GUEST or GUEST")
+        p.add_argument("--port", action="append", default=[],
+                       help="HOST:GUEST or GUEST; GUEST is N (TCP) or udp:N")
         p.add_argument("--mem", type=int, default=1024)
         p.add_argument("--smp", type=int, default=2)
         p.add_argument("--append", default="", help="extra kernel arguments")

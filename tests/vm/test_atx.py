@@ -4,7 +4,7 @@ motherboard (a gpio_chip module built against the VM kernel's headers) in a
 pvm VM, driven by `piglix atx ...` and by atx_driver (several requests in one
 process, as the web API makes them).
 
-    test_atx.py --piglix PATH --driver PATH [--module KO]
+    test_atx.py --piglix PATH --driver PATH --sensors-driver PATH [--module KO]
 
 Checks, in one boot: what the kernel does with a dead process's output line
 (freed, but still driven at its value on a chip without a free hook; back to
@@ -13,7 +13,8 @@ on / off / force-off / reset / cycle with their LED transitions and outcomes;
 "already" without a press; a graceful off that times out on a hung OS; the
 force-off timing (held past the board's 4 s); a second request refused while
 busy, and force-off replacing a waiting off; standby (blinking LED) seen as
-such and woken; chassis intrusion; SIGKILL and SIGTERM mid-press leave the
+such and woken; chassis intrusion, also as the sensor atx.intrusion
+(atx/sensors, beside whatever hwmon the VM offers); SIGKILL and SIGTERM mid-press leave the
 button released; the daemon with [atx] enabled; active-low wiring.
 Exit 0 on success, 1 on failure."""
 import argparse
@@ -45,6 +46,11 @@ on_timeout_s = 5
 off_timeout_s = 3
 force_off_timeout_s = 5
 cycle_off_s = 1
+"""
+# The sensors beside the board: its intrusion input and the VM's own hwmon.
+SENSORS_CONFIG = ATX_CONFIG + """
+[sensors]
+poll_ms = 100
 """
 ACTIVE_LOW = "".join("%s_active_low = yes\n" % k for k in
                      ("power_led", "hdd_led", "power_button", "reset_button", "intrusion"))
@@ -259,6 +265,32 @@ def busy_and_standby(vm, board):
     log("ok: chassis intrusion")
 
 
+def sensors(vm, board):
+    """atx/sensors in the same boot: the intrusion input is sensor
+    atx.intrusion and follows the line; whatever hwmon and thermal zones the
+    VM's kernel offers are listed (and reported)."""
+    board.set("intrusion", 0)
+    classes, _rc = vm.run("ls /sys/class/hwmon /sys/class/thermal 2>&1")
+    steps = ["list", "write %s/intrusion 1" % PARAMS, "wait atx.intrusion 1 5000",
+             "write %s/intrusion 0" % PARAMS, "wait atx.intrusion 0 5000"]
+    text, rc = vm.run("sensors_driver /etc/piglix/sensors.ini %s 2>&1" % " ".join(shlex.quote(s) for s in steps),
+                      timeout=60)
+    check(rc == 0, "sensors_driver failed (%d):\n%s" % (rc, text))
+    lines = text.splitlines()
+    first = pairs(line_with(lines, "sensor id=atx.intrusion "))
+    check(first["kind"] == "intrusion" and first["value"] == "0" and first["health"] == "ok",
+          "the closed chassis as a sensor: %s" % first)
+    check("atx.intrusion=1 health=critical" in text and "atx.intrusion=0 health=ok" in text,
+          "the intrusion sensor did not follow the line:\n%s" % text)
+    check(text.count("Chassis intrusion (atx.intrusion): critical: the chassis is open") == 1 and
+          text.count("Chassis intrusion (atx.intrusion): back to ok: the chassis is closed") == 1,
+          "the intrusion crossings were not logged once each:\n%s" % text)
+    others = [li[len("sensor "):] for li in lines if li.startswith("sensor id=") and "atx.intrusion" not in li]
+    seen = [li for li in lines if li.startswith("atx.intrusion=")]
+    log("ok: sensors: atx.intrusion follows the line (%s); VM hwmon/thermal: %s (/sys/class: %s)"
+        % ("; ".join(seen), "; ".join(others) or "none", " ".join(classes.split())))
+
+
 def killed_mid_press(vm, board, sig):
     """piglix dies (sig) during a force-off's long press: the button must end
     released and the board must stay on. A released power button is a short
@@ -360,6 +392,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--piglix", required=True)
     ap.add_argument("--driver", required=True)
+    ap.add_argument("--sensors-driver", required=True)
     ap.add_argument("--module", help="a prebuilt piglix_atx_sim.ko (default: gpio_sim/build.sh)")
     args = ap.parse_args()
     started = time.monotonic()
@@ -375,14 +408,16 @@ def main():
     if missing:
         subprocess.run([os.path.join(HERE, "deps.sh"), "gpiod"], check=True)
     try:
-        with pvm.VM(modules=[ko], binaries=[args.piglix, args.driver] + gpiod,
-                    files={CONFIG: ATX_CONFIG, "/etc/piglix/daemon.ini": DAEMON_CONFIG}) as vm:
+        with pvm.VM(modules=[ko], binaries=[args.piglix, args.driver, args.sensors_driver] + gpiod,
+                    files={CONFIG: ATX_CONFIG, "/etc/piglix/daemon.ini": DAEMON_CONFIG,
+                           "/etc/piglix/sensors.ini": SENSORS_CONFIG}) as vm:
             log("VM up in %.1f s" % vm.boot_seconds)
             vm.check("mkdir -p /var/lib/piglix && chmod 700 /var/lib/piglix")
             board, cli = Board(vm), Cli(vm)
             kernel_keeps_dead_line(vm, board)
             basic_actions(vm, board, cli)
             busy_and_standby(vm, board)
+            sensors(vm, board)
             killed_mid_press(vm, board, "KILL")
             killed_mid_press(vm, board, "TERM")
             daemon(vm, board, cli)

@@ -3,6 +3,7 @@
 import RFB from '/novnc/core/rfb.js';
 import KeyTable from '/novnc/core/input/keysym.js';
 import keysyms from '/novnc/core/input/keysymdef.js';
+import { initMedia, openMedia } from '/media.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -384,7 +385,8 @@ $('btn-logout').addEventListener('click', async () => {
   leaveKvm();
 });
 
-$('btn-media').addEventListener('click', () => $('dlg-media').showModal());
+initMedia(api, () => state.session);
+$('btn-media').addEventListener('click', () => { $('dlg-media').showModal(); openMedia(); });
 $('btn-atx').addEventListener('click', () => $('dlg-atx').showModal());
 for (const b of document.querySelectorAll('dialog .close'))
   b.addEventListener('click', (e) => e.target.closest('dialog').close());

@@ -1,0 +1,223 @@
+/* Who makes a Redfish request. An X-Auth-Token names a session made by
+ * POST SessionService/Sessions (redfish_session.c); HTTP Basic uses the web
+ * accounts (web/web_accounts.h), and a piglix API token works as Bearer.
+ * Wrong passwords count against the same per-address and per-account
+ * throttle (and the same password-hash budget) as the UI's logins, so
+ * neither door is a way around the other. */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "web/redfish_internal.h"
+
+/* The throttle keys web_auth.c uses: failures through either count once. */
+static void key_addr(const struct web_conn *c, char *out, size_t n) { snprintf(out, n, "a:%s", c->addr); }
+static void key_user(const char *name, char *out, size_t n) { snprintf(out, n, "u:%.40s", name); }
+
+static int throttle_wait(struct web_conn *c, const char *name)
+{
+    char k[80];
+    int64_t now = clock_mono_ms();
+    key_addr(c, k, sizeof(k));
+    int wait = vnc_auth_throttle_check(c->w->throttle, k, now);
+    if (name && name[0]) {
+        key_user(name, k, sizeof(k));
+        int u = vnc_auth_throttle_check(c->w->throttle, k, now);
+        wait = u > wait ? u : wait;
+    }
+    return wait;
+}
+
+static void throttle_record(struct web_conn *c, const char *name, bool ok)
+{
+    char k[80];
+    int64_t now = clock_mono_ms();
+    key_addr(c, k, sizeof(k));
+    vnc_auth_throttle_record(c->w->throttle, k, ok, now);
+    if (name && name[0]) {
+        key_user(name, k, sizeof(k));
+        vnc_auth_throttle_record(c->w->throttle, k, ok, now);
+    }
+}
+
+/* The web thread's budget of password hashes per second (web_internal.h). */
+static bool hash_budget(struct web *w)
+{
+    int64_t now = clock_mono_ms();
+    if (now - w->hash_window_ms >= 1000) {
+        w->hash_window_ms = now;
+        w->hashes_in_window = 0;
+    }
+    if (w->hashes_in_window >= WEB_HASHES_PER_S)
+        return false;
+    w->hashes_in_window++;
+    return true;
+}
+
+void rf_unauthorized(struct rf_req *r, const char *why)
+{
+    web_resp_header(&r->c->resp, "WWW-Authenticate: Basic realm=\"piglix Redfish\"");
+    if (why)
+        rf_error_why(r, 401, why, RF_MSG_RESOURCE_AT_URI_UNAUTHORIZED, r->uri, why);
+    else
+        rf_error(r, 401, RF_MSG_NO_VALID_SESSION);
+}
+
+static void too_many(struct rf_req *r, const char *name, int wait)
+{
+    char s[16];
+    r->w->stats.logins_throttled++;
+    LOG_WARN("redfish", "%s@%s: refused, too many failed logins (retry in %d s)", name, r->c->addr, wait);
+    snprintf(s, sizeof(s), "%d", wait);
+    web_resp_header(&r->c->resp, "Retry-After: %d", wait);
+    rf_error_why(r, 429, "too many failed logins: try again later", RF_MSG_UNAVAILABLE, s);
+}
+
+static void basic_digest(const struct redfish *rf, const char *user, const char *pass, uint8_t out[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned n = 0;
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, rf->salt, sizeof(rf->salt)) != 1 ||
+        EVP_DigestUpdate(ctx, user, strlen(user) + 1) != 1 || EVP_DigestUpdate(ctx, pass, strlen(pass)) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, &n) != 1)
+        web_random(out, 32); /* matches nothing */
+    EVP_MD_CTX_free(ctx);
+}
+
+static bool same_mtime(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* The cached entry for this name and password, still valid, or NULL. */
+static struct rf_basic_ok *basic_cached(struct rf_req *r, const char *user, const uint8_t digest[32], int64_t now)
+{
+    for (int i = 0; i < RF_BASIC_CACHE; i++) {
+        struct rf_basic_ok *e = &r->rf->basic[i];
+        if (e->name[0] && strcmp(e->name, user) == 0 && now < e->until_ms &&
+            same_mtime(&e->accounts_mtime, &r->w->accounts.mtime) && web_equal_ct(e->digest, digest, 32))
+            return e;
+    }
+    return NULL;
+}
+
+static void basic_remember(struct rf_req *r, const char *user, const uint8_t digest[32], int64_t now)
+{
+    struct rf_basic_ok *slot = &r->rf->basic[0];
+    for (int i = 0; i < RF_BASIC_CACHE; i++) {
+        struct rf_basic_ok *e = &r->rf->basic[i];
+        if (strcmp(e->name, user) == 0 || e->until_ms < slot->until_ms) /* its own, else the oldest */
+            slot = e;
+        if (strcmp(e->name, user) == 0)
+            break;
+    }
+    snprintf(slot->name, sizeof(slot->name), "%s", user);
+    memcpy(slot->digest, digest, 32);
+    slot->until_ms = now + RF_BASIC_CACHE_MS;
+    slot->accounts_mtime = r->w->accounts.mtime;
+}
+
+/* Checks a name and password as a login; 0, or -1 after replying. */
+int rf_check_password(struct rf_req *r, const char *user, char *pass, const char *how)
+{
+    struct web *w = r->w;
+    char nb[WEB_NAME_MAX + 20];
+    snprintf(nb, sizeof(nb), "%s", web_name_valid(user) ? user : "(invalid name)");
+    int wait = throttle_wait(r->c, user);
+    if (wait) {
+        too_many(r, nb, wait);
+        return -1;
+    }
+    uint8_t digest[32];
+    int64_t now = clock_mono_ms();
+    basic_digest(r->rf, user, pass, digest);
+    struct web_account *known = basic_cached(r, user, digest, now) ? web_accounts_find(&w->accounts, user) : NULL;
+    if (known && !known->totp[0]) {
+        explicit_bzero(digest, sizeof(digest));
+        throttle_record(r->c, user, true);
+        snprintf(r->c->user, sizeof(r->c->user), "%s", known->name);
+        return 0;
+    }
+    if (!hash_budget(w)) {
+        explicit_bzero(digest, sizeof(digest));
+        web_resp_header(&r->c->resp, "Retry-After: 1");
+        rf_error_why(r, 503, "too many logins at once: retry in a second", RF_MSG_UNAVAILABLE, "1");
+        return -1;
+    }
+    struct web_account *acc = web_accounts_check_password(&w->accounts, user, pass);
+    if (!acc) {
+        throttle_record(r->c, user, false);
+        w->stats.logins_failed++;
+        LOG_WARN("redfish", "%s@%s: wrong name or password (%s)", nb, r->c->addr, how);
+        rf_unauthorized(r, "wrong user name or password");
+        return -1;
+    }
+    if (acc->totp[0]) {
+        LOG_WARN("redfish", "%s@%s: %s refused: the account uses TOTP", acc->name, r->c->addr, how);
+        rf_unauthorized(r, "this account uses a one-time code: use an API token (piglix user token NAME)");
+        return -1;
+    }
+    throttle_record(r->c, user, true);
+    basic_remember(r, acc->name, digest, now);
+    explicit_bzero(digest, sizeof(digest));
+    snprintf(r->c->user, sizeof(r->c->user), "%s", acc->name);
+    return 0;
+}
+
+int rf_authenticate(struct rf_req *r)
+{
+    struct web *w = r->w;
+    char hdr[700], user[WEB_NAME_MAX + 2], pass[WEB_PASSWORD_MAX + 1];
+    /* Tokens are 256 random bits: guessing is hopeless, so a stale one (a
+     * client whose session timed out) is not counted as a failed login. */
+    if (web_header(r->c, WSI_TOKEN_X_AUTH_TOKEN, hdr, sizeof(hdr)) >= 0) {
+        struct rf_session *s = rf_session_by_token(r, hdr);
+        explicit_bzero(hdr, sizeof(hdr));
+        if (!s) {
+            rf_unauthorized(r, NULL);
+            return -1;
+        }
+        snprintf(r->c->user, sizeof(r->c->user), "%s", s->name);
+        return 0;
+    }
+    if (web_header(r->c, WSI_TOKEN_HTTP_AUTHORIZATION, hdr, sizeof(hdr)) < 0) {
+        rf_unauthorized(r, NULL);
+        return -1;
+    }
+    if (w->accounts.n == 0) {
+        rf_unauthorized(r, "no account exists yet: create one with `piglix user add NAME`");
+        return -1;
+    }
+    if (web_basic_auth_parse(hdr, user, sizeof(user), pass, sizeof(pass)) == 0) {
+        explicit_bzero(hdr, sizeof(hdr));
+        int rc = rf_check_password(r, user, pass, "HTTP Basic");
+        explicit_bzero(pass, sizeof(pass));
+        return rc;
+    }
+    char token[160];
+    if (web_bearer_parse(hdr, token, sizeof(token)) == 0) {
+        explicit_bzero(hdr, sizeof(hdr));
+        int wait = throttle_wait(r->c, NULL);
+        struct web_account *acc = wait ? NULL : web_accounts_check_token(&w->accounts, token);
+        explicit_bzero(token, sizeof(token));
+        if (wait) {
+            too_many(r, "?", wait);
+            return -1;
+        }
+        if (!acc) {
+            throttle_record(r->c, NULL, false);
+            LOG_WARN("redfish", "?@%s: wrong API token", r->c->addr);
+            rf_unauthorized(r, "wrong API token");
+            return -1;
+        }
+        snprintf(r->c->user, sizeof(r->c->user), "%s", acc->name);
+        return 0;
+    }
+    explicit_bzero(hdr, sizeof(hdr));
+    rf_unauthorized(r, "unsupported Authorization header (use Basic, Bearer or X-Auth-Token)");
+    return -1;
+}
+
