@@ -12,50 +12,6 @@
 #include "common/log.h"
 #include "web/redfish_internal.h"
 
-/* The throttle keys web_auth.c uses: failures through either count once. */
-static void key_addr(const struct web_conn *c, char *out, size_t n) { snprintf(out, n, "a:%s", c->addr); }
-static void key_user(const char *name, char *out, size_t n) { snprintf(out, n, "u:%.40s", name); }
-
-static int throttle_wait(struct web_conn *c, const char *name)
-{
-    char k[80];
-    int64_t now = clock_mono_ms();
-    key_addr(c, k, sizeof(k));
-    int wait = vnc_auth_throttle_check(c->w->throttle, k, now);
-    if (name && name[0]) {
-        key_user(name, k, sizeof(k));
-        int u = vnc_auth_throttle_check(c->w->throttle, k, now);
-        wait = u > wait ? u : wait;
-    }
-    return wait;
-}
-
-static void throttle_record(struct web_conn *c, const char *name, bool ok)
-{
-    char k[80];
-    int64_t now = clock_mono_ms();
-    key_addr(c, k, sizeof(k));
-    vnc_auth_throttle_record(c->w->throttle, k, ok, now);
-    if (name && name[0]) {
-        key_user(name, k, sizeof(k));
-        vnc_auth_throttle_record(c->w->throttle, k, ok, now);
-    }
-}
-
-/* The web thread's budget of password hashes per second (web_internal.h). */
-static bool hash_budget(struct web *w)
-{
-    int64_t now = clock_mono_ms();
-    if (now - w->hash_window_ms >= 1000) {
-        w->hash_window_ms = now;
-        w->hashes_in_window = 0;
-    }
-    if (w->hashes_in_window >= WEB_HASHES_PER_S)
-        return false;
-    w->hashes_in_window++;
-    return true;
-}
-
 void rf_unauthorized(struct rf_req *r, const char *why)
 {
     web_resp_header(&r->c->resp, "WWW-Authenticate: Basic realm=\"piglix Redfish\"");
@@ -126,7 +82,7 @@ int rf_check_password(struct rf_req *r, const char *user, char *pass, const char
     struct web *w = r->w;
     char nb[WEB_NAME_MAX + 20];
     snprintf(nb, sizeof(nb), "%s", web_name_valid(user) ? user : "(invalid name)");
-    int wait = throttle_wait(r->c, user);
+    int wait = web_auth_throttle_wait(r->c, user);
     if (wait) {
         too_many(r, nb, wait);
         return -1;
@@ -137,11 +93,11 @@ int rf_check_password(struct rf_req *r, const char *user, char *pass, const char
     struct web_account *known = basic_cached(r, user, digest, now) ? web_accounts_find(&w->accounts, user) : NULL;
     if (known && !known->totp[0]) {
         explicit_bzero(digest, sizeof(digest));
-        throttle_record(r->c, user, true);
+        web_auth_throttle_record(r->c, user, true);
         snprintf(r->c->user, sizeof(r->c->user), "%s", known->name);
         return 0;
     }
-    if (!hash_budget(w)) {
+    if (!web_auth_hash_budget(w)) {
         explicit_bzero(digest, sizeof(digest));
         web_resp_header(&r->c->resp, "Retry-After: 1");
         rf_error_why(r, 503, "too many logins at once: retry in a second", RF_MSG_UNAVAILABLE, "1");
@@ -149,7 +105,7 @@ int rf_check_password(struct rf_req *r, const char *user, char *pass, const char
     }
     struct web_account *acc = web_accounts_check_password(&w->accounts, user, pass);
     if (!acc) {
-        throttle_record(r->c, user, false);
+        web_auth_throttle_record(r->c, user, false);
         w->stats.logins_failed++;
         LOG_WARN("redfish", "%s@%s: wrong name or password (%s)", nb, r->c->addr, how);
         rf_unauthorized(r, "wrong user name or password");
@@ -160,7 +116,7 @@ int rf_check_password(struct rf_req *r, const char *user, char *pass, const char
         rf_unauthorized(r, "this account uses a one-time code: use an API token (piglix user token NAME)");
         return -1;
     }
-    throttle_record(r->c, user, true);
+    web_auth_throttle_record(r->c, user, true);
     basic_remember(r, acc->name, digest, now);
     explicit_bzero(digest, sizeof(digest));
     snprintf(r->c->user, sizeof(r->c->user), "%s", acc->name);
@@ -200,7 +156,7 @@ int rf_authenticate(struct rf_req *r)
     char token[160];
     if (web_bearer_parse(hdr, token, sizeof(token)) == 0) {
         explicit_bzero(hdr, sizeof(hdr));
-        int wait = throttle_wait(r->c, NULL);
+        int wait = web_auth_throttle_wait(r->c, NULL);
         struct web_account *acc = wait ? NULL : web_accounts_check_token(&w->accounts, token);
         explicit_bzero(token, sizeof(token));
         if (wait) {
@@ -208,7 +164,7 @@ int rf_authenticate(struct rf_req *r)
             return -1;
         }
         if (!acc) {
-            throttle_record(r->c, NULL, false);
+            web_auth_throttle_record(r->c, NULL, false);
             LOG_WARN("redfish", "?@%s: wrong API token", r->c->addr);
             rf_unauthorized(r, "wrong API token");
             return -1;

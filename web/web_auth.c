@@ -17,8 +17,7 @@
 static void key_addr(const struct web_conn *c, char *out, size_t n) { snprintf(out, n, "a:%s", c->addr); }
 static void key_user(const char *name, char *out, size_t n) { snprintf(out, n, "u:%.40s", name); }
 
-/* Seconds to wait before the next try from this address or for this name. */
-static int throttle_wait(struct web_conn *c, const char *name)
+int web_auth_throttle_wait(struct web_conn *c, const char *name)
 {
     char k[80];
     int64_t now = clock_mono_ms();
@@ -33,7 +32,7 @@ static int throttle_wait(struct web_conn *c, const char *name)
     return wait;
 }
 
-static void throttle_record(struct web_conn *c, const char *name, bool ok)
+void web_auth_throttle_record(struct web_conn *c, const char *name, bool ok)
 {
     char k[80];
     int64_t now = clock_mono_ms();
@@ -52,8 +51,7 @@ static const char *log_name(const char *name, char *buf, size_t n)
     return buf;
 }
 
-/* True when one more password hash fits this second's budget. */
-static bool hash_budget(struct web *w)
+bool web_auth_hash_budget(struct web *w)
 {
     int64_t now = clock_mono_ms();
     if (now - w->hash_window_ms >= 1000) {
@@ -94,13 +92,13 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
     struct web *w = c->w;
     char token[160], user[WEB_NAME_MAX + 2], pass[WEB_PASSWORD_MAX + 1], nb[WEB_NAME_MAX + 20];
     if (web_bearer_parse(auth, token, sizeof(token)) == 0) {
-        int wait = throttle_wait(c, NULL);
+        int wait = web_auth_throttle_wait(c, NULL);
         if (wait)
             return throttled(c, f, wait, NULL);
         struct web_account *acc = web_accounts_check_token(&w->accounts, token);
         explicit_bzero(token, sizeof(token));
         if (!acc) {
-            throttle_record(c, NULL, false);
+            web_auth_throttle_record(c, NULL, false);
             LOG_WARN("web", "?@%s: wrong API token", c->addr);
             return fail(f, 401, "wrong API token");
         }
@@ -108,10 +106,10 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
         return 0;
     }
     if (web_basic_auth_parse(auth, user, sizeof(user), pass, sizeof(pass)) == 0) {
-        int wait = throttle_wait(c, user);
+        int wait = web_auth_throttle_wait(c, user);
         if (wait)
             return throttled(c, f, wait, user);
-        if (!hash_budget(w)) {
+        if (!web_auth_hash_budget(w)) {
             explicit_bzero(pass, sizeof(pass));
             f->retry_after = 1;
             return fail(f, 503, "too many logins at once: retry in a second (scripts: use an API token)");
@@ -119,7 +117,7 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
         struct web_account *acc = web_accounts_check_password(&w->accounts, user, pass);
         explicit_bzero(pass, sizeof(pass));
         if (!acc) {
-            throttle_record(c, user, false);
+            web_auth_throttle_record(c, user, false);
             w->stats.logins_failed++;
             LOG_WARN("web", "%s@%s: wrong name or password (HTTP Basic)", log_name(user, nb, sizeof(nb)), c->addr);
             return fail(f, 401, "wrong name or password");
@@ -128,7 +126,7 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
             LOG_WARN("web", "%s@%s: HTTP Basic refused: the account uses TOTP", acc->name, c->addr);
             return fail(f, 401, "this account uses a one-time code: use an API token (piglix user token NAME)");
         }
-        throttle_record(c, user, true);
+        web_auth_throttle_record(c, user, true);
         snprintf(c->user, sizeof(c->user), "%s", acc->name);
         return 0;
     }
@@ -287,7 +285,7 @@ void web_auth_login(struct web_conn *c)
         web_reply_error(c, 403, "no account exists yet: use the set-up page");
         return;
     }
-    int wait = throttle_wait(c, req.name);
+    int wait = web_auth_throttle_wait(c, req.name);
     if (wait) {
         struct auth_fail f;
         throttled(c, &f, wait, req.name);
@@ -300,7 +298,7 @@ void web_auth_login(struct web_conn *c)
         explicit_bzero(&req, sizeof(req));
         return;
     }
-    if (!hash_budget(w)) {
+    if (!web_auth_hash_budget(w)) {
         explicit_bzero(&req, sizeof(req));
         web_resp_header(&c->resp, "Retry-After: 1");
         web_reply_error(c, 503, "too many logins at once: retry in a second");
@@ -332,14 +330,14 @@ void web_auth_login(struct web_conn *c)
     }
     explicit_bzero(req.password, sizeof(req.password));
     if (!acc) {
-        throttle_record(c, req.name, false);
+        web_auth_throttle_record(c, req.name, false);
         w->stats.logins_failed++;
         LOG_WARN("web", "%s@%s: login failed (%s)", log_name(req.name, nb, sizeof(nb)), c->addr, why);
         web_resp_header(&c->resp, "WWW-Authenticate: Bearer realm=\"piglix\"");
         web_reply_error(c, 401, "wrong name, password or one-time code");
         return;
     }
-    throttle_record(c, req.name, true);
+    web_auth_throttle_record(c, req.name, true);
     w->stats.logins_ok++;
     LOG_INFO("web", "%s@%s: logged in", req.name, c->addr);
     start_session(c, req.name, 200);
@@ -411,7 +409,7 @@ void web_auth_setup_post(struct web_conn *c)
         web_reply_error(c, 409, "an account exists already: log in");
         return;
     }
-    int wait = throttle_wait(c, NULL);
+    int wait = web_auth_throttle_wait(c, NULL);
     if (wait) {
         struct auth_fail f;
         throttled(c, &f, wait, NULL);
@@ -422,7 +420,7 @@ void web_auth_setup_post(struct web_conn *c)
     }
     if (strlen(req.token) != strlen(w->setup_token) ||
         !web_equal_ct(req.token, w->setup_token, strlen(w->setup_token))) {
-        throttle_record(c, NULL, false);
+        web_auth_throttle_record(c, NULL, false);
         explicit_bzero(&req, sizeof(req));
         LOG_WARN("web", "?@%s: wrong set-up token", c->addr);
         web_reply_error(c, 403, "wrong set-up token (see piglix's log)");
@@ -440,7 +438,7 @@ void web_auth_setup_post(struct web_conn *c)
         web_reply_error(c, r > 0 ? 409 : 500, r > 0 ? "an account exists already" : "cannot save the account");
         return;
     }
-    throttle_record(c, NULL, true);
+    web_auth_throttle_record(c, NULL, true);
     LOG_INFO("web", "%s@%s: first account created on the set-up page", req.name, c->addr);
     web_auth_check_setup(w);
     start_session(c, req.name, 201);

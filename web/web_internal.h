@@ -153,6 +153,13 @@ void web_auth_session(struct web_conn *c);
 void web_auth_setup_get(struct web_conn *c);
 void web_auth_setup_post(struct web_conn *c);
 void web_auth_totp(struct web_conn *c, const char *action);
+/* Failed logins through any door (UI, API, Redfish) count against the same
+ * per-address and per-account throttle: seconds to wait before the next
+ * try (0: go ahead), and the outcome of one. */
+int web_auth_throttle_wait(struct web_conn *c, const char *name);
+void web_auth_throttle_record(struct web_conn *c, const char *name, bool ok);
+/* True when one more password hash fits this second's budget (WEB_HASHES_PER_S). */
+bool web_auth_hash_budget(struct web *w);
 /* Enters or leaves set-up mode as accounts come and go; logs the token. */
 void web_auth_check_setup(struct web *w);
 /* Closes long-lived connections whose session ended. */
