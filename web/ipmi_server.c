@@ -155,6 +155,19 @@ static void peer_name(const struct sockaddr_storage *sa, socklen_t len, char *ou
         snprintf(out, n, "%s:%s", host, serv);
 }
 
+/* Makes the reply's only control message (o, at om's control buffer) a
+ * packet-info of n bytes at pi. */
+static void reply_pktinfo(struct msghdr *om, struct cmsghdr *o, int level, int type, const void *pi,
+                          size_t n)
+{
+    o->cmsg_level = level;
+    o->cmsg_type = type;
+    o->cmsg_len = CMSG_LEN(n);
+    memcpy(CMSG_DATA(o), pi, n);
+    om->msg_control = o;
+    om->msg_controllen = CMSG_SPACE(n);
+}
+
 /* One datagram in, at most one out, from the address it came to. */
 static bool serve_one(struct ipmi *ip, int fd)
 {
@@ -191,21 +204,9 @@ static bool serve_one(struct ipmi *ip, int fd)
             memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
             pi.ipi_spec_dst = pi.ipi_addr;
             pi.ipi_ifindex = 0;
-            o->cmsg_level = IPPROTO_IP;
-            o->cmsg_type = IP_PKTINFO;
-            o->cmsg_len = CMSG_LEN(sizeof(pi));
-            memcpy(CMSG_DATA(o), &pi, sizeof(pi));
-            om.msg_control = reply_ctl.buf;
-            om.msg_controllen = CMSG_SPACE(sizeof(pi));
+            reply_pktinfo(&om, o, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
         } else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
-            struct in6_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-            o->cmsg_level = IPPROTO_IPV6;
-            o->cmsg_type = IPV6_PKTINFO;
-            o->cmsg_len = CMSG_LEN(sizeof(pi));
-            memcpy(CMSG_DATA(o), &pi, sizeof(pi));
-            om.msg_control = reply_ctl.buf;
-            om.msg_controllen = CMSG_SPACE(sizeof(pi));
+            reply_pktinfo(&om, o, IPPROTO_IPV6, IPV6_PKTINFO, CMSG_DATA(cm), sizeof(struct in6_pktinfo));
         }
     }
     if (sendmsg(fd, &om, MSG_DONTWAIT) < 0)

@@ -1,16 +1,15 @@
 #include "web/ipmi_users.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/config.h"
 #include "common/prompt.h"
+#include "common/statefile.h"
 
 #define USERS_FILE "ipmi.users"
 #define LOCK_FILE "ipmi.users.lock"
@@ -59,24 +58,15 @@ int ipmi_users_load(struct ipmi_users *u, const char *dir, FILE *err)
     snprintf(u->dir, sizeof(u->dir), "%s", dir);
     char path[300];
     path_of(dir, USERS_FILE, path, sizeof(path));
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        if (err)
-            fprintf(err, "%s: %s\n", path, strerror(errno));
-        return -1;
-    }
+    FILE *f;
     struct stat st;
-    if (fstat(fileno(f), &st) == 0)
-        u->mtime = st.st_mtim;
+    int r = statefile_open(path, &f, &st, err);
+    if (r <= 0)
+        return r;
+    u->mtime = st.st_mtim;
     char line[200];
     int lineno = 0;
-    while (fgets(line, sizeof(line), f)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (!line[0] || line[0] == '#')
-            continue;
+    while (statefile_next_line(f, line, sizeof(line), &lineno)) {
         if (u->n >= WEB_ACCOUNTS_MAX || parse_line(line, &u->u[u->n]) < 0) {
             if (err)
                 fprintf(err, "%s:%d: not an IPMI password line; ignored\n", path, lineno);
@@ -93,14 +83,9 @@ int ipmi_users_refresh(struct ipmi_users *u)
 {
     char path[300];
     path_of(u->dir, USERS_FILE, path, sizeof(path));
-    struct stat st;
-    struct timespec m = {0};
-    if (stat(path, &st) == 0)
-        m = st.st_mtim;
-    else if (errno != ENOENT)
-        return -1;
-    if (m.tv_sec == u->mtime.tv_sec && m.tv_nsec == u->mtime.tv_nsec)
-        return 0;
+    int changed = statefile_changed(path, &u->mtime);
+    if (changed <= 0)
+        return changed;
     char dir[sizeof(u->dir)];
     memcpy(dir, u->dir, sizeof(dir));
     return ipmi_users_load(u, dir, NULL) < 0 ? -1 : 1;
@@ -110,14 +95,9 @@ int ipmi_users_lock(struct ipmi_users *u, const char *dir, FILE *err)
 {
     char path[300];
     path_of(dir, LOCK_FILE, path, sizeof(path));
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-        if (err)
-            fprintf(err, "%s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    int fd = statefile_lock(path, err);
+    if (fd < 0)
         return -1;
-    }
     u->lock_fd = fd;
     if (ipmi_users_load(u, dir, err) < 0) {
         ipmi_users_unlock(u);
@@ -128,11 +108,7 @@ int ipmi_users_lock(struct ipmi_users *u, const char *dir, FILE *err)
 
 void ipmi_users_unlock(struct ipmi_users *u)
 {
-    if (u->lock_fd > 0) {
-        flock(u->lock_fd, LOCK_UN);
-        close(u->lock_fd);
-    }
-    u->lock_fd = 0;
+    statefile_unlock(&u->lock_fd);
 }
 
 void ipmi_users_clear(struct ipmi_users *u)
@@ -142,9 +118,22 @@ void ipmi_users_clear(struct ipmi_users *u)
     u->mtime = (struct timespec){0};
 }
 
+/* name:password in hex; the hex copies of the passwords are wiped */
+static void write_users(FILE *f, void *ctx)
+{
+    const struct ipmi_users *u = ctx;
+    fprintf(f, "# piglix IPMI passwords, recoverable because RMCP+ needs them: name:password in hex\n");
+    for (int i = 0; i < u->n; i++) {
+        char hex[2 * IPMI_PASSWORD_MAX + 1];
+        web_hex((const uint8_t *)u->u[i].password, u->u[i].len, hex);
+        fprintf(f, "%s:%s\n", u->u[i].name, hex);
+        explicit_bzero(hex, sizeof(hex));
+    }
+}
+
 int ipmi_users_save(struct ipmi_users *u, FILE *err)
 {
-    char path[300], tmp[320];
+    char path[300];
     path_of(u->dir, USERS_FILE, path, sizeof(path));
     if (u->n == 0) {
         if (unlink(path) < 0 && errno != ENOENT) {
@@ -155,37 +144,7 @@ int ipmi_users_save(struct ipmi_users *u, FILE *err)
         u->mtime = (struct timespec){0};
         return 0;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        if (err)
-            fprintf(err, "%s: %s\n", tmp, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        return -1;
-    }
-    fprintf(f, "# piglix IPMI passwords, recoverable because RMCP+ needs them: name:password in hex\n");
-    for (int i = 0; i < u->n; i++) {
-        char hex[2 * IPMI_PASSWORD_MAX + 1];
-        web_hex((const uint8_t *)u->u[i].password, u->u[i].len, hex);
-        fprintf(f, "%s:%s\n", u->u[i].name, hex);
-        explicit_bzero(hex, sizeof(hex));
-    }
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        if (err)
-            fprintf(err, "%s: %s\n", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    struct stat st;
-    if (stat(path, &st) == 0)
-        u->mtime = st.st_mtim;
-    return 0;
+    return statefile_write(path, write_users, u, &u->mtime, err);
 }
 
 const struct ipmi_user *ipmi_users_find(const struct ipmi_users *u, const char *name)

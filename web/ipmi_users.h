@@ -4,7 +4,8 @@
  * file holds each password recoverably (hex-encoded). It exists only while
  * [ipmi] enabled = yes: the daemon removes it when IPMI is off. Writers take
  * an flock on ipmi.users.lock around read-modify-write and replace the file
- * atomically; the daemon only reads (and re-reads it when it changes). */
+ * atomically (common/statefile); the daemon only reads (and re-reads it
+ * when it changes). */
 #ifndef PIGLIX_WEB_IPMI_USERS_H
 #define PIGLIX_WEB_IPMI_USERS_H
 

@@ -2,15 +2,14 @@
 
 #include <crypt.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+#include "common/statefile.h"
 
 #define USERS_FILE "web.users"
 #define LOCK_FILE "web.users.lock"
@@ -109,28 +108,18 @@ int web_accounts_load(struct web_accounts *a, const char *dir, FILE *err)
     snprintf(a->dir, sizeof(a->dir), "%s", dir);
     char path[300];
     path_of(a, USERS_FILE, path, sizeof(path));
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        if (err)
-            fprintf(err, "%s: %s\n", path, strerror(errno));
-        return -1;
-    }
+    FILE *f;
     struct stat st;
-    if (fstat(fileno(f), &st) == 0) {
-        a->mtime = st.st_mtim;
-        if (st.st_mode & 077 && err)
-            fprintf(err, "%s: readable by others (mode %03o): should be 0600\n", path,
-                    (unsigned)(st.st_mode & 0777));
-    }
+    int r = statefile_open(path, &f, &st, err);
+    if (r <= 0)
+        return r;
+    a->mtime = st.st_mtim;
+    if (st.st_mode & 077 && err)
+        fprintf(err, "%s: readable by others (mode %03o): should be 0600\n", path,
+                (unsigned)(st.st_mode & 0777));
     char line[600];
     int lineno = 0, bad = 0;
-    while (fgets(line, sizeof(line), f)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (!line[0] || line[0] == '#')
-            continue;
+    while (statefile_next_line(f, line, sizeof(line), &lineno)) {
         if (a->n >= WEB_ACCOUNTS_MAX || parse_line(line, &a->acc[a->n]) < 0) {
             if (err)
                 fprintf(err, "%s:%d: not an account line; ignored\n", path, lineno);
@@ -148,68 +137,39 @@ int web_accounts_refresh(struct web_accounts *a)
 {
     char path[300];
     path_of(a, USERS_FILE, path, sizeof(path));
-    struct stat st;
-    struct timespec m = {0};
-    if (stat(path, &st) == 0)
-        m = st.st_mtim;
-    else if (errno != ENOENT)
-        return -1;
-    if (m.tv_sec == a->mtime.tv_sec && m.tv_nsec == a->mtime.tv_nsec)
-        return 0;
+    int changed = statefile_changed(path, &a->mtime);
+    if (changed <= 0)
+        return changed;
     char dir[sizeof(a->dir)];
     memcpy(dir, a->dir, sizeof(dir));
     return web_accounts_load(a, dir, NULL) < 0 ? -1 : 1;
 }
 
-int web_accounts_save(struct web_accounts *a, FILE *err)
+static void write_accounts(FILE *f, void *ctx)
 {
-    char path[300], tmp[320];
-    path_of(a, USERS_FILE, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (err)
-            fprintf(err, "%s: %s\n", tmp, strerror(errno));
-        return -1;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
+    const struct web_accounts *a = ctx;
     fprintf(f, "# piglix web accounts: name:yescrypt hash:TOTP secret:last TOTP step:API token SHA-256\n");
     for (int i = 0; i < a->n; i++) {
         const struct web_account *acc = &a->acc[i];
         fprintf(f, "%s:%s:%s:%lld:%s\n", acc->name, acc->hash, acc->totp,
                 (long long)acc->totp_last_step, acc->token_sha256);
     }
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        if (err)
-            fprintf(err, "%s: %s\n", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    struct stat st;
-    if (stat(path, &st) == 0)
-        a->mtime = st.st_mtim;
-    return 0;
+}
+
+int web_accounts_save(struct web_accounts *a, FILE *err)
+{
+    char path[300];
+    path_of(a, USERS_FILE, path, sizeof(path));
+    return statefile_write(path, write_accounts, a, &a->mtime, err);
 }
 
 int web_accounts_lock(struct web_accounts *a, FILE *err)
 {
     char path[300];
     path_of(a, LOCK_FILE, path, sizeof(path));
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-        if (err)
-            fprintf(err, "%s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    int fd = statefile_lock(path, err);
+    if (fd < 0)
         return -1;
-    }
     a->lock_fd = fd;
     char dir[sizeof(a->dir)];
     memcpy(dir, a->dir, sizeof(dir));
@@ -222,11 +182,7 @@ int web_accounts_lock(struct web_accounts *a, FILE *err)
 
 void web_accounts_unlock(struct web_accounts *a)
 {
-    if (a->lock_fd > 0) {
-        flock(a->lock_fd, LOCK_UN);
-        close(a->lock_fd);
-    }
-    a->lock_fd = 0;
+    statefile_unlock(&a->lock_fd);
 }
 
 struct web_account *web_accounts_find(struct web_accounts *a, const char *name)

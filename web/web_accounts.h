@@ -4,7 +4,7 @@
  * SHA-256 of an optional API token. There is no default account: the file
  * starts empty, and `piglix user add` or the set-up page makes the first.
  * Writers (the daemon and `piglix user`) take an flock on web.users.lock
- * around read-modify-write and replace the file atomically. */
+ * around read-modify-write and replace the file atomically (common/statefile). */
 #ifndef PIGLIX_WEB_ACCOUNTS_H
 #define PIGLIX_WEB_ACCOUNTS_H
 

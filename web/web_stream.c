@@ -103,6 +103,9 @@ int web_stream_writeable(struct web_conn *c)
         if (web_http_write_headers(c, LWS_ILLEGAL_HTTP_CONTENT_LEN) < 0)
             return -1;
         c->resp.headers_sent = true;
+        /* a stream has no end: no transaction timeout (the web thread's
+         * tick still ends it with its session) */
+        lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
         stream_next(c);
         return 0;
     }

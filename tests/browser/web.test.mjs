@@ -48,6 +48,13 @@ async function newPage(viewport = { width: 1280, height: 720 }) {
   return { ctx, page };
 }
 
+// Logs in as admin from the login view.
+async function logIn(page) {
+  await page.fill('#login-name', 'admin');
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+}
+
 // Colours of the bios scenario (capture/testsrc_bios.c) in the viewer's canvas.
 async function canvasColours(page) {
   return page.evaluate(() => {
@@ -170,9 +177,7 @@ test('the first picture, typing and clicking, CSRF, logout closing the WebSocket
   const { ctx, page } = await newPage();
   await page.goto(base + '/');
   await page.waitForSelector('#view-login:not([hidden])');
-  await page.fill('#login-name', 'admin');
-  await page.fill('#login-password', PASSWORD);
-  await page.click('#login-submit');
+  await logIn(page);
   await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 15000 });
 
   // Time from opening the page to the first picture, already logged in.
@@ -241,9 +246,7 @@ test('the first picture, typing and clicking, CSRF, logout closing the WebSocket
   assert.equal(after, 401, 'the session is gone');
 
   // The logout button does the same.
-  await page.fill('#login-name', 'admin');
-  await page.fill('#login-password', PASSWORD);
-  await page.click('#login-submit');
+  await logIn(page);
   await page.waitForFunction(() => window.piglix.wsState === 'connected');
   await page.click('#btn-account');
   await page.click('#btn-logout');
@@ -257,9 +260,7 @@ test('the panels and a phone-sized viewport', async () => {
   await page.goto(base + '/');
   await page.waitForSelector('#view-login:not([hidden])');
   await shot(page, '07-phone-login');
-  await page.fill('#login-name', 'admin');
-  await page.fill('#login-password', PASSWORD);
-  await page.click('#login-submit');
+  await logIn(page);
   await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 15000 });
   await page.waitForFunction(() => document.getElementById('st-res').textContent.includes('×'));
   const fits = await page.evaluate(() => {
@@ -288,9 +289,7 @@ test('virtual media: an upload from the page with progress, its hash, mount refu
   const { ctx, page } = await newPage();
   await page.goto(base + '/');
   await page.waitForSelector('#view-login:not([hidden])');
-  await page.fill('#login-name', 'admin');
-  await page.fill('#login-password', PASSWORD);
-  await page.click('#login-submit');
+  await logIn(page);
   await page.waitForSelector('#view-kvm:not([hidden])');
   await page.click('#btn-media');
   await page.waitForSelector('#media-controls:not([hidden])');

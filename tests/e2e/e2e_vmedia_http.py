@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+from curl_api import curl_api
 from piglix_e2e import check, run
 from e2e_web import Web, PASSWORD, tls_context
 
@@ -20,15 +21,7 @@ SKIP = 77
 
 
 def curl(w, method, path, *args, timeout=120):
-    cmd = ["curl", "-sS", "-k", "-u", "admin:" + PASSWORD, "-X", method, "-o", "-", "-w", "\n%{http_code}",
-           "https://127.0.0.1:%d%s" % (w.https, path)] + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    body, _, code = r.stdout.rpartition("\n")
-    try:
-        js = json.loads(body) if body else None
-    except ValueError:
-        js = None
-    return int(code or 0), js, body
+    return curl_api("https://127.0.0.1:%d" % w.https, "admin", PASSWORD, method, path, *args, timeout=timeout)
 
 
 def upload(w, name, path, *extra):

@@ -444,9 +444,10 @@ def case_snapshot_stream_metrics(env):
     r = c.getresponse()
     check(r.status == 200 and "multipart/x-mixed-replace" in r.getheader("Content-Type"), "stream headers")
     boundary = r.getheader("Content-Type").split("boundary=")[1]
-    frames = 0
+    frames, last = 0, 0.0
     t0 = time.time()
-    while frames < 3 and time.time() - t0 < 10:
+    # the stream outlives libwebsockets' transaction timeouts (it once ended after 5 s)
+    while time.time() - t0 < 7.5:
         line = r.fp.readline().strip()
         if not line:
             continue
@@ -461,7 +462,8 @@ def case_snapshot_stream_metrics(env):
         data = r.fp.read(int(hdrs["content-length"]))
         check(jpeg_size(data) == (W, H), "stream frame size")
         frames += 1
-    check(frames == 3, "stream gave %d frames in 10 s" % frames)
+        last = time.time() - t0
+    check(frames >= 3 and last > 6, "stream gave %d frames, the last %.1f s after the start" % (frames, last))
     c.close()
     st, _, text, r = expect(w.request("GET", "/api/metrics"), 200, "metrics")
     text = text.decode()

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from piglix_e2e import TestFailure, check
+
 MAC = "52:54:00:c0:ff:ee"
 NS = {"a": "pglx-wol-a-%d" % os.getpid(), "b": "pglx-wol-b-%d" % os.getpid(),
       "c": "pglx-wol-c-%d" % os.getpid()}
@@ -39,15 +41,6 @@ try:
 except socket.timeout:
     pass
 """
-
-
-class TestFailure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise TestFailure(msg)
 
 
 def sh(*args):

@@ -1,6 +1,7 @@
 """Helpers shared by the capture VM tests (test_capture.py, bench_capture.py):
 piglix inside a pvm VM on vivid, the host's rfbprobe against it, PPM images,
-vivid's controls. Stdlib only."""
+vivid's controls; and what every VM test uses (TestFailure, check, log,
+run_main). Stdlib only."""
 import json
 import os
 import pathlib
@@ -39,6 +40,19 @@ def check(cond, msg):
 
 def log(msg):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def run_main(test, *args):
+    """A VM test's exit status: test(*args), then "PASS in N s" and 0, or
+    "FAIL: reason" on stderr and 1 when it raised TestFailure."""
+    started = time.monotonic()
+    try:
+        test(*args)
+    except TestFailure as e:
+        print("FAIL: %s" % e, file=sys.stderr)
+        return 1
+    log("PASS in %.0f s" % (time.monotonic() - started))
+    return 0
 
 
 class Tools:

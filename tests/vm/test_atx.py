@@ -26,22 +26,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import pvm  # noqa: E402
-from capture_common import TestFailure, check, log  # noqa: E402
+from board_common import ATX_WIRING, PARAMS, Board, board_vm, build_module, pairs  # noqa: E402
+from capture_common import check, log, run_main  # noqa: E402
 
-PARAMS = "/sys/module/piglix_atx_sim/parameters"
 CONFIG = "/etc/piglix/atx.ini"
 # Lines of the simulated board; short timeouts so failures show fast. The
 # presses keep piglix's defaults (0.1 s, 5.5 s) against the board's 4 s.
-ATX_CONFIG = """[atx]
-enabled = yes
-chip = piglix-atx-sim
-power_led_line = 0
-hdd_led_line = 1
-power_button_line = 2
-reset_button_line = 3
-intrusion_line = 4
-standby_blink_ms = 800
+ATX_CONFIG = "[atx]\n" + ATX_WIRING + """standby_blink_ms = 800
 on_timeout_s = 5
 off_timeout_s = 3
 force_off_timeout_s = 5
@@ -66,37 +57,6 @@ auth = none
 [state]
 dir = /var/lib/piglix
 """
-
-
-
-
-def pairs(line):
-    """key=value pairs of one line (values may be double-quoted)."""
-    out = {}
-    for word in shlex.split(line):
-        key, eq, value = word.partition("=")
-        if eq:
-            out[key] = value
-    return out
-
-
-class Board:
-    """The simulated motherboard's parameters."""
-
-    def __init__(self, vm):
-        self.vm = vm
-
-    def state(self):
-        return pairs(self.vm.check("cat %s/board" % PARAMS))
-
-    def num(self, key):
-        return int(self.state()[key])
-
-    def set(self, name, value):
-        self.vm.check("echo %s > %s/%s" % (value, PARAMS, name))
-
-    def wait(self, what, pred, timeout=10):
-        return self.vm.wait_for(lambda: pred(self.state()), timeout, interval=0.1, what=what)
 
 
 class Cli:
@@ -388,46 +348,34 @@ def free_hook(vm, board):
     log("kernel: with a driver free hook the dead process's line returns to input (released)")
 
 
+def run_test(args):
+    ko = build_module(args.module)
+    gpiod = ["/usr/bin/gpioset", "/usr/bin/gpioget", "/usr/bin/gpioinfo"]
+    missing = [g for g in gpiod if not os.path.exists(g)]
+    if missing:
+        subprocess.run([os.path.join(HERE, "deps.sh"), "gpiod"], check=True)
+    with board_vm(ko, binaries=[args.piglix, args.driver, args.sensors_driver] + gpiod,
+                  files={CONFIG: ATX_CONFIG, "/etc/piglix/daemon.ini": DAEMON_CONFIG,
+                         "/etc/piglix/sensors.ini": SENSORS_CONFIG}) as vm:
+        board, cli = Board(vm), Cli(vm)
+        kernel_keeps_dead_line(vm, board)
+        basic_actions(vm, board, cli)
+        busy_and_standby(vm, board)
+        sensors(vm, board)
+        killed_mid_press(vm, board, "KILL")
+        killed_mid_press(vm, board, "TERM")
+        daemon(vm, board, cli)
+        active_low(vm, board, cli)
+        free_hook(vm, board)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--piglix", required=True)
     ap.add_argument("--driver", required=True)
     ap.add_argument("--sensors-driver", required=True)
     ap.add_argument("--module", help="a prebuilt piglix_atx_sim.ko (default: gpio_sim/build.sh)")
-    args = ap.parse_args()
-    started = time.monotonic()
-    ko = args.module
-    if not ko:
-        r = subprocess.run([os.path.join(HERE, "gpio_sim", "build.sh")], capture_output=True, text=True)
-        if r.returncode != 0:
-            print("FAIL: building the test module:\n%s" % r.stderr, file=sys.stderr)
-            return 1
-        ko = r.stdout.strip().splitlines()[-1]
-    gpiod = ["/usr/bin/gpioset", "/usr/bin/gpioget", "/usr/bin/gpioinfo"]
-    missing = [g for g in gpiod if not os.path.exists(g)]
-    if missing:
-        subprocess.run([os.path.join(HERE, "deps.sh"), "gpiod"], check=True)
-    try:
-        with pvm.VM(modules=[ko], binaries=[args.piglix, args.driver, args.sensors_driver] + gpiod,
-                    files={CONFIG: ATX_CONFIG, "/etc/piglix/daemon.ini": DAEMON_CONFIG,
-                           "/etc/piglix/sensors.ini": SENSORS_CONFIG}) as vm:
-            log("VM up in %.1f s" % vm.boot_seconds)
-            vm.check("mkdir -p /var/lib/piglix && chmod 700 /var/lib/piglix")
-            board, cli = Board(vm), Cli(vm)
-            kernel_keeps_dead_line(vm, board)
-            basic_actions(vm, board, cli)
-            busy_and_standby(vm, board)
-            sensors(vm, board)
-            killed_mid_press(vm, board, "KILL")
-            killed_mid_press(vm, board, "TERM")
-            daemon(vm, board, cli)
-            active_low(vm, board, cli)
-            free_hook(vm, board)
-    except TestFailure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        return 1
-    log("PASS in %.0f s" % (time.monotonic() - started))
-    return 0
+    return run_main(run_test, ap.parse_args())
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import argparse
 import os
 import re
 import select
-import shlex
 import socket
 import subprocess
 import sys
@@ -31,10 +30,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import pvm  # noqa: E402
-from capture_common import TestFailure, check, log  # noqa: E402
+from board_common import ATX_WIRING, PARAMS, Board, board_vm, build_module  # noqa: E402
+from capture_common import TestFailure, check, log, run_main  # noqa: E402
 
-PARAMS = "/sys/module/piglix_atx_sim/parameters"
 CONFIG = "/etc/piglix/ipmi.ini"
 PASSWORD = "Ipmi-pass-17"          # the IPMI password (not the web one)
 VIEWER_PASSWORD = "Viewer-ipmi-2"
@@ -45,15 +43,7 @@ FIXTURE = {
     "temp1_crit": "95000", "in0_input": "12100", "in0_label": "12V", "in0_min": "10800",
     "in0_max": "13200", "fan1_input": "1230", "fan1_label": "Rear Fan", "fan1_min": "300",
 }
-DAEMON_CONFIG = """[atx]
-enabled = yes
-chip = piglix-atx-sim
-power_led_line = 0
-hdd_led_line = 1
-power_button_line = 2
-reset_button_line = 3
-intrusion_line = 4
-long_press_ms = 1000
+DAEMON_CONFIG = "[atx]\n" + ATX_WIRING + """long_press_ms = 1000
 on_timeout_s = 5
 off_timeout_s = 5
 force_off_timeout_s = 5
@@ -86,29 +76,6 @@ SENSOR_WANT = [r"CPU Temp\s+\|\s+45\.500\s+\|\s+degrees C\s+\|\s+ok\s+\|\s+na\s+
                r"\s+80\.000\s+\|\s+95\.000\s+\|\s+na",
                r"12V\s+\|\s+12\.100\s+\|\s+Volts\s+\|\s+ok\s+\|\s+na\s+\|\s+na\s+\|\s+10\.800\s+\|\s+13\.200",
                r"Rear Fan\s+\|\s+1230\.000\s+\|\s+RPM\s+\|\s+ok\s+\|\s+na\s+\|\s+na\s+\|\s+300\.000"]
-
-
-def pairs(line):
-    out = {}
-    for word in shlex.split(line):
-        key, eq, value = word.partition("=")
-        if eq:
-            out[key] = value
-    return out
-
-
-class Board:
-    def __init__(self, vm):
-        self.vm = vm
-
-    def state(self):
-        return pairs(self.vm.check("cat %s/board" % PARAMS))
-
-    def num(self, key):
-        return int(self.state()[key])
-
-    def set(self, name, value):
-        self.vm.check("echo %s > %s/%s" % (value, PARAMS, name))
 
 
 class Host:
@@ -381,30 +348,18 @@ def replay_check(vm, proc, board, host):
     log("ok: Close Session")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--piglix", required=True)
-    ap.add_argument("--module", help="a prebuilt piglix_atx_sim.ko (default: gpio_sim/build.sh)")
-    args = ap.parse_args()
-    started = time.monotonic()
+def run_test(args):
     if not all(os.path.exists(p) for p in ("/usr/bin/ipmitool", "/usr/sbin/ipmipower", "/usr/sbin/rmcpping")):
         subprocess.run([os.path.join(HERE, "deps.sh"), "ipmitool", "freeipmi-tools"], check=True)
-    ko = args.module
-    if not ko:
-        r = subprocess.run([os.path.join(HERE, "gpio_sim", "build.sh")], capture_output=True, text=True)
-        if r.returncode != 0:
-            print("FAIL: building the test module:\n%s" % r.stderr, file=sys.stderr)
-            return 1
-        ko = r.stdout.strip().splitlines()[-1]
+    ko = build_module(args.module)
     files = {CONFIG: DAEMON_CONFIG}
     files.update({HWMON + k: v + "\n" for k, v in FIXTURE.items()})
     tmp = tempfile.mkdtemp(prefix="piglix-ipmi-")
     idle = None
     try:
-        with pvm.VM(modules=[ko], binaries={"/usr/bin/piglix": args.piglix, "/usr/bin/rmcpping": "/usr/sbin/rmcpping"},
-                    files=files, ports=["udp:623"]) as vm:
-            log("VM up in %.1f s" % vm.boot_seconds)
-            vm.check("mkdir -p /var/lib/piglix && chmod 700 /var/lib/piglix && echo 500 > %s/force_off_ms" % PARAMS)
+        with board_vm(ko, binaries={"/usr/bin/piglix": args.piglix, "/usr/bin/rmcpping": "/usr/sbin/rmcpping"},
+                      files=files, ports=["udp:623"]) as vm:
+            vm.check("echo 500 > %s/force_off_ms" % PARAMS)
             board = Board(vm)
             setup_accounts(vm)
             proc = vm.spawn("exec piglix -c %s -d" % CONFIG, log="/tmp/piglix.log")
@@ -449,14 +404,16 @@ def main():
             off.wait(20)
             check(vm.run("test -e /var/lib/piglix/ipmi.users")[1] != 0, "ipmi.users survived IPMI off")
             log("ok: IPMI off removes the stored passwords")
-    except TestFailure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        return 1
     finally:
         if idle:
             idle.p.kill()
-    log("PASS in %.0f s" % (time.monotonic() - started))
-    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--piglix", required=True)
+    ap.add_argument("--module", help="a prebuilt piglix_atx_sim.ko (default: gpio_sim/build.sh)")
+    return run_main(run_test, ap.parse_args())
 
 
 if __name__ == "__main__":

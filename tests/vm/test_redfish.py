@@ -22,7 +22,6 @@ import functools
 import hashlib
 import http.server
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,11 +33,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import redfish_clients  # noqa: E402
 redfish_clients.ensure()  # may re-run this script with Debian's python3
 
-import pvm  # noqa: E402
 import sushy  # noqa: E402
 from sushy import exceptions as sx  # noqa: E402
-from capture_common import TestFailure, check, log  # noqa: E402
-from test_atx import Board, PARAMS  # noqa: E402
+from board_common import ATX_WIRING, Board, board_vm, build_module  # noqa: E402
+from capture_common import TestFailure, check, log, run_main  # noqa: E402
 
 WEB = 8443
 PASSWORD = "redfish-vm-pw-1"
@@ -69,21 +67,14 @@ root = /srv/sys
 poll_ms = 200
 thresholds = hwmon.piglixtest.temp1::::90
 [atx]
-enabled = yes
-chip = piglix-atx-sim
-power_led_line = 0
-hdd_led_line = 1
-power_button_line = 2
-reset_button_line = 3
-intrusion_line = 4
-long_press_ms = 1500
+%slong_press_ms = 1500
 on_timeout_s = 5
 off_timeout_s = 3
 force_off_timeout_s = 5
 cycle_off_s = 1
 [state]
 dir = /var/lib/piglix
-""" % WEB
+""" % (WEB, ATX_WIRING)
 SENSOR_FILES = {HWMON + "/name": "piglixtest\n", HWMON + "/temp1_input": "42000\n",
                 HWMON + "/fan1_input": "2400\n", HWMON + "/in0_input": "1200\n"}
 ALL_RESETS = {"On", "ForceOff", "GracefulShutdown", "ForceRestart", "PushPowerButton", "PowerCycle"}
@@ -302,11 +293,7 @@ def virtual_media(vm, s, url, sha, size):
 
 
 def run_test(args, tmp):
-    ko = args.module
-    if not ko:
-        r = subprocess.run([os.path.join(HERE, "gpio_sim", "build.sh")], capture_output=True, text=True)
-        check(r.returncode == 0, "building the test module:\n%s" % r.stderr)
-        ko = r.stdout.strip().splitlines()[-1]
+    ko = build_module(args.module)
     image = os.urandom(1 << 20)  # over the kernel's 600 KiB minimum for a CD
     with open(os.path.join(tmp, "test.img"), "wb") as f:
         f.write(image)
@@ -316,10 +303,8 @@ def run_test(args, tmp):
     files = {"/etc/piglix/piglix.ini": CONFIG}
     files.update(SENSOR_FILES)
     try:
-        with pvm.VM(modules=[ko + " force_off_ms=1000 shutdown_ms=500"] + MODULES, binaries=[args.piglix],
-                    files=files, ports=[WEB]) as vm:
-            log("VM up in %.1f s" % vm.boot_seconds)
-            vm.check("mkdir -p /var/lib/piglix && chmod 700 /var/lib/piglix")
+        with board_vm(ko + " force_off_ms=1000 shutdown_ms=500", MODULES, binaries=[args.piglix],
+                      files=files, ports=[WEB]) as vm:
             vm.check("printf '%s\\n' | piglix -c /etc/piglix/piglix.ini user add admin" % PASSWORD, timeout=60)
             proc = vm.spawn("exec piglix -c /etc/piglix/piglix.ini", log="/tmp/piglix.log")
             vm.wait_listening(WEB, timeout=60)
@@ -353,15 +338,8 @@ def main():
     ap.add_argument("--piglix", required=True)
     ap.add_argument("--module", help="a prebuilt piglix_atx_sim.ko (default: gpio_sim/build.sh)")
     args = ap.parse_args()
-    started = time.monotonic()
-    try:
-        with tempfile.TemporaryDirectory(prefix="piglix-vm-redfish-") as tmp:
-            run_test(args, tmp)
-    except TestFailure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        return 1
-    log("PASS in %.0f s" % (time.monotonic() - started))
-    return 0
+    with tempfile.TemporaryDirectory(prefix="piglix-vm-redfish-") as tmp:
+        return run_main(run_test, args, tmp)
 
 
 if __name__ == "__main__":

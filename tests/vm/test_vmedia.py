@@ -19,16 +19,18 @@ drive off the bus until a mount; `piglix gadget up` + an unprivileged
 daemon mount through the handed-over LUN files. Exit 0 on success."""
 import argparse
 import hashlib
-import json
 import os
 import pathlib
 import subprocess
 import sys
 import time
 
-from capture_common import GuestPiglix, TestFailure, Tools, check, log
+from capture_common import GuestPiglix, Tools, check, log, run_main
 
 import pvm
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from curl_api import curl_api  # noqa: E402
 
 MODULES = ["dummy_hcd", "libcomposite", "usb_f_hid", "usb_f_mass_storage", "usbhid", "hid_generic",
            "usb_storage", "sr_mod", "sd_mod", "isofs"]
@@ -51,17 +53,7 @@ class Api:
         self.base = "https://127.0.0.1:%d" % vm.host_port(WEB_PORT)
 
     def call(self, method, path, body=None, *args, timeout=300):
-        cmd = ["curl", "-sS", "-k", "-u", "admin:" + PASSWORD, "-X", method, "-o", "-", "-w", "\n%{http_code}",
-               self.base + path] + list(args)
-        if body is not None:
-            cmd += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        text, _, code = r.stdout.rpartition("\n")
-        try:
-            js = json.loads(text) if text else None
-        except ValueError:
-            js = None
-        return int(code or 0), js, text
+        return curl_api(self.base, "admin", PASSWORD, method, path, *args, body=body, timeout=timeout)
 
     def ok(self, method, path, body=None, *args, want=200):
         st, js, text = self.call(method, path, body, *args)
@@ -324,14 +316,7 @@ def main():
     ap.add_argument("--rfbprobe", required=True)
     args = ap.parse_args()
     tools = Tools(args.piglix, args.rfbprobe)
-    started = time.monotonic()
-    try:
-        run_test(tools)
-    except TestFailure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        return 1
-    log("PASS in %.0f s" % (time.monotonic() - started))
-    return 0
+    return run_main(run_test, tools)
 
 
 if __name__ == "__main__":
