@@ -11,7 +11,10 @@
 
 #include "hid/hid_report.h"
 
-#define HID_OUTQ_CAP 64
+/* Big enough that age (report_max_age_ms), not count, is what drops: a
+ * viewer's burst (a password typed by a VNC client's "type clipboard")
+ * waits for a slow-polling host instead of being lost. */
+#define HID_OUTQ_CAP 512
 
 struct hid_outq_entry {
     uint8_t data[HID_REPORT_MAX];

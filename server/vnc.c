@@ -361,12 +361,15 @@ static void on_frame(struct server *s)
             struct vnc_client *c = cl->clientData;
             if (!c || cl->sock == RFB_INVALID_SOCKET)
                 continue;
-            if (cl->state == RFB_NORMAL && !cl->useNewFBSize) {
+            if (cl->state == RFB_NORMAL && !cl->useNewFBSize && c->encodings_seen) {
                 LOG_INFO("vnc", "client %s cannot follow a resolution change; closing", cl->host);
                 rfbCloseClient(cl);
                 continue;
             }
-            cl->newFBSizePending = cl->useNewFBSize;
+            /* A client between ServerInit and its SetEncodings may yet say it
+             * takes DesktopSize: vnc_client_service decides once it has. */
+            c->resized_early = cl->state == RFB_NORMAL && !c->encodings_seen;
+            cl->newFBSizePending = cl->useNewFBSize || c->resized_early;
             if (vnc_client_reset_tiles(c) < 0)
                 rfbCloseClient(cl);
         }

@@ -97,6 +97,7 @@ static uint32_t be32(const uint8_t *p)
 void vnc_client_note_encodings(struct vnc_client *c, const uint8_t *msg, size_t len)
 {
     c->tight = c->jpeg = c->lastrect = c->led_qemu = false;
+    c->encodings_seen = true;
     size_t n = (size_t)(msg[2] << 8 | msg[3]);
     for (size_t i = 0; i < n && 4 + 4 * i + 4 <= len; i++) {
         int32_t e = (int32_t)be32(msg + 4 + 4 * i);
@@ -365,6 +366,13 @@ int vnc_client_service(struct vnc_client *c, int64_t now)
 {
     if (c->cl->sock == RFB_INVALID_SOCKET || c->cl->state != RFB_NORMAL)
         return 0;
+    if (c->resized_early && c->encodings_seen) {
+        if (!c->cl->useNewFBSize) {
+            LOG_INFO("vnc", "client %s cannot follow a resolution change; closing", c->cl->host);
+            return -1;
+        }
+        c->resized_early = false;
+    }
     if (flush(c) < 0)
         return -1;
     if (vnc_client_output_pending(c))

@@ -53,6 +53,8 @@ struct vnc_client {
     uint8_t *peek;
     size_t peek_cap;
     bool tight, jpeg, lastrect; /* from its SetEncodings */
+    bool encodings_seen;        /* it has sent SetEncodings */
+    bool resized_early;         /* the picture changed size before its SetEncodings came */
     bool qemu_keys, qemu_ack_pending;
     bool preauth;               /* authenticated elsewhere: no VNC password */
     bool led_qemu;              /* takes the QEMU LED state pseudo-encoding */

@@ -5,6 +5,8 @@ Usage: e2e_vnc.py PIGLIX TOOLS_DIR CASE"""
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -101,6 +103,65 @@ def case_resize(env):
     p.probe("snapshot", snap, check_rc=0)
     w, h, _ = read_ppm(snap)
     check((w, h) == (1024, 768), "new client sees %dx%d" % (w, h))
+    p.stop()
+
+
+def rfb_until_server_init(port):
+    """A raw RFB 3.8 client (security None) stopped right after ServerInit,
+    before its SetEncodings: returns the socket and the size it was told."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    check(s.recv(12).startswith(b"RFB 003.008"), "no RFB greeting")
+    s.sendall(b"RFB 003.008\n")
+    n = s.recv(1)[0]
+    types = s.recv(n)
+    check(1 in types, "security None not offered: %r" % types)
+    s.sendall(b"\x01")
+    check(s.recv(4) == b"\0\0\0\0", "security result")
+    s.sendall(b"\x01")  # ClientInit, shared
+    init = b""
+    while len(init) < 24:
+        init += s.recv(24 - len(init))
+    w, h = struct.unpack(">HH", init[:4])
+    name_len = struct.unpack(">I", init[20:24])[0]
+    while name_len:
+        name_len -= len(s.recv(name_len))
+    return s, (w, h)
+
+
+def case_resize_before_encodings(env):
+    """The picture changes size between a client's ServerInit and its
+    SetEncodings: one that then says it takes DesktopSize gets the new size,
+    one that does not is closed (not one closed for being early)."""
+    p = Piglix(env, vnc__auth="none", password=None).start()
+    follows, (w0, h0) = rfb_until_server_init(p.port)
+    cannot, _ = rfb_until_server_init(p.port)
+    check((w0, h0) == (1280, 720), "ServerInit %dx%d" % (w0, h0))
+    p.write_config(capture__width=1024, capture__height=768)
+    p.signal(signal.SIGHUP)
+    deadline = time.time() + 30
+    while "resolution now 1024x768" not in p.read_log():
+        check(time.time() < deadline, "no resize:\n" + p.read_log()[-2000:])
+        time.sleep(0.1)
+    request = struct.pack(">BBHHHH", 3, 0, 0, 0, 1280, 720)
+    follows.sendall(struct.pack(">BxH", 2, 2) + struct.pack(">ii", -223, 0) + request)
+    cannot.sendall(struct.pack(">BxH", 2, 1) + struct.pack(">i", 0) + request)
+    head = follows.recv(4)
+    check(len(head) == 4 and head[0] == 0, "no FramebufferUpdate for the early client: %r\n%s" % (
+        head, p.read_log()[-2000:]))
+    rect = b""
+    while len(rect) < 12:
+        rect += follows.recv(12 - len(rect))
+    x, y, w, h, enc = struct.unpack(">HHHHi", rect)
+    check(enc == -223 and (w, h) == (1024, 768), "first rect: %dx%d encoding %d" % (w, h, enc))
+    cannot.settimeout(20)
+    try:
+        rest = cannot.recv(1 << 20)
+        while rest:
+            rest = cannot.recv(1 << 20)
+    except ConnectionResetError:
+        pass
+    check("cannot follow a resolution change" in p.read_log(), "the client without DesktopSize was not closed")
+    follows.close()
     p.stop()
 
 

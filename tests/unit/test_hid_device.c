@@ -332,7 +332,7 @@ static void test_stalled_host_loses_reports_not_state(void **state)
     assert_true(wait_online(&r, true, 2000));
     drain_resync(&r);
     int64_t start = now_ms();
-    for (int i = 0; i < 100; i++) { /* more than the queue holds, host not reading */
+    for (int i = 0; i < 100; i++) { /* the host not reading: they age out */
         key(&r, 'x', true);
         key(&r, 'x', false);
     }
