@@ -17,5 +17,6 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # Tests run two at a time: most wait on sockets, processes or the network;
 # the VM tests (qemu TCG) and the arm64 build hold the "vm" lock, so at most
-# one of those runs. Fuzzers run PIGLIX_FUZZ_SECONDS each (5 here).
+# one of those runs, and go first (COST) so the rest fill the other slot.
+# Fuzzers run PIGLIX_FUZZ_SECONDS each (5 here).
 exec ctest --test-dir build-test --output-on-failure --timeout 900 -j"$JOBS" "$@"
