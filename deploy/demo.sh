@@ -39,5 +39,7 @@ echo "demo: connect a viewer to $(hostname -f 2>/dev/null || hostname):$PORT, e.
 echo "demo:   vncviewer localhost::$PORT     or     vncsnapshot -passwd $STATE/vnc.passwd localhost::$PORT shot.jpg"
 echo "demo: or open https://$(hostname -f 2>/dev/null || hostname):$WEB_PORT/ in a browser (self-signed"
 echo "demo: certificate); the first visit asks for the one-time set-up token piglix logs below."
+echo "demo: Media uploads images to the store (no USB gadget here: mounting needs the VM demo, --vm)."
 exec build/server/piglix -c deploy/piglix.ini -o state.dir="$STATE" -o vnc.port="$PORT" \
-     -o capture.scenario="${1:-bios}" -o web.enabled=yes -o web.port="$WEB_PORT" -o web.root="$PWD/web/ui"
+     -o capture.scenario="${1:-bios}" -o web.enabled=yes -o web.port="$WEB_PORT" -o web.root="$PWD/web/ui" \
+     -o vmedia.enabled=yes -o vmedia.dir="$STATE/images"
