@@ -149,12 +149,6 @@ static void common_headers(struct rf_req *r)
 {
     web_resp_header(&r->c->resp, "OData-Version: 4.0");
     web_resp_header(&r->c->resp, "Cache-Control: no-store");
-    /* libwebsockets closes after the response when the client asked it
-     * to, but does not say so: a client (sushy sends "Connection: close")
-     * then may reuse the socket as it closes and lose its next request. */
-    char conn[64];
-    if (web_header(r->c, WSI_TOKEN_CONNECTION, conn, sizeof(conn)) > 0 && strcasestr(conn, "close"))
-        web_resp_header(&r->c->resp, "Connection: close");
 }
 
 void rf_reply(struct rf_req *r, int status, cJSON *j)

@@ -183,6 +183,13 @@ int web_http_write_headers(struct web_conn *c, lws_filepos_t content_len)
                                         (const unsigned char *)security_headers[i][1],
                                         (int)strlen(security_headers[i][1]), &p, end))
             return -1;
+    /* libwebsockets closes after the response when the client asked it to
+     * (Connection: close), but does not say so; a client may then reuse
+     * the closing socket and lose its next request (seen with sushy). */
+    char conn[64];
+    if (!strcasestr(r->headers, "connection:") && web_header(c, WSI_TOKEN_CONNECTION, conn, sizeof(conn)) > 0 &&
+        strcasestr(conn, "close"))
+        web_resp_header(r, "Connection: close");
     /* The extra lines are "Name: value\r\n"; lws wants "name:" and a value. */
     for (char *line = r->headers; *line;) {
         char *eol = strstr(line, "\r\n");
