@@ -17,6 +17,7 @@
 
 #include <rfb/rfbproto.h> /* rfbEncryptBytes: the VncAuth DES response */
 
+#include "common/clock.h"
 #include "tests/support/tight_decode.h"
 
 /* The largest unit we buffer whole: a Raw rect of 4096x4096 is 64 MiB. */
@@ -71,16 +72,9 @@ static int fail(struct rfbc_client *c, int status, const char *fmt, ...)
     return status;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int ms_left(int64_t deadline)
 {
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - clock_mono_ms();
     return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
@@ -222,7 +216,7 @@ int rfbc_set_framebuffer_size(struct rfbc_client *c, unsigned w, unsigned h)
 static int wait_fd(struct rfbc_client *c, short events, int64_t deadline, const char *what)
 {
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - clock_mono_ms();
         if (left < 0)
             left = 0;
         struct pollfd pfd = {.fd = c->fd, .events = events};
@@ -241,7 +235,7 @@ static int send_all(struct rfbc_client *c, const void *data, size_t n, int timeo
 {
     if (c->fd < 0)
         return fail(c, RFBC_ERR_IO, "not connected");
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     const uint8_t *p = data;
     while (n > 0) {
         ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
@@ -397,7 +391,7 @@ int rfbc_connect(struct rfbc_client *c, const char *host, const char *port, int 
     int gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0)
         return fail(c, RFBC_ERR_IO, "cannot resolve %s:%s: %s", host, port, gai_strerror(gai));
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     int r = RFBC_ERR_IO;
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         r = connect_one(c, ai, deadline, rcvbuf);
@@ -594,7 +588,7 @@ static int set_pixel_format(struct rfbc_client *c, int timeout_ms)
 
 int rfbc_handshake(struct rfbc_client *c, const char *password, bool shared, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     int r = read_version(c, deadline);
     if (!r)
         r = choose_security(c, password, deadline);
@@ -943,7 +937,7 @@ int rfbc_feed(struct rfbc_client *c, const uint8_t *data, size_t n)
 
 int rfbc_wait_update(struct rfbc_client *c, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     for (;;) {
         int r = parse_available(c);
         if (r)
@@ -956,7 +950,7 @@ int rfbc_wait_update(struct rfbc_client *c, int timeout_ms)
 
 int rfbc_wait_closed(struct rfbc_client *c, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     for (;;) {
         c->start = c->len = 0; /* everything the server says now is discarded */
         c->need = 0;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "hid/hid_device.h"
 #include "hid/hid_keys.h"
 
@@ -87,13 +88,6 @@ static void on_leds(void *ctx, unsigned leds)
     pthread_mutex_unlock(&f->lock);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -155,8 +149,8 @@ static void rig_start(struct rig *r, const struct hid_device_params *over, int s
 
 static bool wait_online(struct rig *r, bool online, int timeout_ms)
 {
-    int64_t end = now_ms() + timeout_ms;
-    while (now_ms() < end) {
+    int64_t end = clock_mono_ms() + timeout_ms;
+    while (clock_mono_ms() < end) {
         struct hid_status st;
         hid_get_status(r->d, &st);
         if (st.online == online)
@@ -169,14 +163,14 @@ static bool wait_online(struct rig *r, bool online, int timeout_ms)
 /* Until the paste or combo being typed is done. */
 static void wait_idle(struct rig *r)
 {
-    int64_t end = now_ms() + 5000;
+    int64_t end = clock_mono_ms() + 5000;
     struct hid_status st;
     do {
         hid_get_status(r->d, &st);
         if (!st.pasting)
             return;
         sleep_ms(2);
-    } while (now_ms() < end);
+    } while (clock_mono_ms() < end);
     fail_msg("the paste did not end");
 }
 
@@ -304,13 +298,13 @@ static void test_slow_host_gets_everything_in_order(void **state)
     rig_start(&r, NULL, 1);
     assert_true(wait_online(&r, true, 2000));
     drain_resync(&r);
-    int64_t start = now_ms();
+    int64_t start = clock_mono_ms();
     const char *text = "abcdefghijklmnopqrstuvwxyz";
     for (const char *c = text; *c; c++) {
         key(&r, (uint32_t)*c, true);
         key(&r, (uint32_t)*c, false);
     }
-    assert_true(now_ms() - start < 200); /* nobody waited */
+    assert_true(clock_mono_ms() - start < 200); /* nobody waited */
     for (const char *c = text; *c; c++) {
         expect_kbd(&r, 0, (uint8_t)(HID_KEY_A + (*c - 'a')));
         expect_kbd(&r, 0, 0);
@@ -331,13 +325,13 @@ static void test_stalled_host_loses_reports_not_state(void **state)
     rig_start(&r, &over, 1);
     assert_true(wait_online(&r, true, 2000));
     drain_resync(&r);
-    int64_t start = now_ms();
+    int64_t start = clock_mono_ms();
     for (int i = 0; i < 100; i++) { /* the host not reading: they age out */
         key(&r, 'x', true);
         key(&r, 'x', false);
     }
     key(&r, 'q', true); /* held */
-    assert_true(now_ms() - start < 200);
+    assert_true(clock_mono_ms() - start < 200);
     sleep_ms(400); /* older than report_max_age_ms */
     struct hid_status st;
     hid_get_status(r.d, &st);
@@ -369,10 +363,10 @@ static void test_host_gone_releases_and_drops(void **state)
     set_ready(&r.f, false);
     assert_true(wait_online(&r, false, 2000));
     assert_int_equal(host_read(&r.f, HID_EP_KEYBOARD, b, 1000), -1); /* closed */
-    int64_t start = now_ms();
+    int64_t start = clock_mono_ms();
     for (int i = 0; i < 1000; i++)
         key(&r, 'b', i % 2 == 0);
-    assert_true(now_ms() - start < 200);
+    assert_true(clock_mono_ms() - start < 200);
     char err[128];
     assert_int_equal(hid_paste(r.d, "abc", NULL, err, sizeof(err)), -ENODEV);
     assert_non_null(strstr(err, "not connected"));
@@ -413,9 +407,9 @@ static void test_release_all_and_watchdog(void **state)
     }
     expect_quiet(&r, HID_EP_KEYBOARD, 10);
     /* held without events: released by the watchdog */
-    int64_t start = now_ms();
+    int64_t start = clock_mono_ms();
     expect_kbd(&r, 0, 0);
-    int64_t waited = now_ms() - start;
+    int64_t waited = clock_mono_ms() - start;
     assert_true(waited >= 200 && waited < 3000);
     struct hid_status st;
     hid_get_status(r.d, &st);
@@ -431,8 +425,8 @@ static void test_leds_come_back(void **state)
     hid_device_set_led_callback(r.d, on_leds, &r.f);
     uint8_t caps = 0x02; /* Caps Lock in the keyboard's output report */
     assert_int_equal(send(host_fd(&r.f, HID_EP_KEYBOARD), &caps, 1, 0), 1);
-    int64_t end = now_ms() + 2000;
-    while (now_ms() < end) {
+    int64_t end = clock_mono_ms() + 2000;
+    while (clock_mono_ms() < end) {
         pthread_mutex_lock(&r.f.lock);
         bool seen = r.f.led_calls > 0;
         pthread_mutex_unlock(&r.f.lock);
@@ -494,12 +488,12 @@ static void test_paste_types_the_text(void **state)
     const uint32_t want[] = {'G', 'r', 0xfc, 0xdf, 'e', ',', ' ', 'W', 'e', 'l', 't', '!', ' ', '@', 0x20ac,
                              ' ', 0xe2, '\n'};
     char err[256];
-    int64_t start = now_ms();
+    int64_t start = clock_mono_ms();
     assert_int_equal(hid_paste(r.d, text, NULL, err, sizeof(err)), 0);
-    assert_true(now_ms() - start < 50); /* returns at once */
+    assert_true(clock_mono_ms() - start < 50); /* returns at once */
     uint32_t typed[64];
     size_t n = host_type(&r, de, false, typed, 64, 300);
-    int64_t took = now_ms() - start - 300;
+    int64_t took = clock_mono_ms() - start - 300;
     assert_int_equal(n, sizeof(want) / sizeof(want[0]));
     assert_memory_equal(typed, want, sizeof(want));
     /* 18 characters at 100 per second: close to 0.18 s, not much faster */
@@ -513,11 +507,11 @@ static void test_paste_types_the_text(void **state)
     wait_idle(&r);
     uint8_t caps = 0x02;
     send(host_fd(&r.f, HID_EP_KEYBOARD), &caps, 1, 0);
-    int64_t end = now_ms() + 5000;
+    int64_t end = clock_mono_ms() + 5000;
     do {
         hid_get_status(r.d, &st);
         sleep_ms(2);
-    } while (st.leds != 4 && now_ms() < end);
+    } while (st.leds != 4 && clock_mono_ms() < end);
     assert_int_equal(st.leds, 4);
     assert_int_equal(hid_paste(r.d, "aZ\xd0\x96", "ru", err, sizeof(err)), -EINVAL); /* ru has no Latin */
     assert_int_equal(hid_paste(r.d, "\xd0\x96\xd0\xb6 Qz", "ru", err, sizeof(err)), -EINVAL);

@@ -15,15 +15,9 @@
 #include <time.h>
 
 #include "atx/atx.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -42,28 +36,28 @@ static void print_status(struct atx *atx)
 
 static int wait_power(struct atx *atx, const char *want, int ms)
 {
-    int64_t start = now_ms();
+    int64_t start = clock_mono_ms();
     struct atx_status st;
     atx_get_status(atx, &st);
     while (strcmp(atx_power_name(st.power), want) != 0) {
-        if (now_ms() - start >= ms) {
+        if (clock_mono_ms() - start >= ms) {
             printf("power timeout waiting for %s (now %s)\n", want, atx_power_name(st.power));
             return -1;
         }
         atx_wait_change(atx, st.generation, 100);
         atx_get_status(atx, &st);
     }
-    printf("power %s after %lld ms\n", want, (long long)(now_ms() - start));
+    printf("power %s after %lld ms\n", want, (long long)(clock_mono_ms() - start));
     return 0;
 }
 
 static int wait_last(struct atx *atx, uint64_t id, int ms)
 {
-    int64_t start = now_ms();
+    int64_t start = clock_mono_ms();
     struct atx_status st;
     atx_get_status(atx, &st);
     while (st.last.id < id) {
-        if (now_ms() - start >= ms) {
+        if (clock_mono_ms() - start >= ms) {
             printf("last timeout waiting for id %llu\n", (unsigned long long)id);
             return -1;
         }

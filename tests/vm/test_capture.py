@@ -16,11 +16,10 @@ CASE hotplug: piglix starts before the device exists, picks it up; the device
 Each case is one VM boot. Exit 0 on success, 1 on failure."""
 import argparse
 import sys
-import time
 
-from capture_common import (EDID_FILE, GuestPiglix, TestFailure, Tools, VIVID, bars_problems, boot, check,
+from capture_common import (EDID_FILE, GuestPiglix, Tools, VIVID, bars_problems, boot, check,
                             log, max_difference, nosignal_ref, parse_json_line, piglix_config, vivid_set,
-                            vivid_static_bars, vivid_timings_index, wait_picture)
+                            run_main, vivid_static_bars, vivid_timings_index, wait_picture)
 
 
 def ref_problems(ref):
@@ -189,14 +188,7 @@ def main():
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     tools = Tools(args.piglix, args.rfbprobe, args.nosignal_ref)
-    started = time.monotonic()
-    try:
-        CASES[args.case](tools)
-    except TestFailure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        return 1
-    log("PASS %s in %.0f s" % (args.case, time.monotonic() - started))
-    return 0
+    return run_main(CASES[args.case], tools)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-from capture_common import GuestPiglix, TestFailure, Tools, check, log, parse_json_line
+from capture_common import GuestPiglix, TestFailure, Tools, check, log, parse_json_line, run_main
 
 import pvm
 
@@ -406,14 +406,7 @@ def main():
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     tools = Tools(args.piglix, args.rfbprobe)
-    started = time.monotonic()
-    try:
-        CASES[args.case](tools, args.reader)
-    except TestFailure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        return 1
-    log("PASS %s in %.0f s" % (args.case, time.monotonic() - started))
-    return 0
+    return run_main(CASES[args.case], tools, args.reader)
 
 
 if __name__ == "__main__":
