@@ -89,3 +89,25 @@ int rfb_msg_frame(enum rfb_msg_stage stage, const uint8_t *buf, size_t len,
     }
     return reject(info, "bad stage");
 }
+
+int rfb_msg_parse_version(const uint8_t v[RFB_MSG_VERSION_LEN])
+{
+    if (memcmp(v, "RFB 003.", 8) != 0 || v[11] != '\n')
+        return -1;
+    int minor = 0;
+    for (int i = 8; i < 11; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        minor = minor * 10 + (v[i] - '0');
+    }
+    switch (minor) {
+    case 3:
+    case 7:
+    case 8:
+        return minor;
+    case 889: /* macOS Screen Sharing: 3.8 otherwise */
+        return 8;
+    default:
+        return -1;
+    }
+}

@@ -36,4 +36,10 @@ struct rfb_msg_info {
 int rfb_msg_frame(enum rfb_msg_stage stage, const uint8_t *buf, size_t len,
                   struct rfb_msg_info *info);
 
+#define RFB_MSG_VERSION_LEN 12
+/* Parses a client's ProtocolVersion ("RFB 003.00x\n", exactly). Returns the
+ * minor version piglix speaks with it: 3, 7 or 8 (Apple's 3.889 is 3.8), or
+ * -1 for anything else. */
+int rfb_msg_parse_version(const uint8_t v[RFB_MSG_VERSION_LEN]);
+
 #endif

@@ -1,5 +1,6 @@
-/* Fuzzes the client-message framer with every stage: it must never read past
- * what it is given, and a complete answer must fit in what it was given. */
+/* Fuzzes the client-message framer with every stage, and the version parser:
+ * they must never read past what they are given, and a complete answer must
+ * fit in what it was given. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (r < 0 && !info.error)
         abort();
+    if (size - 1 >= RFB_MSG_VERSION_LEN) {
+        int minor = rfb_msg_parse_version(buf);
+        if (minor != -1 && minor != 3 && minor != 7 && minor != 8)
+            abort();
+    }
     free(buf);
     return 0;
 }

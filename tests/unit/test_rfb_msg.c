@@ -27,6 +27,23 @@ static void test_handshake(void **state)
     assert_int_equal(frame(RFB_STAGE_VNCAUTH, resp, 16, &i), 1);
 }
 
+static int version(const char *v) { return rfb_msg_parse_version((const uint8_t *)v); }
+
+static void test_version(void **state)
+{
+    (void)state;
+    assert_int_equal(version("RFB 003.003\n"), 3);
+    assert_int_equal(version("RFB 003.007\n"), 7);
+    assert_int_equal(version("RFB 003.008\n"), 8);
+    assert_int_equal(version("RFB 003.889\n"), 8);
+    assert_int_equal(version("RFB 003.005\n"), -1);
+    assert_int_equal(version("RFB 004.000\n"), -1);
+    assert_int_equal(version("RFB 003.0a8\n"), -1);
+    assert_int_equal(version("RFB 003.008 "), -1);
+    assert_int_equal(version("RFB 003.-08\n"), -1);
+    assert_int_equal(version("rfb 003.008\n"), -1);
+}
+
 static void test_fixed_sizes(void **state)
 {
     (void)state;
@@ -110,6 +127,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_version),
         cmocka_unit_test(test_fixed_sizes),
         cmocka_unit_test(test_set_encodings),
         cmocka_unit_test(test_cut_text),
