@@ -40,6 +40,9 @@ static const struct option_def options[] = {
     {"vnc", "port", OPT_INT, F(vnc.port), "5900", 1, 65535, NULL},
     {"vnc", "auth", OPT_ENUM, F(vnc.auth), "vnc", 0, 0, "vnc|none"},
     {"vnc", "max_clients", OPT_INT, F(vnc.max_clients), "16", 1, 256, NULL},
+    {"vnc", "max_pending", OPT_INT, F(vnc.max_pending), "32", 1, 256, NULL},
+    {"vnc", "max_pending_per_addr", OPT_INT, F(vnc.max_pending_per_addr), "4", 1, 256, NULL},
+    {"vnc", "handshake_timeout_s", OPT_INT, F(vnc.handshake_timeout_s), "10", 2, 120, NULL},
     {"vnc", "auth_fail_limit", OPT_INT, F(vnc.auth_fail_limit), "3", 1, 100, NULL},
     {"vnc", "auth_throttle_s", OPT_INT, F(vnc.auth_throttle_s), "5", 1, 3600, NULL},
     {"vnc", "name", OPT_STR, F(vnc.name), "piglix", 0, 0, NULL},
@@ -371,6 +374,11 @@ int config_validate(const struct piglix_config *cfg, FILE *err)
     if (cfg->vnc.enabled && strcmp(cfg->vnc.auth, "none") == 0 && !config_is_loopback(cfg->vnc.listen)) {
         fprintf(err, "config: [vnc] auth = none is only allowed with a loopback listen address "
                      "(127.0.0.1, ::1 or localhost), not '%s'\n", cfg->vnc.listen);
+        bad = 1;
+    }
+    if (cfg->vnc.max_pending_per_addr > cfg->vnc.max_pending) {
+        fprintf(err, "config: [vnc] max_pending_per_addr (%d) must not exceed max_pending (%d)\n",
+                cfg->vnc.max_pending_per_addr, cfg->vnc.max_pending);
         bad = 1;
     }
     if (cfg->capture.width % 2) {

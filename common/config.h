@@ -29,7 +29,10 @@ struct piglix_config {
         char listen[CONFIG_STR_MAX];
         int port;
         char auth[8];           /* vnc | none (none only on loopback) */
-        int max_clients;
+        int max_clients;        /* authenticated viewers on the VNC port */
+        int max_pending;        /* TCP handshakes not yet authenticated, in all */
+        int max_pending_per_addr; /* ... from one address (IPv6: one /64) */
+        int handshake_timeout_s; /* to reach ServerInit */
         int auth_fail_limit;    /* failures per address before throttling */
         int auth_throttle_s;    /* first throttle period, doubles each time */
         char name[64];

@@ -4,12 +4,16 @@
  * thread per client, all sharing the framebuffer and region state) has known
  * races, so piglix never starts it. One thread, this one, owns libvncserver
  * entirely: it accepts connections itself and hands each to rfbNewClient(),
- * lets libvncserver parse handshake and client messages, but only once a
- * whole message has arrived (peeked, see rfb_msg.c), since its reads block,
+ * does the RFB handshake up to ClientInit itself, per client
+ * (vnc_handshake.c: libvncserver's security types are process-wide), and
+ * lets libvncserver parse ClientInit and the client messages that follow,
+ * but only once a whole message has arrived (peeked, see rfb_msg.c), since
+ * its reads block,
  * and writes every FramebufferUpdate itself from pre-encoded shared bytes
  * with non-blocking sends (vnc_client.c), never through libvncserver's
  * per-client encoders. The capture thread only ever touches the slot. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -28,11 +32,10 @@
 #include "server/rfb_msg.h"
 #include "server/vnc_internal.h"
 
-#define VNC_POLL_MAX 300
 #define VNC_MSGS_PER_ROUND 64
-/* A viewer has this long to finish the handshake, and to finish a message it
- * has started; otherwise it holds a slot for nothing. */
-#define VNC_HANDSHAKE_TIMEOUT_MS 30000
+/* A viewer has this long to finish a message it has started (and [vnc]
+ * handshake_timeout_s to finish the handshake); otherwise it holds a slot
+ * for nothing. */
 #define VNC_PARTIAL_TIMEOUT_MS 15000
 
 static void rfb_log_debug(const char *fmt, ...)
@@ -50,18 +53,44 @@ static void rfb_log_debug(const char *fmt, ...)
 
 /* ---- listening ---- */
 
-static int listen_on(struct server *s, const struct sockaddr *sa, socklen_t len)
+static void format_addr(const struct sockaddr_storage *ss, char *out, size_t n)
 {
-    if (s->n_listen >= VNC_MAX_LISTEN)
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+        snprintf(out, n, "[%s]:%d", host, port);
+        return;
+    }
+    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    snprintf(out, n, "%s:%d", host, ntohs(in->sin_port));
+}
+
+/* Binds one address. An IPv6 socket serves IPv4 too (as mapped addresses)
+ * only for the wildcard "::" written as such: "::1", a host name's IPv6
+ * address or "*"'s "::" beside its "0.0.0.0" stay IPv6 only. */
+static int listen_on(struct server *s, const struct sockaddr *sa, socklen_t len, bool dual_stack)
+{
+    if (s->n_listen >= VNC_MAX_LISTEN) {
+        errno = EMFILE;
         return -1;
+    }
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
-    int one = 1, zero = 0;
+    int one = 1, v6only = dual_stack ? 0 : 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (sa->sa_family == AF_INET6) /* "::" serves IPv4 too, as mapped addresses */
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-    if (bind(fd, sa, len) < 0 || listen(fd, 16) < 0) {
+    if (sa->sa_family == AF_INET6 &&
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (bind(fd, sa, len) < 0 || listen(fd, 64) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -71,12 +100,39 @@ static int listen_on(struct server *s, const struct sockaddr *sa, socklen_t len)
     return 0;
 }
 
+/* Says what each socket is really bound to, as the kernel reports it. */
+static int log_listeners(struct server *s, bool dual_stack)
+{
+    for (int i = 0; i < s->n_listen; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        if (getsockname(s->listen_fds[i], (struct sockaddr *)&ss, &len) < 0) {
+            LOG_ERROR("vnc", "getsockname: %s", strerror(errno));
+            return -1;
+        }
+        char addr[INET6_ADDRSTRLEN + 16];
+        format_addr(&ss, addr, sizeof(addr));
+        LOG_INFO("vnc", "listening on %s%s", addr,
+                 ss.ss_family == AF_INET6 && dual_stack ? " (IPv6 and IPv4)" : "");
+    }
+    return 0;
+}
+
+static void close_listeners(struct server *s)
+{
+    for (int i = 0; i < s->n_listen; i++)
+        close(s->listen_fds[i]);
+    s->n_listen = 0;
+}
+
 static int open_listeners(struct server *s)
 {
     const char *host = s->cfg->vnc.listen;
+    bool dual_stack = strcmp(host, "::") == 0;
     char port[16];
     snprintf(port, sizeof(port), "%d", s->cfg->vnc.port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_protocol = IPPROTO_TCP,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int r = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res);
@@ -85,48 +141,35 @@ static int open_listeners(struct server *s)
         return -1;
     }
     int err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (listen_on(s, ai->ai_addr, ai->ai_addrlen) < 0 && !err)
+    for (struct addrinfo *ai = res; ai && !err; ai = ai->ai_next)
+        if (listen_on(s, ai->ai_addr, ai->ai_addrlen, dual_stack) < 0)
             err = errno;
-    }
     freeaddrinfo(res);
-    if (s->n_listen == 0 && strcmp(host, "::") == 0) {
-        /* A kernel without IPv6: fall back to IPv4 only. */
+    if (err == EAFNOSUPPORT && dual_stack && s->n_listen == 0) {
+        /* A kernel without IPv6: "::" means every IPv4 address then. */
         struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg->vnc.port)};
-        if (listen_on(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 && !err)
-            err = errno;
+        err = listen_on(s, (struct sockaddr *)&sin, sizeof(sin), false) < 0 ? errno : 0;
     }
-    if (s->n_listen == 0) {
-        LOG_ERROR("vnc", "cannot listen on [%s]:%d: %s", host, s->cfg->vnc.port, strerror(err));
+    if (err || s->n_listen == 0) {
+        /* Exactly what is configured, or nothing: never a part of it. */
+        LOG_ERROR("vnc", "cannot listen on [%s]:%d: %s", host, s->cfg->vnc.port,
+                  err == EMFILE ? "it resolves to too many addresses" : strerror(err));
+        close_listeners(s);
         return -1;
     }
-    LOG_INFO("vnc", "listening on [%s]:%d (%d socket%s)", host, s->cfg->vnc.port, s->n_listen,
-             s->n_listen > 1 ? "s" : "");
-    return 0;
+    return log_listeners(s, dual_stack);
 }
 
 /* ---- libvncserver hooks ---- */
 
-static rfbBool check_password(rfbClientPtr cl, const char *response, int len)
+/* piglix answers VncAuth itself (vnc_handshake.c); should libvncserver's own
+ * authentication ever run, it lets nobody in. */
+static rfbBool refuse_password(rfbClientPtr cl, const char *response, int len)
 {
-    struct server *s = cl->screen->screenData;
-    int64_t now = clock_mono_ms();
-    int wait = vnc_auth_throttle_check(s->throttle, cl->host, now);
-    if (wait > 0) {
-        s->stats.auth_failures++;
-        LOG_WARN("vnc", "client %s: login refused, too many failures (retry in %d s)", cl->host, wait);
-        return FALSE;
-    }
-    bool ok = len == 16 && vnc_auth_check_response(s->password, cl->authChallenge,
-                                                    (const uint8_t *)response);
-    vnc_auth_throttle_record(s->throttle, cl->host, ok, now);
-    if (!ok) {
-        s->stats.auth_failures++;
-        LOG_WARN("vnc", "client %s: wrong password", cl->host);
-    } else {
-        LOG_INFO("vnc", "client %s: authenticated", cl->host);
-    }
-    return ok ? TRUE : FALSE;
+    (void)response;
+    (void)len;
+    LOG_ERROR("vnc", "client %s: libvncserver's authentication reached; refused", cl->host);
+    return FALSE;
 }
 
 static void client_gone(rfbClientPtr cl)
@@ -135,9 +178,11 @@ static void client_gone(rfbClientPtr cl)
     struct server *s = cl->screen->screenData;
     if (c) {
         vnc_input_release(s, c);
+        if (c->admitted)
+            s->stats.clients--;
+        memset(c->challenge, 0, sizeof(c->challenge));
         vnc_client_free(c);
         cl->clientData = NULL;
-        s->stats.clients--;
     }
     LOG_INFO("vnc", "client %s disconnected", cl->host ? cl->host : "?");
 }
@@ -145,12 +190,8 @@ static void client_gone(rfbClientPtr cl)
 static enum rfbNewClientAction new_client(rfbClientPtr cl)
 {
     struct server *s = cl->screen->screenData;
-    if (s->stats.clients >= (unsigned)s->cfg->vnc.max_clients) {
-        LOG_WARN("vnc", "client %s refused: [vnc] max_clients = %d reached", cl->host,
-                 s->cfg->vnc.max_clients);
-        vnc_input_free_extensions(cl);
-        return RFB_CLIENT_REFUSE;
-    }
+    /* No limit here: handshakes are bounded by the pool (accept_clients),
+     * viewers by max_clients once authenticated (vnc_handshake.c). */
     struct vnc_client *c = vnc_client_new(s, cl);
     if (!c) {
         vnc_input_free_extensions(cl);
@@ -158,7 +199,6 @@ static enum rfbNewClientAction new_client(rfbClientPtr cl)
     }
     cl->clientData = c;
     cl->clientGoneHook = client_gone;
-    s->stats.clients++;
     s->stats.connections++;
     return RFB_CLIENT_ACCEPT;
 }
@@ -182,16 +222,24 @@ static void set_up_client_socket(int fd)
 static void accept_clients(struct server *s, int lfd)
 {
     for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 LOG_WARN("vnc", "accept: %s", strerror(errno));
             return;
         }
+        struct vnc_addr_key key;
+        vnc_addr_key_from(&key, &peer);
+        vnc_handshake_make_room(s, &key);
         set_up_client_socket(fd);
         rfbClientPtr cl = rfbNewClient(s->screen, fd);
         if (!cl)
             continue; /* libvncserver closed it and said why */
+        struct vnc_client *c = cl->clientData;
+        c->pending = true;
+        c->addr = key;
         if (cl->wsctx) {
             LOG_INFO("vnc", "client %s: WebSocket on the VNC port refused (use the web port)", cl->host);
             rfbCloseClient(cl);
@@ -212,13 +260,26 @@ static enum rfb_msg_stage stage_of(rfbClientPtr cl)
     }
 }
 
-/* Hands libvncserver every complete message waiting on the socket. */
-static void read_client(struct server *s, rfbClientPtr cl)
+/* libvncserver's part starts at ClientInit: its handshake code shares one
+ * list of security types between all clients and must never run. */
+static void process_message(rfbClientPtr cl)
+{
+    assert(!vnc_handshake_stage(cl));
+    if (vnc_handshake_stage(cl)) {
+        rfbCloseClient(cl);
+        return;
+    }
+    rfbProcessClientMessage(cl);
+}
+
+/* Hands libvncserver (or the handshake) every complete message waiting on
+ * the socket. */
+static void read_client(rfbClientPtr cl)
 {
     struct vnc_client *c = cl->clientData;
     for (int i = 0; i < VNC_MSGS_PER_ROUND && cl->sock != RFB_INVALID_SOCKET; i++) {
         if (cl->state == RFB_INITIALISATION_SHARED) {
-            rfbProcessClientMessage(cl);
+            process_message(cl);
             continue;
         }
         size_t want = c->peek_cap ? c->peek_cap : 4096;
@@ -270,17 +331,12 @@ static void read_client(struct server *s, rfbClientPtr cl)
         if (stage == RFB_STAGE_NORMAL && info.type == 2)
             vnc_client_note_encodings(c, c->peek, info.size);
         c->partial_since_ms = 0;
-        if (c->preauth && stage == RFB_STAGE_VERSION) {
-            /* libvncserver picks the security type per screen when the
-             * version arrives; a peer authenticated elsewhere gets None. This
-             * thread is the only one touching the screen, so the swap is safe. */
-            void *saved = s->screen->authPasswdData;
-            s->screen->authPasswdData = NULL;
-            rfbProcessClientMessage(cl);
-            s->screen->authPasswdData = saved;
+        if (vnc_handshake_stage(cl)) {
+            if (vnc_handshake_message(c, info.size) < 0)
+                return;
             continue;
         }
-        rfbProcessClientMessage(cl);
+        process_message(cl);
     }
 }
 
@@ -333,7 +389,7 @@ static void take_adopted(struct server *s)
         if (!cl)
             continue;
         struct vnc_client *c = cl->clientData;
-        c->preauth = true;
+        c->preauth = true; /* offered None only; [web] max_viewers bounds these */
         LOG_INFO("vnc", "client %s (%s) connected, authenticated by the web session", cl->host, q[i].who);
     }
 }
@@ -389,9 +445,9 @@ static void reap_clients(struct server *s)
         rfbClientPtr next = cl->next;
         struct vnc_client *c = cl->clientData;
         if (c && cl->sock != RFB_INVALID_SOCKET) {
-            if (cl->state != RFB_NORMAL && now - c->connected_ms > VNC_HANDSHAKE_TIMEOUT_MS) {
-                LOG_INFO("vnc", "client %s: handshake not finished in %d s; closing", cl->host,
-                         VNC_HANDSHAKE_TIMEOUT_MS / 1000);
+            int limit_s = s->cfg->vnc.handshake_timeout_s;
+            if (cl->state != RFB_NORMAL && now - c->connected_ms > (int64_t)limit_s * 1000) {
+                LOG_INFO("vnc", "client %s: handshake not finished in %d s; closing", cl->host, limit_s);
                 rfbCloseClient(cl);
             } else if (c->partial_since_ms && now - c->partial_since_ms > VNC_PARTIAL_TIMEOUT_MS) {
                 LOG_INFO("vnc", "client %s: message left unfinished for %d s; closing", cl->host,
@@ -405,10 +461,36 @@ static void reap_clients(struct server *s)
     }
 }
 
+/* Room in the poll set for the listeners, the two event fds and every
+ * client. */
+static int poll_reserve(struct server *s)
+{
+    size_t need = (size_t)s->n_listen + 2;
+    for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next)
+        need++;
+    if (need <= s->pfd_cap)
+        return 0;
+    size_t cap = need + 64;
+    struct pollfd *p = realloc(s->pfd, cap * sizeof(*p));
+    if (!p)
+        return -1;
+    s->pfd = p;
+    rfbClientPtr *o = realloc(s->pfd_owner, cap * sizeof(*o));
+    if (!o)
+        return -1;
+    s->pfd_owner = o;
+    s->pfd_cap = cap;
+    return 0;
+}
+
 int server_run_once(struct server *s, int max_wait_ms)
 {
-    struct pollfd pfd[VNC_POLL_MAX];
-    rfbClientPtr owner[VNC_POLL_MAX];
+    if (poll_reserve(s) < 0) {
+        LOG_ERROR("vnc", "out of memory for the poll set");
+        return -1;
+    }
+    struct pollfd *pfd = s->pfd;
+    rfbClientPtr *owner = s->pfd_owner;
     {
         int n = 0;
         for (int i = 0; i < s->n_listen; i++)
@@ -417,7 +499,7 @@ int server_run_once(struct server *s, int max_wait_ms)
         pfd[n++] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
         int first_client = n;
         bool any_partial = false;
-        for (rfbClientPtr cl = s->screen->clientHead; cl && n < VNC_POLL_MAX; cl = cl->next) {
+        for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next) {
             if (cl->sock == RFB_INVALID_SOCKET || !cl->clientData)
                 continue;
             struct vnc_client *c = cl->clientData;
@@ -464,7 +546,7 @@ int server_run_once(struct server *s, int max_wait_ms)
                 continue;
             struct vnc_client *c = cl->clientData;
             if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) || (c && c->partial_since_ms))
-                read_client(s, cl);
+                read_client(cl);
         }
         int64_t now = clock_mono_ms();
         for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next) {
@@ -558,10 +640,10 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
     scr->dontDisconnect = FALSE;
     scr->newClientHook = new_client;
     scr->setDesktopSizeHook = refuse_resize;
-    if (cfg->vnc.enabled && !s->auth_none) {
-        scr->authPasswdData = s; /* non-NULL: offer VncAuth; the check is ours */
-        scr->passwordCheck = check_password;
-    }
+    /* Never set, never swapped: the security types are piglix's, per client
+     * (vnc_handshake.c). */
+    scr->authPasswdData = NULL;
+    scr->passwordCheck = refuse_password;
     vnc_input_install(s);
     rfbInitServer(scr);
     if (cfg->vnc.enabled && open_listeners(s) < 0)
@@ -587,13 +669,14 @@ void server_destroy(struct server *s)
         s->screen->frameBuffer = NULL;
         rfbScreenCleanup(s->screen);
     }
-    for (int i = 0; i < s->n_listen; i++)
-        close(s->listen_fds[i]);
+    close_listeners(s);
     for (int i = 0; i < s->n_adopt; i++)
         close(s->adopt_queue[i].fd);
     close(s->wake_fd);
     pthread_mutex_destroy(&s->adopt_lock);
     free(s->fb);
+    free(s->pfd);
+    free(s->pfd_owner);
     pipeline_destroy(s->pipe);
     server_snapshot_destroy(s->snapshot);
     vnc_auth_throttle_destroy(s->throttle);

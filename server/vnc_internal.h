@@ -4,11 +4,13 @@
 #ifndef PIGLIX_SERVER_VNC_INTERNAL_H
 #define PIGLIX_SERVER_VNC_INTERNAL_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <rfb/rfb.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "common/clock.h"
 #include "server/pipeline.h"
@@ -16,6 +18,10 @@
 #include "server/vnc_auth.h"
 
 #define VNC_MAX_LISTEN 4
+
+/* A peer's address as the handshake pool counts it: IPv4 as ::ffff:a.b.c.d,
+ * IPv6 by its /64. */
+struct vnc_addr_key { uint8_t b[16]; };
 
 struct server {
     const struct piglix_config *cfg;
@@ -38,6 +44,9 @@ struct server {
     atomic_uint leds;           /* bit 8 set: changed since last sent */
     struct server_stats stats;
     struct server_snapshot *snapshot; /* JPEGs and statistics for other threads */
+    struct pollfd *pfd;         /* the event loop's poll set, grown with the clients */
+    rfbClientPtr *pfd_owner;
+    size_t pfd_cap;
 };
 
 struct vnc_client {
@@ -57,6 +66,11 @@ struct vnc_client {
     bool resized_early;         /* the picture changed size before its SetEncodings came */
     bool qemu_keys, qemu_ack_pending;
     bool preauth;               /* authenticated elsewhere: no VNC password */
+    bool pending;               /* a TCP handshake not yet authenticated (the pool) */
+    bool admitted;              /* authenticated: counted in stats.clients */
+    int sec_type;               /* the one security type offered to this client */
+    uint8_t challenge[16];      /* VncAuth, while its response is awaited */
+    struct vnc_addr_key addr;
     bool led_qemu;              /* takes the QEMU LED state pseudo-encoding */
     int leds_sent;              /* -1: never */
     int64_t connected_ms;       /* to drop clients stuck in the handshake */
@@ -82,6 +96,17 @@ int vnc_client_service(struct vnc_client *c, int64_t now);
 /* True while some tile this client holds is still the JPEG version. */
 bool vnc_client_has_lossy(const struct vnc_client *c);
 bool vnc_client_output_pending(const struct vnc_client *c);
+
+/* vnc_handshake.c: the RFB handshake up to ClientInit, per client. */
+void vnc_addr_key_from(struct vnc_addr_key *k, const struct sockaddr_storage *ss);
+/* Before a new TCP handshake from key joins the pool: closes the one that
+ * must make room for it, if any. */
+void vnc_handshake_make_room(struct server *s, const struct vnc_addr_key *key);
+/* True while the client is in a stage vnc_handshake_message handles. */
+bool vnc_handshake_stage(rfbClientPtr cl);
+/* Handles the whole message of len bytes waiting (peeked) on the socket.
+ * Returns 0, or -1 when the client was closed. */
+int vnc_handshake_message(struct vnc_client *c, size_t len);
 
 /* vnc_input.c */
 void vnc_input_install(struct server *srv);
