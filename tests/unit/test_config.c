@@ -113,6 +113,21 @@ static void test_auth_none_needs_loopback(void **state)
     fclose(err);
 }
 
+static void test_handshake_pool(void **state)
+{
+    (void)state;
+    struct piglix_config c;
+    config_defaults(&c);
+    assert_int_equal(c.vnc.max_pending, 32);
+    assert_int_equal(c.vnc.max_pending_per_addr, 4);
+    assert_int_equal(c.vnc.handshake_timeout_s, 10);
+    FILE *err = fopen("/dev/null", "w");
+    assert_int_equal(config_validate(&c, err), 0);
+    c.vnc.max_pending_per_addr = 33;
+    assert_int_equal(config_validate(&c, err), -1);
+    fclose(err);
+}
+
 static void test_print_roundtrip(void **state)
 {
     (void)state;
@@ -153,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_auth_none_needs_loopback),
+        cmocka_unit_test(test_handshake_pool),
         cmocka_unit_test(test_print_roundtrip),
         cmocka_unit_test(test_shipped_example_loads),
     };
