@@ -5,6 +5,7 @@
  * A name without an account or without an IPMI password gets a RAKP 2
  * like any other, keyed with a per-process secret, so the answers do not
  * tell which names exist; its RAKP 3 then always fails. */
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
