@@ -103,6 +103,8 @@ static const struct option_def options[] = {
     {"vmedia", "max_size_mb", OPT_INT, F(vmedia.max_size_mb), "0", 0, 16 * 1024 * 1024, NULL},
     {"vmedia", "usb", OPT_ENUM, F(vmedia.usb), "always", 0, 0, "always|mounted"},
     {"vmedia", "upload_idle_s", OPT_INT, F(vmedia.upload_idle_s), "60", 5, 3600, NULL},
+    {"vmedia", "url_private", OPT_BOOL, F(vmedia.url_private), "yes", 0, 0, NULL},
+    {"vmedia", "url_allow", OPT_STR, F(vmedia.url_allow), "", 0, 0, NULL},
     {"sensors", "enabled", OPT_BOOL, F(sensors.enabled), "yes", 0, 0, NULL},
     {"sensors", "root", OPT_STR, F(sensors.root), "/sys", 0, 0, NULL},
     {"sensors", "poll_ms", OPT_INT, F(sensors.poll_ms), "2000", 100, 600000, NULL},
@@ -344,6 +346,34 @@ static int validate_atx(const struct piglix_config *cfg, FILE *err)
     return bad;
 }
 
+/* [vmedia] url_allow: IP addresses separated by commas or spaces, at most 8
+ * (vmedia/url_policy.c parses the same list). */
+static int validate_url_allow(const char *list, FILE *err)
+{
+    int n = 0;
+    for (const char *s = list; *s;) {
+        size_t len = strcspn(s, ", ");
+        if (len) {
+            char one[INET6_ADDRSTRLEN];
+            unsigned char buf[16];
+            bool ok = len < sizeof(one) && ++n <= 8;
+            if (ok) {
+                memcpy(one, s, len);
+                one[len] = '\0';
+                ok = inet_pton(AF_INET, one, buf) == 1 || inet_pton(AF_INET6, one, buf) == 1;
+            }
+            if (!ok) {
+                fprintf(err, "config: [vmedia] url_allow must list at most 8 IP addresses, not '%.*s'\n",
+                        (int)(len > 64 ? 64 : len), s);
+                return -1;
+            }
+        }
+        s += len;
+        s += *s != '\0';
+    }
+    return 0;
+}
+
 /* A USB vendor or product ID: hex, 0x optional, 16 bits. */
 static bool usb_id_valid(const char *s)
 {
@@ -394,6 +424,8 @@ int config_validate(const struct piglix_config *cfg, FILE *err)
         bad = 1;
     }
     bad |= validate_atx(cfg, err);
+    if (validate_url_allow(cfg->vmedia.url_allow, err) < 0)
+        bad = 1;
     if (validate_hid(cfg, err) < 0)
         bad = 1;
     if (cfg->state.dir[0] == '\0') {

@@ -88,6 +88,8 @@ struct piglix_config {
         int max_size_mb;        /* largest image accepted (upload or download); 0 = no limit */
         char usb[12];           /* always | mounted: when the mass-storage function is on the bus */
         int upload_idle_s;      /* an upload that sends nothing this long is dropped */
+        bool url_private;       /* downloads may reach private ranges (10/8, 192.168/16, fc00::/7...) */
+        char url_allow[CONFIG_STR_MAX]; /* addresses downloads may reach whatever their class */
     } vmedia;
     struct {
         bool enabled;

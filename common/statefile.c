@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <grp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -15,7 +17,9 @@ static void report(FILE *err, const char *path)
 
 int statefile_lock(const char *path, FILE *err)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW: a symlink planted at the lock's name must not make a
+     * root-run CLI create or open a file elsewhere */
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 || flock(fd, LOCK_EX) < 0) {
         report(err, path);
         if (fd >= 0)
@@ -36,8 +40,11 @@ void statefile_unlock(int *fd)
 
 int statefile_open(const char *path, FILE **f, struct stat *st, FILE *err)
 {
-    *f = fopen(path, "re");
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!*f) {
+        if (fd >= 0)
+            close(fd);
         if (errno == ENOENT)
             return 0;
         report(err, path);
@@ -71,36 +78,125 @@ int statefile_changed(const char *path, const struct timespec *seen)
     return m.tv_sec != seen->tv_sec || m.tv_nsec != seen->tv_nsec;
 }
 
-int statefile_write(const char *path, void (*write_body)(FILE *f, void *ctx), void *ctx,
-                    struct timespec *mtime, FILE *err)
+int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), void *ctx, mode_t mode,
+                      struct timespec *mtime, FILE *err)
 {
     char tmp[PATH_MAX];
-    int n = snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+    int n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
     if (n < 0 || (size_t)n >= sizeof(tmp)) {
         errno = ENAMETOOLONG;
         report(err, path);
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
+    /* A random name created with O_EXCL (mkostemp): nothing planted in the
+     * directory beforehand can redirect the write. */
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
         report(err, tmp);
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
         return -1;
     }
-    write_body(f, ctx);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
+    int bad = fchmod(fd, mode) != 0 || write_body(fd, ctx) != 0 || fsync(fd) != 0;
+    bad |= close(fd) != 0;
+    /* rename replaces a symlink at path itself, never its target */
     if (bad || rename(tmp, path) != 0) {
         report(err, path);
         unlink(tmp);
         return -1;
     }
     struct stat st;
-    if (stat(path, &st) == 0)
+    if (mtime && lstat(path, &st) == 0)
         *mtime = st.st_mtim;
+    return 0;
+}
+
+struct stdio_body {
+    void (*write_body)(FILE *f, void *ctx);
+    void *ctx;
+};
+
+static int stdio_body(int fd, void *ctx)
+{
+    const struct stdio_body *b = ctx;
+    int dup_fd = dup(fd);
+    FILE *f = dup_fd >= 0 ? fdopen(dup_fd, "w") : NULL;
+    if (!f) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return -1;
+    }
+    b->write_body(f, b->ctx);
+    int bad = ferror(f) != 0;
+    bad |= fclose(f) != 0;
+    return bad ? -1 : 0;
+}
+
+int statefile_write(const char *path, void (*write_body)(FILE *f, void *ctx), void *ctx,
+                    struct timespec *mtime, FILE *err)
+{
+    struct stdio_body b = {write_body, ctx};
+    return statefile_replace(path, stdio_body, &b, 0600, mtime, err);
+}
+
+struct bytes_body {
+    const void *data;
+    size_t len;
+};
+
+static int write_bytes_body(int fd, void *ctx)
+{
+    const struct bytes_body *b = ctx;
+    const char *p = b->data;
+    for (size_t left = b->len; left;) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        left -= (size_t)w;
+    }
+    return 0;
+}
+
+int statefile_write_bytes(const char *path, const void *data, size_t len, mode_t mode, FILE *err)
+{
+    struct bytes_body b = {data, len};
+    return statefile_replace(path, write_bytes_body, &b, mode, NULL, err);
+}
+
+int statefile_as_dir_owner(const char *dir, FILE *err)
+{
+    if (geteuid() != 0)
+        return 0;
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT)
+            return 0; /* made by root now: root's, as asked */
+        report(err, dir);
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (err)
+            fprintf(err, "%s: not a directory\n", dir);
+        return -1;
+    }
+    /* Writable by someone other than its owner: they could plant names
+     * between our checks; the daemon's directory is 0700. */
+    if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
+        if (err)
+            fprintf(err, "%s: writable by group or others (mode %03o): refusing to write in it as root\n",
+                    dir, (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    if (st.st_uid == 0)
+        return 0;
+    /* The daemon's directory: work as its owner, for good, so that every
+     * file written belongs to the daemon's user and root's power is never
+     * used on names that user controls. */
+    if (setgroups(0, NULL) != 0 || setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0 || getuid() != st.st_uid ||
+        geteuid() != st.st_uid) {
+        report(err, dir);
+        return -1;
+    }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* Takes an exclusive flock on path (created 0600). The fd (> 0), or -1. */
@@ -33,5 +34,19 @@ int statefile_changed(const char *path, const struct timespec *seen);
  * prints; on success *mtime is the new file's. 0 or -1. */
 int statefile_write(const char *path, void (*write_body)(FILE *f, void *ctx), void *ctx,
                     struct timespec *mtime, FILE *err);
+/* The same with what write_body(fd, ctx) writes (0 on success) and the
+ * given mode. The temporary file has a random name made with O_EXCL beside
+ * path, and a symlink at path is replaced, never followed: safe in a
+ * directory another user can write. mtime may be NULL. */
+int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), void *ctx, mode_t mode,
+                      struct timespec *mtime, FILE *err);
+int statefile_write_bytes(const char *path, const void *data, size_t len, mode_t mode, FILE *err);
+
+/* For the CLI run as root on the daemon's state: when the process is root
+ * and dir belongs to another user, becomes that user (groups, gid, uid, for
+ * good) so that what it writes is the daemon's and no symlink that user
+ * planted gets root's power. Refuses (-1) a dir writable by group or others
+ * (without the sticky bit). A missing dir, or not root: nothing to do (0). */
+int statefile_as_dir_owner(const char *dir, FILE *err);
 
 #endif

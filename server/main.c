@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/prompt.h"
 #include "common/sdnotify.h"
+#include "common/statefile.h"
 #include "hid/hid.h"
 #include "hid/hid_usb.h"
 #include "server/server.h"
@@ -237,11 +238,17 @@ static int open_store(const struct piglix_config *cfg, struct vmedia_store **sto
     *store = NULL;
     if (!cfg->vmedia.enabled)
         return 0;
+    struct vmedia_url_policy policy;
+    if (vmedia_url_policy_init(&policy, cfg->vmedia.url_private, cfg->vmedia.url_allow) < 0) {
+        LOG_ERROR("main", "[vmedia] url_allow: not a list of IP addresses");
+        return -1;
+    }
     int r = vmedia_store_open(cfg->vmedia.dir, (uint64_t)cfg->vmedia.max_size_mb << 20, store);
     if (r != VMEDIA_OK) {
         LOG_ERROR("main", "[vmedia] dir %s: %s", cfg->vmedia.dir, vmedia_strerror(r));
         return -1;
     }
+    vmedia_store_set_url_policy(*store, &policy);
     return 0;
 }
 
@@ -402,6 +409,10 @@ int main(int argc, char **argv)
         return 0;
     }
     log_set_level(debug ? LOG_LEVEL_DEBUG : (enum log_level)log_level_parse(cfg.log.level));
+    /* Run as root on the daemon's state: write as the daemon's user */
+    if (command && (strcmp(command, "user") == 0 || strcmp(command, "vnc-passwd") == 0) &&
+        statefile_as_dir_owner(cfg.state.dir, stderr) < 0)
+        return 1;
     if (command && strcmp(command, "user") == 0)
         return web_user_command(&cfg, n_args, args, stdout, stderr);
     if (command && strcmp(command, "atx") == 0)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/statefile.h"
 
 void vnc_auth_password_path(const char *state_dir, char *out, size_t n)
 {
@@ -27,34 +28,35 @@ int vnc_auth_store_password(const char *state_dir, const char *password, FILE *e
         fprintf(err, "vnc-passwd: cannot create %s: %s\n", state_dir, strerror(errno));
         return -1;
     }
-    char path[512], tmp[520];
+    char path[512];
     vnc_auth_password_path(state_dir, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    unlink(tmp);
-    /* libvncserver writes the file with fopen(): a 077 umask keeps it 0600
-     * from the moment it exists. */
-    mode_t old = umask(077);
-    char pw[VNC_AUTH_MAX_LEN + 1];
-    memcpy(pw, password, len + 1);
-    int r = rfbEncryptAndStorePasswd(pw, tmp);
-    memset(pw, 0, sizeof(pw));
-    umask(old);
-    if (r != 0) {
-        fprintf(err, "vnc-passwd: cannot write %s\n", tmp);
-        unlink(tmp);
-        return -1;
-    }
-    int fd = open(tmp, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    if (chmod(tmp, 0600) < 0 || rename(tmp, path) < 0) {
-        fprintf(err, "vnc-passwd: cannot install %s: %s\n", path, strerror(errno));
-        unlink(tmp);
+    uint8_t stored[8];
+    vnc_auth_obfuscate(password, stored);
+    int r = statefile_write_bytes(path, stored, sizeof(stored), 0600, err);
+    explicit_bzero(stored, sizeof(stored));
+    if (r < 0) {
+        fprintf(err, "vnc-passwd: cannot install %s\n", path);
         return -1;
     }
     return 0;
+}
+
+void vnc_auth_obfuscate(const char *password, uint8_t out[8])
+{
+    /* The format vncpasswd -f and rfbEncryptAndStorePasswd write: the
+     * password, zero-padded to 8 bytes, DES-encrypted with VNC's fixed key.
+     * rfbEncryptBytes encrypts 16 bytes with a key given as a string; the
+     * fixed key has no zero byte, so it passes whole. Written by piglix
+     * itself so that the file goes through statefile's safe replacement
+     * (libvncserver fopen()s a name of our choosing). */
+    static const char fixed_key[9] = {23, 82, 107, 6, 35, 78, 88, 7, 0};
+    unsigned char block[16] = {0};
+    char key[9];
+    memcpy(key, fixed_key, sizeof(key));
+    strncpy((char *)block, password, VNC_AUTH_MAX_LEN);
+    rfbEncryptBytes(block, key);
+    memcpy(out, block, 8);
+    explicit_bzero(block, sizeof(block));
 }
 
 int vnc_auth_load_password(const char *state_dir, char out[VNC_AUTH_MAX_LEN + 1])

@@ -18,6 +18,8 @@ void vnc_auth_password_path(const char *state_dir, char *out, size_t n);
 /* Validates and stores the password (atomically, 0600). Returns 0 or -1 with
  * the reason written to err. */
 int vnc_auth_store_password(const char *state_dir, const char *password, FILE *err);
+/* The 8 bytes vncpasswd -f stores for password (its first 8 characters). */
+void vnc_auth_obfuscate(const char *password, uint8_t out[8]);
 /* Loads the password into out (NUL-terminated). Returns 0, 1 when no password
  * is set, -1 on error (logged). */
 int vnc_auth_load_password(const char *state_dir, char out[VNC_AUTH_MAX_LEN + 1]);

@@ -3,6 +3,7 @@
  * certificates unless the caller asks otherwise. */
 #include <curl/curl.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,7 +14,23 @@
 struct download_ctx {
     struct vmedia_upload *u;
     int write_err;
+    char refused[160];      /* why the last connection was refused, if one was */
 };
+
+/* Every connection libcurl makes (each DNS answer tried, each redirect)
+ * opens its socket here, with the address it is about to connect to: the
+ * one place where a check cannot be bypassed by a redirect or by a name
+ * that resolves differently the second time. */
+static curl_socket_t open_socket(void *userdata, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    struct download_ctx *d = userdata;
+    (void)purpose;
+    if (vmedia_url_policy_check(&d->u->policy, &address->addr, d->refused, sizeof(d->refused)) != 0) {
+        LOG_WARN("vmedia", "download of %s: %s", d->u->p.name, d->refused);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -45,8 +62,10 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
     return atomic_load(&u->cancel) ? 1 : 0;
 }
 
-static void describe(CURLcode c, long http, const char *url, const char *errbuf, char *out, size_t n)
+static void describe(CURLcode c, long http, const char *full_url, const char *errbuf, char *out, size_t n)
 {
+    char url[256];
+    vmedia_url_redact(full_url, url, sizeof(url));
     switch (c) {
     case CURLE_HTTP_RETURNED_ERROR:
         snprintf(out, n, "the server answered HTTP %ld for %.96s", http, url);
@@ -93,7 +112,11 @@ static void *download_main(void *arg)
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &d);
+    /* no proxy from the environment: the check above must see the server */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
     curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
@@ -119,6 +142,8 @@ static void *download_main(void *arg)
         vmedia_transfer_end(u, d.write_err, NULL); /* no-op when the write path ended it */
     } else if (rc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&u->cancel)) {
         vmedia_transfer_end(u, VMEDIA_E_CANCELLED, "cancelled");
+    } else if (rc == CURLE_COULDNT_CONNECT && d.refused[0]) {
+        vmedia_transfer_end(u, VMEDIA_E_NET, d.refused);
     } else {
         char msg[192];
         describe(rc, http, u->url, errbuf, msg, sizeof(msg));
@@ -144,6 +169,7 @@ int vmedia_download_start(struct vmedia_store *s, const char *url, const char *n
     if (r == VMEDIA_OK) {
         snprintf(u->url, sizeof(u->url), "%s", url);
         u->insecure = insecure;
+        u->policy = s->policy;
     }
     pthread_mutex_unlock(&s->lock);
     if (r != VMEDIA_OK)
@@ -158,7 +184,9 @@ int vmedia_download_start(struct vmedia_store *s, const char *url, const char *n
         return VMEDIA_E_NOMEM;
     }
     u->has_thread = true;
-    LOG_INFO("vmedia", "downloading %s as %s%s", url, name, insecure ? " (TLS not verified)" : "");
+    char shown[256];
+    vmedia_url_redact(url, shown, sizeof(shown));
+    LOG_INFO("vmedia", "downloading %s as %s%s", shown, name, insecure ? " (TLS not verified)" : "");
     return VMEDIA_OK;
 }
 

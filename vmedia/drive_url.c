@@ -12,6 +12,11 @@ int vmedia_name_from_url(const char *url, char *out, size_t n)
 {
     const char *p = strstr(url, "://");
     p = p ? p + 3 : url;
+    /* never name an image after user:password@ */
+    size_t auth = strcspn(p, "/?#");
+    for (size_t i = 0; i < auth; i++)
+        if (p[i] == '@')
+            p += i + 1, auth -= i + 1, i = (size_t)-1;
     size_t end = strcspn(p, "?#");
     const char *last = p;
     for (size_t i = 0; i < end; i++)

@@ -71,6 +71,13 @@ static void remove_dir_files(const char *path)
     closedir(d);
 }
 
+void vmedia_store_set_url_policy(struct vmedia_store *s, const struct vmedia_url_policy *p)
+{
+    pthread_mutex_lock(&s->lock);
+    s->policy = *p;
+    pthread_mutex_unlock(&s->lock);
+}
+
 int vmedia_store_open(const char *dir, uint64_t max_size, struct vmedia_store **out)
 {
     struct vmedia_store *s = calloc(1, sizeof(*s));
@@ -82,6 +89,7 @@ int vmedia_store_open(const char *dir, uint64_t max_size, struct vmedia_store **
     }
     strcpy(s->dir, dir);
     s->max_size = max_size;
+    s->policy.allow_private = true;
     char tmp[PATH_MAX], meta[PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s/%s", dir, VMEDIA_TMP_DIR);
     snprintf(meta, sizeof(meta), "%s/%s", dir, VMEDIA_META_DIR);

@@ -100,6 +100,36 @@ void vmedia_upload_abort(struct vmedia_upload *u, const char *why);
 int vmedia_download_start(struct vmedia_store *s, const char *url, const char *name, bool insecure);
 int vmedia_download_cancel(struct vmedia_store *s, const char *name);
 
+/* Where downloads may connect (url_policy.c). Checked on the address
+ * libcurl is about to connect to, after DNS and on every redirect: never
+ * loopback, unspecified, link-local, multicast/broadcast (or their
+ * IPv4-mapped forms) nor the appliance's own addresses; private ranges only
+ * when allow_private. Addresses in allow are accepted whatever their class
+ * (tests serve from 127.0.0.1). */
+#define VMEDIA_URL_ALLOW_MAX 8
+struct vmedia_url_policy {
+    bool allow_private;
+    int n_allow;
+    uint8_t allow[VMEDIA_URL_ALLOW_MAX][16];  /* IPv6, IPv4 as ::ffff:a.b.c.d */
+};
+enum vmedia_addr_class {
+    VMEDIA_ADDR_PUBLIC, VMEDIA_ADDR_PRIVATE, VMEDIA_ADDR_LOOPBACK, VMEDIA_ADDR_UNSPECIFIED,
+    VMEDIA_ADDR_LINK_LOCAL, VMEDIA_ADDR_MULTICAST, VMEDIA_ADDR_OWN,
+};
+struct sockaddr;
+/* allow: IP addresses separated by commas or spaces. 0, or -1 when one is
+ * not an address or there are too many. */
+int vmedia_url_policy_init(struct vmedia_url_policy *p, bool allow_private, const char *allow);
+/* The store's policy from now on (the default: private allowed, no exceptions). */
+void vmedia_store_set_url_policy(struct vmedia_store *s, const struct vmedia_url_policy *p);
+/* 0 allowed, or -1 with why naming the address and its class. */
+int vmedia_url_policy_check(const struct vmedia_url_policy *p, const struct sockaddr *sa, char *why, size_t n);
+enum vmedia_addr_class vmedia_addr_classify(const struct sockaddr *sa);
+const char *vmedia_addr_class_name(enum vmedia_addr_class c);
+/* url for logs and messages: user:password@ becomes ***@, a query ?***,
+ * the fragment goes. Always NUL-terminated (truncated to n). */
+void vmedia_url_redact(const char *url, char *out, size_t n);
+
 /* Running and recently finished transfers (the last result per name stays
  * until the next transfer of that name). */
 size_t vmedia_transfers(struct vmedia_store *s, struct vmedia_progress *out, size_t max);

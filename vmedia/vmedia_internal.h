@@ -29,11 +29,13 @@ struct vmedia_upload {          /* one transfer slot (uploads and downloads) */
     bool has_thread;
     char url[2048];
     bool insecure;
+    struct vmedia_url_policy policy;    /* the store's, when the download began */
 };
 
 struct vmedia_store {
     char dir[PATH_MAX - 64];
     uint64_t max_size;
+    struct vmedia_url_policy policy;    /* under lock */
     pthread_mutex_t lock;
     pthread_cond_t changed;
     struct vmedia_upload slots[VMEDIA_MAX_TRANSFERS];

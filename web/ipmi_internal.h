@@ -28,7 +28,8 @@ struct sensors;
 #define IPMI_BMC_ADDR 0x20
 #define IPMI_PEER_MAX 64            /* "[address]:port" for logs */
 #define IPMI_SESSIONS_MAX 64
-#define IPMI_PENDING_MS 15000       /* a session not activated by then is dropped */
+#define IPMI_PENDING_MS 5000        /* a session not activated by then is dropped */
+#define IPMI_HALF_OPEN_PER_SOURCE 4 /* half-open sessions per address (IPv6: per /64) */
 #define IPMI_REPLAY_WINDOW 32       /* sequence numbers remembered below the highest */
 
 enum ipmi_session_state { IPMI_S_FREE, IPMI_S_OPENED, IPMI_S_RAKP2_SENT, IPMI_S_ACTIVE };

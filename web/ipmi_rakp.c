@@ -5,6 +5,7 @@
  * A name without an account or without an IPMI password gets a RAKP 2
  * like any other, keyed with a per-process secret, so the answers do not
  * tell which names exist; its RAKP 3 then always fails. */
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -41,31 +42,89 @@ static size_t refuse(uint8_t *out, size_t cap, uint8_t type, uint8_t tag, uint8_
     return reply(out, cap, type, p, sizeof(p));
 }
 
-static struct ipmi_session *session_new(struct ipmi_core *c)
+/* Whether two peers are the same source for the half-open limit: the same
+ * IPv4 address, or the same IPv6 /64 (one host owns a whole /64), any port. */
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
-    int used = 0;
-    struct ipmi_session *free_slot = NULL, *oldest_pending = NULL;
+    if (a->ss_family != b->sa_family)
+        return false;
+    if (b->sa_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)a)->sin_addr, &((const struct sockaddr_in *)b)->sin_addr,
+                      4) == 0;
+    if (b->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
+                      8) == 0;
+    return false;
+}
+
+static int half_open_from(const struct ipmi_core *c, const struct sockaddr_storage *peer)
+{
+    int n = 0;
+    for (int i = 0; i < IPMI_SESSIONS_MAX; i++) {
+        const struct ipmi_session *s = &c->sessions[i];
+        n += s->state != IPMI_S_FREE && s->state != IPMI_S_ACTIVE && same_source(peer, (const void *)&s->peer);
+    }
+    return n;
+}
+
+/* The half-open session to drop for a new one from peer: that source's own
+ * oldest when it is at its limit; else, when every slot is taken, one from
+ * the source holding the most (the oldest among them, one that has not
+ * reached RAKP 2 first: a forged source address never gets that far).
+ * Established sessions are never dropped for a half-open one, and a
+ * login from an address that is not flooding keeps its slot. NULL: none. */
+static struct ipmi_session *half_open_victim(struct ipmi_core *c, const struct sockaddr *peer, bool full)
+{
+    struct ipmi_session *victim = NULL;
+    int victim_count = 0;
     for (int i = 0; i < IPMI_SESSIONS_MAX; i++) {
         struct ipmi_session *s = &c->sessions[i];
-        if (s->state == IPMI_S_FREE) {
-            if (!free_slot)
-                free_slot = s;
+        if (s->state == IPMI_S_FREE || s->state == IPMI_S_ACTIVE)
             continue;
+        bool mine = same_source(&s->peer, peer);
+        int count = half_open_from(c, &s->peer);
+        if (!full && !mine)
+            continue;
+        bool better = !victim || count > victim_count ||
+                      (count == victim_count && (s->state == IPMI_S_OPENED) > (victim->state == IPMI_S_OPENED)) ||
+                      (count == victim_count && (s->state == IPMI_S_OPENED) == (victim->state == IPMI_S_OPENED) &&
+                       s->last_ms < victim->last_ms);
+        if (better) {
+            victim = s;
+            victim_count = count;
         }
-        used++;
-        if (s->state != IPMI_S_ACTIVE && (!oldest_pending || s->last_ms < oldest_pending->last_ms))
-            oldest_pending = s;
     }
-    if (used >= c->max_sessions) {
-        /* Unauthenticated setups must not lock out real logins: the oldest
-         * unfinished one makes room. */
-        if (!oldest_pending)
-            return NULL;
-        ipmi_session_end(c, oldest_pending, "made room");
-        free_slot = oldest_pending;
+    return victim;
+}
+
+static struct ipmi_session *session_new(struct ipmi_core *c, const struct sockaddr *peer)
+{
+    int active = 0, half_open = 0;
+    struct ipmi_session *free_slot = NULL;
+    for (int i = 0; i < IPMI_SESSIONS_MAX; i++) {
+        struct ipmi_session *s = &c->sessions[i];
+        if (s->state == IPMI_S_FREE && !free_slot)
+            free_slot = s;
+        active += s->state == IPMI_S_ACTIVE;
+        half_open += s->state != IPMI_S_FREE && s->state != IPMI_S_ACTIVE;
     }
-    if (!free_slot)
+    /* max_sessions counts established sessions only; half-open ones have
+     * the rest of the table, at most IPMI_HALF_OPEN_PER_SOURCE per source. */
+    if (active >= c->max_sessions)
         return NULL;
+    int from_peer = 0;
+    for (int i = 0; i < IPMI_SESSIONS_MAX; i++) {
+        const struct ipmi_session *s = &c->sessions[i];
+        from_peer += s->state != IPMI_S_FREE && s->state != IPMI_S_ACTIVE && same_source(&s->peer, peer);
+    }
+    bool full = !free_slot || half_open >= IPMI_SESSIONS_MAX - c->max_sessions;
+    if (from_peer >= IPMI_HALF_OPEN_PER_SOURCE || full) {
+        struct ipmi_session *victim = half_open_victim(c, peer, full && from_peer < IPMI_HALF_OPEN_PER_SOURCE);
+        if (!victim)
+            return NULL;
+        ipmi_session_end(c, victim, "made room");
+        free_slot = victim;
+    }
     uint32_t id = 0;
     while (id == 0 || ipmi_session_by_id(c, id))
         if (RAND_bytes((uint8_t *)&id, sizeof(id)) != 1)
@@ -91,7 +150,7 @@ size_t ipmi_rakp_open(struct ipmi_core *c, const struct ipmi_pkt *p, const struc
     }
     if (priv > IPMI_PRIV_ADMIN)
         return refuse(out, cap, IPMI_PAYLOAD_OPEN_RSP, rq.tag, ST_INVALID_ROLE, rq.console_id);
-    struct ipmi_session *s = session_new(c);
+    struct ipmi_session *s = session_new(c, peer);
     if (!s) {
         if (ipmi_log_ok(c, now_ms))
             LOG_WARN("ipmi", "%s: no room for another session ([ipmi] max_sessions = %d)", peer_name,
@@ -224,6 +283,11 @@ size_t ipmi_rakp_3(struct ipmi_core *c, const struct ipmi_pkt *p, const struct s
     if (!ok) {
         login_failed(c, s, s->known_user ? "wrong password" : "unknown name or no IPMI password", now_ms);
         return refuse(out, cap, IPMI_PAYLOAD_RAKP4, m.tag, ST_INVALID_ICV, sid_m);
+    }
+    if (ipmi_core_active_sessions(c) >= c->max_sessions) {
+        /* others completed first: half-open sessions do not count until here */
+        ipmi_session_end(c, s, "refused (max_sessions reached)");
+        return refuse(out, cap, IPMI_PAYLOAD_RAKP4, m.tag, ST_NO_RESOURCES, sid_m);
     }
     uint8_t r[8 + IPMI_KEY_MAX] = {m.tag, ST_OK};
     ipmi_put32(r + 4, sid_m);

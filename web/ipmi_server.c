@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/statefile.h"
 #include "common/thread.h"
 #include "web/ipmi_internal.h"
 
@@ -71,19 +72,11 @@ static int load_guid(const char *dir, uint8_t guid[16])
      * whole GUID least significant byte first */
     guid[9] = (uint8_t)((guid[9] & 0x0f) | 0x40);
     guid[7] = (uint8_t)((guid[7] & 0x3f) | 0x80);
-    char tmp[320];
-    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        for (int i = 0; i < 16; i++)
-            snprintf(hex + 2 * i, 3, "%02x", guid[i]);
-        hex[32] = '\n';
-        bool ok = write(fd, hex, 33) == 33 && fsync(fd) == 0;
-        close(fd);
-        if (ok && rename(tmp, path) == 0)
-            return 0;
-        unlink(tmp);
-    }
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", guid[i]);
+    hex[32] = '\n';
+    if (statefile_write_bytes(path, hex, 33, 0600, NULL) == 0)
+        return 0;
     LOG_WARN("ipmi", "cannot keep the system GUID in %s: %s (it changes at each start)", path, strerror(errno));
     return 0;
 }

@@ -283,7 +283,9 @@ void rf_vmedia_insert(struct rf_req *r)
     char err[192] = "";
     int e = vmedia_drive_mount_url(r->w->vdrive, url, NULL, members[i].mode, !rf->vmedia[i].verify_cert, err,
                                    sizeof(err));
-    LOG_INFO("redfish", "%s@%s: InsertMedia %s into %s: %s", r->c->user, r->c->addr, url, members[i].id,
+    char shown[256];
+    vmedia_url_redact(url, shown, sizeof(shown));
+    LOG_INFO("redfish", "%s@%s: InsertMedia %s into %s: %s", r->c->user, r->c->addr, shown, members[i].id,
              e == VMEDIA_OK ? "started" : err[0] ? err : vmedia_strerror(e));
     if (e != VMEDIA_OK) {
         int status = vmedia_http_status(e);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/statefile.h"
 
 #define CERT_DAYS 3650
 
@@ -79,28 +80,34 @@ static int add_ext(X509 *x, int nid, const char *value)
     return r;
 }
 
-static int write_pem(const char *path, int mode, EVP_PKEY *key, X509 *cert)
+struct pem_body {
+    EVP_PKEY *key;
+    X509 *cert;
+};
+
+static int pem_body(int fd, void *ctx)
 {
-    char tmp[CONFIG_STR_MAX + 16];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) {
-        LOG_ERROR("web", "%s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    FILE *f = fdopen(fd, "w");
+    const struct pem_body *b = ctx;
+    int dup_fd = dup(fd);
+    FILE *f = dup_fd >= 0 ? fdopen(dup_fd, "w") : NULL;
     if (!f) {
-        close(fd);
+        if (dup_fd >= 0)
+            close(dup_fd);
         return -1;
     }
-    int ok = key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
-                 : PEM_write_X509(f, cert);
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int ok = b->key ? PEM_write_PrivateKey(f, b->key, NULL, NULL, 0, NULL, NULL) : PEM_write_X509(f, b->cert);
     if (fclose(f) != 0)
         ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        LOG_ERROR("web", "cannot write %s", path);
-        unlink(tmp);
+    return ok ? 0 : -1;
+}
+
+/* Through statefile's replacement: a random O_EXCL temporary name, so a
+ * symlink planted beside the file cannot redirect a daemon run as root. */
+static int write_pem(const char *path, int mode, EVP_PKEY *key, X509 *cert)
+{
+    struct pem_body b = {key, cert};
+    if (statefile_replace(path, pem_body, &b, (mode_t)mode, NULL, NULL) != 0) {
+        LOG_ERROR("web", "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;

@@ -122,7 +122,9 @@ static void download(struct web_conn *c, cJSON *j)
         name = derived;
     }
     int r = vmedia_download_start(c->w->vstore, url, name, insecure);
-    LOG_INFO("web", "%s@%s: download %s as %s: %s", c->user, c->addr, url, name, vmedia_strerror(r));
+    char shown[256];
+    vmedia_url_redact(url, shown, sizeof(shown));
+    LOG_INFO("web", "%s@%s: download %s as %s: %s", c->user, c->addr, shown, name, vmedia_strerror(r));
     if (r != VMEDIA_OK)
         web_vmedia_reply_err(c, r, name, r == VMEDIA_E_NET ? "only http:// and https:// URLs" : NULL);
     else
@@ -151,7 +153,9 @@ static void drive_call(struct web_conn *c, const char *what, cJSON *j)
             !get_bool(c, j, "insecure", &insecure))
             return;
         r = vmedia_drive_mount_url(w->vdrive, url, name, mode, insecure, err, sizeof(err));
-        LOG_INFO("web", "%s@%s: mount from %s: %s", c->user, c->addr, url, r ? err : "started");
+        char shown[256];
+        vmedia_url_redact(url, shown, sizeof(shown));
+        LOG_INFO("web", "%s@%s: mount from %s: %s", c->user, c->addr, shown, r ? err : "started");
         if (r == VMEDIA_OK) {
             web_vmedia_reply_state(c, 202);
             return;

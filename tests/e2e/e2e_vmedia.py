@@ -51,7 +51,9 @@ def serve(root, tls=None):
 
 
 def ctl(env, store, *args):
-    r = subprocess.run([os.path.join(env.tools, "vmediactl"), store] + list(args),
+    # downloads refuse loopback unless allowed: the test servers are on it
+    extra = ["--allow", "127.0.0.1"] if args and args[0] == "download" else []
+    r = subprocess.run([os.path.join(env.tools, "vmediactl"), store] + list(args) + extra,
                        capture_output=True, text=True, timeout=120)
     try:
         return r.returncode, json.loads(r.stdout)
@@ -130,7 +132,7 @@ def in_small_tmpfs(env, script):
 def case_disk_full(env):
     root, _ = setup_files(env)
     httpd, port = serve(root)
-    script = ('"$CTL" "$STORE" download http://127.0.0.1:%d/small.iso small.iso > "$STORE.dl" || true; '
+    script = ('"$CTL" "$STORE" download http://127.0.0.1:%d/small.iso small.iso --allow 127.0.0.1 > "$STORE.dl" || true; '
               'head -c 3000000 /dev/urandom > /tmp/piglix-e2e-3m; '
               '"$CTL" "$STORE" upload /tmp/piglix-e2e-3m up.iso > "$STORE.up" || true; '
               '"$CTL" "$STORE" upload /tmp/piglix-e2e-3m up2.iso --announce 3000000 > "$STORE.up2" || true; '

@@ -1,5 +1,5 @@
 /* vmediactl: drives the image store directly, for tests.
- *   vmediactl DIR download URL NAME [--insecure] [--cancel-after BYTES]
+ *   vmediactl DIR download URL NAME [--insecure] [--cancel-after BYTES] [--allow ADDRS]
  *   vmediactl DIR upload FILE NAME [--announce BYTES]
  *   vmediactl DIR list
  * Prints one JSON object; exit 0 when the operation succeeded, 1 when it
@@ -47,6 +47,13 @@ int main(int argc, char **argv)
                 insecure = true;
             else if (strcmp(argv[i], "--cancel-after") == 0 && i + 1 < argc)
                 cancel_after = atoll(argv[++i]);
+            else if (strcmp(argv[i], "--allow") == 0 && i + 1 < argc) {
+                /* like [vmedia] url_allow: the tests' servers are on loopback */
+                struct vmedia_url_policy pol;
+                if (vmedia_url_policy_init(&pol, true, argv[++i]) < 0)
+                    goto usage;
+                vmedia_store_set_url_policy(s, &pol);
+            }
         }
         int r = vmedia_download_start(s, argv[3], argv[4], insecure);
         if (r != VMEDIA_OK) {
@@ -105,7 +112,7 @@ int main(int argc, char **argv)
         return 0;
     }
 usage:
-    fprintf(stderr, "usage: vmediactl DIR download URL NAME [--insecure] [--cancel-after BYTES]\n"
+    fprintf(stderr, "usage: vmediactl DIR download URL NAME [--insecure] [--cancel-after BYTES] [--allow ADDRS]\n"
                     "       vmediactl DIR upload FILE NAME [--announce BYTES]\n"
                     "       vmediactl DIR list\n");
     return 64;

@@ -426,9 +426,11 @@ static void test_core_presession(void **state)
     assert_int_equal(out[5], 0x11);
     assert_int_equal(out[16], 0x42);
     assert_int_equal(out[17], 0x11);
-    /* suite 17 accepted; max_sessions = 2 pending setups, a third evicts the oldest */
+    /* suite 17 accepted; half-open setups are limited per source address
+     * (not by max_sessions, which counts established ones): one more than
+     * the limit evicts that source's oldest */
     uint32_t first = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < IPMI_HALF_OPEN_PER_SOURCE + 1; i++) {
         n = ipmi_core_handle(c, (struct sockaddr *)&peer, sizeof(peer), "t", in, open_request(in, 3, 4, 1), out,
                              sizeof(out), i);
         assert_int_equal(n, 16 + 36);
