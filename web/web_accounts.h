@@ -67,7 +67,13 @@ int web_accounts_new_token(struct web_account *acc, char *out);
 
 /* A yescrypt hash of password (out: WEB_HASH_MAX). Returns 0 or -1. */
 int web_password_hash(const char *password, char *out);
+/* Thread-safe: password hashing may run off the web thread. */
 bool web_password_verify(const char *password, const char *hash);
+/* How many yescrypt hashes web_password_verify completed (process-wide). */
+uint64_t web_password_hashes(void);
+/* The real yescrypt hash unknown names are checked against (made on first
+ * use, from random bytes, with web_password_hash's setting). */
+const char *web_accounts_dummy_hash(void);
 
 /* Fills buf with n cryptographically random bytes. Returns 0 or -1. */
 int web_random(void *buf, size_t n);

@@ -14,18 +14,21 @@
 
 #define CSRF_HEADER "x-csrf-token:"
 
-static void key_addr(const struct web_conn *c, char *out, size_t n) { snprintf(out, n, "a:%s", c->addr); }
-static void key_user(const char *name, char *out, size_t n) { snprintf(out, n, "u:%.40s", name); }
+/* Two tables: addresses (bounded, may forget idle addresses) and accounts
+ * (one entry per existing account at most, never evicted). A name that is
+ * no account gets no state of its own: inventing names grows nothing. */
+static bool is_account(struct web *w, const char *name)
+{
+    return name && name[0] && web_accounts_find(&w->accounts, name) != NULL;
+}
 
 int web_auth_throttle_wait(struct web_conn *c, const char *name)
 {
-    char k[80];
+    struct web *w = c->w;
     int64_t now = clock_mono_ms();
-    key_addr(c, k, sizeof(k));
-    int wait = vnc_auth_throttle_check(c->w->throttle, k, now);
-    if (name && name[0]) {
-        key_user(name, k, sizeof(k));
-        int u = vnc_auth_throttle_check(c->w->throttle, k, now);
+    int wait = vnc_auth_throttle_check(w->throttle, c->addr, now);
+    if (is_account(w, name)) {
+        int u = vnc_auth_throttle_check(w->acct_throttle, name, now);
         if (u > wait)
             wait = u;
     }
@@ -34,14 +37,21 @@ int web_auth_throttle_wait(struct web_conn *c, const char *name)
 
 void web_auth_throttle_record(struct web_conn *c, const char *name, bool ok)
 {
-    char k[80];
+    struct web *w = c->w;
     int64_t now = clock_mono_ms();
-    key_addr(c, k, sizeof(k));
-    vnc_auth_throttle_record(c->w->throttle, k, ok, now);
-    if (name && name[0]) {
-        key_user(name, k, sizeof(k));
-        vnc_auth_throttle_record(c->w->throttle, k, ok, now);
-    }
+    vnc_auth_throttle_record(w->throttle, c->addr, ok, now);
+    if (is_account(w, name))
+        vnc_auth_throttle_record(w->acct_throttle, name, ok, now);
+}
+
+static bool keep_account(const char *key, void *ctx)
+{
+    return is_account(ctx, key);
+}
+
+void web_auth_throttle_prune(struct web *w)
+{
+    vnc_auth_throttle_prune(w->acct_throttle, keep_account, w);
 }
 
 /* A printable copy of a name the client sent, for logs. */

@@ -26,6 +26,9 @@
 /* Password hashes (tens of ms each) run in the event loop: at most this many
  * a second, so a flood of logins from many addresses cannot stall it. */
 #define WEB_HASHES_PER_S 10
+/* Addresses remembered by the login throttle (an attacker with more
+ * addresses than this may evict idle ones, never an account's lockout). */
+#define WEB_THROTTLE_ADDRS 256
 
 enum web_conn_kind {
     WEB_CONN_HTTP,      /* an ordinary request/response */
@@ -107,7 +110,8 @@ struct web {
     char root[CONFIG_STR_MAX], novnc[CONFIG_STR_MAX];
     struct web_accounts accounts;
     struct web_sessions sessions;
-    struct vnc_auth_throttle *throttle; /* keys "a:ADDR" and "u:NAME" */
+    struct vnc_auth_throttle *throttle;      /* failed logins per address (/64 for IPv6) */
+    struct vnc_auth_throttle *acct_throttle; /* per existing account, never evicted */
     char setup_token[33];               /* while no account exists */
     struct web_conn *longs;             /* snapshot waits, streams, WebSockets */
     int viewers;                        /* open noVNC WebSockets */
@@ -158,6 +162,8 @@ void web_auth_totp(struct web_conn *c, const char *action);
  * try (0: go ahead), and the outcome of one. */
 int web_auth_throttle_wait(struct web_conn *c, const char *name);
 void web_auth_throttle_record(struct web_conn *c, const char *name, bool ok);
+/* Forgets the lockouts of accounts that no longer exist. */
+void web_auth_throttle_prune(struct web *w);
 /* True when one more password hash fits this second's budget (WEB_HASHES_PER_S). */
 bool web_auth_hash_budget(struct web *w);
 /* Enters or leaves set-up mode as accounts come and go; logs the token. */

@@ -279,6 +279,7 @@ static void tick(lws_sorted_usec_list_t *sul)
                 web_session_end(s);
             }
         }
+        web_auth_throttle_prune(w);
         web_auth_check_setup(w);
     }
     web_sessions_expire(&w->sessions, now);
@@ -321,8 +322,11 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
     snprintf(w->root, sizeof(w->root), "%s", ui_root(cfg));
     snprintf(w->novnc, sizeof(w->novnc), "%s", cfg->web.novnc);
     web_sessions_init(&w->sessions, cfg->web.session_idle_s, cfg->web.session_max_s);
-    w->throttle = vnc_auth_throttle_create(cfg->web.login_fail_limit, cfg->web.login_throttle_s);
-    if (!w->throttle)
+    w->throttle = vnc_auth_throttle_create_addresses(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
+                                                     WEB_THROTTLE_ADDRS);
+    w->acct_throttle = vnc_auth_throttle_create_keys(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
+                                                     WEB_ACCOUNTS_MAX);
+    if (!w->throttle || !w->acct_throttle)
         goto fail;
     if (mkdir(cfg->state.dir, 0700) < 0 && errno != EEXIST) {
         LOG_ERROR("web", "[state] dir %s: %s", cfg->state.dir, strerror(errno));
@@ -330,6 +334,10 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
     }
     if (web_accounts_load(&w->accounts, cfg->state.dir, stderr) < 0)
         goto fail;
+    if (!web_accounts_dummy_hash()[0]) {
+        LOG_ERROR("web", "cannot make a yescrypt hash (libcrypt without yescrypt?)");
+        goto fail;
+    }
     if (web_tls_prepare(cfg, w->cert, sizeof(w->cert), w->key, sizeof(w->key)) < 0)
         goto fail;
     struct stat st;
@@ -453,6 +461,7 @@ void web_destroy(struct web *w)
     }
     redfish_destroy(w->redfish);
     vnc_auth_throttle_destroy(w->throttle);
+    vnc_auth_throttle_destroy(w->acct_throttle);
     explicit_bzero(&w->sessions, sizeof(w->sessions));
     explicit_bzero(w->setup_token, sizeof(w->setup_token));
     free(w);
