@@ -104,16 +104,17 @@ int rf_check_password(struct rf_req *r, const char *user, char *pass, const char
         return -1;
     }
     struct web_account *acc = web_accounts_check_password(&w->accounts, user, pass);
+    /* An account with TOTP cannot log in with a password alone, and that
+     * answer must not confirm the password: it is a wrong one. */
+    if (acc && acc->totp[0]) {
+        LOG_INFO("redfish", "%s@%s: %s refused: the account uses TOTP (use an API token)", acc->name, r->c->addr, how);
+        acc = NULL;
+    }
     if (!acc) {
         web_auth_throttle_record(r->c, user, false);
         w->stats.logins_failed++;
         LOG_WARN("redfish", "%s@%s: wrong name or password (%s)", nb, r->c->addr, how);
         rf_unauthorized(r, "wrong user name or password");
-        return -1;
-    }
-    if (acc->totp[0]) {
-        LOG_WARN("redfish", "%s@%s: %s refused: the account uses TOTP", acc->name, r->c->addr, how);
-        rf_unauthorized(r, "this account uses a one-time code: use an API token (piglix user token NAME)");
         return -1;
     }
     web_auth_throttle_record(r->c, user, true);

@@ -133,8 +133,11 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
             return fail(f, 401, "wrong name or password");
         }
         if (acc->totp[0]) {
-            LOG_WARN("web", "%s@%s: HTTP Basic refused: the account uses TOTP", acc->name, c->addr);
-            return fail(f, 401, "this account uses a one-time code: use an API token (piglix user token NAME)");
+            /* The same answer as a wrong password, and a failure as well. */
+            web_auth_throttle_record(c, user, false);
+            w->stats.logins_failed++;
+            LOG_WARN("web", "%s@%s: HTTP Basic refused: the account uses TOTP (use an API token)", acc->name, c->addr);
+            return fail(f, 401, "wrong name or password");
         }
         web_auth_throttle_record(c, user, true);
         snprintf(c->user, sizeof(c->user), "%s", acc->name);
@@ -316,16 +319,10 @@ void web_auth_login(struct web_conn *c)
     }
     struct web_account *acc = web_accounts_check_password(&w->accounts, req.name, req.password);
     const char *why = "wrong name or password";
+    /* A right password without its code gets the answer a wrong password
+     * gets, and counts as a failure: telling them apart would confirm the
+     * password to whoever guessed it. */
     if (acc && acc->totp[0]) {
-        if (!req.totp[0]) {
-            explicit_bzero(&req, sizeof(req));
-            cJSON *j = cJSON_CreateObject();
-            cJSON_AddStringToObject(j, "error", "one-time code required");
-            cJSON_AddNumberToObject(j, "status", 401);
-            cJSON_AddBoolToObject(j, "totp_required", true);
-            web_reply_json(c, 401, j);
-            return;
-        }
         uint8_t key[WEB_TOTP_SECRET_BYTES + 8];
         int klen = web_base32_decode(acc->totp, key, sizeof(key));
         int64_t step = klen > 0 ? web_totp_verify(key, (size_t)klen, req.totp, time(NULL),
@@ -333,7 +330,7 @@ void web_auth_login(struct web_conn *c)
         explicit_bzero(key, sizeof(key));
         if (step < 0) {
             acc = NULL;
-            why = "wrong one-time code";
+            why = req.totp[0] ? "wrong one-time code" : "no one-time code";
         } else {
             update_account(w, req.name, NULL, step);
         }
