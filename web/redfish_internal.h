@@ -33,6 +33,7 @@ struct rf_session {
     char addr[64];
     int64_t created_ms, last_ms;
     int64_t created_wall;        /* seconds since the epoch, for CreatedTime */
+    uint8_t cred_fp[32];         /* the account's credentials at login */
 };
 
 /* What Redfish remembers about a VirtualMedia member between requests. */

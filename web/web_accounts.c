@@ -289,6 +289,20 @@ struct web_account *web_accounts_check_password(struct web_accounts *a, const ch
     return acc && ok ? acc : NULL;
 }
 
+void web_account_fingerprint(const struct web_account *acc, uint8_t out[WEB_CRED_FP_LEN])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned n = 0;
+    /* Each field with its NUL: no two accounts' fields run together. */
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, acc->name, strlen(acc->name) + 1) != 1 ||
+        EVP_DigestUpdate(ctx, acc->hash, strlen(acc->hash) + 1) != 1 ||
+        EVP_DigestUpdate(ctx, acc->token_sha256, strlen(acc->token_sha256) + 1) != 1 ||
+        EVP_DigestUpdate(ctx, acc->totp, strlen(acc->totp) + 1) != 1 || EVP_DigestFinal_ex(ctx, out, &n) != 1)
+        memset(out, 0, WEB_CRED_FP_LEN); /* matches no stored fingerprint (random ones are never all zero) */
+    EVP_MD_CTX_free(ctx);
+}
+
 static void sha256_hex(const char *s, char *out)
 {
     uint8_t md[32];

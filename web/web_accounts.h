@@ -65,6 +65,13 @@ struct web_account *web_accounts_check_token(struct web_accounts *a, const char 
  * kept) into out (WEB_TOKEN_HEX + 1). Does not save. Returns 0 or -1. */
 int web_accounts_new_token(struct web_account *acc, char *out);
 
+/* What an account's credentials are now: SHA-256 over its name, password
+ * hash, API token hash and TOTP secret (not the last TOTP step, which
+ * changes with every login). Sessions, tokens and streams remember it and
+ * end when it changes (a password, token or TOTP change, or deletion). */
+#define WEB_CRED_FP_LEN 32
+void web_account_fingerprint(const struct web_account *acc, uint8_t out[WEB_CRED_FP_LEN]);
+
 /* A yescrypt hash of password (out: WEB_HASH_MAX). Returns 0 or -1. */
 int web_password_hash(const char *password, char *out);
 /* Thread-safe: password hashing may run off the web thread. */

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "web/redfish.h"
 #include "web/web_internal.h"
 #include "web/web_totp.h"
 
@@ -113,6 +114,7 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
             return fail(f, 401, "wrong API token");
         }
         snprintf(c->user, sizeof(c->user), "%s", acc->name);
+        web_account_fingerprint(acc, c->cred_fp);
         return 0;
     }
     if (web_basic_auth_parse(auth, user, sizeof(user), pass, sizeof(pass)) == 0) {
@@ -141,6 +143,7 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
         }
         web_auth_throttle_record(c, user, true);
         snprintf(c->user, sizeof(c->user), "%s", acc->name);
+        web_account_fingerprint(acc, c->cred_fp);
         return 0;
     }
     return fail(f, 401, "unsupported Authorization header (use Basic or Bearer)");
@@ -166,6 +169,12 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
     if (web_header(c, WSI_TOKEN_HTTP_COOKIE, cookies, sizeof(cookies)) > 0 &&
         web_cookie_get(cookies, WEB_SESSION_COOKIE, tok, sizeof(tok)) > 0)
         s = web_session_find(&w->sessions, tok, clock_mono_ms(), touch);
+    if (s && !web_auth_cred_current(w, s->name, s->cred_fp)) {
+        /* the tick would end it within a second: end it now */
+        LOG_INFO("web", "%s@%s: the account's credentials changed; session ended", s->name, s->addr);
+        web_session_end(s);
+        s = NULL;
+    }
     if (!s)
         return fail(f, 401, "not logged in (or the session ended)");
     if (csrf) {
@@ -178,6 +187,7 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
     }
     c->session_id = s->id;
     snprintf(c->user, sizeof(c->user), "%s", s->name);
+    memcpy(c->cred_fp, s->cred_fp, sizeof(c->cred_fp));
     return 0;
 }
 
@@ -259,6 +269,7 @@ static void start_session(struct web_conn *c, const char *name, int status)
         web_reply_error(c, 503, "no randomness for a session");
         return;
     }
+    web_auth_cred_of(c->w, name, s->cred_fp);
     set_cookie(c, cookie, false);
     explicit_bzero(cookie, sizeof(cookie));
     web_reply_json(c, status, session_json(c->w, s, name));
@@ -530,21 +541,60 @@ void web_auth_totp(struct web_conn *c, const char *action)
         web_reply_error(c, 500, "cannot save the account");
         return;
     }
+    /* The credentials changed: this session goes on with the new ones,
+     * every other session, token stream and viewer of the account ends. */
+    web_auth_cred_of(w, name, s->cred_fp);
+    memcpy(c->cred_fp, s->cred_fp, sizeof(c->cred_fp));
+    web_auth_enforce_credentials(w);
     LOG_INFO("web", "%s@%s: TOTP turned %s", name, c->addr, enable ? "on" : "off");
     cJSON *j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "totp", enable);
     web_reply_json(c, 200, j);
 }
 
+void web_auth_cred_of(struct web *w, const char *name, uint8_t fp[WEB_CRED_FP_LEN])
+{
+    const struct web_account *acc = web_accounts_find(&w->accounts, name);
+    if (acc)
+        web_account_fingerprint(acc, fp);
+    else
+        memset(fp, 0, WEB_CRED_FP_LEN);
+}
+
+bool web_auth_cred_current(struct web *w, const char *name, const uint8_t fp[WEB_CRED_FP_LEN])
+{
+    const struct web_account *acc = web_accounts_find(&w->accounts, name);
+    if (!acc)
+        return false;
+    uint8_t now[WEB_CRED_FP_LEN];
+    web_account_fingerprint(acc, now);
+    return web_equal_ct(now, fp, WEB_CRED_FP_LEN);
+}
+
+void web_auth_enforce_credentials(struct web *w)
+{
+    for (int i = 0; i < WEB_SESSIONS_MAX; i++) {
+        struct web_session *s = &w->sessions.s[i];
+        if (!s->used || web_auth_cred_current(w, s->name, s->cred_fp))
+            continue;
+        LOG_INFO("web", "%s@%s: %s; session ended", s->name, s->addr,
+                 web_accounts_find(&w->accounts, s->name) ? "the account's credentials changed"
+                                                           : "account deleted");
+        web_session_end(s);
+    }
+    redfish_sweep(w->redfish, w);
+    web_auth_revalidate(w);
+}
+
 void web_auth_revalidate(struct web *w)
 {
     int64_t now = clock_mono_ms();
     for (struct web_conn *c = w->longs; c; c = c->next_long) {
-        bool alive = c->session_id ? web_session_by_id(&w->sessions, c->session_id, now) != NULL
-                                   : web_accounts_find(&w->accounts, c->user) != NULL;
-        if (!alive && !c->closing) {
-            LOG_INFO("web", "%s@%s: session ended: closing its %s", c->user, c->addr,
-                     c->kind == WEB_CONN_WS ? "viewer" : "stream");
+        bool session = !c->session_id || web_session_by_id(&w->sessions, c->session_id, now) != NULL;
+        bool cred = web_auth_cred_current(w, c->user, c->cred_fp);
+        if (!(session && cred) && !c->closing) {
+            LOG_INFO("web", "%s@%s: %s: closing its %s", c->user, c->addr,
+                     session ? "credentials changed" : "session ended", c->kind == WEB_CONN_WS ? "viewer" : "stream");
             c->closing = true;
             lws_callback_on_writable(c->wsi);
         }

@@ -64,6 +64,7 @@ struct web_conn {
     /* who: set by web_auth_request */
     char user[WEB_NAME_MAX + 1];
     unsigned session_id;        /* 0: authenticated by a header, or not at all */
+    uint8_t cred_fp[WEB_CRED_FP_LEN]; /* the account's credentials when authenticated */
     struct web_resp resp;
     /* snapshot waits and streams */
     int64_t wait_since_ms;
@@ -168,8 +169,17 @@ void web_auth_throttle_prune(struct web *w);
 bool web_auth_hash_budget(struct web *w);
 /* Enters or leaves set-up mode as accounts come and go; logs the token. */
 void web_auth_check_setup(struct web *w);
-/* Closes long-lived connections whose session ended. */
+/* Closes long-lived connections whose session ended or whose account's
+ * credentials changed. */
 void web_auth_revalidate(struct web *w);
+/* True when the account exists and its credentials are still those of fp. */
+bool web_auth_cred_current(struct web *w, const char *name, const uint8_t fp[WEB_CRED_FP_LEN]);
+/* The fingerprint of the account's credentials now (zeros when none). */
+void web_auth_cred_of(struct web *w, const char *name, uint8_t fp[WEB_CRED_FP_LEN]);
+/* Ends every session, stream, viewer and Redfish session whose account's
+ * credentials changed (or that was deleted): each tick, and at once after
+ * the daemon changes an account itself. */
+void web_auth_enforce_credentials(struct web *w);
 
 /* web_api.c */
 void web_api_dispatch(struct web_conn *c);

@@ -271,19 +271,15 @@ static void tick(lws_sorted_usec_list_t *sul)
     struct web *w = lws_container_of(sul, struct web, tick);
     int64_t now = clock_mono_ms();
     if (web_accounts_refresh(&w->accounts) > 0) {
-        /* Deleted accounts lose their sessions at once. */
-        for (int i = 0; i < WEB_SESSIONS_MAX; i++) {
-            struct web_session *s = &w->sessions.s[i];
-            if (s->used && !web_accounts_find(&w->accounts, s->name)) {
-                LOG_INFO("web", "%s@%s: account deleted; session ended", s->name, s->addr);
-                web_session_end(s);
-            }
-        }
         web_auth_throttle_prune(w);
         web_auth_check_setup(w);
     }
     web_sessions_expire(&w->sessions, now);
-    web_auth_revalidate(w);
+    /* Every tick, not only when the file's mtime moved: `piglix user`
+     * (another process) may write between a reload and the daemon's own
+     * save, and a changed password, token or TOTP secret, or a deleted
+     * account, ends its access within a second either way. */
+    web_auth_enforce_credentials(w);
     web_stream_tick(w, now);
     lws_sul_schedule(w->ctx, 0, &w->tick, tick, LWS_US_PER_SEC);
 }
