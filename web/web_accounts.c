@@ -208,37 +208,67 @@ struct web_account *web_accounts_find(struct web_accounts *a, const char *name)
     return NULL;
 }
 
-int web_accounts_set_password(struct web_accounts *a, const char *name, const char *password,
-                              bool replace, FILE *err)
+/* The account to set: the existing one (replace), or a new slot. NULL
+ * after writing the reason to err; *exists tells an existing one when
+ * replace is false. */
+static struct web_account *account_slot(struct web_accounts *a, const char *name, bool replace,
+                                        bool *exists, FILE *err)
 {
+    *exists = false;
     if (!web_name_valid(name)) {
         if (err)
             fprintf(err, "'%s' is not a valid account name (1-%d of a-z 0-9 . _ -)\n", name, WEB_NAME_MAX);
-        return -1;
+        return NULL;
     }
     struct web_account *acc = web_accounts_find(a, name);
-    if (acc && !replace)
-        return 1;
+    if (acc && !replace) {
+        *exists = true;
+        return NULL;
+    }
     if (!acc && replace) {
         if (err)
             fprintf(err, "no account '%s'\n", name);
-        return -1;
+        return NULL;
     }
     if (!acc) {
         if (a->n >= WEB_ACCOUNTS_MAX) {
             if (err)
                 fprintf(err, "too many accounts (at most %d)\n", WEB_ACCOUNTS_MAX);
-            return -1;
+            return NULL;
         }
         acc = &a->acc[a->n];
         memset(acc, 0, sizeof(*acc));
         snprintf(acc->name, sizeof(acc->name), "%s", name);
     }
+    return acc;
+}
+
+int web_accounts_set_password(struct web_accounts *a, const char *name, const char *password,
+                              bool replace, FILE *err)
+{
+    bool exists;
+    struct web_account *acc = account_slot(a, name, replace, &exists, err);
+    if (!acc)
+        return exists ? 1 : -1;
     if (web_password_hash(password, acc->hash) < 0) {
         if (err)
             fprintf(err, "cannot hash the password (libcrypt without yescrypt?)\n");
         return -1;
     }
+    if (acc == &a->acc[a->n])
+        a->n++;
+    return 0;
+}
+
+int web_accounts_set_hash(struct web_accounts *a, const char *name, const char *hash, FILE *err)
+{
+    bool exists;
+    if (strncmp(hash, "$", 1) != 0 || strlen(hash) >= WEB_HASH_MAX || strchr(hash, ':'))
+        return -1;
+    struct web_account *acc = account_slot(a, name, false, &exists, err);
+    if (!acc)
+        return exists ? 1 : -1;
+    snprintf(acc->hash, sizeof(acc->hash), "%s", hash);
     if (acc == &a->acc[a->n])
         a->n++;
     return 0;

@@ -53,6 +53,9 @@ struct web_account *web_accounts_find(struct web_accounts *a, const char *name);
  * 1 when the account exists and replace is false. Does not save. */
 int web_accounts_set_password(struct web_accounts *a, const char *name, const char *password,
                               bool replace, FILE *err);
+/* Adds an account with a hash made already (web_password_hash). Returns 0,
+ * -1, or 1 when the account exists. Does not save. */
+int web_accounts_set_hash(struct web_accounts *a, const char *name, const char *hash, FILE *err);
 int web_accounts_delete(struct web_accounts *a, const char *name);
 
 /* Checks a password; always costs one hash, even for unknown names, so

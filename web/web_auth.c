@@ -121,13 +121,21 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
         int wait = web_auth_throttle_wait(c, user);
         if (wait)
             return throttled(c, f, wait, user);
-        if (!web_auth_hash_budget(w)) {
+        if (c->kind == WEB_CONN_WS) {
+            /* An upgrade is decided at once, and a hash is not done on the
+             * event loop: browsers use the cookie, scripts an API token. */
             explicit_bzero(pass, sizeof(pass));
+            return fail(f, 401, "WebSocket viewers log in with the session cookie or an API token");
+        }
+        struct web_account *acc;
+        enum web_pw pw = web_auth_password(c, user, pass, &acc);
+        explicit_bzero(pass, sizeof(pass));
+        if (pw == WEB_PW_PENDING)
+            return fail(f, 0, ""); /* dispatched again when the hash is done */
+        if (pw == WEB_PW_BUSY) {
             f->retry_after = 1;
             return fail(f, 503, "too many logins at once: retry in a second (scripts: use an API token)");
         }
-        struct web_account *acc = web_accounts_check_password(&w->accounts, user, pass);
-        explicit_bzero(pass, sizeof(pass));
         if (!acc) {
             web_auth_throttle_record(c, user, false);
             w->stats.logins_failed++;
@@ -196,6 +204,8 @@ int web_auth_request(struct web_conn *c, bool csrf)
     struct auth_fail f;
     if (identify(c, csrf, &f) == 0)
         return 0;
+    if (f.status == 0)
+        return -1; /* a password hash is under way: the request comes back */
     if (f.retry_after)
         web_resp_header(&c->resp, "Retry-After: %d", f.retry_after);
     if (f.status == 401) /* no Basic challenge: browsers must not pop up a dialog */
@@ -322,13 +332,16 @@ void web_auth_login(struct web_conn *c)
         explicit_bzero(&req, sizeof(req));
         return;
     }
-    if (!web_auth_hash_budget(w)) {
+    struct web_account *acc;
+    enum web_pw pw = web_auth_password(c, req.name, req.password, &acc);
+    if (pw != WEB_PW_DONE) {
         explicit_bzero(&req, sizeof(req));
+        if (pw == WEB_PW_PENDING)
+            return; /* dispatched again when the hash is done */
         web_resp_header(&c->resp, "Retry-After: 1");
         web_reply_error(c, 503, "too many logins at once: retry in a second");
         return;
     }
-    struct web_account *acc = web_accounts_check_password(&w->accounts, req.name, req.password);
     const char *why = "wrong name or password";
     /* A right password without its code gets the answer a wrong password
      * gets, and counts as a failure: telling them apart would confirm the
@@ -444,9 +457,19 @@ void web_auth_setup_post(struct web_conn *c)
         web_reply_error(c, 403, "wrong set-up token (see piglix's log)");
         return;
     }
+    char hash[WEB_HASH_MAX];
+    enum web_pw pw = web_auth_make_hash(c, req.password, hash);
+    explicit_bzero(req.password, sizeof(req.password));
+    if (pw != WEB_PW_DONE) {
+        if (pw == WEB_PW_PENDING)
+            return; /* dispatched again when the hash is made */
+        web_resp_header(&c->resp, "Retry-After: 1");
+        web_reply_error(c, 503, "too many requests at once: retry in a second");
+        return;
+    }
     int r = -1;
     if (web_accounts_lock(&w->accounts, NULL) == 0) {
-        r = w->accounts.n > 0 ? 1 : web_accounts_set_password(&w->accounts, req.name, req.password, false, NULL);
+        r = w->accounts.n > 0 ? 1 : web_accounts_set_hash(&w->accounts, req.name, hash, NULL);
         if (r == 0)
             r = web_accounts_save(&w->accounts, NULL);
         web_accounts_unlock(&w->accounts);

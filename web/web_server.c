@@ -78,6 +78,7 @@ static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
     c->upload_failed = false;
     c->user[0] = '\0';
     c->session_id = 0;
+    web_hash_result_clear(c);
     c->kind = WEB_CONN_HTTP;
     c->w = w;
     c->wsi = wsi;
@@ -158,6 +159,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (atomic_exchange(&w->jpeg_ready, 0))
             web_stream_jpeg_ready(w);
+        if (!atomic_load(&w->stop))
+            web_hasher_complete(w);
         return 0;
     case LWS_CALLBACK_HTTP:
         return on_http(c, wsi, w, in);
@@ -190,6 +193,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (c && c->w) {
+            web_hasher_forget(c);
             web_vmedia_upload_closed(c);
             web_stream_closed(c);
             web_longs_remove(c);
@@ -397,6 +401,8 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
     }
     if (cfg->redfish.enabled && !(w->redfish = redfish_create(w)))
         goto fail;
+    if (!(w->hasher = web_hasher_create(w)))
+        goto fail;
     server_set_jpeg_listener(srv, on_jpeg_ready, w);
     web_auth_check_setup(w);
     LOG_INFO("web", "HTTPS on [%s]:%d%s (certificate %s), UI from %s, noVNC from %s",
@@ -451,6 +457,11 @@ void web_destroy(struct web *w)
     }
     if (w->srv)
         server_set_jpeg_listener(w->srv, NULL, NULL);
+    /* The worker stops first (it wakes the context); connections closing
+     * in lws_context_destroy only clear their jobs' back-pointers. */
+    atomic_store(&w->stop, 1);
+    web_hasher_destroy(w->hasher);
+    w->hasher = NULL;
     if (w->ctx) {
         lws_sul_cancel(&w->tick);
         lws_context_destroy(w->ctx);
