@@ -19,6 +19,10 @@ struct redfish;
 struct redfish *redfish_create(struct web *w);
 void redfish_destroy(struct redfish *rf);   /* NULL is fine */
 
+/* Ends Redfish sessions that timed out or whose account's credentials
+ * changed (or that was deleted). */
+void redfish_sweep(struct redfish *rf, struct web *w);
+
 /* True for /redfish and /redfish/...: such a request goes to
  * redfish_dispatch when Redfish is on. */
 bool redfish_path(const char *path);

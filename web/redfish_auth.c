@@ -76,7 +76,8 @@ static void basic_remember(struct rf_req *r, const char *user, const uint8_t dig
     slot->accounts_mtime = r->w->accounts.mtime;
 }
 
-/* Checks a name and password as a login; 0, or -1 after replying. */
+/* Checks a name and password as a login; 0, or -1 after replying (or
+ * while the hash runs off the event loop: the request comes back). */
 int rf_check_password(struct rf_req *r, const char *user, char *pass, const char *how)
 {
     struct web *w = r->w;
@@ -97,23 +98,29 @@ int rf_check_password(struct rf_req *r, const char *user, char *pass, const char
         snprintf(r->c->user, sizeof(r->c->user), "%s", known->name);
         return 0;
     }
-    if (!web_auth_hash_budget(w)) {
+    struct web_account *acc;
+    enum web_pw pw = web_auth_password(r->c, user, pass, &acc);
+    if (pw == WEB_PW_PENDING) {
+        explicit_bzero(digest, sizeof(digest));
+        return -1; /* dispatched again when the hash is done */
+    }
+    if (pw == WEB_PW_BUSY) {
         explicit_bzero(digest, sizeof(digest));
         web_resp_header(&r->c->resp, "Retry-After: 1");
         rf_error_why(r, 503, "too many logins at once: retry in a second", RF_MSG_UNAVAILABLE, "1");
         return -1;
     }
-    struct web_account *acc = web_accounts_check_password(&w->accounts, user, pass);
+    /* An account with TOTP cannot log in with a password alone, and that
+     * answer must not confirm the password: it is a wrong one. */
+    if (acc && acc->totp[0]) {
+        LOG_INFO("redfish", "%s@%s: %s refused: the account uses TOTP (use an API token)", acc->name, r->c->addr, how);
+        acc = NULL;
+    }
     if (!acc) {
         web_auth_throttle_record(r->c, user, false);
         w->stats.logins_failed++;
         LOG_WARN("redfish", "%s@%s: wrong name or password (%s)", nb, r->c->addr, how);
         rf_unauthorized(r, "wrong user name or password");
-        return -1;
-    }
-    if (acc->totp[0]) {
-        LOG_WARN("redfish", "%s@%s: %s refused: the account uses TOTP", acc->name, r->c->addr, how);
-        rf_unauthorized(r, "this account uses a one-time code: use an API token (piglix user token NAME)");
         return -1;
     }
     web_auth_throttle_record(r->c, user, true);

@@ -33,6 +33,7 @@ struct rf_session {
     char addr[64];
     int64_t created_ms, last_ms;
     int64_t created_wall;        /* seconds since the epoch, for CreatedTime */
+    uint8_t cred_fp[32];         /* the account's credentials at login */
 };
 
 /* What Redfish remembers about a VirtualMedia member between requests. */
@@ -156,7 +157,9 @@ void rf_metadata_get(struct rf_req *r);
 void rf_time(int64_t t, char *buf, size_t n);
 
 /* redfish_auth.c */
-/* Decides who makes the request; 0, or -1 after replying 401/429/503. */
+/* Decides who makes the request; 0, or -1 after replying 401/429/503, or
+ * with no reply while a password hash runs (the request is dispatched
+ * again when it is done). */
 int rf_authenticate(struct rf_req *r);
 /* Checks a name and password as a login (throttled, hash budget); sets
  * r->c->user and returns 0, or replies and returns -1. how: for the log. */

@@ -1,6 +1,7 @@
 /* Redfish's sessions (X-Auth-Token) and SessionService. Sessions end
  * after SessionService's SessionTimeout unused, [web] session_max_s after
- * login, on DELETE, or when their account is deleted. */
+ * login, on DELETE, or when their account's credentials change or it is
+ * deleted. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,20 +18,30 @@ static void session_end(struct rf_session *s, const char *why)
     explicit_bzero(s, sizeof(*s));
 }
 
-/* Ends sessions that timed out or whose account is gone. */
-static void sweep(struct rf_req *r, int64_t now)
+void redfish_sweep(struct redfish *rf, struct web *w)
 {
+    if (!rf)
+        return;
+    int64_t now = clock_mono_ms();
     for (int i = 0; i < RF_SESSIONS_MAX; i++) {
-        struct rf_session *s = &r->rf->sessions[i];
+        struct rf_session *s = &rf->sessions[i];
         if (!s->used)
             continue;
-        if (now - s->last_ms > (int64_t)r->rf->timeout_s * 1000)
+        if (now - s->last_ms > (int64_t)rf->timeout_s * 1000)
             session_end(s, "timed out");
-        else if (now - s->created_ms > (int64_t)r->w->cfg->web.session_max_s * 1000)
+        else if (now - s->created_ms > (int64_t)w->cfg->web.session_max_s * 1000)
             session_end(s, "[web] session_max_s");
-        else if (!web_accounts_find(&r->w->accounts, s->name))
+        else if (!web_accounts_find(&w->accounts, s->name))
             session_end(s, "account deleted");
+        else if (!web_auth_cred_current(w, s->name, s->cred_fp))
+            session_end(s, "the account's credentials changed");
     }
+}
+
+static void sweep(struct rf_req *r, int64_t now)
+{
+    (void)now;
+    redfish_sweep(r->rf, r->w);
 }
 
 struct rf_session *rf_session_by_token(struct rf_req *r, const char *hex)
@@ -191,6 +202,7 @@ static void session_create(struct rf_req *r)
     snprintf(s->addr, sizeof(s->addr), "%s", r->c->addr);
     s->created_ms = s->last_ms = now;
     s->created_wall = (int64_t)time(NULL);
+    web_auth_cred_of(r->w, s->name, s->cred_fp);
     r->w->stats.logins_ok++;
     char token[65];
     web_hex(s->token, sizeof(s->token), token);

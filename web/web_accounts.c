@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -55,6 +57,15 @@ int web_password_hash(const char *password, char *out)
     return r;
 }
 
+/* Completed yescrypt computations (any thread): /api/metrics shows it, so a
+ * test sees that an unknown name costs a hash as a known one does. */
+static atomic_ullong hashes_done;
+
+uint64_t web_password_hashes(void)
+{
+    return atomic_load(&hashes_done);
+}
+
 bool web_password_verify(const char *password, const char *hash)
 {
     struct crypt_data *cd = calloc(1, sizeof(*cd));
@@ -62,6 +73,10 @@ bool web_password_verify(const char *password, const char *hash)
         return false;
     const char *h = crypt_r(password, hash, cd);
     size_t n = strlen(hash);
+    /* crypt_r returns "*0"/"*1" at once for a setting it cannot use: only
+     * a real hash counts as one. */
+    if (h && h[0] == '$')
+        atomic_fetch_add(&hashes_done, 1);
     bool ok = h && h[0] == '$' && strlen(h) == n && web_equal_ct(h, hash, n);
     explicit_bzero(cd, sizeof(*cd));
     free(cd);
@@ -193,37 +208,67 @@ struct web_account *web_accounts_find(struct web_accounts *a, const char *name)
     return NULL;
 }
 
-int web_accounts_set_password(struct web_accounts *a, const char *name, const char *password,
-                              bool replace, FILE *err)
+/* The account to set: the existing one (replace), or a new slot. NULL
+ * after writing the reason to err; *exists tells an existing one when
+ * replace is false. */
+static struct web_account *account_slot(struct web_accounts *a, const char *name, bool replace,
+                                        bool *exists, FILE *err)
 {
+    *exists = false;
     if (!web_name_valid(name)) {
         if (err)
             fprintf(err, "'%s' is not a valid account name (1-%d of a-z 0-9 . _ -)\n", name, WEB_NAME_MAX);
-        return -1;
+        return NULL;
     }
     struct web_account *acc = web_accounts_find(a, name);
-    if (acc && !replace)
-        return 1;
+    if (acc && !replace) {
+        *exists = true;
+        return NULL;
+    }
     if (!acc && replace) {
         if (err)
             fprintf(err, "no account '%s'\n", name);
-        return -1;
+        return NULL;
     }
     if (!acc) {
         if (a->n >= WEB_ACCOUNTS_MAX) {
             if (err)
                 fprintf(err, "too many accounts (at most %d)\n", WEB_ACCOUNTS_MAX);
-            return -1;
+            return NULL;
         }
         acc = &a->acc[a->n];
         memset(acc, 0, sizeof(*acc));
         snprintf(acc->name, sizeof(acc->name), "%s", name);
     }
+    return acc;
+}
+
+int web_accounts_set_password(struct web_accounts *a, const char *name, const char *password,
+                              bool replace, FILE *err)
+{
+    bool exists;
+    struct web_account *acc = account_slot(a, name, replace, &exists, err);
+    if (!acc)
+        return exists ? 1 : -1;
     if (web_password_hash(password, acc->hash) < 0) {
         if (err)
             fprintf(err, "cannot hash the password (libcrypt without yescrypt?)\n");
         return -1;
     }
+    if (acc == &a->acc[a->n])
+        a->n++;
+    return 0;
+}
+
+int web_accounts_set_hash(struct web_accounts *a, const char *name, const char *hash, FILE *err)
+{
+    bool exists;
+    if (strncmp(hash, "$", 1) != 0 || strlen(hash) >= WEB_HASH_MAX || strchr(hash, ':'))
+        return -1;
+    struct web_account *acc = account_slot(a, name, false, &exists, err);
+    if (!acc)
+        return exists ? 1 : -1;
+    snprintf(acc->hash, sizeof(acc->hash), "%s", hash);
     if (acc == &a->acc[a->n])
         a->n++;
     return 0;
@@ -240,15 +285,52 @@ int web_accounts_delete(struct web_accounts *a, const char *name)
     return 0;
 }
 
-/* A fixed, valid yescrypt setting so unknown names cost as much as known ones. */
-#define DUMMY_HASH "$y$j9T$piglixpiglixpiglixpigl$"
+/* What an unknown name is checked against: a real hash, made once with the
+ * same algorithm and cost as stored ones (web_password_hash) of a random
+ * password nobody knows, so unknown names cost exactly what known ones do. */
+static char dummy_hash[WEB_HASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void dummy_make(void)
+{
+    uint8_t raw[24];
+    char pw[2 * sizeof(raw) + 1];
+    dummy_hash[0] = '\0';
+    if (web_random(raw, sizeof(raw)) == 0) {
+        web_hex(raw, sizeof(raw), pw);
+        if (web_password_hash(pw, dummy_hash) < 0)
+            dummy_hash[0] = '\0';
+    }
+    explicit_bzero(raw, sizeof(raw));
+    explicit_bzero(pw, sizeof(pw));
+}
+
+const char *web_accounts_dummy_hash(void)
+{
+    pthread_once(&dummy_once, dummy_make);
+    return dummy_hash;
+}
 
 struct web_account *web_accounts_check_password(struct web_accounts *a, const char *name,
                                                 const char *password)
 {
     struct web_account *acc = web_accounts_find(a, name);
-    bool ok = web_password_verify(password, acc ? acc->hash : DUMMY_HASH);
+    bool ok = web_password_verify(password, acc ? acc->hash : web_accounts_dummy_hash());
     return acc && ok ? acc : NULL;
+}
+
+void web_account_fingerprint(const struct web_account *acc, uint8_t out[WEB_CRED_FP_LEN])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned n = 0;
+    /* Each field with its NUL: no two accounts' fields run together. */
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, acc->name, strlen(acc->name) + 1) != 1 ||
+        EVP_DigestUpdate(ctx, acc->hash, strlen(acc->hash) + 1) != 1 ||
+        EVP_DigestUpdate(ctx, acc->token_sha256, strlen(acc->token_sha256) + 1) != 1 ||
+        EVP_DigestUpdate(ctx, acc->totp, strlen(acc->totp) + 1) != 1 || EVP_DigestFinal_ex(ctx, out, &n) != 1)
+        memset(out, 0, WEB_CRED_FP_LEN); /* matches no stored fingerprint (random ones are never all zero) */
+    EVP_MD_CTX_free(ctx);
 }
 
 static void sha256_hex(const char *s, char *out)

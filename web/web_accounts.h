@@ -53,6 +53,9 @@ struct web_account *web_accounts_find(struct web_accounts *a, const char *name);
  * 1 when the account exists and replace is false. Does not save. */
 int web_accounts_set_password(struct web_accounts *a, const char *name, const char *password,
                               bool replace, FILE *err);
+/* Adds an account with a hash made already (web_password_hash). Returns 0,
+ * -1, or 1 when the account exists. Does not save. */
+int web_accounts_set_hash(struct web_accounts *a, const char *name, const char *hash, FILE *err);
 int web_accounts_delete(struct web_accounts *a, const char *name);
 
 /* Checks a password; always costs one hash, even for unknown names, so
@@ -65,9 +68,22 @@ struct web_account *web_accounts_check_token(struct web_accounts *a, const char 
  * kept) into out (WEB_TOKEN_HEX + 1). Does not save. Returns 0 or -1. */
 int web_accounts_new_token(struct web_account *acc, char *out);
 
+/* What an account's credentials are now: SHA-256 over its name, password
+ * hash, API token hash and TOTP secret (not the last TOTP step, which
+ * changes with every login). Sessions, tokens and streams remember it and
+ * end when it changes (a password, token or TOTP change, or deletion). */
+#define WEB_CRED_FP_LEN 32
+void web_account_fingerprint(const struct web_account *acc, uint8_t out[WEB_CRED_FP_LEN]);
+
 /* A yescrypt hash of password (out: WEB_HASH_MAX). Returns 0 or -1. */
 int web_password_hash(const char *password, char *out);
+/* Thread-safe: password hashing may run off the web thread. */
 bool web_password_verify(const char *password, const char *hash);
+/* How many yescrypt hashes web_password_verify completed (process-wide). */
+uint64_t web_password_hashes(void);
+/* The real yescrypt hash unknown names are checked against (made on first
+ * use, from random bytes, with web_password_hash's setting). */
+const char *web_accounts_dummy_hash(void);
 
 /* Fills buf with n cryptographically random bytes. Returns 0 or -1. */
 int web_random(void *buf, size_t n);

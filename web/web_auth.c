@@ -9,23 +9,27 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "web/redfish.h"
 #include "web/web_internal.h"
 #include "web/web_totp.h"
 
 #define CSRF_HEADER "x-csrf-token:"
 
-static void key_addr(const struct web_conn *c, char *out, size_t n) { snprintf(out, n, "a:%s", c->addr); }
-static void key_user(const char *name, char *out, size_t n) { snprintf(out, n, "u:%.40s", name); }
+/* Two tables: addresses (bounded, may forget idle addresses) and accounts
+ * (one entry per existing account at most, never evicted). A name that is
+ * no account gets no state of its own: inventing names grows nothing. */
+static bool is_account(struct web *w, const char *name)
+{
+    return name && name[0] && web_accounts_find(&w->accounts, name) != NULL;
+}
 
 int web_auth_throttle_wait(struct web_conn *c, const char *name)
 {
-    char k[80];
+    struct web *w = c->w;
     int64_t now = clock_mono_ms();
-    key_addr(c, k, sizeof(k));
-    int wait = vnc_auth_throttle_check(c->w->throttle, k, now);
-    if (name && name[0]) {
-        key_user(name, k, sizeof(k));
-        int u = vnc_auth_throttle_check(c->w->throttle, k, now);
+    int wait = vnc_auth_throttle_check(w->throttle, c->addr, now);
+    if (is_account(w, name)) {
+        int u = vnc_auth_throttle_check(w->acct_throttle, name, now);
         if (u > wait)
             wait = u;
     }
@@ -34,14 +38,21 @@ int web_auth_throttle_wait(struct web_conn *c, const char *name)
 
 void web_auth_throttle_record(struct web_conn *c, const char *name, bool ok)
 {
-    char k[80];
+    struct web *w = c->w;
     int64_t now = clock_mono_ms();
-    key_addr(c, k, sizeof(k));
-    vnc_auth_throttle_record(c->w->throttle, k, ok, now);
-    if (name && name[0]) {
-        key_user(name, k, sizeof(k));
-        vnc_auth_throttle_record(c->w->throttle, k, ok, now);
-    }
+    vnc_auth_throttle_record(w->throttle, c->addr, ok, now);
+    if (is_account(w, name))
+        vnc_auth_throttle_record(w->acct_throttle, name, ok, now);
+}
+
+static bool keep_account(const char *key, void *ctx)
+{
+    return is_account(ctx, key);
+}
+
+void web_auth_throttle_prune(struct web *w)
+{
+    vnc_auth_throttle_prune(w->acct_throttle, keep_account, w);
 }
 
 /* A printable copy of a name the client sent, for logs. */
@@ -103,19 +114,28 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
             return fail(f, 401, "wrong API token");
         }
         snprintf(c->user, sizeof(c->user), "%s", acc->name);
+        web_account_fingerprint(acc, c->cred_fp);
         return 0;
     }
     if (web_basic_auth_parse(auth, user, sizeof(user), pass, sizeof(pass)) == 0) {
         int wait = web_auth_throttle_wait(c, user);
         if (wait)
             return throttled(c, f, wait, user);
-        if (!web_auth_hash_budget(w)) {
+        if (c->kind == WEB_CONN_WS) {
+            /* An upgrade is decided at once, and a hash is not done on the
+             * event loop: browsers use the cookie, scripts an API token. */
             explicit_bzero(pass, sizeof(pass));
+            return fail(f, 401, "WebSocket viewers log in with the session cookie or an API token");
+        }
+        struct web_account *acc;
+        enum web_pw pw = web_auth_password(c, user, pass, &acc);
+        explicit_bzero(pass, sizeof(pass));
+        if (pw == WEB_PW_PENDING)
+            return fail(f, 0, ""); /* dispatched again when the hash is done */
+        if (pw == WEB_PW_BUSY) {
             f->retry_after = 1;
             return fail(f, 503, "too many logins at once: retry in a second (scripts: use an API token)");
         }
-        struct web_account *acc = web_accounts_check_password(&w->accounts, user, pass);
-        explicit_bzero(pass, sizeof(pass));
         if (!acc) {
             web_auth_throttle_record(c, user, false);
             w->stats.logins_failed++;
@@ -123,11 +143,15 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
             return fail(f, 401, "wrong name or password");
         }
         if (acc->totp[0]) {
-            LOG_WARN("web", "%s@%s: HTTP Basic refused: the account uses TOTP", acc->name, c->addr);
-            return fail(f, 401, "this account uses a one-time code: use an API token (piglix user token NAME)");
+            /* The same answer as a wrong password, and a failure as well. */
+            web_auth_throttle_record(c, user, false);
+            w->stats.logins_failed++;
+            LOG_WARN("web", "%s@%s: HTTP Basic refused: the account uses TOTP (use an API token)", acc->name, c->addr);
+            return fail(f, 401, "wrong name or password");
         }
         web_auth_throttle_record(c, user, true);
         snprintf(c->user, sizeof(c->user), "%s", acc->name);
+        web_account_fingerprint(acc, c->cred_fp);
         return 0;
     }
     return fail(f, 401, "unsupported Authorization header (use Basic or Bearer)");
@@ -153,6 +177,12 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
     if (web_header(c, WSI_TOKEN_HTTP_COOKIE, cookies, sizeof(cookies)) > 0 &&
         web_cookie_get(cookies, WEB_SESSION_COOKIE, tok, sizeof(tok)) > 0)
         s = web_session_find(&w->sessions, tok, clock_mono_ms(), touch);
+    if (s && !web_auth_cred_current(w, s->name, s->cred_fp)) {
+        /* the tick would end it within a second: end it now */
+        LOG_INFO("web", "%s@%s: the account's credentials changed; session ended", s->name, s->addr);
+        web_session_end(s);
+        s = NULL;
+    }
     if (!s)
         return fail(f, 401, "not logged in (or the session ended)");
     if (csrf) {
@@ -165,6 +195,7 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
     }
     c->session_id = s->id;
     snprintf(c->user, sizeof(c->user), "%s", s->name);
+    memcpy(c->cred_fp, s->cred_fp, sizeof(c->cred_fp));
     return 0;
 }
 
@@ -173,6 +204,8 @@ int web_auth_request(struct web_conn *c, bool csrf)
     struct auth_fail f;
     if (identify(c, csrf, &f) == 0)
         return 0;
+    if (f.status == 0)
+        return -1; /* a password hash is under way: the request comes back */
     if (f.retry_after)
         web_resp_header(&c->resp, "Retry-After: %d", f.retry_after);
     if (f.status == 401) /* no Basic challenge: browsers must not pop up a dialog */
@@ -246,6 +279,7 @@ static void start_session(struct web_conn *c, const char *name, int status)
         web_reply_error(c, 503, "no randomness for a session");
         return;
     }
+    web_auth_cred_of(c->w, name, s->cred_fp);
     set_cookie(c, cookie, false);
     explicit_bzero(cookie, sizeof(cookie));
     web_reply_json(c, status, session_json(c->w, s, name));
@@ -298,24 +332,21 @@ void web_auth_login(struct web_conn *c)
         explicit_bzero(&req, sizeof(req));
         return;
     }
-    if (!web_auth_hash_budget(w)) {
+    struct web_account *acc;
+    enum web_pw pw = web_auth_password(c, req.name, req.password, &acc);
+    if (pw != WEB_PW_DONE) {
         explicit_bzero(&req, sizeof(req));
+        if (pw == WEB_PW_PENDING)
+            return; /* dispatched again when the hash is done */
         web_resp_header(&c->resp, "Retry-After: 1");
         web_reply_error(c, 503, "too many logins at once: retry in a second");
         return;
     }
-    struct web_account *acc = web_accounts_check_password(&w->accounts, req.name, req.password);
     const char *why = "wrong name or password";
+    /* A right password without its code gets the answer a wrong password
+     * gets, and counts as a failure: telling them apart would confirm the
+     * password to whoever guessed it. */
     if (acc && acc->totp[0]) {
-        if (!req.totp[0]) {
-            explicit_bzero(&req, sizeof(req));
-            cJSON *j = cJSON_CreateObject();
-            cJSON_AddStringToObject(j, "error", "one-time code required");
-            cJSON_AddNumberToObject(j, "status", 401);
-            cJSON_AddBoolToObject(j, "totp_required", true);
-            web_reply_json(c, 401, j);
-            return;
-        }
         uint8_t key[WEB_TOTP_SECRET_BYTES + 8];
         int klen = web_base32_decode(acc->totp, key, sizeof(key));
         int64_t step = klen > 0 ? web_totp_verify(key, (size_t)klen, req.totp, time(NULL),
@@ -323,7 +354,7 @@ void web_auth_login(struct web_conn *c)
         explicit_bzero(key, sizeof(key));
         if (step < 0) {
             acc = NULL;
-            why = "wrong one-time code";
+            why = req.totp[0] ? "wrong one-time code" : "no one-time code";
         } else {
             update_account(w, req.name, NULL, step);
         }
@@ -426,9 +457,19 @@ void web_auth_setup_post(struct web_conn *c)
         web_reply_error(c, 403, "wrong set-up token (see piglix's log)");
         return;
     }
+    char hash[WEB_HASH_MAX];
+    enum web_pw pw = web_auth_make_hash(c, req.password, hash);
+    explicit_bzero(req.password, sizeof(req.password));
+    if (pw != WEB_PW_DONE) {
+        if (pw == WEB_PW_PENDING)
+            return; /* dispatched again when the hash is made */
+        web_resp_header(&c->resp, "Retry-After: 1");
+        web_reply_error(c, 503, "too many requests at once: retry in a second");
+        return;
+    }
     int r = -1;
     if (web_accounts_lock(&w->accounts, NULL) == 0) {
-        r = w->accounts.n > 0 ? 1 : web_accounts_set_password(&w->accounts, req.name, req.password, false, NULL);
+        r = w->accounts.n > 0 ? 1 : web_accounts_set_hash(&w->accounts, req.name, hash, NULL);
         if (r == 0)
             r = web_accounts_save(&w->accounts, NULL);
         web_accounts_unlock(&w->accounts);
@@ -523,21 +564,60 @@ void web_auth_totp(struct web_conn *c, const char *action)
         web_reply_error(c, 500, "cannot save the account");
         return;
     }
+    /* The credentials changed: this session goes on with the new ones,
+     * every other session, token stream and viewer of the account ends. */
+    web_auth_cred_of(w, name, s->cred_fp);
+    memcpy(c->cred_fp, s->cred_fp, sizeof(c->cred_fp));
+    web_auth_enforce_credentials(w);
     LOG_INFO("web", "%s@%s: TOTP turned %s", name, c->addr, enable ? "on" : "off");
     cJSON *j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "totp", enable);
     web_reply_json(c, 200, j);
 }
 
+void web_auth_cred_of(struct web *w, const char *name, uint8_t fp[WEB_CRED_FP_LEN])
+{
+    const struct web_account *acc = web_accounts_find(&w->accounts, name);
+    if (acc)
+        web_account_fingerprint(acc, fp);
+    else
+        memset(fp, 0, WEB_CRED_FP_LEN);
+}
+
+bool web_auth_cred_current(struct web *w, const char *name, const uint8_t fp[WEB_CRED_FP_LEN])
+{
+    const struct web_account *acc = web_accounts_find(&w->accounts, name);
+    if (!acc)
+        return false;
+    uint8_t now[WEB_CRED_FP_LEN];
+    web_account_fingerprint(acc, now);
+    return web_equal_ct(now, fp, WEB_CRED_FP_LEN);
+}
+
+void web_auth_enforce_credentials(struct web *w)
+{
+    for (int i = 0; i < WEB_SESSIONS_MAX; i++) {
+        struct web_session *s = &w->sessions.s[i];
+        if (!s->used || web_auth_cred_current(w, s->name, s->cred_fp))
+            continue;
+        LOG_INFO("web", "%s@%s: %s; session ended", s->name, s->addr,
+                 web_accounts_find(&w->accounts, s->name) ? "the account's credentials changed"
+                                                           : "account deleted");
+        web_session_end(s);
+    }
+    redfish_sweep(w->redfish, w);
+    web_auth_revalidate(w);
+}
+
 void web_auth_revalidate(struct web *w)
 {
     int64_t now = clock_mono_ms();
     for (struct web_conn *c = w->longs; c; c = c->next_long) {
-        bool alive = c->session_id ? web_session_by_id(&w->sessions, c->session_id, now) != NULL
-                                   : web_accounts_find(&w->accounts, c->user) != NULL;
-        if (!alive && !c->closing) {
-            LOG_INFO("web", "%s@%s: session ended: closing its %s", c->user, c->addr,
-                     c->kind == WEB_CONN_WS ? "viewer" : "stream");
+        bool session = !c->session_id || web_session_by_id(&w->sessions, c->session_id, now) != NULL;
+        bool cred = web_auth_cred_current(w, c->user, c->cred_fp);
+        if (!(session && cred) && !c->closing) {
+            LOG_INFO("web", "%s@%s: %s: closing its %s", c->user, c->addr,
+                     session ? "credentials changed" : "session ended", c->kind == WEB_CONN_WS ? "viewer" : "stream");
             c->closing = true;
             lws_callback_on_writable(c->wsi);
         }

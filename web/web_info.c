@@ -154,6 +154,8 @@ void web_metrics_reply(struct web_conn *c)
             "piglix_web_logins_total{result=\"throttled\"} %llu\n",
         (unsigned long long)w->stats.logins_ok, (unsigned long long)w->stats.logins_failed,
         (unsigned long long)w->stats.logins_throttled);
+    metric(&t, "piglix_web_password_hashes_total", "counter",
+           "Password hashes computed (logins, known names or not).", (double)web_password_hashes());
     metric(&t, "piglix_web_snapshots_total", "counter", "JPEG snapshots served.", (double)w->stats.snapshots);
     metric(&t, "piglix_web_stream_frames_total", "counter", "MJPEG frames sent.", (double)w->stats.stream_frames);
     metric(&t, "piglix_web_ws_to_browser_bytes_total", "counter", "RFB bytes sent to browsers.",

@@ -23,9 +23,12 @@
 #define WEB_CHUNK (32 * 1024)         /* bytes written per writeable callback */
 #define WEB_SNAPSHOT_WAIT_MS 5000     /* a snapshot waits this long for a first picture */
 #define WEB_SESSION_COOKIE "piglix_session"
-/* Password hashes (tens of ms each) run in the event loop: at most this many
- * a second, so a flood of logins from many addresses cannot stall it. */
+/* Password hashes (tens of ms each) run in a worker thread (web_hash.c), at
+ * most this many a second, so a login flood costs bounded CPU. */
 #define WEB_HASHES_PER_S 10
+/* Addresses remembered by the login throttle (an attacker with more
+ * addresses than this may evict idle ones, never an account's lockout). */
+#define WEB_THROTTLE_ADDRS 256
 
 enum web_conn_kind {
     WEB_CONN_HTTP,      /* an ordinary request/response */
@@ -46,6 +49,8 @@ struct web_resp {
 };
 
 struct web_bridge;
+struct web_hash_job;
+struct web_hasher;
 
 /* One connection's state (libwebsockets' per-session data, zeroed by it). */
 struct web_conn {
@@ -61,6 +66,7 @@ struct web_conn {
     /* who: set by web_auth_request */
     char user[WEB_NAME_MAX + 1];
     unsigned session_id;        /* 0: authenticated by a header, or not at all */
+    uint8_t cred_fp[WEB_CRED_FP_LEN]; /* the account's credentials when authenticated */
     struct web_resp resp;
     /* snapshot waits and streams */
     int64_t wait_since_ms;
@@ -75,6 +81,12 @@ struct web_conn {
     bool upload_failed;         /* refused or failed: the rest of the body is dropped */
     char upload_name[132];
     uint64_t upload_expected;
+    /* a password hash off the event loop (web_hash.c): the job waiting, or
+     * its result for the request being dispatched again */
+    struct web_hash_job *hash_job;
+    bool hash_done, hash_ok;
+    char hash_name[WEB_NAME_MAX + 1];
+    char hash_of[WEB_HASH_MAX];
     struct web_conn *next_long, *prev_long; /* in w->longs while long-lived */
     bool in_longs;
 };
@@ -107,11 +119,13 @@ struct web {
     char root[CONFIG_STR_MAX], novnc[CONFIG_STR_MAX];
     struct web_accounts accounts;
     struct web_sessions sessions;
-    struct vnc_auth_throttle *throttle; /* keys "a:ADDR" and "u:NAME" */
+    struct vnc_auth_throttle *throttle;      /* failed logins per address (/64 for IPv6) */
+    struct vnc_auth_throttle *acct_throttle; /* per existing account, never evicted */
     char setup_token[33];               /* while no account exists */
     struct web_conn *longs;             /* snapshot waits, streams, WebSockets */
     int viewers;                        /* open noVNC WebSockets */
     lws_sorted_usec_list_t tick;
+    struct web_hasher *hasher;          /* password hashes, off the event loop */
     int64_t hash_window_ms;             /* WEB_HASHES_PER_S budget */
     int hashes_in_window;
     struct web_stats stats;
@@ -158,12 +172,43 @@ void web_auth_totp(struct web_conn *c, const char *action);
  * try (0: go ahead), and the outcome of one. */
 int web_auth_throttle_wait(struct web_conn *c, const char *name);
 void web_auth_throttle_record(struct web_conn *c, const char *name, bool ok);
+/* Forgets the lockouts of accounts that no longer exist. */
+void web_auth_throttle_prune(struct web *w);
 /* True when one more password hash fits this second's budget (WEB_HASHES_PER_S). */
 bool web_auth_hash_budget(struct web *w);
 /* Enters or leaves set-up mode as accounts come and go; logs the token. */
 void web_auth_check_setup(struct web *w);
-/* Closes long-lived connections whose session ended. */
+/* Closes long-lived connections whose session ended or whose account's
+ * credentials changed. */
 void web_auth_revalidate(struct web *w);
+/* True when the account exists and its credentials are still those of fp. */
+bool web_auth_cred_current(struct web *w, const char *name, const uint8_t fp[WEB_CRED_FP_LEN]);
+/* The fingerprint of the account's credentials now (zeros when none). */
+void web_auth_cred_of(struct web *w, const char *name, uint8_t fp[WEB_CRED_FP_LEN]);
+/* Ends every session, stream, viewer and Redfish session whose account's
+ * credentials changed (or that was deleted): each tick, and at once after
+ * the daemon changes an account itself. */
+void web_auth_enforce_credentials(struct web *w);
+
+/* web_hash.c: password hashes off the event loop. A caller that gets
+ * WEB_PW_PENDING returns without replying: when the hash is done the request
+ * is dispatched again (web_api_dispatch) and the same call returns
+ * WEB_PW_DONE with the result. WEB_PW_BUSY: the budget or queue is full. */
+enum web_pw { WEB_PW_DONE, WEB_PW_PENDING, WEB_PW_BUSY };
+struct web_hasher *web_hasher_create(struct web *w);
+void web_hasher_destroy(struct web_hasher *h);
+/* Web thread, on a wake-up: finishes the requests whose hash is done. */
+void web_hasher_complete(struct web *w);
+/* The connection closes: its job, if any, finishes unseen. */
+void web_hasher_forget(struct web_conn *c);
+/* A new request on the connection: no result from an earlier one counts. */
+void web_hash_result_clear(struct web_conn *c);
+/* Checks name's password (an unknown name against the dummy hash): *acc is
+ * the account when right, else NULL. */
+enum web_pw web_auth_password(struct web_conn *c, const char *name, const char *password,
+                              struct web_account **acc);
+/* Makes a new hash of password into out (the set-up page). */
+enum web_pw web_auth_make_hash(struct web_conn *c, const char *password, char out[WEB_HASH_MAX]);
 
 /* web_api.c */
 void web_api_dispatch(struct web_conn *c);

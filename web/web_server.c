@@ -78,6 +78,7 @@ static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
     c->upload_failed = false;
     c->user[0] = '\0';
     c->session_id = 0;
+    web_hash_result_clear(c);
     c->kind = WEB_CONN_HTTP;
     c->w = w;
     c->wsi = wsi;
@@ -158,6 +159,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (atomic_exchange(&w->jpeg_ready, 0))
             web_stream_jpeg_ready(w);
+        if (!atomic_load(&w->stop))
+            web_hasher_complete(w);
         return 0;
     case LWS_CALLBACK_HTTP:
         return on_http(c, wsi, w, in);
@@ -190,6 +193,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (c && c->w) {
+            web_hasher_forget(c);
             web_vmedia_upload_closed(c);
             web_stream_closed(c);
             web_longs_remove(c);
@@ -271,18 +275,15 @@ static void tick(lws_sorted_usec_list_t *sul)
     struct web *w = lws_container_of(sul, struct web, tick);
     int64_t now = clock_mono_ms();
     if (web_accounts_refresh(&w->accounts) > 0) {
-        /* Deleted accounts lose their sessions at once. */
-        for (int i = 0; i < WEB_SESSIONS_MAX; i++) {
-            struct web_session *s = &w->sessions.s[i];
-            if (s->used && !web_accounts_find(&w->accounts, s->name)) {
-                LOG_INFO("web", "%s@%s: account deleted; session ended", s->name, s->addr);
-                web_session_end(s);
-            }
-        }
+        web_auth_throttle_prune(w);
         web_auth_check_setup(w);
     }
     web_sessions_expire(&w->sessions, now);
-    web_auth_revalidate(w);
+    /* Every tick, not only when the file's mtime moved: `piglix user`
+     * (another process) may write between a reload and the daemon's own
+     * save, and a changed password, token or TOTP secret, or a deleted
+     * account, ends its access within a second either way. */
+    web_auth_enforce_credentials(w);
     web_stream_tick(w, now);
     lws_sul_schedule(w->ctx, 0, &w->tick, tick, LWS_US_PER_SEC);
 }
@@ -321,8 +322,11 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
     snprintf(w->root, sizeof(w->root), "%s", ui_root(cfg));
     snprintf(w->novnc, sizeof(w->novnc), "%s", cfg->web.novnc);
     web_sessions_init(&w->sessions, cfg->web.session_idle_s, cfg->web.session_max_s);
-    w->throttle = vnc_auth_throttle_create(cfg->web.login_fail_limit, cfg->web.login_throttle_s);
-    if (!w->throttle)
+    w->throttle = vnc_auth_throttle_create_addresses(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
+                                                     WEB_THROTTLE_ADDRS);
+    w->acct_throttle = vnc_auth_throttle_create_keys(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
+                                                     WEB_ACCOUNTS_MAX);
+    if (!w->throttle || !w->acct_throttle)
         goto fail;
     if (mkdir(cfg->state.dir, 0700) < 0 && errno != EEXIST) {
         LOG_ERROR("web", "[state] dir %s: %s", cfg->state.dir, strerror(errno));
@@ -330,6 +334,10 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
     }
     if (web_accounts_load(&w->accounts, cfg->state.dir, stderr) < 0)
         goto fail;
+    if (!web_accounts_dummy_hash()[0]) {
+        LOG_ERROR("web", "cannot make a yescrypt hash (libcrypt without yescrypt?)");
+        goto fail;
+    }
     if (web_tls_prepare(cfg, w->cert, sizeof(w->cert), w->key, sizeof(w->key)) < 0)
         goto fail;
     struct stat st;
@@ -393,6 +401,8 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
     }
     if (cfg->redfish.enabled && !(w->redfish = redfish_create(w)))
         goto fail;
+    if (!(w->hasher = web_hasher_create(w)))
+        goto fail;
     server_set_jpeg_listener(srv, on_jpeg_ready, w);
     web_auth_check_setup(w);
     LOG_INFO("web", "HTTPS on [%s]:%d%s (certificate %s), UI from %s, noVNC from %s",
@@ -447,12 +457,18 @@ void web_destroy(struct web *w)
     }
     if (w->srv)
         server_set_jpeg_listener(w->srv, NULL, NULL);
+    /* The worker stops first (it wakes the context); connections closing
+     * in lws_context_destroy only clear their jobs' back-pointers. */
+    atomic_store(&w->stop, 1);
+    web_hasher_destroy(w->hasher);
+    w->hasher = NULL;
     if (w->ctx) {
         lws_sul_cancel(&w->tick);
         lws_context_destroy(w->ctx);
     }
     redfish_destroy(w->redfish);
     vnc_auth_throttle_destroy(w->throttle);
+    vnc_auth_throttle_destroy(w->acct_throttle);
     explicit_bzero(&w->sessions, sizeof(w->sessions));
     explicit_bzero(w->setup_token, sizeof(w->setup_token));
     free(w);

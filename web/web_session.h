@@ -2,7 +2,7 @@
  * 256-bit random token (the cookie) and carries its own CSRF token, which
  * state-changing requests must echo in a header. Sessions end after
  * [web] session_idle_s unused, session_max_s after login, on logout, or
- * when their account is deleted. Only the web thread uses this. */
+ * when their account's credentials change or it is deleted. Only the web thread uses this. */
 #ifndef PIGLIX_WEB_SESSION_H
 #define PIGLIX_WEB_SESSION_H
 
@@ -23,6 +23,7 @@ struct web_session {
     char name[WEB_NAME_MAX + 1];
     char addr[64];
     int64_t created_ms, last_ms;
+    uint8_t cred_fp[32];        /* the account's credentials at login (web_account_fingerprint) */
     /* TOTP being set up: the secret shown, waiting for a first code. */
     uint8_t totp_pending[WEB_TOTP_SECRET_BYTES];
     bool totp_pending_set;

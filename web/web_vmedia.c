@@ -139,6 +139,12 @@ void web_vmedia_upload_begin(struct web_conn *c)
     struct web *w = c->w;
     const char *name = c->path + 11 + strlen(IMAGES);
     if (web_auth_request(c, true) < 0) {
+        if (c->hash_job) {
+            /* HTTP Basic: the password hash runs off the event loop. The
+             * body waits in the socket; web_hasher_complete begins again. */
+            lws_rx_flow_control(c->wsi, 0);
+            return;
+        }
         c->upload_failed = true;
         return;
     }

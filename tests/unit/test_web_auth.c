@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <crypt.h>
 
 #include "web/web_accounts.h"
 #include "web/web_session.h"
@@ -68,6 +69,45 @@ static char *tempdir(void)
     strcpy(dir, "/tmp/piglix-webacc-XXXXXX");
     assert_non_null(mkdtemp(dir));
     return dir;
+}
+
+/* The length of "$y$PARAMS" in a hash "$y$PARAMS$SALT$HASH". */
+static size_t params_len(const char *h)
+{
+    const char *p = h;
+    for (int i = 0; i < 2 && p; i++)
+        p = strchr(p + 1, '$');
+    return p ? (size_t)(p - h) : 0;
+}
+
+static void test_dummy_hash_is_real(void **state)
+{
+    (void)state;
+    const char *d = web_accounts_dummy_hash();
+    char real[WEB_HASH_MAX];
+    assert_int_equal(web_password_hash("a real password", real), 0);
+    /* same algorithm and cost parameters as a stored hash */
+    assert_true(strncmp(d, "$y$", 3) == 0);
+    assert_true(params_len(d) > 3);
+    assert_int_equal(params_len(d), params_len(real));
+    assert_memory_equal(d, real, params_len(real));
+    /* libcrypt really computes with it (not "*0" at once) */
+    struct crypt_data *cd = calloc(1, sizeof(*cd));
+    const char *h = crypt_r("anything", d, cd);
+    assert_non_null(h);
+    assert_true(strncmp(h, "$y$", 3) == 0);
+    free(cd);
+    /* an unknown name costs one completed hash, as a known one does */
+    static struct web_accounts a;
+    memset(&a, 0, sizeof(a));
+    assert_int_equal(web_accounts_set_password(&a, "admin", "a real password", false, NULL), 0);
+    uint64_t n0 = web_password_hashes();
+    assert_null(web_accounts_check_password(&a, "nobody", "x"));
+    assert_int_equal(web_password_hashes(), n0 + 1);
+    assert_null(web_accounts_check_password(&a, "admin", "x"));
+    assert_int_equal(web_password_hashes(), n0 + 2);
+    assert_non_null(web_accounts_check_password(&a, "admin", "a real password"));
+    assert_int_equal(web_password_hashes(), n0 + 3);
 }
 
 static void test_accounts_file(void **state)
@@ -197,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_base32),
         cmocka_unit_test(test_password_hash),
         cmocka_unit_test(test_accounts_file),
+        cmocka_unit_test(test_dummy_hash_is_real),
         cmocka_unit_test(test_sessions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

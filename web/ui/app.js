@@ -85,7 +85,9 @@ $('login-form').addEventListener('submit', async (ev) => {
   const err = $('login-error');
   err.textContent = '';
   const body = { name: $('login-name').value.trim(), password: $('login-password').value };
-  if (!$('login-totp-row').hidden && $('login-totp').value) body.totp = $('login-totp').value.trim();
+  // The code field is always there: the server never says whether the
+  // password alone was right (that would confirm it to a guesser).
+  if ($('login-totp').value) body.totp = $('login-totp').value.trim();
   $('login-submit').disabled = true;
   const r = await api('/api/login', { method: 'POST', body });
   $('login-submit').disabled = false;
@@ -93,14 +95,10 @@ $('login-form').addEventListener('submit', async (ev) => {
     state.session = r.data;
     $('login-password').value = '';
     $('login-totp').value = '';
-    $('login-totp-row').hidden = true;
     return enterKvm();
   }
-  if (r.data.totp_required) {
-    $('login-totp-row').hidden = false;
-    $('login-totp').focus();
-    err.textContent = 'Enter the one-time code from your authenticator.';
-  } else if (r.status === 429) {
+  $('login-totp').value = '';
+  if (r.status === 429) {
     err.textContent = 'Too many failed attempts: wait ' + (r.data.retry_after || 'a few') + ' s.';
   } else {
     err.textContent = r.data.error || ('Login failed (' + r.status + ')');
