@@ -17,6 +17,7 @@
 #include "server/vnc_auth.h"
 #include "web/web.h"
 #include "web/web_accounts.h"
+#include "web/web_listen.h"
 #include "web/web_parse.h"
 #include "web/web_session.h"
 
@@ -98,7 +99,9 @@ struct web {
     struct web_hid hid;
     bool have_hid;
     struct lws_context *ctx;
-    struct lws_vhost *vhost;
+    struct lws_vhost *vhost;            /* the first HTTPS vhost (one per listen address) */
+    struct web_listen_addr listen[WEB_LISTEN_MAX]; /* [web] listen, resolved; lws keeps pointers */
+    int n_listen;
     pthread_t thread;
     bool started;
     atomic_int stop;

@@ -16,6 +16,7 @@
 #include "common/thread.h"
 #include "web/web_internal.h"
 #include "web/redfish.h"
+#include "web/web_listen.h"
 #include "web/web_tls.h"
 
 #ifndef PIGLIX_WEB_ROOT_INSTALLED
@@ -304,6 +305,87 @@ static void on_jpeg_ready(void *ctx)
     lws_cancel_service(w->ctx);
 }
 
+/* Where one vhost listens. libwebsockets 4.1 binds [::] (everything) for
+ * an IPv4 literal on an IPv6-enabled vhost, and 0.0.0.0 for an IPv6 one on
+ * an IPv4 vhost: each vhost gets exactly one address and the family
+ * options that keep it to that address. */
+static void vhost_addr(struct lws_context_creation_info *info, const struct web_listen_addr *a, int i)
+{
+    static const char *const names[WEB_LISTEN_MAX] = {"piglix", "piglix-2", "piglix-3", "piglix-4"};
+    info->vhost_name = names[i];
+    info->iface = a->any ? NULL : a->text; /* kept by lws: a lives in struct web */
+    if (a->family == AF_INET)
+        info->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    else
+        info->options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | (a->dual ? 0 : LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE);
+}
+
+/* Checks what the sockets on port really bound (getsockname), says it,
+ * and refuses anything but what [web] listen asked. */
+static int listen_verify(struct web *w, int port, const char *what)
+{
+    int fds[WEB_LISTEN_MAX * 2];
+    int n = web_listen_find(SOCK_STREAM, port, fds, WEB_LISTEN_MAX * 2);
+    char desc[256], err[160];
+    if (web_listen_verify(fds, n, port, w->listen, w->n_listen, desc, sizeof(desc), err, sizeof(err)) < 0) {
+        LOG_ERROR("web", "[web] listen = %s: %s on port %d: %s (bound: %s); not starting", w->cfg->web.listen,
+                  what, port, err, desc[0] ? desc : "nothing");
+        return -1;
+    }
+    LOG_INFO("web", "%s listening on %s", what, desc);
+    return 0;
+}
+
+static int listen_https(struct web *w)
+{
+    const struct piglix_config *cfg = w->cfg;
+    for (int i = 0; i < w->n_listen; i++) {
+        struct lws_context_creation_info info;
+        memset(&info, 0, sizeof(info));
+        info.port = cfg->web.port;
+        info.protocols = https_protocols;
+        info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+        vhost_addr(&info, &w->listen[i], i);
+        info.ssl_cert_filepath = w->cert;
+        info.ssl_private_key_filepath = w->key;
+        info.ssl_cipher_list = WEB_TLS12_CIPHERS;
+        info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION;
+        info.alpn = "http/1.1";
+        info.server_string = "piglix";
+        info.keepalive_timeout = 30;
+        info.timeout_secs = 20;
+        struct lws_vhost *vh = lws_create_vhost(w->ctx, &info);
+        if (!vh) {
+            LOG_ERROR("web", "cannot serve HTTPS on [%s]:%d (in use, or no permission?)", w->listen[i].text,
+                      cfg->web.port);
+            return -1;
+        }
+        if (!w->vhost)
+            w->vhost = vh; /* the bridge's pipes are adopted into the first */
+    }
+    return listen_verify(w, cfg->web.port, "HTTPS");
+}
+
+static int listen_redirects(struct web *w)
+{
+    for (int i = 0; i < w->n_listen; i++) {
+        struct lws_context_creation_info info;
+        memset(&info, 0, sizeof(info));
+        info.port = w->cfg->web.http_port;
+        info.protocols = http_protocols;
+        info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+        vhost_addr(&info, &w->listen[i], i);
+        info.vhost_name = i ? "piglix-redirect-2" : "piglix-redirect";
+        info.server_string = "piglix";
+        info.timeout_secs = 10;
+        if (!lws_create_vhost(w->ctx, &info)) {
+            LOG_ERROR("web", "cannot serve HTTP redirects on [%s]:%d", w->listen[i].text, w->cfg->web.http_port);
+            return -1;
+        }
+    }
+    return listen_verify(w, w->cfg->web.http_port, "HTTP redirects");
+}
+
 struct web *web_create(const struct piglix_config *cfg, struct server *srv,
                        struct capture_slot *slot, const struct web_hid *hid, struct atx *atx)
 {
@@ -342,6 +424,12 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
         LOG_WARN("web", "no noVNC at %s ([web] novnc; Debian package novnc): the viewer will not load",
                  w->novnc);
 
+    char err[160];
+    w->n_listen = web_listen_resolve(cfg->web.listen, w->listen, WEB_LISTEN_MAX, err, sizeof(err));
+    if (w->n_listen < 0) {
+        LOG_ERROR("web", "[web] listen = %s: %s", cfg->web.listen, err);
+        goto fail;
+    }
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -355,42 +443,8 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
         LOG_ERROR("web", "cannot create the libwebsockets context");
         goto fail;
     }
-    const char *iface = strcmp(cfg->web.listen, "::") == 0 || strcmp(cfg->web.listen, "*") == 0
-                            ? NULL : cfg->web.listen;
-    memset(&info, 0, sizeof(info));
-    info.vhost_name = "piglix";
-    info.port = cfg->web.port;
-    info.iface = iface;
-    info.protocols = https_protocols;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-    info.ssl_cert_filepath = w->cert;
-    info.ssl_private_key_filepath = w->key;
-    info.ssl_cipher_list = WEB_TLS12_CIPHERS;
-    info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION;
-    info.alpn = "http/1.1";
-    info.server_string = "piglix";
-    info.keepalive_timeout = 30;
-    info.timeout_secs = 20;
-    w->vhost = lws_create_vhost(w->ctx, &info);
-    if (!w->vhost) {
-        LOG_ERROR("web", "cannot serve HTTPS on [%s]:%d (in use, or no permission?)", cfg->web.listen,
-                  cfg->web.port);
+    if (listen_https(w) < 0 || (cfg->web.http_port && listen_redirects(w) < 0))
         goto fail;
-    }
-    if (cfg->web.http_port) {
-        memset(&info, 0, sizeof(info));
-        info.vhost_name = "piglix-redirect";
-        info.port = cfg->web.http_port;
-        info.iface = iface;
-        info.protocols = http_protocols;
-        info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-        info.server_string = "piglix";
-        info.timeout_secs = 10;
-        if (!lws_create_vhost(w->ctx, &info)) {
-            LOG_ERROR("web", "cannot serve HTTP redirects on [%s]:%d", cfg->web.listen, cfg->web.http_port);
-            goto fail;
-        }
-    }
     if (cfg->redfish.enabled && !(w->redfish = redfish_create(w)))
         goto fail;
     server_set_jpeg_listener(srv, on_jpeg_ready, w);
