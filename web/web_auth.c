@@ -171,8 +171,12 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
 int web_auth_request(struct web_conn *c, bool csrf)
 {
     struct auth_fail f;
-    if (identify(c, csrf, &f) == 0)
+    if (c->authed) /* already, on the headers, before the body (web_guard.c) */
         return 0;
+    if (identify(c, csrf, &f) == 0) {
+        c->authed = true;
+        return 0;
+    }
     if (f.retry_after)
         web_resp_header(&c->resp, "Retry-After: %d", f.retry_after);
     if (f.status == 401) /* no Basic challenge: browsers must not pop up a dialog */

@@ -27,6 +27,10 @@
 /* Password hashes (tens of ms each) run in the event loop: at most this many
  * a second, so a flood of logins from many addresses cannot stall it. */
 #define WEB_HASHES_PER_S 10
+/* A body refused on its headers is read and dropped up to this size, so
+ * the client reads its answer (closing on unread data resets the
+ * connection); a bigger one closes the connection after the answer. */
+#define WEB_DRAIN_MAX (16 * 1024)
 
 enum web_conn_kind {
     WEB_CONN_HTTP,      /* an ordinary request/response */
@@ -61,6 +65,11 @@ struct web_conn {
     bool body_too_big;
     /* who: set by web_auth_request */
     char user[WEB_NAME_MAX + 1];
+    bool authed;                /* this request passed web_auth_request (or Redfish's) */
+    /* a reply sent before the body was read (refused on the headers): the
+     * body is dropped as it comes, then the connection goes on; a body too
+     * big to wait for closes the connection after the reply */
+    bool discard_body, body_done, reply_done, close_after;
     unsigned session_id;        /* 0: authenticated by a header, or not at all */
     struct web_resp resp;
     /* snapshot waits and streams */
@@ -167,6 +176,12 @@ bool web_auth_hash_budget(struct web *w);
 void web_auth_check_setup(struct web *w);
 /* Closes long-lived connections whose session ended. */
 void web_auth_revalidate(struct web *w);
+
+/* web_guard.c: the checks on a request's headers (cross-site, JSON,
+ * authentication before any body); 0, or -1 after replying. len: its
+ * Content-Length (web_guard_content_length: 0 when absent, -1 when bad). */
+int web_guard_headers(struct web_conn *c, long len);
+long web_guard_content_length(struct web_conn *c);
 
 /* web_api.c */
 void web_api_dispatch(struct web_conn *c);

@@ -77,6 +77,7 @@ static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
     c->body_len = c->body_expected = 0;
     c->body_too_big = false;
     c->upload_failed = false;
+    c->authed = c->discard_body = c->body_done = c->reply_done = c->close_after = false;
     c->user[0] = '\0';
     c->session_id = 0;
     c->kind = WEB_CONN_HTTP;
@@ -90,38 +91,64 @@ static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
     w->stats.requests++;
 }
 
+/* A reply went out (or is going) before the body was read: drop the body
+ * as it comes, or close after the reply when it is too big to wait for. */
+static void refused_early(struct web_conn *c, long len)
+{
+    if (len <= 0)
+        return;
+    c->discard_body = true;
+    if (len > WEB_DRAIN_MAX) {
+        c->close_after = true;
+        web_resp_header(&c->resp, "Connection: close");
+    }
+}
+
 static int on_http(struct web_conn *c, struct lws *wsi, struct web *w, const char *in)
 {
     begin_request(c, wsi, w);
     char *uri = NULL;
     int ulen = 0;
     c->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+    long n = web_guard_content_length(c);
+    if (n < 0) {
+        c->close_after = true;
+        web_resp_header(&c->resp, "Connection: close");
+        web_reply_error(c, 400, "bad Content-Length");
+        return 0;
+    }
     if (web_path_check(in ? in : "", c->path, sizeof(c->path)) < 0) {
+        refused_early(c, n);
         web_reply_error(c, 400, "bad path");
+        return 0;
+    }
+    /* cross-site, JSON and who: decided on the headers, nothing buffered yet */
+    if (web_guard_headers(c, n) < 0) {
+        refused_early(c, n);
         return 0;
     }
     if (web_vmedia_is_upload(c)) {
         web_vmedia_upload_begin(c); /* the body streams to disk */
         return 0;
     }
-    if (c->method == LWSHUMETH_POST || c->method == LWSHUMETH_PUT || c->method == LWSHUMETH_DELETE ||
-        c->method == LWSHUMETH_PATCH) {
-        char cl[24];
-        long n = web_header(c, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl)) > 0 ? strtol(cl, NULL, 10) : 0;
-        if (n > WEB_BODY_MAX) {
-            web_resp_header(&c->resp, "Connection: close");
-            web_reply_error(c, 413, "request body too large (at most %d bytes)", WEB_BODY_MAX);
+    if (n > WEB_BODY_MAX) {
+        refused_early(c, n);
+        web_reply_error(c, 413, "request body too large (at most %d bytes)", WEB_BODY_MAX);
+        return 0;
+    }
+    bool writes = c->method == LWSHUMETH_POST || c->method == LWSHUMETH_PUT || c->method == LWSHUMETH_DELETE ||
+                  c->method == LWSHUMETH_PATCH;
+    if (n > 0 && !writes) {
+        refused_early(c, n); /* a GET's body means nothing: dropped */
+    } else if (n > 0) {
+        c->body_expected = (size_t)n;
+        c->body = malloc((size_t)n + 1);
+        if (!c->body) {
+            refused_early(c, n);
+            web_reply_error(c, 503, "out of memory");
             return 0;
         }
-        if (n > 0) {
-            c->body_expected = (size_t)n;
-            c->body = malloc((size_t)n + 1);
-            if (!c->body) {
-                web_reply_error(c, 503, "out of memory");
-                return 0;
-            }
-            return 0; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION */
-        }
+        return 0; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION */
     }
     web_api_dispatch(c);
     return 0;
@@ -138,6 +165,16 @@ static int on_body(struct web_conn *c, const void *in, size_t len)
     memcpy(c->body + c->body_len, in, len);
     c->body_len += len;
     return 0;
+}
+
+/* The dropped body of a request answered early has all come. */
+static int on_discarded_body_end(struct web_conn *c)
+{
+    c->body_done = true;
+    if (!c->reply_done)
+        return 0; /* the reply completes the transaction when written */
+    c->discard_body = false;
+    return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
 static void ssl_tighten(void *ssl_ctx)
@@ -163,12 +200,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP:
         return on_http(c, wsi, w, in);
     case LWS_CALLBACK_HTTP_BODY:
+        if (c->discard_body)
+            return 0;
         if (c->upload || c->upload_failed) {
             web_vmedia_upload_body(c, in, len);
             return 0;
         }
         return on_body(c, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->discard_body)
+            return on_discarded_body_end(c);
         if (c->upload || c->upload_failed) {
             web_vmedia_upload_complete(c);
             return 0;
