@@ -23,6 +23,7 @@
 #include "common/statefile.h"
 #include "common/thread.h"
 #include "web/ipmi_internal.h"
+#include "web/web_listen.h"
 
 #define MAX_SOCKETS 2
 #define GUID_FILE "ipmi.guid"
@@ -81,21 +82,38 @@ static int load_guid(const char *dir, uint8_t guid[16])
     return 0;
 }
 
-static int open_socket(struct ipmi *ip, const struct sockaddr *sa, socklen_t len)
+static int open_socket(struct ipmi *ip, const struct web_listen_addr *a, int port)
 {
     if (ip->n_fd >= MAX_SOCKETS)
         return 0;
-    int fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t len;
+    if (a->family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        memcpy(&s6->sin6_addr, a->addr, 16);
+        len = sizeof(*s6);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        memcpy(&s4->sin_addr, a->addr, 4);
+        len = sizeof(*s4);
+    }
+    int fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
-    int one = 1, zero = 0;
-    if (sa->sa_family == AF_INET6) {
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)); /* "::" serves IPv4 too */
+    int one = 1, v6only = !a->dual;
+    if (a->family == AF_INET6) {
+        /* only "::" serves IPv4 too, whatever the sysctl default */
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
         setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
     } else {
         setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
     }
-    if (bind(fd, sa, len) < 0) {
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -105,34 +123,28 @@ static int open_socket(struct ipmi *ip, const struct sockaddr *sa, socklen_t len
     return 0;
 }
 
+/* Binds what [ipmi] listen means (web/web_listen.h), then checks with
+ * getsockname that this is exactly what the sockets hold, and says it. */
 static int open_sockets(struct ipmi *ip, const struct piglix_config *cfg)
 {
     const char *host = cfg->ipmi.listen;
-    char port[16];
-    snprintf(port, sizeof(port), "%d", cfg->ipmi.port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    int r = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res);
-    if (r != 0) {
-        LOG_ERROR("ipmi", "[ipmi] listen = %s: %s", host, gai_strerror(r));
+    struct web_listen_addr want[MAX_SOCKETS];
+    char err[160], desc[256];
+    int n = web_listen_resolve(host, want, MAX_SOCKETS, err, sizeof(err));
+    if (n < 0) {
+        LOG_ERROR("ipmi", "[ipmi] listen = %s: %s", host, err);
         return -1;
     }
-    int err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
-        if (open_socket(ip, ai->ai_addr, ai->ai_addrlen) < 0 && !err)
-            err = errno;
-    freeaddrinfo(res);
-    if (ip->n_fd == 0 && strcmp(host, "::") == 0) {
-        /* a kernel without IPv6: IPv4 only */
-        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->ipmi.port)};
-        if (open_socket(ip, (struct sockaddr *)&sin, sizeof(sin)) < 0 && !err)
-            err = errno;
-    }
-    if (ip->n_fd == 0) {
-        LOG_ERROR("ipmi", "cannot listen on UDP [%s]:%d: %s", host, cfg->ipmi.port, strerror(err));
+    for (int i = 0; i < n; i++)
+        if (open_socket(ip, &want[i], cfg->ipmi.port) < 0) {
+            LOG_ERROR("ipmi", "cannot listen on UDP [%s]:%d: %s", want[i].text, cfg->ipmi.port, strerror(errno));
+            return -1;
+        }
+    if (web_listen_verify(ip->fd, ip->n_fd, cfg->ipmi.port, want, n, desc, sizeof(desc), err, sizeof(err)) < 0) {
+        LOG_ERROR("ipmi", "[ipmi] listen = %s: %s (bound: %s); not starting", host, err, desc);
         return -1;
     }
+    LOG_INFO("ipmi", "listening on UDP %s", desc);
     return 0;
 }
 

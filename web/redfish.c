@@ -303,7 +303,7 @@ static void dispatch(struct rf_req *r)
         web_reply_bytes(c, 405, "application/json", NULL, 0);
         return;
     }
-    if (!(route && (route->public_methods & r->method)) && rf_authenticate(r) < 0)
+    if (!(route && (route->public_methods & r->method)) && !c->authed && rf_authenticate(r) < 0)
         return;
     if (!route) {
         rf_error(r, 404, RF_MSG_RESOURCE_MISSING_AT_URI, r->uri);
@@ -329,12 +329,42 @@ static void dispatch(struct rf_req *r)
     route->fn(r);
 }
 
+static void req_init(struct rf_req *r, struct web_conn *c)
+{
+    *r = (struct rf_req){.c = c, .w = c->w, .rf = c->w->redfish, .method = method_bit(c->method)};
+    snprintf(r->uri, sizeof(r->uri), "%s", c->path);
+    for (size_t n = strlen(r->uri); n > 1 && r->uri[n - 1] == '/'; n--)
+        r->uri[n - 1] = '\0';
+}
+
+bool redfish_is_login(const char *path)
+{
+    static const char login[] = RF_ROOT "/SessionService/Sessions";
+    size_t n = strlen(login);
+    return strncmp(path, login, n) == 0 && (path[n] == '\0' || strcmp(path + n, "/") == 0);
+}
+
+int redfish_preauth(struct web_conn *c)
+{
+    struct rf_req r;
+    req_init(&r, c);
+    if (rf_authenticate(&r) < 0)
+        return -1;
+    c->authed = true;
+    return 0;
+}
+
+void redfish_refuse(struct web_conn *c, int status, const char *header, const char *why)
+{
+    struct rf_req r;
+    req_init(&r, c);
+    rf_error_why(&r, status, why, RF_MSG_HEADER_INVALID, header);
+}
+
 void redfish_dispatch(struct web_conn *c)
 {
-    struct rf_req r = {.c = c, .w = c->w, .rf = c->w->redfish, .method = method_bit(c->method)};
-    snprintf(r.uri, sizeof(r.uri), "%s", c->path);
-    for (size_t n = strlen(r.uri); n > 1 && r.uri[n - 1] == '/'; n--)
-        r.uri[n - 1] = '\0';
+    struct rf_req r;
+    req_init(&r, c);
     if (!r.rf) {
         web_reply_error(c, 404, "Redfish is off ([redfish] enabled)");
     } else {

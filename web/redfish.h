@@ -3,7 +3,8 @@
  * root is public, as the standard says; everything else needs an
  * X-Auth-Token from SessionService/Sessions, HTTP Basic with a web account,
  * or a piglix API token (Bearer). No cookies, so no CSRF tokens: state
- * changes must carry a JSON Content-Type (or no body) and no foreign Origin.
+ * changes must carry a JSON Content-Type and come from no other site
+ * (web_guard.c checks both for every door before any body is read).
  * The resource tree is documented in web/REDFISH.md. Web thread only. */
 #ifndef PIGLIX_WEB_REDFISH_H
 #define PIGLIX_WEB_REDFISH_H
@@ -28,5 +29,12 @@ void redfish_sweep(struct redfish *rf, struct web *w);
 bool redfish_path(const char *path);
 /* Answers a request (its body, if any, is complete). */
 void redfish_dispatch(struct web_conn *c);
+/* True for the login (POST SessionService/Sessions), whose body is the credential. */
+bool redfish_is_login(const char *path);
+/* Authenticates a request from its headers before its body is read;
+ * 0, or -1 after replying (401, 429, 503). */
+int redfish_preauth(struct web_conn *c);
+/* Replies status with a Redfish error naming the bad header. */
+void redfish_refuse(struct web_conn *c, int status, const char *header, const char *why);
 
 #endif

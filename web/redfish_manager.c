@@ -197,7 +197,7 @@ void rf_vmedia(struct rf_req *r)
 }
 
 /* Checks InsertMedia's parameters; 0, or -1 after replying 400. */
-static int insert_params(struct rf_req *r, const char **url)
+static int insert_params(struct rf_req *r, char *url_buf, size_t url_len)
 {
     const char *act = INSERT;
     cJSON *image = r->body ? cJSON_GetObjectItemCaseSensitive(r->body, "Image") : NULL;
@@ -205,14 +205,13 @@ static int insert_params(struct rf_req *r, const char **url)
         rf_error(r, 400, RF_MSG_ACTION_PARAM_MISSING, act, "Image");
         return -1;
     }
-    if (!cJSON_IsString(image) || strlen(image->valuestring) >= sizeof(r->rf->vmedia[0].url) ||
-        !(strncasecmp(image->valuestring, "http://", 7) == 0 || strncasecmp(image->valuestring, "https://", 8) == 0)) {
+    if (!cJSON_IsString(image) || web_url_normalize(image->valuestring, url_buf, url_len) < 0) {
         rf_error_why(r, 400, "Image must be an http:// or https:// URL", RF_MSG_ACTION_PARAM_FORMAT_ERROR,
                      cJSON_IsString(image) ? image->valuestring : "(not a string)", "Image", act);
         return -1;
     }
-    bool https = strncasecmp(image->valuestring, "https://", 8) == 0;
-    const char *host = strstr(image->valuestring, "://") + 3;
+    bool https = strncmp(url_buf, "https://", 8) == 0;
+    const char *host = strstr(url_buf, "://") + 3;
     if (memchr(host, '@', strcspn(host, "/?#"))) { /* it would show in logs and in Image */
         rf_error_why(r, 400, "credentials in the URL are not supported", RF_MSG_ACTION_PARAM_FORMAT_ERROR,
                      "(a URL with credentials)", "Image", act);
@@ -247,7 +246,6 @@ static int insert_params(struct rf_req *r, const char **url)
             return -1;
         }
     }
-    *url = image->valuestring;
     return 0;
 }
 
@@ -258,7 +256,9 @@ static int vmedia_http_status(int err)
     case VMEDIA_E_EXISTS: return 409;
     case VMEDIA_E_LIMIT: return 503;
     case VMEDIA_E_NAME:
+    case VMEDIA_E_NET: /* refused before any transfer: the URL itself */
     case VMEDIA_E_TOOBIG: return 400;
+    case VMEDIA_E_NOSPACE: return 507;
     default: return 500;
     }
 }
@@ -266,8 +266,8 @@ static int vmedia_http_status(int err)
 void rf_vmedia_insert(struct rf_req *r)
 {
     int i = member_index(r);
-    const char *url = NULL;
-    if (i < 0 || insert_params(r, &url) < 0)
+    char url[sizeof(r->rf->vmedia[0].url)];
+    if (i < 0 || insert_params(r, url, sizeof(url)) < 0)
         return;
     struct redfish *rf = r->rf;
     struct vmedia_drive_status st;

@@ -202,8 +202,12 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
 int web_auth_request(struct web_conn *c, bool csrf)
 {
     struct auth_fail f;
-    if (identify(c, csrf, &f) == 0)
+    if (c->authed) /* already, on the headers, before the body (web_guard.c) */
         return 0;
+    if (identify(c, csrf, &f) == 0) {
+        c->authed = true;
+        return 0;
+    }
     if (f.status == 0)
         return -1; /* a password hash is under way: the request comes back */
     if (f.retry_after)

@@ -170,7 +170,11 @@ void web_hasher_complete(struct web *w)
         if (!c)
             continue;
         /* the request again: now it finds its result */
-        if (web_vmedia_is_upload(c)) {
+        if (c->pending_headers) {
+            c->pending_headers = false;
+            lws_rx_flow_control(c->wsi, 1); /* its body may come now */
+            web_request_continue(c);
+        } else if (web_vmedia_is_upload(c)) {
             web_vmedia_upload_begin(c);
             lws_rx_flow_control(c->wsi, 1); /* its body may come now */
         } else {

@@ -244,5 +244,12 @@ int web_http_writeable(struct web_conn *c)
         }
     }
     web_resp_reset(r);
+    if (c->close_after)
+        return -1; /* the body was not read: the connection cannot go on */
+    if (c->discard_body && !c->body_done) {
+        c->reply_done = true; /* the transaction completes when the body has come */
+        return 0;
+    }
+    c->discard_body = false;
     return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }

@@ -17,6 +17,7 @@
 #include "server/vnc_auth.h"
 #include "web/web.h"
 #include "web/web_accounts.h"
+#include "web/web_listen.h"
 #include "web/web_parse.h"
 #include "web/web_session.h"
 
@@ -29,6 +30,10 @@
 /* Addresses remembered by the login throttle (an attacker with more
  * addresses than this may evict idle ones, never an account's lockout). */
 #define WEB_THROTTLE_ADDRS 256
+/* A body refused on its headers is read and dropped up to this size, so
+ * the client reads its answer (closing on unread data resets the
+ * connection); a bigger one closes the connection after the answer. */
+#define WEB_DRAIN_MAX (16 * 1024)
 
 enum web_conn_kind {
     WEB_CONN_HTTP,      /* an ordinary request/response */
@@ -65,6 +70,13 @@ struct web_conn {
     bool body_too_big;
     /* who: set by web_auth_request */
     char user[WEB_NAME_MAX + 1];
+    bool authed;                /* this request passed web_auth_request (or Redfish's) */
+    /* a reply sent before the body was read (refused on the headers): the
+     * body is dropped as it comes, then the connection goes on; a body too
+     * big to wait for closes the connection after the reply */
+    bool discard_body, body_done, reply_done, close_after;
+    bool pending_headers;       /* authenticating on the headers waits for a hash */
+    long content_len;           /* the request's Content-Length (0: none) */
     unsigned session_id;        /* 0: authenticated by a header, or not at all */
     uint8_t cred_fp[WEB_CRED_FP_LEN]; /* the account's credentials when authenticated */
     struct web_resp resp;
@@ -110,7 +122,9 @@ struct web {
     struct web_hid hid;
     bool have_hid;
     struct lws_context *ctx;
-    struct lws_vhost *vhost;
+    struct lws_vhost *vhost;            /* the first HTTPS vhost (one per listen address) */
+    struct web_listen_addr listen[WEB_LISTEN_MAX]; /* [web] listen, resolved; lws keeps pointers */
+    int n_listen;
     pthread_t thread;
     bool started;
     atomic_int stop;
@@ -209,6 +223,17 @@ enum web_pw web_auth_password(struct web_conn *c, const char *name, const char *
                               struct web_account **acc);
 /* Makes a new hash of password into out (the set-up page). */
 enum web_pw web_auth_make_hash(struct web_conn *c, const char *password, char out[WEB_HASH_MAX]);
+
+/* web_guard.c: the checks on a request's headers (cross-site, JSON,
+ * authentication before any body); 0, or -1 after replying. len: its
+ * Content-Length (web_guard_content_length: 0 when absent, -1 when bad). */
+int web_guard_headers(struct web_conn *c, long len);
+long web_guard_content_length(struct web_conn *c);
+
+/* web_server.c: the request after its headers were read: the guard
+ * (web_guard.c), then the body is buffered, streamed or not needed. Called
+ * again by web_hasher_complete when the guard waited for a hash. */
+void web_request_continue(struct web_conn *c);
 
 /* web_api.c */
 void web_api_dispatch(struct web_conn *c);

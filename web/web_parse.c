@@ -209,6 +209,55 @@ bool web_origin_matches(const char *origin, const char *host)
     return n == strlen(host) && strncasecmp(o, host, n) == 0;
 }
 
+bool web_request_same_origin(const char *origin, const char *referer, const char *fetch_site, const char *host)
+{
+    if (origin && !web_origin_matches(origin, host))
+        return false;
+    if (referer) {
+        /* the origin part: scheme://authority, before any path, query or fragment */
+        const char *auth = strstr(referer, "://");
+        char o[300];
+        size_t n = auth ? (size_t)(auth + 3 - referer) + strcspn(auth + 3, "/?#") : 0;
+        if (!n || n >= sizeof(o))
+            return false;
+        memcpy(o, referer, n);
+        o[n] = '\0';
+        if (!web_origin_matches(o, host))
+            return false;
+    }
+    if (fetch_site && strcasecmp(fetch_site, "same-origin") != 0 && strcasecmp(fetch_site, "none") != 0)
+        return false;
+    return true;
+}
+
+int web_url_normalize(const char *in, char *out, size_t outlen)
+{
+    size_t n = strlen(in);
+    if (n == 0 || n >= outlen)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)in[i] <= ' ' || in[i] == 0x7f)
+            return -1;
+    size_t scheme = strncasecmp(in, "https://", 8) == 0 ? 5 : strncasecmp(in, "http://", 7) == 0 ? 4 : 0;
+    if (!scheme)
+        return -1;
+    const char *host = in + scheme + 3;
+    size_t alen = strcspn(host, "/?#");
+    if (alen == 0 || host[0] == ':' || host[0] == '@')
+        return -1;
+    if (host[0] == '[' && !memchr(host, ']', alen))
+        return -1;
+    for (size_t i = 0; i < scheme; i++)
+        out[i] = (char)tolower((unsigned char)in[i]);
+    memcpy(out + scheme, in + scheme, n - scheme + 1);
+    return 0;
+}
+
+bool web_ctype_is_json(const char *ct)
+{
+    return strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
+}
+
 bool web_name_valid(const char *name)
 {
     size_t n = strlen(name);

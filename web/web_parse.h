@@ -39,6 +39,19 @@ int web_bearer_parse(const char *header, char *token, size_t tlen);
 /* True when origin ("https://host[:port]") names the host the request was
  * sent to (the Host header, "host[:port]"); scheme must be https. */
 bool web_origin_matches(const char *origin, const char *host);
+/* Whether a state-changing request comes from this host's own pages or
+ * from a script: each of Origin, Referer (its scheme://host:port) and
+ * Sec-Fetch-Site that is present (non-NULL) must say so. A foreign or
+ * "null" Origin, a foreign Referer, or Sec-Fetch-Site other than
+ * same-origin/none is cross-site. */
+bool web_request_same_origin(const char *origin, const char *referer, const char *fetch_site, const char *host);
+/* An image URL from a client, checked and with its scheme in lower case
+ * (schemes are case-insensitive, RFC 3986 3.1; the downloader compares
+ * them exactly): http or https, a host, no spaces or control characters.
+ * 0, or -1 when it is not such a URL (a 4xx for the client). */
+int web_url_normalize(const char *in, char *out, size_t outlen);
+/* Whether a Content-Type header value is application/json (parameters allowed). */
+bool web_ctype_is_json(const char *ctype);
 
 /* An account name: 1..WEB_NAME_MAX of [a-z0-9._-], starting with a letter or digit. */
 bool web_name_valid(const char *name);

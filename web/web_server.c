@@ -16,6 +16,7 @@
 #include "common/thread.h"
 #include "web/web_internal.h"
 #include "web/redfish.h"
+#include "web/web_listen.h"
 #include "web/web_tls.h"
 
 #ifndef PIGLIX_WEB_ROOT_INSTALLED
@@ -76,6 +77,9 @@ static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
     c->body_len = c->body_expected = 0;
     c->body_too_big = false;
     c->upload_failed = false;
+    c->authed = c->discard_body = c->body_done = c->reply_done = c->close_after = false;
+    c->pending_headers = false;
+    c->content_len = 0;
     c->user[0] = '\0';
     c->session_id = 0;
     web_hash_result_clear(c);
@@ -90,41 +94,81 @@ static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
     w->stats.requests++;
 }
 
+/* A reply went out (or is going) before the body was read: drop the body
+ * as it comes, or close after the reply when it is too big to wait for. */
+static void refused_early(struct web_conn *c, long len)
+{
+    if (len <= 0)
+        return;
+    c->discard_body = true;
+    if (len > WEB_DRAIN_MAX) {
+        c->close_after = true;
+        web_resp_header(&c->resp, "Connection: close");
+    }
+}
+
 static int on_http(struct web_conn *c, struct lws *wsi, struct web *w, const char *in)
 {
     begin_request(c, wsi, w);
     char *uri = NULL;
     int ulen = 0;
     c->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+    long n = web_guard_content_length(c);
+    if (n < 0) {
+        c->close_after = true;
+        web_resp_header(&c->resp, "Connection: close");
+        web_reply_error(c, 400, "bad Content-Length");
+        return 0;
+    }
     if (web_path_check(in ? in : "", c->path, sizeof(c->path)) < 0) {
+        refused_early(c, n);
         web_reply_error(c, 400, "bad path");
         return 0;
     }
+    c->content_len = n;
+    web_request_continue(c);
+    return 0;
+}
+
+void web_request_continue(struct web_conn *c)
+{
+    long n = c->content_len;
+    /* cross-site, JSON and who: decided on the headers, nothing buffered yet */
+    if (web_guard_headers(c, n) < 0) {
+        if (c->hash_job) {
+            /* Basic credentials being hashed (web_hash.c): the body waits
+             * unread, and web_hasher_complete brings the request back here. */
+            c->pending_headers = true;
+            lws_rx_flow_control(c->wsi, 0);
+            return;
+        }
+        refused_early(c, n);
+        return;
+    }
     if (web_vmedia_is_upload(c)) {
         web_vmedia_upload_begin(c); /* the body streams to disk */
-        return 0;
+        return;
     }
-    if (c->method == LWSHUMETH_POST || c->method == LWSHUMETH_PUT || c->method == LWSHUMETH_DELETE ||
-        c->method == LWSHUMETH_PATCH) {
-        char cl[24];
-        long n = web_header(c, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl)) > 0 ? strtol(cl, NULL, 10) : 0;
-        if (n > WEB_BODY_MAX) {
-            web_resp_header(&c->resp, "Connection: close");
-            web_reply_error(c, 413, "request body too large (at most %d bytes)", WEB_BODY_MAX);
-            return 0;
+    if (n > WEB_BODY_MAX) {
+        refused_early(c, n);
+        web_reply_error(c, 413, "request body too large (at most %d bytes)", WEB_BODY_MAX);
+        return;
+    }
+    bool writes = c->method == LWSHUMETH_POST || c->method == LWSHUMETH_PUT || c->method == LWSHUMETH_DELETE ||
+                  c->method == LWSHUMETH_PATCH;
+    if (n > 0 && !writes) {
+        refused_early(c, n); /* a GET's body means nothing: dropped */
+    } else if (n > 0) {
+        c->body_expected = (size_t)n;
+        c->body = malloc((size_t)n + 1);
+        if (!c->body) {
+            refused_early(c, n);
+            web_reply_error(c, 503, "out of memory");
+            return;
         }
-        if (n > 0) {
-            c->body_expected = (size_t)n;
-            c->body = malloc((size_t)n + 1);
-            if (!c->body) {
-                web_reply_error(c, 503, "out of memory");
-                return 0;
-            }
-            return 0; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION */
-        }
+        return; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION */
     }
     web_api_dispatch(c);
-    return 0;
 }
 
 static int on_body(struct web_conn *c, const void *in, size_t len)
@@ -138,6 +182,16 @@ static int on_body(struct web_conn *c, const void *in, size_t len)
     memcpy(c->body + c->body_len, in, len);
     c->body_len += len;
     return 0;
+}
+
+/* The dropped body of a request answered early has all come. */
+static int on_discarded_body_end(struct web_conn *c)
+{
+    c->body_done = true;
+    if (!c->reply_done)
+        return 0; /* the reply completes the transaction when written */
+    c->discard_body = false;
+    return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
 static void ssl_tighten(void *ssl_ctx)
@@ -165,12 +219,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP:
         return on_http(c, wsi, w, in);
     case LWS_CALLBACK_HTTP_BODY:
+        if (c->discard_body)
+            return 0;
         if (c->upload || c->upload_failed) {
             web_vmedia_upload_body(c, in, len);
             return 0;
         }
         return on_body(c, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->discard_body)
+            return on_discarded_body_end(c);
         if (c->upload || c->upload_failed) {
             web_vmedia_upload_complete(c);
             return 0;
@@ -305,6 +363,87 @@ static void on_jpeg_ready(void *ctx)
     lws_cancel_service(w->ctx);
 }
 
+/* Where one vhost listens. libwebsockets 4.1 binds [::] (everything) for
+ * an IPv4 literal on an IPv6-enabled vhost, and 0.0.0.0 for an IPv6 one on
+ * an IPv4 vhost: each vhost gets exactly one address and the family
+ * options that keep it to that address. */
+static void vhost_addr(struct lws_context_creation_info *info, const struct web_listen_addr *a, int i)
+{
+    static const char *const names[WEB_LISTEN_MAX] = {"piglix", "piglix-2", "piglix-3", "piglix-4"};
+    info->vhost_name = names[i];
+    info->iface = a->any ? NULL : a->text; /* kept by lws: a lives in struct web */
+    if (a->family == AF_INET)
+        info->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    else
+        info->options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | (a->dual ? 0 : LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE);
+}
+
+/* Checks what the sockets on port really bound (getsockname), says it,
+ * and refuses anything but what [web] listen asked. */
+static int listen_verify(struct web *w, int port, const char *what)
+{
+    int fds[WEB_LISTEN_MAX * 2];
+    int n = web_listen_find(SOCK_STREAM, port, fds, WEB_LISTEN_MAX * 2);
+    char desc[256], err[160];
+    if (web_listen_verify(fds, n, port, w->listen, w->n_listen, desc, sizeof(desc), err, sizeof(err)) < 0) {
+        LOG_ERROR("web", "[web] listen = %s: %s on port %d: %s (bound: %s); not starting", w->cfg->web.listen,
+                  what, port, err, desc[0] ? desc : "nothing");
+        return -1;
+    }
+    LOG_INFO("web", "%s listening on %s", what, desc);
+    return 0;
+}
+
+static int listen_https(struct web *w)
+{
+    const struct piglix_config *cfg = w->cfg;
+    for (int i = 0; i < w->n_listen; i++) {
+        struct lws_context_creation_info info;
+        memset(&info, 0, sizeof(info));
+        info.port = cfg->web.port;
+        info.protocols = https_protocols;
+        info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+        vhost_addr(&info, &w->listen[i], i);
+        info.ssl_cert_filepath = w->cert;
+        info.ssl_private_key_filepath = w->key;
+        info.ssl_cipher_list = WEB_TLS12_CIPHERS;
+        info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION;
+        info.alpn = "http/1.1";
+        info.server_string = "piglix";
+        info.keepalive_timeout = 30;
+        info.timeout_secs = 20;
+        struct lws_vhost *vh = lws_create_vhost(w->ctx, &info);
+        if (!vh) {
+            LOG_ERROR("web", "cannot serve HTTPS on [%s]:%d (in use, or no permission?)", w->listen[i].text,
+                      cfg->web.port);
+            return -1;
+        }
+        if (!w->vhost)
+            w->vhost = vh; /* the bridge's pipes are adopted into the first */
+    }
+    return listen_verify(w, cfg->web.port, "HTTPS");
+}
+
+static int listen_redirects(struct web *w)
+{
+    for (int i = 0; i < w->n_listen; i++) {
+        struct lws_context_creation_info info;
+        memset(&info, 0, sizeof(info));
+        info.port = w->cfg->web.http_port;
+        info.protocols = http_protocols;
+        info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+        vhost_addr(&info, &w->listen[i], i);
+        info.vhost_name = i ? "piglix-redirect-2" : "piglix-redirect";
+        info.server_string = "piglix";
+        info.timeout_secs = 10;
+        if (!lws_create_vhost(w->ctx, &info)) {
+            LOG_ERROR("web", "cannot serve HTTP redirects on [%s]:%d", w->listen[i].text, w->cfg->web.http_port);
+            return -1;
+        }
+    }
+    return listen_verify(w, w->cfg->web.http_port, "HTTP redirects");
+}
+
 struct web *web_create(const struct piglix_config *cfg, struct server *srv,
                        struct capture_slot *slot, const struct web_hid *hid, struct atx *atx)
 {
@@ -350,6 +489,12 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
         LOG_WARN("web", "no noVNC at %s ([web] novnc; Debian package novnc): the viewer will not load",
                  w->novnc);
 
+    char err[160];
+    w->n_listen = web_listen_resolve(cfg->web.listen, w->listen, WEB_LISTEN_MAX, err, sizeof(err));
+    if (w->n_listen < 0) {
+        LOG_ERROR("web", "[web] listen = %s: %s", cfg->web.listen, err);
+        goto fail;
+    }
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -363,42 +508,8 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
         LOG_ERROR("web", "cannot create the libwebsockets context");
         goto fail;
     }
-    const char *iface = strcmp(cfg->web.listen, "::") == 0 || strcmp(cfg->web.listen, "*") == 0
-                            ? NULL : cfg->web.listen;
-    memset(&info, 0, sizeof(info));
-    info.vhost_name = "piglix";
-    info.port = cfg->web.port;
-    info.iface = iface;
-    info.protocols = https_protocols;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-    info.ssl_cert_filepath = w->cert;
-    info.ssl_private_key_filepath = w->key;
-    info.ssl_cipher_list = WEB_TLS12_CIPHERS;
-    info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION;
-    info.alpn = "http/1.1";
-    info.server_string = "piglix";
-    info.keepalive_timeout = 30;
-    info.timeout_secs = 20;
-    w->vhost = lws_create_vhost(w->ctx, &info);
-    if (!w->vhost) {
-        LOG_ERROR("web", "cannot serve HTTPS on [%s]:%d (in use, or no permission?)", cfg->web.listen,
-                  cfg->web.port);
+    if (listen_https(w) < 0 || (cfg->web.http_port && listen_redirects(w) < 0))
         goto fail;
-    }
-    if (cfg->web.http_port) {
-        memset(&info, 0, sizeof(info));
-        info.vhost_name = "piglix-redirect";
-        info.port = cfg->web.http_port;
-        info.iface = iface;
-        info.protocols = http_protocols;
-        info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-        info.server_string = "piglix";
-        info.timeout_secs = 10;
-        if (!lws_create_vhost(w->ctx, &info)) {
-            LOG_ERROR("web", "cannot serve HTTP redirects on [%s]:%d", cfg->web.listen, cfg->web.http_port);
-            goto fail;
-        }
-    }
     if (cfg->redfish.enabled && !(w->redfish = redfish_create(w)))
         goto fail;
     if (!(w->hasher = web_hasher_create(w)))

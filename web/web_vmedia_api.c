@@ -7,6 +7,8 @@
 #include "vmedia/vmedia_drive.h"
 #include "web/web_internal.h"
 
+#define WEB_URL_MAX 2048 /* what the store keeps of a URL (vmedia_internal.h) */
+
 static cJSON *parse_body(struct web_conn *c)
 {
     cJSON *j = c->body_len ? cJSON_ParseWithLength((const char *)c->body, c->body_len) : cJSON_CreateObject();
@@ -106,14 +108,25 @@ static void image_call(struct web_conn *c, const char *rest)
         web_vmedia_reply_state(c, 200);
 }
 
+/* The URL, its scheme in lower case, into out; false after a 422. */
+static bool url_ok(struct web_conn *c, const char *url, char *out, size_t n)
+{
+    if (web_url_normalize(url, out, n) == 0)
+        return true;
+    web_reply_error(c, 422, "\"url\" must be an http:// or https:// URL with a host (at most %zu bytes)", n - 1);
+    return false;
+}
+
 static void download(struct web_conn *c, cJSON *j)
 {
+    char norm[WEB_URL_MAX];
     const char *url, *name;
     bool insecure = false;
     char derived[VMEDIA_NAME_MAX + 1];
     if (!get_str(c, j, "url", true, &url) || !get_str(c, j, "name", false, &name) ||
-        !get_bool(c, j, "insecure", &insecure))
+        !get_bool(c, j, "insecure", &insecure) || !url_ok(c, url, norm, sizeof(norm)))
         return;
+    url = norm;
     if (!name) {
         if (vmedia_name_from_url(url, derived, sizeof(derived)) != VMEDIA_OK) {
             web_reply_error(c, 422, "cannot name the image after the URL: give \"name\"");
@@ -149,12 +162,13 @@ static void drive_call(struct web_conn *c, const char *what, cJSON *j)
         const char *url, *name;
         enum vmedia_mode mode;
         bool insecure = false;
+        char norm[WEB_URL_MAX];
         if (!get_str(c, j, "url", true, &url) || !get_str(c, j, "name", false, &name) || !get_mode(c, j, &mode) ||
-            !get_bool(c, j, "insecure", &insecure))
+            !get_bool(c, j, "insecure", &insecure) || !url_ok(c, url, norm, sizeof(norm)))
             return;
-        r = vmedia_drive_mount_url(w->vdrive, url, name, mode, insecure, err, sizeof(err));
+        r = vmedia_drive_mount_url(w->vdrive, norm, name, mode, insecure, err, sizeof(err));
         char shown[256];
-        vmedia_url_redact(url, shown, sizeof(shown));
+        vmedia_url_redact(norm, shown, sizeof(shown));
         LOG_INFO("web", "%s@%s: mount from %s: %s", c->user, c->addr, shown, r ? err : "started");
         if (r == VMEDIA_OK) {
             web_vmedia_reply_state(c, 202);

@@ -223,7 +223,7 @@ test('the first picture, typing and clicking, CSRF, logout closing the WebSocket
     const without = await fetch('/api/hid/combo', { method: 'POST', headers: h, body });
     const wrong = await fetch('/api/hid/combo', { method: 'POST', headers: { ...h, 'X-CSRF-Token': 'a'.repeat(64) }, body });
     const right = await fetch('/api/hid/combo', { method: 'POST', headers: { ...h, 'X-CSRF-Token': window.piglix.session.csrf }, body });
-    const logout = await fetch('/api/logout', { method: 'POST' });
+    const logout = await fetch('/api/logout', { method: 'POST', headers: h });
     return { without: without.status, wrong: wrong.status, right: right.status, logout: logout.status,
              msg: (await without.json()).error };
   });
@@ -236,7 +236,7 @@ test('the first picture, typing and clicking, CSRF, logout closing the WebSocket
   // Logout by the API alone: the server closes the viewer's WebSocket.
   const before = await page.evaluate(() => window.piglix.disconnects);
   const st = await page.evaluate(async () => (await fetch('/api/logout', {
-    method: 'POST', headers: { 'X-CSRF-Token': window.piglix.session.csrf } })).status);
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': window.piglix.session.csrf } })).status);
   assert.equal(st, 200);
   await page.waitForFunction((n) => window.piglix.disconnects > n, before, { timeout: 5000 });
   await page.waitForSelector('#view-login:not([hidden])', { timeout: 10000 });

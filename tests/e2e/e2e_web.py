@@ -78,6 +78,8 @@ class Web:
         if csrf and self.csrf and method != "GET":
             h["X-CSRF-Token"] = self.csrf
         data = raw
+        if method == "POST" and body is None and raw is None:
+            h["Content-Type"] = "application/json"  # as the UI does: piglix wants it on every POST
         if body is not None:
             data = json.dumps(body).encode()
             h["Content-Type"] = "application/json"

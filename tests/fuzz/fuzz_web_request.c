@@ -1,6 +1,7 @@
 /* libFuzzer target for the parts of a web request an attacker controls:
  * the first byte picks the parser (URL path, Cookie, Authorization, Origin
- * against Host, or one of the JSON bodies), the rest is its input. */
+ * against Host, the cross-site headers, an image URL, or one of the JSON
+ * bodies), the rest is its input. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size - 1] = '\0';
     size_t len = size - 1;
     char out[512], out2[512], err[WEB_ERR_MAX];
-    switch (data[0] % 12) {
+    switch (data[0] % 14) {
     case 0:
         if (web_path_normalize(s, out, sizeof(out)) == 0 && (strstr(out, "/../") || strstr(out, "//")))
             abort(); /* a path that could leave the root must never pass */
@@ -72,6 +73,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 10:
         web_parse_code(s, len, out, 16, err);
+        break;
+    case 12: { /* Origin NUL Referer NUL Sec-Fetch-Site NUL Host */
+        const char *f[4] = {s, "", "", ""};
+        for (int i = 1; i < 4 && memchr(f[i - 1], '\0', len - (size_t)(f[i - 1] - s) + 1); i++) {
+            f[i] = f[i - 1] + strlen(f[i - 1]) + 1;
+            if (f[i] > s + len) {
+                f[i] = "";
+                break;
+            }
+        }
+        web_request_same_origin(f[0][0] ? f[0] : NULL, f[1][0] ? f[1] : NULL, f[2][0] ? f[2] : NULL, f[3]);
+        web_ctype_is_json(s);
+        break;
+    }
+    case 13:
+        /* a URL that passes keeps its length and names http or https */
+        if (web_url_normalize(s, out, sizeof(out)) == 0 &&
+            (strlen(out) != strlen(s) || (strncmp(out, "http://", 7) != 0 && strncmp(out, "https://", 8) != 0)))
+            abort();
         break;
     case 11: {
         uint8_t b[64];

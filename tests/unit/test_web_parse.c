@@ -116,6 +116,45 @@ static void test_origin_and_names(void **state)
     assert_false(web_name_valid("abcdefghijabcdefghijabcdefghijabc")); /* 33 */
 }
 
+static void test_cross_site_and_urls(void **state)
+{
+    (void)state;
+    const char *h = "kvm:8443";
+    /* scripts send none of the three */
+    assert_true(web_request_same_origin(NULL, NULL, NULL, h));
+    assert_true(web_request_same_origin("https://kvm:8443", "https://kvm:8443/x?y", "same-origin", h));
+    assert_true(web_request_same_origin(NULL, NULL, "none", h));
+    assert_false(web_request_same_origin("https://evil.example", NULL, NULL, h));
+    assert_false(web_request_same_origin("null", NULL, NULL, h));
+    assert_false(web_request_same_origin(NULL, "https://evil.example/kvm:8443", NULL, h));
+    assert_false(web_request_same_origin(NULL, "https://kvm:8443.evil/", NULL, h));
+    assert_false(web_request_same_origin(NULL, "http://kvm:8443/", NULL, h));
+    assert_false(web_request_same_origin(NULL, "kvm:8443", NULL, h));
+    assert_false(web_request_same_origin(NULL, NULL, "cross-site", h));
+    assert_false(web_request_same_origin(NULL, NULL, "same-site", h));
+    assert_false(web_request_same_origin("https://kvm:8443", NULL, "cross-site", h));
+    assert_true(web_ctype_is_json("application/json"));
+    assert_true(web_ctype_is_json("Application/JSON; charset=utf-8"));
+    assert_false(web_ctype_is_json("application/jsonp"));
+    assert_false(web_ctype_is_json("text/plain"));
+    assert_false(web_ctype_is_json(""));
+
+    char out[64];
+    assert_int_equal(web_url_normalize("HTTP://Host/a.iso", out, sizeof(out)), 0);
+    assert_string_equal(out, "http://Host/a.iso");
+    assert_int_equal(web_url_normalize("hTTpS://[::1]:8/b", out, sizeof(out)), 0);
+    assert_string_equal(out, "https://[::1]:8/b");
+    const char *bad[] = {"", "ftp://h/a", "http://", "http:///a", "http://:80/a", "http://[::1/a", "http://a b/c",
+                         "file:///etc/passwd", "a.iso", "http://h/\x01", "https:/h/a"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(web_url_normalize(bad[i], out, sizeof(out)), -1);
+    char longurl[80];
+    memset(longurl, 'a', sizeof(longurl) - 1);
+    memcpy(longurl, "http://", 7);
+    longurl[sizeof(longurl) - 1] = '\0';
+    assert_int_equal(web_url_normalize(longurl, out, sizeof(out)), -1); /* does not fit */
+}
+
 #define J(s) s, strlen(s)
 
 static void test_login_and_setup_bodies(void **state)
@@ -212,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_cookies),
         cmocka_unit_test(test_authorization),
         cmocka_unit_test(test_origin_and_names),
+        cmocka_unit_test(test_cross_site_and_urls),
         cmocka_unit_test(test_login_and_setup_bodies),
         cmocka_unit_test(test_hid_bodies),
     };

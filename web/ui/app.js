@@ -25,7 +25,8 @@ let infoTimer = null;
 async function api(path, { method = 'GET', body, poll = false } = {}) {
   const headers = {};
   if (poll) headers['X-Piglix-Poll'] = '1'; // not activity: the session may still idle out
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // every POST says JSON, even an empty one: piglix refuses others (web/API.md)
+  if (body !== undefined || method !== 'GET') headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && state.session && state.session.csrf) headers['X-CSRF-Token'] = state.session.csrf;
   const res = await fetch(path, {
     method, headers, credentials: 'same-origin',
