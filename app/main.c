@@ -9,20 +9,17 @@
 #include <unistd.h>
 
 #include "atx/atx.h"
-#include "atx/cli.h"
-#include "atx/sensors.h"
+#include "sensors/sensors.h"
 #include "capture/capture.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/prompt.h"
 #include "common/sdnotify.h"
 #include "hid/hid.h"
-#include "hid/hid_usb.h"
 #include "server/server.h"
 #include "server/vnc_auth.h"
 #include "vmedia/vmedia.h"
-#include "vmedia/vmedia_drive.h"
-#include "web/ipmi.h"
+#include "ipmi/ipmi.h"
 #include "web/web.h"
 
 #define DEFAULT_CONFIG "/etc/piglix/piglix.ini"
@@ -274,7 +271,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     struct web *web = NULL;
     struct web_hid web_hid = {0};
     if (usb)
-        web_hid_from_device(&web_hid, hid_usb_device(usb));
+        app_web_hid_from_device(&web_hid, hid_usb_device(usb));
     if (cfg->web.enabled && (web = web_create(cfg, srv, slot, &web_hid, atx))) {
         web_set_vmedia(web, store, drive);
         web_set_sensors(web, sensors);
@@ -403,7 +400,7 @@ int main(int argc, char **argv)
     }
     log_set_level(debug ? LOG_LEVEL_DEBUG : (enum log_level)log_level_parse(cfg.log.level));
     if (command && strcmp(command, "user") == 0)
-        return web_user_command(&cfg, n_args, args, stdout, stderr);
+        return app_user_command(&cfg, n_args, args, stdout, stderr);
     if (command && strcmp(command, "atx") == 0)
         return atx_command(&cfg, n_args, args, stdout, stderr);
     if (command && strcmp(command, "gadget") == 0)

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "common/prompt.h"
-#include "web/ipmi_users.h"
-#include "web/web.h"
+#include "ipmi/ipmi_users.h"
+#include "app/app.h"
 #include "web/web_accounts.h"
 
 #define MIN_PASSWORD 8
@@ -48,7 +48,7 @@ static void usage(FILE *err)
                  "       piglix user ipmi-passwd NAME  set its IPMI-over-LAN password (needs [ipmi])\n");
 }
 
-int web_user_command(const struct piglix_config *cfg, int argc, char **argv, FILE *out, FILE *err)
+int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
     if (argc < 1) {
         usage(err);

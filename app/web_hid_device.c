@@ -4,8 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "hid/hid_device.h"
-#include "web/web_hid.h"
+#include "app/app.h"
+#include "hid/hid.h"
+#include "web/web.h"
 
 static bool dev_online(void *ctx)
 {
@@ -47,7 +48,7 @@ static const struct web_hid_ops device_ops = {
     .mouse = dev_mouse,
 };
 
-void web_hid_from_device(struct web_hid *out, struct hid_device *d)
+void app_web_hid_from_device(struct web_hid *out, struct hid_device *d)
 {
     out->ops = d ? &device_ops : NULL;
     out->ctx = d;

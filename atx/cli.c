@@ -1,4 +1,4 @@
-#include "atx/cli.h"
+#include "atx/atx.h"
 
 #include <pwd.h>
 #include <signal.h>
@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "atx/atx.h"
 #include "common/clock.h"
 #include "common/config.h"
 

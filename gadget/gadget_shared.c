@@ -12,7 +12,7 @@
 
 #include "common/log.h"
 #include "common/sysfs.h"
-#include "hid/hid_gadget_internal.h"
+#include "gadget/gadget_internal.h"
 
 static void rmdir_children(const char *dir)
 {
@@ -36,13 +36,13 @@ static void rmdir_children(const char *dir)
  * function links out of the configurations, then the directories inside
  * out. Done before libusbgx reads configfs: it need not understand what it
  * would find there. */
-void hid_gadget_remove_stale(const char *configfs)
+void gadget_remove_stale(const char *configfs)
 {
     char g[PATH_MAX], path[PATH_MAX + 256];
-    snprintf(g, sizeof(g), "%s/usb_gadget/%s", configfs, HID_GADGET_NAME);
+    snprintf(g, sizeof(g), "%s/usb_gadget/%s", configfs, GADGET_NAME);
     if (access(g, F_OK) != 0)
         return;
-    LOG_WARN("hid", "removing the USB gadget '%s' an earlier run left in configfs", HID_GADGET_NAME);
+    LOG_WARN("gadget", "removing the USB gadget '%s' an earlier run left in configfs", GADGET_NAME);
     snprintf(path, sizeof(path), "%s/UDC", g);
     sysfs_write(path, "\n");
     static const char *const linked[] = {"configs", "os_desc"};
@@ -94,52 +94,36 @@ void hid_gadget_remove_stale(const char *configfs)
     snprintf(path, sizeof(path), "%s/strings", g);
     rmdir_children(path);
     if (rmdir(g) < 0)
-        LOG_ERROR("hid", "cannot remove the stale gadget %s: %s", g, strerror(errno));
+        LOG_ERROR("gadget", "cannot remove the stale gadget %s: %s", g, strerror(errno));
 }
 
-bool hid_gadget_is_external(const char *configfs)
+bool gadget_is_external(const char *configfs)
 {
     char dir[PATH_MAX], g[PATH_MAX + 64];
     snprintf(dir, sizeof(dir), "%s/usb_gadget", configfs ? configfs : DEFAULT_CONFIGFS);
-    snprintf(g, sizeof(g), "%s/%s", dir, HID_GADGET_NAME);
+    snprintf(g, sizeof(g), "%s/%s", dir, GADGET_NAME);
     return access(g, F_OK) == 0 && access(dir, W_OK) != 0;
 }
 
-struct hid_gadget *hid_gadget_attach(const struct hid_gadget_params *p)
+struct gadget *gadget_attach(const struct gadget_params *p)
 {
-    struct hid_gadget *g = calloc(1, sizeof(*g));
+    struct gadget *g = calloc(1, sizeof(*g));
     if (!g) {
-        LOG_ERROR("hid", "out of memory");
+        LOG_ERROR("gadget", "out of memory");
         return NULL;
     }
     snprintf(g->configfs, sizeof(g->configfs), "%s", p->configfs ? p->configfs : DEFAULT_CONFIGFS);
     g->attached = true;
-    char path[PATH_MAX + 128], text[64];
-    for (int i = 0; i < HID_EP_COUNT; i++) {
-        g->present[i] = p->present[i];
-        if (!p->present[i])
-            continue;
-        const struct hid_function_desc *fn = hid_report_function((enum hid_endpoint)i);
-        snprintf(path, sizeof(path), "%s/usb_gadget/%s/functions/hid.%s/dev", g->configfs, HID_GADGET_NAME,
-                 fn->instance);
-        unsigned maj, min;
-        if (sysfs_read(path, text, sizeof(text)) < 0 || sscanf(text, "%u:%u", &maj, &min) != 2) {
-            LOG_ERROR("hid", "the gadget made by `piglix gadget up` has no hid.%s: run it again with the "
-                      "same [hid] settings", fn->instance);
-            free(g);
-            return NULL;
-        }
-        g->dev[i] = makedev(maj, min);
-    }
-    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, HID_GADGET_NAME);
+    char path[PATH_MAX + 128];
+    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, GADGET_NAME);
     if (sysfs_read(path, g->udc, sizeof(g->udc)) == 0 && g->udc[0])
         g->bound = true;
-    LOG_INFO("hid", "using the USB gadget `piglix gadget up` made%s%s", g->bound ? ", bound to " : " (not bound)",
+    LOG_INFO("gadget", "using the USB gadget `piglix gadget up` made%s%s", g->bound ? ", bound to " : " (not bound)",
              g->udc);
     return g;
 }
 
-void hid_gadget_release(struct hid_gadget *g)
+void gadget_release(struct gadget *g)
 {
     if (!g)
         return;
@@ -148,17 +132,17 @@ void hid_gadget_release(struct hid_gadget *g)
     free(g);
 }
 
-void hid_gadget_remove(const char *configfs)
+void gadget_remove(const char *configfs)
 {
-    hid_gadget_remove_stale(configfs ? configfs : DEFAULT_CONFIGFS);
+    gadget_remove_stale(configfs ? configfs : DEFAULT_CONFIGFS);
 }
 
 /* The same for a gadget `piglix gadget up` made: plain configfs operations
  * on the configuration and the UDC file it handed to the daemon's user. */
-int hid_gadget_set_linked_attached(struct hid_gadget *g, const char *function, const char *instance, bool link)
+int gadget_set_linked_attached(struct gadget *g, const char *function, const char *instance, bool link)
 {
     char base[PATH_MAX + 32], lnk[PATH_MAX + 128], target[PATH_MAX + 128], udc_path[PATH_MAX + 64], udc[64] = "";
-    snprintf(base, sizeof(base), "%s/usb_gadget/%s", g->configfs, HID_GADGET_NAME);
+    snprintf(base, sizeof(base), "%s/usb_gadget/%s", g->configfs, GADGET_NAME);
     snprintf(lnk, sizeof(lnk), "%s/configs/c.1/%s", base, instance);
     snprintf(target, sizeof(target), "%s/functions/%s", base, function);
     snprintf(udc_path, sizeof(udc_path), "%s/UDC", base);
@@ -170,32 +154,32 @@ int hid_gadget_set_linked_attached(struct hid_gadget *g, const char *function, c
     if (r == 0 && (link ? symlink(target, lnk) : unlink(lnk)) < 0)
         r = -errno;
     if (r < 0)
-        LOG_ERROR("hid", "cannot %s %s in the gadget `piglix gadget up` made: %s", link ? "add" : "remove",
+        LOG_ERROR("gadget", "cannot %s %s in the gadget `piglix gadget up` made: %s", link ? "add" : "remove",
                   function, strerror(-r));
     if (udc[0] && sysfs_write(udc_path, udc) < 0) {
-        LOG_ERROR("hid", "cannot bind the gadget to %s again: %s", udc, strerror(errno));
+        LOG_ERROR("gadget", "cannot bind the gadget to %s again: %s", udc, strerror(errno));
         r = r ? r : -EIO;
     }
     return r;
 }
 
-bool hid_gadget_is_linked(const struct hid_gadget *g, const char *function)
+bool gadget_is_linked(const struct gadget *g, const char *function)
 {
     const char *instance = strchr(function, '.') ? strchr(function, '.') + 1 : function;
     char lnk[PATH_MAX + 64];
     struct stat st;
-    snprintf(lnk, sizeof(lnk), "%s/usb_gadget/%s/configs/c.1/%s", g->configfs, HID_GADGET_NAME, instance);
+    snprintf(lnk, sizeof(lnk), "%s/usb_gadget/%s/configs/c.1/%s", g->configfs, GADGET_NAME, instance);
     return lstat(lnk, &st) == 0;
 }
 
-int hid_gadget_hand_over(const struct hid_gadget *g, uid_t uid, gid_t gid)
+int gadget_hand_over(const struct gadget *g, uid_t uid, gid_t gid)
 {
     char path[PATH_MAX + 32];
     const char *const owned[] = {"configs/c.1", "UDC"};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
-        snprintf(path, sizeof(path), "%s/usb_gadget/%s/%s", g->configfs, HID_GADGET_NAME, owned[i]);
+        snprintf(path, sizeof(path), "%s/usb_gadget/%s/%s", g->configfs, GADGET_NAME, owned[i]);
         if (chown(path, uid, gid) < 0) {
-            LOG_ERROR("hid", "%s: cannot hand it to uid %u: %s", path, (unsigned)uid, strerror(errno));
+            LOG_ERROR("gadget", "%s: cannot hand it to uid %u: %s", path, (unsigned)uid, strerror(errno));
             return -errno;
         }
     }

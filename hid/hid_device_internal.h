@@ -7,7 +7,7 @@
 #include <pthread.h>
 
 #include "common/clock.h"
-#include "hid/hid_device.h"
+#include "hid/hid.h"
 #include "hid/hid_keyboard.h"
 #include "hid/hid_outq.h"
 #include "hid/hid_plan.h"

@@ -5,9 +5,9 @@
 #include <time.h>
 
 #include "atx/atx.h"
-#include "atx/sensors.h"
+#include "sensors/sensors.h"
 #include "common/log.h"
-#include "web/ipmi_internal.h"
+#include "ipmi/ipmi_internal.h"
 
 #define NETFN_CHASSIS 0x00
 #define NETFN_SENSOR 0x04

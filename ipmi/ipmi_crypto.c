@@ -1,6 +1,6 @@
-#include "web/ipmi_crypto.h"
+#include "ipmi/ipmi_crypto.h"
 
-#include "web/ipmi_packet.h"
+#include "ipmi/ipmi_packet.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

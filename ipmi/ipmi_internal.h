@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "web/ipmi_crypto.h"
-#include "web/ipmi_packet.h"
-#include "web/ipmi_sdr.h"
-#include "web/ipmi_users.h"
+#include "ipmi/ipmi_crypto.h"
+#include "ipmi/ipmi_packet.h"
+#include "ipmi/ipmi_sdr.h"
+#include "ipmi/ipmi_users.h"
 #include "web/web_accounts.h"
 
 struct atx;

@@ -1,4 +1,4 @@
-#include "web/ipmi_packet.h"
+#include "ipmi/ipmi_packet.h"
 
 #include <string.h>
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "web/ipmi_internal.h"
+#include "ipmi/ipmi_internal.h"
 
 /* RMCP+ status codes (13.24) */
 #define ST_OK 0x00

@@ -1,4 +1,4 @@
-#include "web/ipmi_sdr.h"
+#include "ipmi/ipmi_sdr.h"
 
 #include <math.h>
 #include <string.h>

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atx/sensors.h"
+#include "sensors/sensors.h"
 
 #define IPMI_SDR_RECORD_MAX 64
 #define IPMI_SDR_ID_MAX 16         /* the record's ID string */

@@ -1,7 +1,7 @@
 /* The IPMI thread: UDP sockets, the system GUID, and the core's clock.
  * Replies leave from the address the request was sent to (IP_PKTINFO):
  * clients connect() their UDP sockets and drop answers from any other. */
-#include "web/ipmi.h"
+#include "ipmi/ipmi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/thread.h"
-#include "web/ipmi_internal.h"
+#include "ipmi/ipmi_internal.h"
 
 #define MAX_SOCKETS 2
 #define GUID_FILE "ipmi.guid"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "web/ipmi_internal.h"
+#include "ipmi/ipmi_internal.h"
 
 #define SEQ_AHEAD_MAX 1024u          /* a larger jump forward is not a lost packet */
 

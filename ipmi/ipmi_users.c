@@ -1,4 +1,4 @@
-#include "web/ipmi_users.h"
+#include "ipmi/ipmi_users.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -2,7 +2,7 @@
  * last one, so the first pass compares whole lines with memcmp (long, fast,
  * vectorised compares) and only a line that differs is looked at tile column
  * by tile column. Only changed tiles are copied into the shadow. */
-#include "server/damage.h"
+#include "pipeline/damage.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "server/encode_internal.h"
+#include "pipeline/encode_internal.h"
 
 /* Run keys: 0 = not part of a run, fill colour + 1, or JPEG. */
 #define ENC_RUN_NONE 0u

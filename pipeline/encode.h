@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
-#include "server/damage.h"
-#include "server/update.h"
+#include "pipeline/damage.h"
+#include "pipeline/update.h"
 
 enum encode_subsamp { ENCODE_SUBSAMP_444, ENCODE_SUBSAMP_422, ENCODE_SUBSAMP_420, ENCODE_SUBSAMP_GRAY };
 int encode_subsamp_parse(const char *name); /* "422" -> ENCODE_SUBSAMP_422, -1 if unknown */

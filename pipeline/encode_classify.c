@@ -5,7 +5,7 @@
  * proves the answer: a photo tile costs a few dozen pixels. */
 #include <string.h>
 
-#include "server/encode_internal.h"
+#include "pipeline/encode_internal.h"
 
 bool enc_tile_is_solid(const struct capture_frame *pic, unsigned x, unsigned y, unsigned w,
                        unsigned h)

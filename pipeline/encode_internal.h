@@ -12,7 +12,7 @@
 #include <turbojpeg.h>
 #include <zlib.h>
 
-#include "server/encode.h"
+#include "pipeline/encode.h"
 
 #define ENC_TIGHT_ENCODING 7
 #define ENC_TIGHT_MAX_WIDTH 2048     /* widest rect Tight clients accept */

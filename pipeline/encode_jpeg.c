@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "server/encode_internal.h"
+#include "pipeline/encode_internal.h"
 
 /* libvncserver exports its own copy of the old TurboJPEG API (tjInitCompress,
  * tjCompress2, tjDestroy, ...). When it comes before libturbojpeg in the

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "server/encode_internal.h"
+#include "pipeline/encode_internal.h"
 
 /* Small tiles (a few KiB each) dominate, so the deflate state is kept small:
  * deflateReset clears the hash table, whose size memLevel sets. */

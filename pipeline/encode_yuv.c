@@ -6,7 +6,7 @@
  * give identical bytes:
  *   luma   = min(255, ((max(y, 16) - 16) * 149 + 64) >> 7)        (255/219)
  *   chroma = clamp(((c * 73 + 928) >> 6) - 32, 0, 255)  = (c-128)*73/64+128 */
-#include "server/encode_internal.h"
+#include "pipeline/encode_internal.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>

@@ -1,4 +1,4 @@
-#include "server/pipeline.h"
+#include "pipeline/pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>

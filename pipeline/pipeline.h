@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
-#include "server/damage.h"
-#include "server/encode.h"
-#include "server/update.h"
+#include "pipeline/damage.h"
+#include "pipeline/encode.h"
+#include "pipeline/update.h"
 
 struct pipeline;
 

@@ -1,5 +1,5 @@
 /* server/update: see update.h. */
-#include "server/update.h"
+#include "pipeline/update.h"
 
 #include <stdlib.h>
 #include <string.h>

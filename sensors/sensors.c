@@ -5,7 +5,7 @@
  * stays in the list (unavailable while gone), so the list's order, which
  * Redfish and IPMI number their sensors by, never shifts: sorted by id at
  * start, later arrivals appended. */
-#include "atx/sensors.h"
+#include "sensors/sensors.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "atx/atx.h"
-#include "atx/sensors_internal.h"
+#include "sensors/sensors_internal.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"

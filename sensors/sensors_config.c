@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atx/sensors_internal.h"
+#include "sensors/sensors_internal.h"
 #include "common/config.h"
 
 static const char *const limit_names[SENSOR_LIMITS] = {"lower_critical", "lower_warning", "upper_warning",

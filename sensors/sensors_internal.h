@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "atx/sensors.h"
+#include "sensors/sensors.h"
 
 #define SENSORS_PATH_MAX 512
 /* A scan keeps this many; more than SENSORS_MAX are dropped after sorting. */

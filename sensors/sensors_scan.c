@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atx/sensors_internal.h"
+#include "sensors/sensors_internal.h"
 #include "common/sysfs.h"
 
 #define CHIPS_MAX 64

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "common/clock.h"
-#include "server/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "server/server.h"
 #include "server/vnc_auth.h"
 

@@ -4,7 +4,6 @@
 
 #include "common/log.h"
 #include "vmedia/vmedia.h"
-#include "vmedia/vmedia_drive.h"
 #include "web/web_internal.h"
 
 static cJSON *parse_body(struct web_conn *c)

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "atx/atx.h"
-#include "atx/sensors.h"
+#include "sensors/sensors.h"
 #include "common/clock.h"
 #include "common/config.h"
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "web/redfish_internal.h"
+#include "web/redfish/redfish_internal.h"
 
 struct rf_route {
     const char *pattern;        /* after /redfish/v1; "*" is one segment */

@@ -4,7 +4,7 @@
  * refused (405). Passwords and tokens are never shown. */
 #include <string.h>
 
-#include "web/redfish_internal.h"
+#include "web/redfish/redfish_internal.h"
 
 #define ACCOUNTS RF_ROOT "/AccountService/Accounts"
 #define ROLES RF_ROOT "/AccountService/Roles"

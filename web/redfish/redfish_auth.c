@@ -10,7 +10,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "web/redfish_internal.h"
+#include "web/redfish/redfish_internal.h"
 
 void rf_unauthorized(struct rf_req *r, const char *why)
 {

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "atx/atx.h"
-#include "atx/sensors.h"
-#include "web/redfish_internal.h"
+#include "sensors/sensors.h"
+#include "web/redfish/redfish_internal.h"
 
 #define CHASSIS RF_ROOT "/Chassis/1"
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "web/redfish_internal.h"
+#include "web/redfish/redfish_internal.h"
 
 #define RF_BASE "Base.1.16.0."
 

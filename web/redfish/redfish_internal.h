@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "vmedia/vmedia.h"
-#include "web/redfish.h"
+#include "web/redfish/redfish.h"
 #include "web/web_internal.h"
 
 #define RF_ROOT "/redfish/v1"

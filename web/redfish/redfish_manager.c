@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "vmedia/vmedia_drive.h"
-#include "web/redfish_internal.h"
+#include "vmedia/vmedia.h"
+#include "web/redfish/redfish_internal.h"
 
 #ifndef PIGLIX_VERSION
 #define PIGLIX_VERSION "0"

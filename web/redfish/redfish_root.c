@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "web/redfish_internal.h"
+#include "web/redfish/redfish_internal.h"
 
 #ifndef PIGLIX_VERSION
 #define PIGLIX_VERSION "0"

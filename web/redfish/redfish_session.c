@@ -7,7 +7,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "web/redfish_internal.h"
+#include "web/redfish/redfish_internal.h"
 
 #define SESSIONS RF_ROOT "/SessionService/Sessions"
 

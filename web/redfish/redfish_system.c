@@ -8,7 +8,7 @@
 
 #include "atx/atx.h"
 #include "common/log.h"
-#include "web/redfish_internal.h"
+#include "web/redfish/redfish_internal.h"
 
 #define SYSTEM RF_ROOT "/Systems/1"
 #define RESET_ACTION "ComputerSystem.Reset"

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "server/update.h"
+#include "pipeline/update.h"
 
 static void test_new_is_empty_with_one_ref(void **state)
 {

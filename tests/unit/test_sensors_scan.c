@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "atx/sensors.h"
+#include "sensors/sensors.h"
 #include "common/config.h"
 
 static struct piglix_config cfg;

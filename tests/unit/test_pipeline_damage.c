@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "server/damage.h"
+#include "pipeline/damage.h"
 
 #define TILE 64
 

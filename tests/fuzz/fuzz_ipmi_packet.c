@@ -10,8 +10,8 @@
 #include <netinet/in.h>
 
 #include "common/log.h"
-#include "web/ipmi_internal.h"
-#include "web/ipmi_packet.h"
+#include "ipmi/ipmi_internal.h"
+#include "ipmi/ipmi_packet.h"
 
 static struct ipmi_core *core;
 

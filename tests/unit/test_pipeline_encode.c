@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "server/encode.h"
-#include "server/encode_internal.h" /* the planar YUV kernel, tested directly */
+#include "pipeline/encode.h"
+#include "pipeline/encode_internal.h" /* the planar YUV kernel, tested directly */
 #include "tests/support/tight_decode.h"
 
 #define TILE 64

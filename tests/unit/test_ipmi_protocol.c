@@ -18,11 +18,11 @@
 #include <cmocka.h>
 
 #include "common/log.h"
-#include "web/ipmi_crypto.h"
-#include "web/ipmi_internal.h"
-#include "web/ipmi_packet.h"
-#include "web/ipmi_sdr.h"
-#include "web/ipmi_users.h"
+#include "ipmi/ipmi_crypto.h"
+#include "ipmi/ipmi_internal.h"
+#include "ipmi/ipmi_packet.h"
+#include "ipmi/ipmi_sdr.h"
+#include "ipmi/ipmi_users.h"
 
 static size_t unhex(const char *s, uint8_t *out)
 {

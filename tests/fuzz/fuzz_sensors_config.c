@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atx/sensors_internal.h"
+#include "sensors/sensors_internal.h"
 #include "common/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "server/rfb_msg.h"
+#include "server/server.h"
 
 static int frame(enum rfb_msg_stage st, const void *b, size_t n, struct rfb_msg_info *i)
 {
