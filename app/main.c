@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/app.h"
 #include "atx/atx.h"
 #include "sensors/sensors.h"
 #include "capture/capture.h"

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/sysfs.h"
+#include "gadget/gadget.h"
 #include "hid/hid_report.h"
 
 struct hid_usb {

@@ -6,15 +6,16 @@
 #ifndef PIGLIX_WEB_H
 #define PIGLIX_WEB_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/config.h"
 #include "server/server.h"
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
 struct web;
+struct web_hid;
 
 /* Prepares the certificate, accounts and listening sockets. slot gives
  * the capture statistics (signal, resolution, fps). atx (NULL: none)

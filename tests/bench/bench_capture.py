@@ -17,12 +17,16 @@ the static picture. Both run under TCG: compare the ratios, not the absolute
 figures."""
 import argparse
 import json
+import os
 import re
 import socket
 import subprocess
 import sys
 import threading
 import time
+
+# The VM harness (tests/vm) this benchmark boots.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
 import urllib.request
 
 from capture_common import (GuestPiglix, TestFailure, Tools, boot, check, log, parse_json_line,

@@ -27,6 +27,9 @@ import subprocess
 import sys
 import time
 
+# The VM harness (tests/vm) this benchmark boots.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
+
 from capture_common import TestFailure, check, log
 from test_e2e_vm import (BROWSER_SCRIPT, STREAM_PORT, VNC_PORT, WEB_PORT, Appliance, browser_env, browser_tools,
                          ensure_playwright, piglix_config)
