@@ -331,7 +331,7 @@ static void *atx_thread(void *arg)
 static void copy_who(char *dst, const char *who)
 {
     size_t i = 0;
-    for (; who[i] && i < ATX_WHO_MAX - 1; i++) {
+    for (; i < ATX_WHO_MAX - 1 && who[i]; i++) {
         unsigned char c = (unsigned char)who[i];
         dst[i] = c < 0x20 || c > 0x7e || c == '"' || c == '\\' ? '?' : (char)c;
     }

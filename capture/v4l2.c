@@ -20,6 +20,7 @@
 #include "capture/nosignal.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/thread.h"
 
 #define V4L2SRC_BUFFERS 4
 #define V4L2SRC_STEP_US 500000           /* next() returns at least this often */
@@ -32,6 +33,7 @@
 enum { STEP_NONE, STEP_FRAME };
 
 struct v4l2_source {
+    struct thread_owner owner;  /* the capture thread: next() and stats */
     char device[CONFIG_STR_MAX];
     char edid_path[CONFIG_STR_MAX];
     unsigned want_w, want_h, fps;
@@ -424,6 +426,7 @@ static int render_nosignal(struct v4l2_source *s, struct capture_frame *out)
 static int v4l2src_next(void *ctx, struct capture_frame *out, enum capture_signal *signal)
 {
     struct v4l2_source *s = ctx;
+    THREAD_ASSERT_OWNER(&s->owner, "the V4L2 source");
     release_held(s);
     int64_t deadline = clock_mono_us() + V4L2SRC_STEP_US;
     for (;;) {

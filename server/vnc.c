@@ -407,6 +407,7 @@ static void reap_clients(struct server *s)
 
 int server_run_once(struct server *s, int max_wait_ms)
 {
+    THREAD_ASSERT_OWNER(&s->loop_owner, "the VNC server (libvncserver's screen and clients)");
     struct pollfd pfd[VNC_POLL_MAX];
     rfbClientPtr owner[VNC_POLL_MAX];
     {

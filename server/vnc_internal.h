@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/clock.h"
+#include "common/thread.h"
 #include "pipeline/pipeline.h"
 #include "server/server.h"
 #include "server/vnc_auth.h"
@@ -38,6 +39,7 @@ struct server {
     atomic_uint leds;           /* bit 8 set: changed since last sent */
     struct server_stats stats;
     struct server_snapshot *snapshot; /* JPEGs and statistics for other threads */
+    struct thread_owner loop_owner;   /* the one thread that runs the loop and owns libvncserver */
 };
 
 struct vnc_client {
