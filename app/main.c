@@ -58,7 +58,7 @@ static int load_config(const struct cmdline *cl, struct piglix_config *cfg, FILE
             bad = 1;
     if (!bad && config_validate(cfg, err) < 0)
         bad = 1;
-    if (!bad && sensors_check_config(cfg, err) < 0)
+    if (!bad && sensors_check_config(&cfg->sensors, err) < 0)
         bad = 1;
     return bad ? -1 : 0;
 }
@@ -67,10 +67,10 @@ static struct capture_thread *start_capture(const struct piglix_config *cfg, str
 {
     struct capture_source src = {0}; /* optional members (get_stats) stay NULL */
     if (strcmp(cfg->capture.source, "test") == 0) {
-        if (capture_testsrc_create(cfg, &src) < 0)
+        if (capture_testsrc_create(&cfg->capture, &src) < 0)
             return NULL;
     } else if (strcmp(cfg->capture.source, "v4l2") == 0) {
-        if (capture_v4l2_create(cfg, &src) < 0)
+        if (capture_v4l2_create(&cfg->capture, &src) < 0)
             return NULL;
     } else {
         LOG_ERROR("main", "[capture] source = %s is not available in this build", cfg->capture.source);
@@ -150,6 +150,12 @@ static int cmd_vnc_passwd(const struct piglix_config *cfg)
     return 0;
 }
 
+/* `piglix gadget up`: vmedia's mass-storage function joins hid's gadget. */
+static int add_vmedia_function(void *ctx, struct gadget *g)
+{
+    return vmedia_drive_gadget_up(ctx, g);
+}
+
 /* `piglix gadget up|down`: the USB gadget made (and bound) or removed by
  * root, so the daemon itself never needs to write configfs (it attaches). */
 static int cmd_gadget(const struct piglix_config *cfg, int n_args, char **args)
@@ -159,7 +165,7 @@ static int cmd_gadget(const struct piglix_config *cfg, int n_args, char **args)
             fprintf(stderr, "piglix gadget up: [hid] enabled = no: nothing to do\n");
             return 0;
         }
-        return hid_usb_gadget_up(cfg, cfg->vmedia.enabled ? vmedia_drive_gadget_up : NULL) == 0 ? 0 : 1;
+        return hid_usb_gadget_up(&cfg->hid, cfg->vmedia.enabled ? add_vmedia_function : NULL, (void *)cfg) == 0 ? 0 : 1;
     }
     if (n_args == 1 && strcmp(args[0], "down") == 0) {
         hid_usb_gadget_down();
@@ -194,7 +200,7 @@ static int start_input(const struct piglix_config *cfg, struct hid_usb **usb, st
         hid_log_input_init(input, counters);
         return 0;
     }
-    *usb = hid_usb_create(cfg);
+    *usb = hid_usb_create(&cfg->hid);
     /* The mass storage joins the gadget before it is bound. */
     if (*usb && store && !(*drive = vmedia_drive_create(cfg, store, hid_usb_gadget(*usb)))) {
         hid_usb_destroy(*usb);
@@ -403,7 +409,7 @@ int main(int argc, char **argv)
     if (command && strcmp(command, "user") == 0)
         return app_user_command(&cfg, n_args, args, stdout, stderr);
     if (command && strcmp(command, "atx") == 0)
-        return atx_command(&cfg, n_args, args, stdout, stderr);
+        return atx_command(&cfg.atx, n_args, args, stdout, stderr);
     if (command && strcmp(command, "gadget") == 0)
         return cmd_gadget(&cfg, n_args, args);
     if (command)
@@ -417,11 +423,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* Before any other thread: atx forks its button-release guard. */
     struct atx *atx = NULL;
-    if (cfg.atx.enabled && !(atx = atx_start(&cfg)))
+    if (cfg.atx.enabled && !(atx = atx_start(&cfg.atx)))
         return 1;
     /* Sensors read the intrusion input: after atx, stopped after the web server. */
     struct sensors *sensors = NULL;
-    if (cfg.sensors.enabled && !(sensors = sensors_start(&cfg, atx))) {
+    if (cfg.sensors.enabled && !(sensors = sensors_start(&cfg.sensors, atx))) {
         atx_stop(atx);
         return 1;
     }

@@ -4,7 +4,7 @@
 
 #include "common/log.h"
 
-struct atx_gpio *atx_gpio_open(const struct piglix_config *cfg)
+struct atx_gpio *atx_gpio_open(const struct config_atx *cfg)
 {
     LOG_ERROR("atx", "this piglix was built without GPIO support (libgpiod): the power board cannot be used");
     return NULL;

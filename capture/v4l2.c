@@ -487,10 +487,10 @@ static void load_edid(struct v4l2_source *s)
     s->edid_blocks = blocks;
 }
 
-int capture_v4l2_create(const struct piglix_config *cfg, struct capture_source *out)
+int capture_v4l2_create(const struct config_capture *cfg, struct capture_source *out)
 {
-    int fmt = pixfmt_parse(cfg->capture.format);
-    if (fmt < 0 || cfg->capture.fps <= 0 || cfg->capture.width <= 0 || cfg->capture.height <= 0) {
+    int fmt = pixfmt_parse(cfg->format);
+    if (fmt < 0 || cfg->fps <= 0 || cfg->width <= 0 || cfg->height <= 0) {
         LOG_ERROR("capture", "v4l2: bad [capture] format, size or fps");
         return -1;
     }
@@ -499,11 +499,11 @@ int capture_v4l2_create(const struct piglix_config *cfg, struct capture_source *
         LOG_ERROR("capture", "v4l2: out of memory");
         return -1;
     }
-    snprintf(s->device, sizeof(s->device), "%s", cfg->capture.device);
-    snprintf(s->edid_path, sizeof(s->edid_path), "%s", cfg->capture.edid);
-    s->want_w = (unsigned)cfg->capture.width;
-    s->want_h = (unsigned)cfg->capture.height;
-    s->fps = (unsigned)cfg->capture.fps;
+    snprintf(s->device, sizeof(s->device), "%s", cfg->device);
+    snprintf(s->edid_path, sizeof(s->edid_path), "%s", cfg->edid);
+    s->want_w = (unsigned)cfg->width;
+    s->want_h = (unsigned)cfg->height;
+    s->fps = (unsigned)cfg->fps;
     s->preferred = (enum pixfmt)fmt;
     s->held = -1;
     s->edid_last_result = 1; /* nothing logged yet */

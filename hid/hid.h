@@ -144,12 +144,12 @@ struct gadget;
 struct hid_usb;
 
 /* Builds the gadget from [hid] (not bound yet). NULL after logging why. */
-struct hid_usb *hid_usb_create(const struct piglix_config *cfg);
+struct hid_usb *hid_usb_create(const struct config_hid *cfg);
 /* `piglix gadget up` / `down` (root): make and bind the gadget and leave it
  * for the unprivileged daemon, which then attaches to it; remove it.
  * add_functions (may be NULL) adds other modules' functions before the bind. */
-int hid_usb_gadget_up(const struct piglix_config *cfg,
-                      int (*add_functions)(const struct piglix_config *cfg, struct gadget *g));
+int hid_usb_gadget_up(const struct config_hid *cfg, int (*add_functions)(void *ctx, struct gadget *g),
+                      void *ctx);
 void hid_usb_gadget_down(void);
 /* The gadget, for adding functions before hid_usb_start. */
 struct gadget *hid_usb_gadget(struct hid_usb *u);

@@ -109,11 +109,11 @@ static bool host_ready(void *ctx, char *state, size_t n)
     return gadget_host_ready(u->gadget, state, n);
 }
 
-struct hid_usb *hid_usb_create(const struct piglix_config *cfg)
+struct hid_usb *hid_usb_create(const struct config_hid *cfg)
 {
-    const struct hid_layout *layout = hid_layout_find(cfg->hid.layout);
+    const struct hid_layout *layout = hid_layout_find(cfg->layout);
     if (!layout) { /* config_validate allows only shipped layouts */
-        LOG_ERROR("hid", "unknown layout '%s' (known: %s)", cfg->hid.layout, hid_layout_names());
+        LOG_ERROR("hid", "unknown layout '%s' (known: %s)", cfg->layout, hid_layout_names());
         return NULL;
     }
     struct hid_usb *u = calloc(1, sizeof(*u));
@@ -121,19 +121,19 @@ struct hid_usb *hid_usb_create(const struct piglix_config *cfg)
         LOG_ERROR("hid", "out of memory");
         return NULL;
     }
-    bool both = strcmp(cfg->hid.mouse, "both") == 0;
+    bool both = strcmp(cfg->mouse, "both") == 0;
     struct gadget_params gp = {
-        .vendor_id = (uint16_t)strtoul(cfg->hid.vendor_id, NULL, 16),
-        .product_id = (uint16_t)strtoul(cfg->hid.product_id, NULL, 16),
-        .manufacturer = cfg->hid.manufacturer,
-        .product = cfg->hid.product,
-        .serial = cfg->hid.serial,
-        .max_power_ma = cfg->hid.max_power,
+        .vendor_id = (uint16_t)strtoul(cfg->vendor_id, NULL, 16),
+        .product_id = (uint16_t)strtoul(cfg->product_id, NULL, 16),
+        .manufacturer = cfg->manufacturer,
+        .product = cfg->product,
+        .serial = cfg->serial,
+        .max_power_ma = cfg->max_power,
     };
     struct hid_device_params *dp = &u->params;
     dp->present[HID_EP_KEYBOARD] = true;
-    dp->present[HID_EP_MOUSE_ABS] = both || strcmp(cfg->hid.mouse, "absolute") == 0;
-    dp->present[HID_EP_MOUSE_REL] = both || strcmp(cfg->hid.mouse, "relative") == 0;
+    dp->present[HID_EP_MOUSE_ABS] = both || strcmp(cfg->mouse, "absolute") == 0;
+    dp->present[HID_EP_MOUSE_REL] = both || strcmp(cfg->mouse, "relative") == 0;
     bool attached = gadget_is_external(NULL);
     u->gadget = attached ? gadget_attach(&gp) : gadget_create(&gp);
     if (!u->gadget) {
@@ -146,10 +146,10 @@ struct hid_usb *hid_usb_create(const struct piglix_config *cfg)
     if (find_devices(u) < 0)
         goto fail;
     dp->layout = layout;
-    dp->mouse_mode = strcmp(cfg->hid.mouse_mode, "relative") == 0 ? HID_MOUSE_RELATIVE : HID_MOUSE_ABSOLUTE;
-    dp->paste_rate = cfg->hid.paste_rate;
-    dp->key_hold_max_ms = cfg->hid.key_hold_max_ms;
-    snprintf(u->udc, sizeof(u->udc), "%s", cfg->hid.udc);
+    dp->mouse_mode = strcmp(cfg->mouse_mode, "relative") == 0 ? HID_MOUSE_RELATIVE : HID_MOUSE_ABSOLUTE;
+    dp->paste_rate = cfg->paste_rate;
+    dp->key_hold_max_ms = cfg->key_hold_max_ms;
+    snprintf(u->udc, sizeof(u->udc), "%s", cfg->udc);
     return u;
 fail:
     gadget_destroy(u->gadget);
@@ -157,13 +157,13 @@ fail:
     return NULL;
 }
 
-int hid_usb_gadget_up(const struct piglix_config *cfg,
-                      int (*add_functions)(const struct piglix_config *cfg, struct gadget *g))
+int hid_usb_gadget_up(const struct config_hid *cfg, int (*add_functions)(void *ctx, struct gadget *g),
+                      void *ctx)
 {
     struct hid_usb *u = hid_usb_create(cfg);
     if (!u)
         return -1;
-    int r = add_functions ? add_functions(cfg, u->gadget) : 0;
+    int r = add_functions ? add_functions(ctx, u->gadget) : 0;
     if (r < 0) {
         gadget_destroy(u->gadget);
         free(u);

@@ -10,14 +10,14 @@ static void say(void)
     LOG_ERROR("hid", "this piglix was built without USB gadget support (libusbgx): no keyboard or mouse");
 }
 
-struct hid_usb *hid_usb_create(const struct piglix_config *cfg)
+struct hid_usb *hid_usb_create(const struct config_hid *cfg)
 {
     say();
     return NULL;
 }
 
-int hid_usb_gadget_up(const struct piglix_config *cfg,
-                      int (*add_functions)(const struct piglix_config *cfg, struct gadget *g))
+int hid_usb_gadget_up(const struct config_hid *cfg, int (*add_functions)(void *ctx, struct gadget *g),
+                      void *ctx)
 {
     say();
     return -1;

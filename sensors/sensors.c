@@ -260,7 +260,7 @@ static void warn_unknown_ids(const struct sensors *s)
                      s->conf.limits[i].id);
 }
 
-struct sensors *sensors_start(const struct piglix_config *cfg, struct atx *atx)
+struct sensors *sensors_start(const struct config_sensors *cfg, struct atx *atx)
 {
     struct sensors *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -268,13 +268,13 @@ struct sensors *sensors_start(const struct piglix_config *cfg, struct atx *atx)
         return NULL;
     }
     char err[CONFIG_STR_MAX + 256];
-    if (sensors_conf_parse(&s->conf, cfg->sensors.names, cfg->sensors.thresholds, err, sizeof(err)) < 0) {
+    if (sensors_conf_parse(&s->conf, cfg->names, cfg->thresholds, err, sizeof(err)) < 0) {
         LOG_ERROR("sensors", "%s", err);
         free(s);
         return NULL;
     }
-    snprintf(s->root, sizeof(s->root), "%s", cfg->sensors.root);
-    s->poll_ms = cfg->sensors.poll_ms > 0 ? cfg->sensors.poll_ms : 2000;
+    snprintf(s->root, sizeof(s->root), "%s", cfg->root);
+    s->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 2000;
     s->atx = atx;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct piglix_config;
+struct config_sensors;
 struct atx;
 struct sensors;
 
@@ -56,7 +56,7 @@ struct sensor_reading {
 /* Finds the sensors (none is fine), reads them once, starts the polling
  * thread. atx (NULL: none) gives the intrusion input. NULL after logging
  * why (a bad [sensors] names/thresholds string). */
-struct sensors *sensors_start(const struct piglix_config *cfg, struct atx *atx);
+struct sensors *sensors_start(const struct config_sensors *cfg, struct atx *atx);
 void sensors_stop(struct sensors *s);   /* NULL is fine */
 
 /* Copies up to max readings, in a stable order; returns how many there are. */
@@ -70,7 +70,7 @@ void sensors_poll(struct sensors *s);
 
 /* Checks [sensors] names and thresholds (for load_config/--check-config):
  * 0, or -1 after writing "config: [sensors] KEY: ..." to err. */
-int sensors_check_config(const struct piglix_config *cfg, FILE *err);
+int sensors_check_config(const struct config_sensors *cfg, FILE *err);
 
 /* "temperature", "voltage", ...; "ok", "warning", "critical", "unavailable";
  * the unit ("Cel", "V", "RPM", "A", "W", "") as Redfish and UCUM spell them. */

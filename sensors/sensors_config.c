@@ -186,7 +186,7 @@ const double *sensors_conf_limits(const struct sensors_conf *c, const char *id)
     return NULL;
 }
 
-int sensors_check_config(const struct piglix_config *cfg, FILE *err)
+int sensors_check_config(const struct config_sensors *cfg, FILE *err)
 {
     struct sensors_conf *c = malloc(sizeof(*c));
     char msg[CONFIG_STR_MAX + 256];
@@ -194,7 +194,7 @@ int sensors_check_config(const struct piglix_config *cfg, FILE *err)
         fprintf(err, "config: out of memory\n");
         return -1;
     }
-    int r = sensors_conf_parse(c, cfg->sensors.names, cfg->sensors.thresholds, msg, sizeof(msg));
+    int r = sensors_conf_parse(c, cfg->names, cfg->thresholds, msg, sizeof(msg));
     if (r < 0)
         fprintf(err, "config: %s\n", msg);
     free(c);

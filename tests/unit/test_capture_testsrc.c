@@ -284,7 +284,7 @@ static void test_capture_source(void **state)
     strcpy(cfg.capture.scenario, "desktop");
     strcpy(cfg.capture.format, "uyvy");
     struct capture_source src;
-    assert_int_equal(capture_testsrc_create(&cfg, &src), 0);
+    assert_int_equal(capture_testsrc_create(&cfg.capture, &src), 0);
     assert_non_null(src.next);
     assert_non_null(src.destroy);
     uint8_t *want = malloc(320 * 200 * 2);
@@ -332,10 +332,10 @@ static void test_rejects_bad_arguments(void **state)
     config_defaults(&cfg);
     strcpy(cfg.capture.format, "nv12");
     struct capture_source src;
-    assert_int_equal(capture_testsrc_create(&cfg, &src), -1);
+    assert_int_equal(capture_testsrc_create(&cfg.capture, &src), -1);
     config_defaults(&cfg);
     strcpy(cfg.capture.scenario, "snow");
-    assert_int_equal(capture_testsrc_create(&cfg, &src), -1);
+    assert_int_equal(capture_testsrc_create(&cfg.capture, &src), -1);
 }
 
 int main(void)

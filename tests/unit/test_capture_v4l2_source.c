@@ -28,7 +28,7 @@ static void make_source(const char *device, struct capture_source *src)
     strcpy(cfg.capture.source, "v4l2");
     strcpy(cfg.capture.device, device);
     cfg.capture.edid[0] = '\0';
-    assert_int_equal(capture_v4l2_create(&cfg, src), 0);
+    assert_int_equal(capture_v4l2_create(&cfg.capture, src), 0);
     assert_non_null(src->get_stats);
 }
 

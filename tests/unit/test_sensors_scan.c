@@ -136,7 +136,7 @@ static struct sensor_reading get(struct sensors *s, const char *id)
 static void test_fixture_tree(void **state)
 {
     (void)state;
-    struct sensors *s = sensors_start(&cfg, NULL);
+    struct sensors *s = sensors_start(&cfg.sensors, NULL);
     assert_non_null(s);
     static const char *const ids[] = {
         "hwmon.cpu_thermal.temp1", "hwmon.lm75-1-0048.temp1", "hwmon.lm75-1-0049.temp1",
@@ -241,8 +241,8 @@ static void test_config_names_thresholds(void **state)
     assert_int_equal(config_set(&cfg, "sensors", "thresholds",
                                 "hwmon.cpu_thermal.temp1::10:40:,hwmon.lm75-1-0048.temp1:::: ,"
                                 "hwmon.nct6775.fan1:1600:1700::", "test", stderr), 0);
-    assert_int_equal(sensors_check_config(&cfg, stderr), 0);
-    struct sensors *s = sensors_start(&cfg, NULL);
+    assert_int_equal(sensors_check_config(&cfg.sensors, stderr), 0);
+    struct sensors *s = sensors_start(&cfg.sensors, NULL);
     assert_non_null(s);
     struct sensor_reading t = get(s, "hwmon.cpu_thermal.temp1");
     assert_string_equal(t.name, "SoC");
@@ -266,14 +266,14 @@ static void expect_bad(const char *key, const char *value, const char *message)
     assert_int_equal(config_set(&cfg, "sensors", key, value, "test", stderr), 0);
     char buf[1024] = "";
     FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
-    assert_int_equal(sensors_check_config(&cfg, f), -1);
+    assert_int_equal(sensors_check_config(&cfg.sensors, f), -1);
     fclose(f);
     char want[64];
     snprintf(want, sizeof(want), "config: [sensors] %s: ", key);
     if (!strstr(buf, want) || !strstr(buf, message))
         fail_msg("%s = %s: wanted '%s' and '%s', got: %s", key, value, want, message, buf);
     capture_log();
-    struct sensors *s = sensors_start(&cfg, NULL);
+    struct sensors *s = sensors_start(&cfg.sensors, NULL);
     const char *log = captured_log();
     assert_null(s);
     assert_non_null(strstr(log, message));
@@ -298,7 +298,7 @@ static void test_bad_config(void **state)
     expect_bad("thresholds", "a::::1,a::::2", "'a' is given twice");
     expect_bad("thresholds", "a b::::1", "'a b' is not a sensor id");
     config_defaults(&cfg);
-    assert_int_equal(sensors_check_config(&cfg, stderr), 0); /* empty is fine */
+    assert_int_equal(sensors_check_config(&cfg.sensors, stderr), 0); /* empty is fine */
 }
 
 static void test_crossings_logged_once(void **state)
@@ -308,7 +308,7 @@ static void test_crossings_logged_once(void **state)
                                 stderr), 0);
     assert_int_equal(config_set(&cfg, "sensors", "names", "hwmon.lm75-1-0048.temp1=Inlet", "test", stderr), 0);
     capture_log();
-    struct sensors *s = sensors_start(&cfg, NULL);
+    struct sensors *s = sensors_start(&cfg.sensors, NULL);
     assert_non_null(s);
     const char *file = "class/hwmon/hwmon1/temp1_input";
     static const struct { const char *raw; enum sensor_health h; } steps[] = {
@@ -349,7 +349,7 @@ static void test_vanish_and_return(void **state)
 {
     (void)state;
     capture_log();
-    struct sensors *s = sensors_start(&cfg, NULL);
+    struct sensors *s = sensors_start(&cfg.sensors, NULL);
     assert_non_null(s);
     struct sensor_reading before[SENSORS_MAX], after[SENSORS_MAX];
     size_t n = sensors_read(s, before, SENSORS_MAX);
@@ -397,7 +397,7 @@ static void test_no_sensors_and_thread(void **state)
     /* no hwmon, no thermal: fine, an empty list */
     config_defaults(&cfg);
     assert_int_equal(config_set(&cfg, "sensors", "root", "/nonexistent-piglix", "test", stderr), 0);
-    struct sensors *s = sensors_start(&cfg, NULL);
+    struct sensors *s = sensors_start(&cfg.sensors, NULL);
     assert_non_null(s);
     struct sensor_reading r[1];
     assert_int_equal(sensors_read(s, r, 1), 0);
@@ -407,7 +407,7 @@ static void test_no_sensors_and_thread(void **state)
     /* the thread polls by itself every poll_ms */
     assert_int_equal(config_set(&cfg, "sensors", "root", root, "test", stderr), 0);
     assert_int_equal(config_set(&cfg, "sensors", "poll_ms", "100", "test", stderr), 0);
-    s = sensors_start(&cfg, NULL);
+    s = sensors_start(&cfg.sensors, NULL);
     assert_non_null(s);
     put("class/hwmon/hwmon0/temp1_input", "61000");
     struct timespec pause = {0, 20 * 1000000L};
