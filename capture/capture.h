@@ -1,5 +1,5 @@
 /* capture/: makes frames. Owns the frame sources (the built-in test source
- * now, V4L2 later), the capture thread, and the one-frame slot through which
+ * and V4L2 HDMI capture), the capture thread, and the one-frame slot through which
  * frames reach the server: the newest frame wins, the capture thread never
  * waits for a consumer. */
 #ifndef PIGLIX_CAPTURE_H

@@ -1,8 +1,8 @@
-/* hid/: the devices that viewers' keyboards and pointers command. Owns the
- * input interface every output (VNC now, the web UI later) delivers events
- * to, and its backends: for now one that logs and counts events; the USB HID
- * gadget implements the same interface. Calls come from the server thread
- * only and must never block. */
+/* hid/: the keyboard and mice that viewers command. Owns the input interface
+ * (struct hid_input) the VNC server delivers viewers' events to (from the
+ * server thread only; calls never block), the USB device implementing it on
+ * the gadget's HID functions (hid_device: pastes, combos, mouse mode and
+ * status from any thread), and hid_usb, which makes both from [hid]. */
 #ifndef PIGLIX_HID_H
 #define PIGLIX_HID_H
 
