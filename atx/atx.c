@@ -331,7 +331,7 @@ static void *atx_thread(void *arg)
 static void copy_who(char *dst, const char *who)
 {
     size_t i = 0;
-    for (; who[i] && i < ATX_WHO_MAX - 1; i++) {
+    for (; i < ATX_WHO_MAX - 1 && who[i]; i++) {
         unsigned char c = (unsigned char)who[i];
         dst[i] = c < 0x20 || c > 0x7e || c == '"' || c == '\\' ? '?' : (char)c;
     }
@@ -423,13 +423,13 @@ int atx_notify_fd(struct atx *a)
     return a->notify_fd;
 }
 
-static int open_inputs(struct atx *a, const struct piglix_config *cfg)
+static int open_inputs(struct atx *a, const struct config_atx *cfg)
 {
     int64_t now = clock_mono_ms();
     const struct atx_led_params params[ATX_INPUT_COUNT] = {
-        [ATX_INPUT_POWER_LED] = {cfg->atx.power_led_debounce_ms, cfg->atx.standby_blink_ms},
-        [ATX_INPUT_HDD_LED] = {cfg->atx.hdd_led_debounce_ms, 0},
-        [ATX_INPUT_INTRUSION] = {cfg->atx.power_led_debounce_ms, 0},
+        [ATX_INPUT_POWER_LED] = {cfg->power_led_debounce_ms, cfg->standby_blink_ms},
+        [ATX_INPUT_HDD_LED] = {cfg->hdd_led_debounce_ms, 0},
+        [ATX_INPUT_INTRUSION] = {cfg->power_led_debounce_ms, 0},
     };
     for (int i = 0; i < ATX_INPUT_COUNT; i++) {
         if (!atx_gpio_has_input(a->gpio, i))
@@ -455,7 +455,7 @@ static int start_thread(struct atx *a)
     return r == 0 ? 0 : -1;
 }
 
-struct atx *atx_start(const struct piglix_config *cfg)
+struct atx *atx_start(const struct config_atx *cfg)
 {
     struct atx *a = calloc(1, sizeof(*a));
     if (!a)
@@ -469,29 +469,29 @@ struct atx *atx_start(const struct piglix_config *cfg)
     a->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     a->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     a->timing = (struct atx_seq_timing){
-        .press_ms = cfg->atx.press_ms,
-        .long_press_ms = cfg->atx.long_press_ms,
-        .on_timeout_ms = cfg->atx.on_timeout_s * 1000,
-        .off_timeout_ms = cfg->atx.off_timeout_s * 1000,
-        .force_off_timeout_ms = cfg->atx.force_off_timeout_s * 1000,
-        .cycle_off_ms = cfg->atx.cycle_off_s * 1000,
+        .press_ms = cfg->press_ms,
+        .long_press_ms = cfg->long_press_ms,
+        .on_timeout_ms = cfg->on_timeout_s * 1000,
+        .off_timeout_ms = cfg->off_timeout_s * 1000,
+        .force_off_timeout_ms = cfg->force_off_timeout_s * 1000,
+        .cycle_off_ms = cfg->cycle_off_s * 1000,
         .reset_settle_ms = RESET_SETTLE_MS,
     };
-    snprintf(a->wol_interface, sizeof(a->wol_interface), "%s", cfg->atx.wol_interface);
-    snprintf(a->wol_address, sizeof(a->wol_address), "%s", cfg->atx.wol_address);
-    a->wol_port = cfg->atx.wol_port;
+    snprintf(a->wol_interface, sizeof(a->wol_interface), "%s", cfg->wol_interface);
+    snprintf(a->wol_address, sizeof(a->wol_address), "%s", cfg->wol_address);
+    a->wol_port = cfg->wol_port;
     if (a->wake_fd < 0 || a->notify_fd < 0) {
         LOG_ERROR("atx", "eventfd: %s", strerror(errno));
         goto fail;
     }
-    if (cfg->atx.wol_mac[0]) {
-        if (atx_wol_parse_mac(cfg->atx.wol_mac, a->mac) < 0) {
-            LOG_ERROR("atx", "wol_mac '%s' is not a MAC address", cfg->atx.wol_mac);
+    if (cfg->wol_mac[0]) {
+        if (atx_wol_parse_mac(cfg->wol_mac, a->mac) < 0) {
+            LOG_ERROR("atx", "wol_mac '%s' is not a MAC address", cfg->wol_mac);
             goto fail;
         }
         a->st.wol = true;
     }
-    if (cfg->atx.chip[0]) {
+    if (cfg->chip[0]) {
         a->gpio = atx_gpio_open(cfg);
         if (!a->gpio || open_inputs(a, cfg) < 0)
             goto fail;
@@ -504,8 +504,8 @@ struct atx *atx_start(const struct piglix_config *cfg)
         LOG_WARN("atx", "enabled, but neither GPIO buttons nor a Wake-on-LAN MAC are configured");
     if (start_thread(a) < 0)
         goto fail;
-    LOG_INFO("atx", "running: GPIO %s, Wake-on-LAN %s", a->st.gpio ? cfg->atx.chip : "off",
-             a->st.wol ? cfg->atx.wol_mac : "off");
+    LOG_INFO("atx", "running: GPIO %s, Wake-on-LAN %s", a->st.gpio ? cfg->chip : "off",
+             a->st.wol ? cfg->wol_mac : "off");
     return a;
 fail:
     atx_guard_stop(&a->guard);

@@ -21,8 +21,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-struct piglix_config;
+struct config_atx;
 struct atx;
 
 enum atx_power {
@@ -95,7 +96,7 @@ struct atx_status {
 
 /* Opens the configured lines, starts the guard and the thread. Returns NULL
  * (logged) when a configured chip or line cannot be used. */
-struct atx *atx_start(const struct piglix_config *cfg);
+struct atx *atx_start(const struct config_atx *cfg);
 
 /* Releases any held button, stops the thread and the guard, frees. NULL is fine. */
 void atx_stop(struct atx *atx);
@@ -128,5 +129,18 @@ int atx_action_parse(const char *name);
 
 /* The status as one line of key=value pairs (for logs and the command line). */
 int atx_status_format(const struct atx_status *st, char *buf, size_t size);
+
+/* ---- from cli ---- */
+/* atx/cli: `piglix atx status|on|off|force-off|reset|cycle|wol`, the ATX
+ * actions from the command line for scripts and tests. It opens the lines
+ * itself, so it is for a machine where the daemon does not hold them ([atx]
+ * enabled = no, or the daemon stopped); the daemon's actions go through its
+ * web API. */
+struct config_atx;
+
+/* args: the subcommand and what follows. Prints one result line and then the
+ * status line (key=value) to out. Exit status: 0 done (or nothing to do),
+ * 1 timed out or failed, 2 usage, 3 refused, 4 the lines cannot be used. */
+int atx_command(const struct config_atx *cfg, int n_args, char **args, FILE *out, FILE *err);
 
 #endif

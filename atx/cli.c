@@ -1,4 +1,4 @@
-#include "atx/cli.h"
+#include "atx/atx.h"
 
 #include <pwd.h>
 #include <signal.h>
@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "atx/atx.h"
 #include "common/clock.h"
 #include "common/config.h"
 
@@ -31,9 +30,9 @@ static void print_status(struct atx *atx, FILE *out)
 
 /* Waits for the first classification of the power LED (it must hold still
  * for standby_blink_ms before piglix calls it on or off). */
-static void wait_power_known(struct atx *atx, const struct piglix_config *cfg)
+static void wait_power_known(struct atx *atx, const struct config_atx *cfg)
 {
-    int64_t until = clock_mono_ms() + cfg->atx.standby_blink_ms + 2000;
+    int64_t until = clock_mono_ms() + cfg->standby_blink_ms + 2000;
     struct atx_status st;
     atx_get_status(atx, &st);
     while (st.power_led_wired && st.power == ATX_POWER_UNKNOWN && !cli_interrupted && clock_mono_ms() < until) {
@@ -60,7 +59,7 @@ static int wait_outcome(struct atx *atx, uint64_t id, FILE *out)
     return o == ATX_OUTCOME_DONE || o == ATX_OUTCOME_PRESSED || o == ATX_OUTCOME_SENT ? 0 : 1;
 }
 
-int atx_command(const struct piglix_config *cfg, int n_args, char **args, FILE *out, FILE *err)
+int atx_command(const struct config_atx *cfg, int n_args, char **args, FILE *out, FILE *err)
 {
     int action = n_args == 1 ? atx_action_parse(args[0]) : -1;
     if (n_args != 1 || (action < 0 && strcmp(args[0], "status") != 0)) {

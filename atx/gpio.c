@@ -69,20 +69,20 @@ static int drive_released(struct atx_gpio *g, struct gpio_line *l)
     return 0;
 }
 
-struct atx_gpio *atx_gpio_open(const struct piglix_config *cfg)
+struct atx_gpio *atx_gpio_open(const struct config_atx *cfg)
 {
     struct atx_gpio *g = calloc(1, sizeof(*g));
     if (!g)
         return NULL;
-    g->inputs[ATX_INPUT_POWER_LED] = (struct gpio_line){"power LED", cfg->atx.power_led_line, cfg->atx.power_led_active_low, NULL};
-    g->inputs[ATX_INPUT_HDD_LED] = (struct gpio_line){"HDD LED", cfg->atx.hdd_led_line, cfg->atx.hdd_led_active_low, NULL};
-    g->inputs[ATX_INPUT_INTRUSION] = (struct gpio_line){"intrusion", cfg->atx.intrusion_line, cfg->atx.intrusion_active_low, NULL};
-    g->power_button = (struct gpio_line){"power button", cfg->atx.power_button_line, cfg->atx.power_button_active_low, NULL};
-    g->reset_button = (struct gpio_line){"reset button", cfg->atx.reset_button_line, cfg->atx.reset_button_active_low, NULL};
+    g->inputs[ATX_INPUT_POWER_LED] = (struct gpio_line){"power LED", cfg->power_led_line, cfg->power_led_active_low, NULL};
+    g->inputs[ATX_INPUT_HDD_LED] = (struct gpio_line){"HDD LED", cfg->hdd_led_line, cfg->hdd_led_active_low, NULL};
+    g->inputs[ATX_INPUT_INTRUSION] = (struct gpio_line){"intrusion", cfg->intrusion_line, cfg->intrusion_active_low, NULL};
+    g->power_button = (struct gpio_line){"power button", cfg->power_button_line, cfg->power_button_active_low, NULL};
+    g->reset_button = (struct gpio_line){"reset button", cfg->reset_button_line, cfg->reset_button_active_low, NULL};
 
-    g->chip = gpiod_chip_open_lookup(cfg->atx.chip);
+    g->chip = gpiod_chip_open_lookup(cfg->chip);
     if (!g->chip) {
-        LOG_ERROR("atx", "GPIO chip '%s': %s", cfg->atx.chip, strerror(errno));
+        LOG_ERROR("atx", "GPIO chip '%s': %s", cfg->chip, strerror(errno));
         free(g);
         return NULL;
     }

@@ -13,7 +13,7 @@
 #include "atx/guard.h"
 #include "atx/seq.h"
 
-struct piglix_config;
+struct config_atx;
 
 enum atx_input { ATX_INPUT_POWER_LED, ATX_INPUT_HDD_LED, ATX_INPUT_INTRUSION, ATX_INPUT_COUNT };
 
@@ -27,7 +27,7 @@ struct atx_gpio;
 /* Opens [atx] chip and requests the inputs; checks the button lines exist and
  * drives each released once (a previous run may have died mid-press).
  * Returns NULL (logged) on failure. */
-struct atx_gpio *atx_gpio_open(const struct piglix_config *cfg);
+struct atx_gpio *atx_gpio_open(const struct config_atx *cfg);
 
 /* Releases a held button, frees every line, closes the chip. NULL is fine. */
 void atx_gpio_close(struct atx_gpio *gpio);

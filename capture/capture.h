@@ -1,5 +1,5 @@
 /* capture/: makes frames. Owns the frame sources (the built-in test source
- * now, V4L2 later), the capture thread, and the one-frame slot through which
+ * and V4L2 HDMI capture), the capture thread, and the one-frame slot through which
  * frames reach the server: the newest frame wins, the capture thread never
  * waits for a consumer. */
 #ifndef PIGLIX_CAPTURE_H
@@ -61,14 +61,14 @@ struct capture_source {
 };
 
 /* The test source: config [capture] width, height, fps, scenario, format. */
-int capture_testsrc_create(const struct piglix_config *cfg, struct capture_source *out);
+int capture_testsrc_create(const struct config_capture *cfg, struct capture_source *out);
 
 /* The V4L2 source (HDMI capture): config [capture] device, edid, width,
  * height (devices without DV timings), fps (an upper limit), format (the
  * preferred pixel format). It never fails for a missing device or signal:
  * next() then yields a frame saying what is wrong (capture/nosignal.h) every
  * second and keeps retrying. Returns -1 only on bad settings or no memory. */
-int capture_v4l2_create(const struct piglix_config *cfg, struct capture_source *out);
+int capture_v4l2_create(const struct config_capture *cfg, struct capture_source *out);
 
 /* ---- The slot between the capture thread and the server ---- */
 struct capture_slot;

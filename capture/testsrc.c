@@ -215,20 +215,20 @@ static int testsrc_next_paced(void *ctx, struct capture_frame *out, enum capture
 
 static void testsrc_source_destroy(void *ctx) { testsrc_destroy(ctx); }
 
-int capture_testsrc_create(const struct piglix_config *cfg, struct capture_source *out)
+int capture_testsrc_create(const struct config_capture *cfg, struct capture_source *out)
 {
-    int fmt = pixfmt_parse(cfg->capture.format);
+    int fmt = pixfmt_parse(cfg->format);
     if (fmt < 0) {
-        LOG_ERROR("capture", "test source: unknown format '%s'", cfg->capture.format);
+        LOG_ERROR("capture", "test source: unknown format '%s'", cfg->format);
         return -1;
     }
-    if (cfg->capture.width <= 0 || cfg->capture.height <= 0 || cfg->capture.fps <= 0) {
-        LOG_ERROR("capture", "test source: bad size %dx%d at %d fps", cfg->capture.width,
-                  cfg->capture.height, cfg->capture.fps);
+    if (cfg->width <= 0 || cfg->height <= 0 || cfg->fps <= 0) {
+        LOG_ERROR("capture", "test source: bad size %dx%d at %d fps", cfg->width,
+                  cfg->height, cfg->fps);
         return -1;
     }
-    struct testsrc *ts = testsrc_create(cfg->capture.scenario, (unsigned)cfg->capture.width,
-                                        (unsigned)cfg->capture.height, (unsigned)cfg->capture.fps,
+    struct testsrc *ts = testsrc_create(cfg->scenario, (unsigned)cfg->width,
+                                        (unsigned)cfg->height, (unsigned)cfg->fps,
                                         (enum pixfmt)fmt);
     if (!ts)
         return -1;

@@ -20,6 +20,7 @@
 #include "capture/nosignal.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/thread.h"
 
 #define V4L2SRC_BUFFERS 4
 #define V4L2SRC_STEP_US 500000           /* next() returns at least this often */
@@ -32,6 +33,7 @@
 enum { STEP_NONE, STEP_FRAME };
 
 struct v4l2_source {
+    struct thread_owner owner;  /* the capture thread: next() and stats */
     char device[CONFIG_STR_MAX];
     char edid_path[CONFIG_STR_MAX];
     unsigned want_w, want_h, fps;
@@ -424,6 +426,7 @@ static int render_nosignal(struct v4l2_source *s, struct capture_frame *out)
 static int v4l2src_next(void *ctx, struct capture_frame *out, enum capture_signal *signal)
 {
     struct v4l2_source *s = ctx;
+    THREAD_ASSERT_OWNER(&s->owner, "the V4L2 source");
     release_held(s);
     int64_t deadline = clock_mono_us() + V4L2SRC_STEP_US;
     for (;;) {
@@ -484,10 +487,10 @@ static void load_edid(struct v4l2_source *s)
     s->edid_blocks = blocks;
 }
 
-int capture_v4l2_create(const struct piglix_config *cfg, struct capture_source *out)
+int capture_v4l2_create(const struct config_capture *cfg, struct capture_source *out)
 {
-    int fmt = pixfmt_parse(cfg->capture.format);
-    if (fmt < 0 || cfg->capture.fps <= 0 || cfg->capture.width <= 0 || cfg->capture.height <= 0) {
+    int fmt = pixfmt_parse(cfg->format);
+    if (fmt < 0 || cfg->fps <= 0 || cfg->width <= 0 || cfg->height <= 0) {
         LOG_ERROR("capture", "v4l2: bad [capture] format, size or fps");
         return -1;
     }
@@ -496,11 +499,11 @@ int capture_v4l2_create(const struct piglix_config *cfg, struct capture_source *
         LOG_ERROR("capture", "v4l2: out of memory");
         return -1;
     }
-    snprintf(s->device, sizeof(s->device), "%s", cfg->capture.device);
-    snprintf(s->edid_path, sizeof(s->edid_path), "%s", cfg->capture.edid);
-    s->want_w = (unsigned)cfg->capture.width;
-    s->want_h = (unsigned)cfg->capture.height;
-    s->fps = (unsigned)cfg->capture.fps;
+    snprintf(s->device, sizeof(s->device), "%s", cfg->device);
+    snprintf(s->edid_path, sizeof(s->edid_path), "%s", cfg->edid);
+    s->want_w = (unsigned)cfg->width;
+    s->want_h = (unsigned)cfg->height;
+    s->fps = (unsigned)cfg->fps;
     s->preferred = (enum pixfmt)fmt;
     s->held = -1;
     s->edid_last_result = 1; /* nothing logged yet */

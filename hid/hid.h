@@ -1,13 +1,18 @@
-/* hid/: the devices that viewers' keyboards and pointers command. Owns the
- * input interface every output (VNC now, the web UI later) delivers events
- * to, and its backends: for now one that logs and counts events; the USB HID
- * gadget implements the same interface. Calls come from the server thread
- * only and must never block. */
+/* hid/: the keyboard and mice that viewers command. Owns the input interface
+ * (struct hid_input) the VNC server delivers viewers' events to (from the
+ * server thread only; calls never block), the USB device implementing it on
+ * the gadget's HID functions (hid_device: pastes, combos, mouse mode and
+ * status from any thread), and hid_usb, which makes both from [hid]. */
 #ifndef PIGLIX_HID_H
 #define PIGLIX_HID_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
+#include "hid/hid_layout.h"
+#include "hid/hid_pointer.h"
+#include "hid/hid_report.h"
+#include "common/config.h"
 
 struct hid_input_ops {
     /* A key by X11 keysym (RFB KeyEvent); the backend maps it through the
@@ -35,5 +40,124 @@ struct hid_log_counters {
 
 /* The backend that logs (at debug level) and counts events. */
 void hid_log_input_init(struct hid_input *in, struct hid_log_counters *counters);
+
+/* ---- from hid_device ---- */
+/* hid/hid_device: the USB keyboard and mice at run time. It is a
+ * struct hid_input backend (viewers' key and pointer events from the server
+ * thread) and the API for pastes, key combos, the mouse mode and status
+ * (from any thread). Nothing here blocks a caller: reports are written
+ * non-blocking; a burst the host has not polled yet waits a few ms in a
+ * small queue; a host that is off, asleep or unplugged gets nothing (reports
+ * are dropped and counted, never replayed) and its keys are released. A
+ * worker thread drains the queues, types pastes at their rate, watches the
+ * host's connection, reads the keyboard LEDs and releases keys held too
+ * long without events. */
+/* How the device reaches its endpoints and learns whether the host is
+ * there: the gadget (hid_gadget) in piglix, socketpairs in tests. */
+struct hid_device_io {
+    /* Opens an endpoint's device file read-write and non-blocking: an fd,
+     * or a negative errno. */
+    int (*open)(void *ctx, enum hid_endpoint ep);
+    /* Whether the USB host has configured the device now; state describes
+     * it ("configured", "suspended", "not bound", ...). */
+    bool (*host_ready)(void *ctx, char *state, size_t n);
+    void *ctx;
+};
+
+struct hid_device_params {
+    struct hid_device_io io;
+    bool present[HID_EP_COUNT];  /* which functions the gadget presents */
+    const struct hid_layout *layout;
+    enum hid_mouse_mode mouse_mode;
+    int paste_rate;              /* characters per second */
+    int key_hold_max_ms;         /* release keys held this long without events; 0: never */
+    int state_poll_ms;           /* how often the host state is read; 0: 200 */
+    int report_max_age_ms;       /* a report not taken by then is dropped; 0: 500 */
+};
+
+struct hid_status {
+    bool online;                 /* the host has configured the keyboard and mice */
+    char host_state[32];
+    enum hid_mouse_mode mouse_mode;
+    bool present[HID_EP_COUNT];
+    int leds;                    /* bit 0 Scroll, 1 Num, 2 Caps Lock; -1 never reported */
+    char layout[8];
+    bool pasting;
+    size_t paste_steps_left;
+    uint64_t key_events, pointer_events;
+    uint64_t events_dropped;     /* arrived while the target was away: ignored */
+    uint64_t reports_written, reports_dropped;
+    uint64_t reports_waited;     /* written after waiting for the host's poll */
+    uint64_t watchdog_releases, host_losses, unmapped_keys;
+    uint64_t pastes, pastes_aborted;
+    /* From a viewer's key event arriving to its keyboard report written to
+     * the device: all reports, and those written at once (not queued behind
+     * one the host had not polled yet: piglix's own share). */
+    struct hid_latency {
+        uint64_t count, sum_ns, max_ns;
+    } latency, latency_direct;
+};
+
+struct hid_device;
+
+/* Starts the worker thread. NULL (logged) when that fails. */
+struct hid_device *hid_device_create(const struct hid_device_params *p);
+/* Releases everything held (best effort), stops the thread, closes. */
+void hid_device_destroy(struct hid_device *d);
+
+/* The struct hid_input backend (calls from one thread: the server's). */
+void hid_device_input(struct hid_device *d, struct hid_input *in);
+
+/* Called from the worker thread when the host sets the keyboard LEDs (and
+ * with 0 when the host goes away). fn NULL stops the calls; once this
+ * returns, no call of the old fn is running. */
+void hid_device_set_led_callback(struct hid_device *d, void (*fn)(void *ctx, unsigned leds), void *ctx);
+
+/* The following may be called from any thread. They return 0 or a negative
+ * errno, with a message in err when errlen > 0: -EINVAL (bad text, key,
+ * layout or mode), -EBUSY (a paste or combo is still being typed), -ENODEV
+ * (the target is not connected). */
+
+/* Types UTF-8 text with layout (NULL or "": [hid] layout) at the paste
+ * rate; returns at once. Text the layout cannot type is refused whole. */
+int hid_paste(struct hid_device *d, const char *text, const char *layout, char *err, size_t errlen);
+/* A key combo viewers cannot send, e.g. "ctrl+alt+delete", "alt+sysrq",
+ * "ctrl+alt+f2", "win": pressed in order, released in reverse. */
+int hid_send_combo(struct hid_device *d, const char *combo, char *err, size_t errlen);
+/* The same from key names. */
+int hid_send_keys(struct hid_device *d, const char *const *keys, int n, char *err, size_t errlen);
+/* Stops a paste or combo being typed (keys it holds are released). */
+void hid_paste_cancel(struct hid_device *d);
+
+/* Switches the pointer between the absolute and the relative mouse. */
+int hid_set_mouse_mode(struct hid_device *d, enum hid_mouse_mode mode, char *err, size_t errlen);
+/* A pointer event from elsewhere than the VNC server (e.g. the web API). */
+void hid_device_pointer(struct hid_device *d, int x, int y, unsigned width, unsigned height, uint8_t buttons);
+
+void hid_get_status(struct hid_device *d, struct hid_status *out);
+
+/* ---- from hid_usb ---- */
+struct gadget;
+/* hid/hid_usb: [hid] as configured: the USB gadget (hid_gadget) and the
+ * keyboard and mice running on it (hid_device), made, started and stopped
+ * together. Other functions join the gadget between create and start. */
+struct hid_usb;
+
+/* Builds the gadget from [hid] (not bound yet). NULL after logging why. */
+struct hid_usb *hid_usb_create(const struct config_hid *cfg);
+/* `piglix gadget up` / `down` (root): make and bind the gadget and leave it
+ * for the unprivileged daemon, which then attaches to it; remove it.
+ * add_functions (may be NULL) adds other modules' functions before the bind. */
+int hid_usb_gadget_up(const struct config_hid *cfg, int (*add_functions)(void *ctx, struct gadget *g),
+                      void *ctx);
+void hid_usb_gadget_down(void);
+/* The gadget, for adding functions before hid_usb_start. */
+struct gadget *hid_usb_gadget(struct hid_usb *u);
+/* Binds the gadget and starts the keyboard and mice. 0 or -1 (logged). */
+int hid_usb_start(struct hid_usb *u);
+/* NULL before hid_usb_start. */
+struct hid_device *hid_usb_device(struct hid_usb *u);
+/* Logs the counters, stops the device, removes the gadget. NULL is fine. */
+void hid_usb_destroy(struct hid_usb *u);
 
 #endif

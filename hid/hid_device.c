@@ -283,13 +283,19 @@ static void op_key(struct hid_device *d, bool scancode, uint32_t xt, uint32_t ke
     pthread_mutex_unlock(&d->lock);
 }
 
+/* struct hid_input's calls come from one thread (the VNC server's): the
+ * viewer key state in d->kb assumes events arrive in one order. */
+#define ASSERT_INPUT_THREAD(d) THREAD_ASSERT_OWNER(&(d)->input_owner, "hid's viewer input (struct hid_input)")
+
 static void op_key_sym(void *ctx, uint32_t keysym, bool down)
 {
+    ASSERT_INPUT_THREAD((struct hid_device *)ctx);
     op_key(ctx, false, 0, keysym, down);
 }
 
 static void op_key_code(void *ctx, uint32_t xt, uint32_t keysym, bool down)
 {
+    ASSERT_INPUT_THREAD((struct hid_device *)ctx);
     op_key(ctx, true, xt, keysym, down);
 }
 
@@ -320,12 +326,14 @@ void hid_device_pointer(struct hid_device *d, int x, int y, unsigned width, unsi
 
 static void op_pointer(void *ctx, int x, int y, unsigned w, unsigned h, uint8_t buttons)
 {
+    ASSERT_INPUT_THREAD((struct hid_device *)ctx);
     hid_device_pointer(ctx, x, y, w, h, buttons);
 }
 
 static void op_release_all(void *ctx)
 {
     struct hid_device *d = ctx;
+    ASSERT_INPUT_THREAD(d);
     pthread_mutex_lock(&d->lock);
     hid_device_release_viewers(d, 0);
     pthread_mutex_unlock(&d->lock);

@@ -6,8 +6,10 @@
 
 #include <pthread.h>
 
+#include "common/thread.h"
+
 #include "common/clock.h"
-#include "hid/hid_device.h"
+#include "hid/hid.h"
 #include "hid/hid_keyboard.h"
 #include "hid/hid_outq.h"
 #include "hid/hid_plan.h"
@@ -52,6 +54,7 @@ struct hid_device {
     void *led_ctx;
 
     struct hid_status st;            /* counters */
+    struct thread_owner input_owner; /* the thread calling struct hid_input (test builds) */
 };
 
 void hid_device_wake(struct hid_device *d);

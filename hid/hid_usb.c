@@ -1,22 +1,119 @@
-#include "hid/hid_usb.h"
+/* [hid] on the USB gadget: the keyboard and mice as HID functions of
+ * gadget/'s composite device, and their /dev/hidgN nodes for hid_device. */
+#include "hid/hid.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <usbg/function/hid.h>
 
 #include "common/log.h"
+#include "common/sysfs.h"
+#include "gadget/gadget.h"
+#include "hid/hid_report.h"
 
 struct hid_usb {
-    struct hid_gadget *gadget;
+    struct gadget *gadget;
     struct hid_device *device;
     struct hid_device_params params;
+    dev_t dev[HID_EP_COUNT];
     char udc[64];
 };
 
-struct hid_usb *hid_usb_create(const struct piglix_config *cfg)
+/* The report's OUT endpoint is left out: LED reports then come as
+ * SET_REPORT on the control pipe, which is how BIOSes send them (f_hid
+ * stalls SET_REPORT when it has an OUT endpoint), and it saves endpoints
+ * for other functions. Kernels before 5.19 lack the switch. */
+static void no_out_endpoint(struct gadget *g, const char *function)
 {
-    const struct hid_layout *layout = hid_layout_find(cfg->hid.layout);
+    char dir[PATH_MAX], path[PATH_MAX + 32];
+    if (gadget_function_dir(g, function, dir, sizeof(dir)) < 0)
+        return;
+    snprintf(path, sizeof(path), "%s/no_out_endpoint", dir);
+    int r = sysfs_write(path, "1");
+    if (r < 0)
+        LOG_WARN("hid", "%s: %s (LED reports from BIOSes may be refused)", path, strerror(-r));
+}
+
+/* One HID function: made unlinked, so that no_out_endpoint can still be
+ * set (it is fixed once linked), then put into the configuration. */
+static int add_hid(struct hid_usb *u, enum hid_endpoint ep)
+{
+    const struct hid_function_desc *fn = hid_report_function(ep);
+    struct usbg_f_hid_attrs attrs = {
+        .protocol = fn->protocol,
+        .subclass = fn->subclass,
+        .report_length = fn->report_length,
+        .report_desc = {.desc = (char *)fn->report_desc, .len = (unsigned)fn->report_desc_len},
+    };
+    char function[64];
+    snprintf(function, sizeof(function), "hid.%s", fn->instance);
+    usbg_function *f;
+    if (gadget_add_function_ex(u->gadget, USBG_F_HID, fn->instance, &attrs, false, &f) < 0)
+        return -1;
+    no_out_endpoint(u->gadget, function);
+    if (gadget_set_linked(u->gadget, f, function, true) < 0)
+        return -1;
+    return 0;
+}
+
+/* Which /dev/hidgN each present endpoint is, for a gadget piglix made or
+ * one `piglix gadget up` made. */
+static int find_devices(struct hid_usb *u)
+{
+    for (int i = 0; i < HID_EP_COUNT; i++) {
+        if (!u->params.present[i])
+            continue;
+        const struct hid_function_desc *fn = hid_report_function((enum hid_endpoint)i);
+        char function[64];
+        snprintf(function, sizeof(function), "hid.%s", fn->instance);
+        int r = gadget_function_dev(u->gadget, function, &u->dev[i]);
+        if (r < 0) {
+            LOG_ERROR("hid", "the USB gadget has no %s (%s)%s", function, strerror(-r),
+                      gadget_is_attached(u->gadget) ? ": run `piglix gadget up` again with the same [hid] settings" : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int open_endpoint(void *ctx, enum hid_endpoint ep)
+{
+    struct hid_usb *u = ctx;
+    if (ep >= HID_EP_COUNT || !u->params.present[ep])
+        return -ENOENT;
+    /* f_hid names its nodes after their minor number. */
+    char path[64];
+    snprintf(path, sizeof(path), "/dev/hidg%u", minor(u->dev[ep]));
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != u->dev[ep]) {
+        LOG_ERROR("hid", "%s is not the device %u:%u", path, major(u->dev[ep]), minor(u->dev[ep]));
+        close(fd);
+        return -ENODEV;
+    }
+    return fd;
+}
+
+static bool host_ready(void *ctx, char *state, size_t n)
+{
+    struct hid_usb *u = ctx;
+    return gadget_host_ready(u->gadget, state, n);
+}
+
+struct hid_usb *hid_usb_create(const struct config_hid *cfg)
+{
+    const struct hid_layout *layout = hid_layout_find(cfg->layout);
     if (!layout) { /* config_validate allows only shipped layouts */
-        LOG_ERROR("hid", "unknown layout '%s' (known: %s)", cfg->hid.layout, hid_layout_names());
+        LOG_ERROR("hid", "unknown layout '%s' (known: %s)", cfg->layout, hid_layout_names());
         return NULL;
     }
     struct hid_usb *u = calloc(1, sizeof(*u));
@@ -24,75 +121,82 @@ struct hid_usb *hid_usb_create(const struct piglix_config *cfg)
         LOG_ERROR("hid", "out of memory");
         return NULL;
     }
-    bool both = strcmp(cfg->hid.mouse, "both") == 0;
-    struct hid_gadget_params gp = {
-        .vendor_id = (uint16_t)strtoul(cfg->hid.vendor_id, NULL, 16),
-        .product_id = (uint16_t)strtoul(cfg->hid.product_id, NULL, 16),
-        .manufacturer = cfg->hid.manufacturer,
-        .product = cfg->hid.product,
-        .serial = cfg->hid.serial,
-        .max_power_ma = cfg->hid.max_power,
-        .present = {
-            [HID_EP_KEYBOARD] = true,
-            [HID_EP_MOUSE_ABS] = both || strcmp(cfg->hid.mouse, "absolute") == 0,
-            [HID_EP_MOUSE_REL] = both || strcmp(cfg->hid.mouse, "relative") == 0,
-        },
+    bool both = strcmp(cfg->mouse, "both") == 0;
+    struct gadget_params gp = {
+        .vendor_id = (uint16_t)strtoul(cfg->vendor_id, NULL, 16),
+        .product_id = (uint16_t)strtoul(cfg->product_id, NULL, 16),
+        .manufacturer = cfg->manufacturer,
+        .product = cfg->product,
+        .serial = cfg->serial,
+        .max_power_ma = cfg->max_power,
     };
-    u->gadget = hid_gadget_is_external(NULL) ? hid_gadget_attach(&gp) : hid_gadget_create(&gp);
+    struct hid_device_params *dp = &u->params;
+    dp->present[HID_EP_KEYBOARD] = true;
+    dp->present[HID_EP_MOUSE_ABS] = both || strcmp(cfg->mouse, "absolute") == 0;
+    dp->present[HID_EP_MOUSE_REL] = both || strcmp(cfg->mouse, "relative") == 0;
+    bool attached = gadget_is_external(NULL);
+    u->gadget = attached ? gadget_attach(&gp) : gadget_create(&gp);
     if (!u->gadget) {
         free(u);
         return NULL;
     }
-    struct hid_device_params *dp = &u->params;
-    memcpy(dp->present, gp.present, sizeof(dp->present));
+    for (int i = 0; i < HID_EP_COUNT && !attached; i++)
+        if (dp->present[i] && add_hid(u, (enum hid_endpoint)i) < 0)
+            goto fail;
+    if (find_devices(u) < 0)
+        goto fail;
     dp->layout = layout;
-    dp->mouse_mode = strcmp(cfg->hid.mouse_mode, "relative") == 0 ? HID_MOUSE_RELATIVE : HID_MOUSE_ABSOLUTE;
-    dp->paste_rate = cfg->hid.paste_rate;
-    dp->key_hold_max_ms = cfg->hid.key_hold_max_ms;
-    snprintf(u->udc, sizeof(u->udc), "%s", cfg->hid.udc);
+    dp->mouse_mode = strcmp(cfg->mouse_mode, "relative") == 0 ? HID_MOUSE_RELATIVE : HID_MOUSE_ABSOLUTE;
+    dp->paste_rate = cfg->paste_rate;
+    dp->key_hold_max_ms = cfg->key_hold_max_ms;
+    snprintf(u->udc, sizeof(u->udc), "%s", cfg->udc);
     return u;
+fail:
+    gadget_destroy(u->gadget);
+    free(u);
+    return NULL;
 }
 
-int hid_usb_gadget_up(const struct piglix_config *cfg,
-                      int (*add_functions)(const struct piglix_config *cfg, struct hid_gadget *g))
+int hid_usb_gadget_up(const struct config_hid *cfg, int (*add_functions)(void *ctx, struct gadget *g),
+                      void *ctx)
 {
     struct hid_usb *u = hid_usb_create(cfg);
     if (!u)
         return -1;
-    int r = add_functions ? add_functions(cfg, u->gadget) : 0;
+    int r = add_functions ? add_functions(ctx, u->gadget) : 0;
     if (r < 0) {
-        hid_gadget_destroy(u->gadget);
+        gadget_destroy(u->gadget);
         free(u);
         return -1;
     }
-    r = hid_gadget_bind(u->gadget, u->udc);
+    r = gadget_bind(u->gadget, u->udc);
     /* leave it in configfs for the daemon */
-    hid_gadget_release(u->gadget);
+    gadget_release(u->gadget);
     free(u);
     return r;
 }
 
 void hid_usb_gadget_down(void)
 {
-    hid_gadget_remove(NULL);
+    gadget_remove(NULL);
 }
 
-struct hid_gadget *hid_usb_gadget(struct hid_usb *u)
+struct gadget *hid_usb_gadget(struct hid_usb *u)
 {
     return u->gadget;
 }
 
 int hid_usb_start(struct hid_usb *u)
 {
-    if (hid_gadget_bind(u->gadget, u->udc) < 0)
+    if (gadget_bind(u->gadget, u->udc) < 0)
         return -1;
-    hid_gadget_io(u->gadget, &u->params.io);
+    u->params.io = (struct hid_device_io){.open = open_endpoint, .host_ready = host_ready, .ctx = u};
     u->device = hid_device_create(&u->params);
     if (!u->device)
         return -1;
     LOG_INFO("hid", "keyboard (layout %s)%s%s on %s", u->params.layout->name,
              u->params.present[HID_EP_MOUSE_ABS] ? ", absolute mouse" : "",
-             u->params.present[HID_EP_MOUSE_REL] ? ", relative mouse" : "", hid_gadget_udc(u->gadget));
+             u->params.present[HID_EP_MOUSE_REL] ? ", relative mouse" : "", gadget_udc(u->gadget));
     return 0;
 }
 
@@ -125,6 +229,6 @@ void hid_usb_destroy(struct hid_usb *u)
                  (double)direct->max_ns / 1e3, (unsigned long long)direct->count);
         hid_device_destroy(u->device);
     }
-    hid_gadget_destroy(u->gadget);
+    gadget_destroy(u->gadget);
     free(u);
 }

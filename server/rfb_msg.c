@@ -1,4 +1,4 @@
-#include "server/rfb_msg.h"
+#include "server/server.h"
 
 #include <string.h>
 

@@ -29,7 +29,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "server/rfb_msg.h"
+#include "server/server.h"
 #include "server/vnc_internal.h"
 
 #define VNC_MSGS_PER_ROUND 64
@@ -485,6 +485,7 @@ static int poll_reserve(struct server *s)
 
 int server_run_once(struct server *s, int max_wait_ms)
 {
+    THREAD_ASSERT_OWNER(&s->loop_owner, "the VNC server (libvncserver's screen and clients)");
     if (poll_reserve(s) < 0) {
         LOG_ERROR("vnc", "out of memory for the poll set");
         return -1;

@@ -23,7 +23,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "server/rfb_msg.h"
+#include "server/server.h"
 #include "server/vnc_internal.h"
 
 #define SEC_NONE 1

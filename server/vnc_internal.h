@@ -13,7 +13,8 @@
 #include <sys/socket.h>
 
 #include "common/clock.h"
-#include "server/pipeline.h"
+#include "common/thread.h"
+#include "pipeline/pipeline.h"
 #include "server/server.h"
 #include "server/vnc_auth.h"
 
@@ -47,6 +48,7 @@ struct server {
     struct pollfd *pfd;         /* the event loop's poll set, grown with the clients */
     rfbClientPtr *pfd_owner;
     size_t pfd_cap;
+    struct thread_owner loop_owner;   /* the one thread that runs the loop and owns libvncserver */
 };
 
 struct vnc_client {

@@ -9,26 +9,12 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "hid/hid_gadget.h"
+#include "gadget/gadget.h"
 #include "vmedia/drive_internal.h"
 
 /* f_mass_storage refuses a CD image under 300 blocks with this errno
  * (ETOOSMALL, kernel-internal, 525) when the file is written. */
 #define KERNEL_ETOOSMALL 525
-
-const char *vmedia_mode_name(enum vmedia_mode m)
-{
-    return m == VMEDIA_MODE_FLASH ? "flash" : "cdrom";
-}
-
-int vmedia_mode_parse(const char *s)
-{
-    if (strcmp(s, "cdrom") == 0 || strcmp(s, "cd") == 0)
-        return VMEDIA_MODE_CDROM;
-    if (strcmp(s, "flash") == 0 || strcmp(s, "disk") == 0)
-        return VMEDIA_MODE_FLASH;
-    return -1;
-}
 
 static void changed(struct vmedia_drive *d)
 {
@@ -57,7 +43,7 @@ static void forget_state(const struct vmedia_drive *d)
 
 static int add_function(struct vmedia_drive *d)
 {
-    if (hid_gadget_is_attached(d->gadget)) {
+    if (gadget_is_attached(d->gadget)) {
         /* `piglix gadget up` made the function; it must be there and ours to write. */
         for (int lun = 0; lun < VMEDIA_LUNS; lun++) {
             char path[PATH_MAX + 16];
@@ -69,7 +55,7 @@ static int add_function(struct vmedia_drive *d)
             }
         }
         /* with usb = mounted, gadget up left it out and handed over the configuration */
-        d->st.present = hid_gadget_is_linked(d->gadget, VMEDIA_MS_FUNCTION);
+        d->st.present = gadget_is_linked(d->gadget, VMEDIA_MS_FUNCTION);
         if (d->on_demand && d->st.present)
             LOG_WARN("vmedia", "[vmedia] usb = mounted, but `piglix gadget up` ran with usb = always: the drive "
                      "stays on the bus until the gadget is made again");
@@ -79,7 +65,7 @@ static int add_function(struct vmedia_drive *d)
     struct usbg_f_ms_attrs attrs;
     struct usbg_f_ms_lun_attrs luns[VMEDIA_LUNS], *ptrs[VMEDIA_LUNS + 1];
     vmedia_lun_attrs(&attrs, luns, ptrs);
-    if (hid_gadget_add_function_ex(d->gadget, USBG_F_MASS_STORAGE, VMEDIA_MS_INSTANCE, &attrs, !d->on_demand,
+    if (gadget_add_function_ex(d->gadget, USBG_F_MASS_STORAGE, VMEDIA_MS_INSTANCE, &attrs, !d->on_demand,
                                    &d->function) < 0)
         return -1;
     d->st.present = !d->on_demand;
@@ -87,7 +73,7 @@ static int add_function(struct vmedia_drive *d)
 }
 
 struct vmedia_drive *vmedia_drive_create(const struct piglix_config *cfg, struct vmedia_store *store,
-                                         struct hid_gadget *gadget)
+                                         struct gadget *gadget)
 {
     struct vmedia_drive *d = calloc(1, sizeof(*d));
     if (!d) {
@@ -100,7 +86,7 @@ struct vmedia_drive *vmedia_drive_create(const struct piglix_config *cfg, struct
     d->on_demand = strcmp(cfg->vmedia.usb, "mounted") == 0;
     snprintf(d->state_file, sizeof(d->state_file), "%s/" VMEDIA_MOUNT_FILE, cfg->state.dir);
     char fn[PATH_MAX - 8];
-    int r = hid_gadget_function_dir(gadget, VMEDIA_MS_FUNCTION, fn, sizeof(fn));
+    int r = gadget_function_dir(gadget, VMEDIA_MS_FUNCTION, fn, sizeof(fn));
     for (int lun = 0; lun < VMEDIA_LUNS; lun++)
         snprintf(d->lun_dir[lun], sizeof(d->lun_dir[lun]), "%s/lun.%d", fn, lun);
     if (r < 0 || add_function(d) < 0) {
@@ -149,7 +135,7 @@ static int eject_locked(struct vmedia_drive *d, bool force, char *err, size_t er
         return VMEDIA_E_IO;
     }
     unmounted(d, force ? " (forced)" : "");
-    if (d->on_demand && d->st.present && hid_gadget_set_linked(d->gadget, d->function, VMEDIA_MS_FUNCTION, false) == 0) {
+    if (d->on_demand && d->st.present && gadget_set_linked(d->gadget, d->function, VMEDIA_MS_FUNCTION, false) == 0) {
         d->st.present = false;
         changed(d);
     }
@@ -191,7 +177,7 @@ int vmedia_drive_mount_locked(struct vmedia_drive *d, const char *image, enum vm
         return r;
     }
     if (!d->st.present) {
-        if (hid_gadget_set_linked(d->gadget, d->function, VMEDIA_MS_FUNCTION, true) < 0) {
+        if (gadget_set_linked(d->gadget, d->function, VMEDIA_MS_FUNCTION, true) < 0) {
             vmedia_release(d->store, image);
             snprintf(err, errlen, "cannot put the USB drive on the bus");
             return VMEDIA_E_IO;

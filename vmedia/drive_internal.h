@@ -10,7 +10,7 @@
 #include <usbg/usbg.h>
 #include <usbg/function/ms.h>
 
-#include "vmedia/vmedia_drive.h"
+#include "vmedia/vmedia.h"
 
 #define VMEDIA_MS_FUNCTION "mass_storage.usb0"
 #define VMEDIA_MS_INSTANCE "usb0"
@@ -22,7 +22,7 @@
 struct vmedia_drive {
     pthread_mutex_t lock;
     struct vmedia_store *store;
-    struct hid_gadget *gadget;
+    struct gadget *gadget;
     usbg_function *function;    /* NULL when attached to `piglix gadget up`'s gadget */
     bool on_demand;             /* [vmedia] usb = mounted */
     /* Two LUNs, so the host sees a CD-ROM drive and a removable disk at

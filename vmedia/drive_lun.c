@@ -11,7 +11,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/sysfs.h"
-#include "hid/hid_gadget.h"
+#include "gadget/gadget.h"
 #include "vmedia/drive_internal.h"
 
 int vmedia_lun_write(const struct vmedia_drive *d, int lun, const char *attr, const char *value)
@@ -59,7 +59,7 @@ void vmedia_lun_attrs(struct usbg_f_ms_attrs *attrs, struct usbg_f_ms_lun_attrs 
 
 bool vmedia_lun_host_online(const struct vmedia_drive *d)
 {
-    const char *udc = hid_gadget_udc(d->gadget);
+    const char *udc = gadget_udc(d->gadget);
     if (!udc || !udc[0])
         return false;
     char path[PATH_MAX], state[32] = "";
@@ -73,13 +73,13 @@ bool vmedia_lun_host_online(const struct vmedia_drive *d)
     return strncmp(state, "configured", 10) == 0;
 }
 
-int vmedia_drive_gadget_up(const struct piglix_config *cfg, struct hid_gadget *gadget)
+int vmedia_drive_gadget_up(const struct piglix_config *cfg, struct gadget *gadget)
 {
     struct usbg_f_ms_attrs attrs;
     struct usbg_f_ms_lun_attrs luns[VMEDIA_LUNS], *ptrs[VMEDIA_LUNS + 1];
     vmedia_lun_attrs(&attrs, luns, ptrs);
     bool on_demand = strcmp(cfg->vmedia.usb, "mounted") == 0;
-    if (hid_gadget_add_function_ex(gadget, USBG_F_MASS_STORAGE, VMEDIA_MS_INSTANCE, &attrs, !on_demand, NULL) < 0)
+    if (gadget_add_function_ex(gadget, USBG_F_MASS_STORAGE, VMEDIA_MS_INSTANCE, &attrs, !on_demand, NULL) < 0)
         return -1;
     struct stat st;
     if (stat(cfg->state.dir, &st) < 0) {
@@ -91,7 +91,7 @@ int vmedia_drive_gadget_up(const struct piglix_config *cfg, struct hid_gadget *g
     for (int lun = 0; lun < VMEDIA_LUNS; lun++) {
         char dir[PATH_MAX - 32], path[PATH_MAX];
         snprintf(path, sizeof(path), VMEDIA_MS_FUNCTION "/lun.%d", lun);
-        if (hid_gadget_function_dir(gadget, path, dir, sizeof(dir)) < 0)
+        if (gadget_function_dir(gadget, path, dir, sizeof(dir)) < 0)
             return -1;
         for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
             snprintf(path, sizeof(path), "%s/%s", dir, owned[i]);
@@ -102,7 +102,7 @@ int vmedia_drive_gadget_up(const struct piglix_config *cfg, struct hid_gadget *g
         }
     }
     /* usb = mounted: the daemon adds the drive to the configuration per mount */
-    if (on_demand && hid_gadget_hand_over(gadget, st.st_uid, st.st_gid) < 0)
+    if (on_demand && gadget_hand_over(gadget, st.st_uid, st.st_gid) < 0)
         return -1;
     LOG_INFO("vmedia", "USB CD-ROM and flash drive added to the gadget%s; uid %u may mount media",
              on_demand ? " (on the bus only while mounted)" : "", (unsigned)st.st_uid);

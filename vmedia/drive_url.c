@@ -8,33 +8,6 @@
 #include "common/thread.h"
 #include "vmedia/drive_internal.h"
 
-int vmedia_name_from_url(const char *url, char *out, size_t n)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    /* never name an image after user:password@ */
-    size_t auth = strcspn(p, "/?#");
-    for (size_t i = 0; i < auth; i++)
-        if (p[i] == '@')
-            p += i + 1, auth -= i + 1, i = (size_t)-1;
-    size_t end = strcspn(p, "?#");
-    const char *last = p;
-    for (size_t i = 0; i < end; i++)
-        if (p[i] == '/')
-            last = p + i + 1;
-    size_t len = (size_t)(p + end - last);
-    if (len == 0 || len >= n)
-        return VMEDIA_E_NAME;
-    memcpy(out, last, len);
-    out[len] = 0;
-    for (char *c = out; *c; c++)
-        if (*c == '%' || (unsigned char)*c < 0x20)
-            *c = '_';
-    if (out[0] == '.')
-        out[0] = '_';
-    return vmedia_name_check(out);
-}
-
 static void *url_main(void *arg)
 {
     struct vmedia_drive *d = arg;

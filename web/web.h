@@ -6,13 +6,16 @@
 #ifndef PIGLIX_WEB_H
 #define PIGLIX_WEB_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/config.h"
 #include "server/server.h"
-#include "web/web_hid.h"
 
 struct web;
+struct web_hid;
 
 /* Prepares the certificate, accounts and listening sockets. slot gives
  * the capture statistics (signal, resolution, fps). atx (NULL: none)
@@ -36,9 +39,34 @@ int web_start(struct web *w);
 /* Stops the thread (if started), closes every connection and frees. */
 void web_destroy(struct web *w);
 
-/* `piglix user add|passwd|del|list|token NAME`: argv[0] is the verb.
- * Passwords come from stdin (without echo on a terminal). Returns the exit
- * status. */
-int web_user_command(const struct piglix_config *cfg, int argc, char **argv, FILE *out, FILE *err);
+/* ---- from web_hid ---- */
+/* web/web_hid: what the web API's HID endpoints (keys, combos, paste, mouse)
+ * call. It is separate from hid/'s struct hid_input (which only the server
+ * thread may call): a backend that offers it must accept calls from the web
+ * thread and never block it (queue the work). main.c wires a backend in
+ * when one exists; without one the endpoints answer 503 "HID not
+ * configured". Key names are lower-case ("ctrl", "alt", "delete", "f1",
+ * "a", "enter", ...); an unknown name is -EINVAL. Calls return 0 or a
+ * negative errno: -EINVAL (bad key/layout: 422), -EBUSY (busy: 409),
+ * -ENODEV (device offline: 503). */
+
+struct web_hid_ops {
+    /* True when the target sees the keyboard and mouse (USB configured). */
+    bool (*online)(void *ctx);
+    /* The target's keyboard LEDs (bit 0 Scroll, 1 Num, 2 Caps Lock), or -1. */
+    int (*leds)(void *ctx);
+    /* Presses the keys in order and releases them in reverse (a combo).
+     * err (errlen bytes) may receive a message for the client. */
+    int (*combo)(void *ctx, const char *const *keys, int n, char *err, size_t errlen);
+    /* Types text as it would be typed on the target with that layout. */
+    int (*paste)(void *ctx, const char *text, const char *layout, char *err, size_t errlen);
+    /* Moves the pointer to x,y of a width x height picture with these buttons (RFB mask). */
+    int (*mouse)(void *ctx, int x, int y, unsigned width, unsigned height, unsigned buttons);
+};
+
+struct web_hid {
+    const struct web_hid_ops *ops;
+    void *ctx;
+};
 
 #endif

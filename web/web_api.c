@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "common/log.h"
-#include "web/redfish.h"
+#include "web/redfish/redfish.h"
 #include "web/web_internal.h"
 
 static const char *method_name(int m)

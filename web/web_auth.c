@@ -9,7 +9,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "web/redfish.h"
+#include "web/redfish/redfish.h"
 #include "web/web_internal.h"
 #include "web/web_totp.h"
 

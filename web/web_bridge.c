@@ -13,7 +13,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "server/rfb_msg.h"
+#include "server/server.h"
 #include "web/web_internal.h"
 
 #define BRIDGE_HIGH (256 * 1024)   /* stop reading the source above this */

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "web/redfish.h"
+#include "web/redfish/redfish.h"
 #include "web/web_internal.h"
 
 static bool changes_state(int m)

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "atx/atx.h"
-#include "atx/sensors.h"
-#include "vmedia/vmedia_drive.h"
+#include "sensors/sensors.h"
+#include "vmedia/vmedia.h"
 #include "web/web_internal.h"
 
 static cJSON *number_or_null(double v)

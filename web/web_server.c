@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "common/thread.h"
 #include "web/web_internal.h"
-#include "web/redfish.h"
+#include "web/redfish/redfish.h"
 #include "web/web_listen.h"
 #include "web/web_tls.h"
 

@@ -8,7 +8,6 @@
 
 #include "common/log.h"
 #include "vmedia/vmedia.h"
-#include "vmedia/vmedia_drive.h"
 #include "web/web_internal.h"
 
 #define IMAGES "/images/"

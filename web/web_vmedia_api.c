@@ -4,7 +4,6 @@
 
 #include "common/log.h"
 #include "vmedia/vmedia.h"
-#include "vmedia/vmedia_drive.h"
 #include "web/web_internal.h"
 
 #define WEB_URL_MAX 2048 /* what the store keeps of a URL (vmedia_internal.h) */

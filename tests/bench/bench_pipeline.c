@@ -13,7 +13,7 @@
 #include <turbojpeg.h>
 
 #include "capture/testsrc.h"
-#include "server/pipeline.h"
+#include "pipeline/pipeline.h"
 
 #define MAX_CLIENTS 4
 

@@ -4,7 +4,7 @@ piglix's CPU use and resident memory (peak during the upload): curl sends a
 sparse file of the given size (4 GiB by default) to PUT /api/vmedia/images.
 Prints figures; asserts nothing. Run with a release build:
 
-    tests/bench/bench_upload.py build-release/server/piglix [--size-mib 4096] [--keep]
+    tests/bench/bench_upload.py build-release/app/piglix [--size-mib 4096] [--keep]
 """
 import argparse
 import os

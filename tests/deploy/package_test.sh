@@ -30,7 +30,7 @@ mkdir -p "$work" "$cache/archives/partial"
 release=${PIGLIX_RELEASE_DIR:-}
 if [ -z "$release" ] || [ ! -f "$release/CPackConfig.cmake" ]; then
     release="$work/release"
-    cmake -S "$src" -B "$release" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIGLIX_TESTS=OFF >/dev/null
+    cmake -S "$src" -B "$release" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIGLIX_TESTS=OFF -DPIGLIX_APPLIANCE=ON >/dev/null
     cmake --build "$release" -j"$(nproc)" >/dev/null
 fi
 rm -rf "$work/deb"

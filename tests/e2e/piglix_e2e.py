@@ -223,6 +223,12 @@ def dynamic_mask(*refs):
 
 
 def run(cases):
+    """The entry point of every e2e script: `SCRIPT --list` prints the case
+    names (CMake registers one ctest test each, so a name is written once),
+    `SCRIPT PIGLIX TOOLS_DIR CASE` runs one case."""
+    if len(sys.argv) == 2 and sys.argv[1] == "--list":
+        print("\n".join(sorted(cases)))
+        return 0
     env = Env(sys.argv)
     fn = cases.get(env.case)
     if not fn:

@@ -17,7 +17,7 @@
 
 #include <zlib.h>
 
-#include "server/update.h"
+#include "pipeline/update.h"
 
 #define TIGHT_DECODE_MAX_WIDTH 2048
 #define TIGHT_DECODE_MAX_BASIC_PIXELS 65536

@@ -44,7 +44,7 @@ static struct atx *start_wol_only(int port)
     snprintf(p, sizeof(p), "%d", port);
     assert_int_equal(config_set(&cfg, "atx", "wol_port", p, "test", stderr), 0);
     assert_int_equal(config_validate(&cfg, stderr), 0);
-    struct atx *atx = atx_start(&cfg);
+    struct atx *atx = atx_start(&cfg.atx);
     assert_non_null(atx);
     return atx;
 }
@@ -135,7 +135,7 @@ static void test_no_gpio_no_wol(void **state)
     (void)state;
     config_defaults(&cfg);
     assert_int_equal(config_set(&cfg, "atx", "chip", "", "test", stderr), 0);
-    struct atx *atx = atx_start(&cfg);
+    struct atx *atx = atx_start(&cfg.atx);
     assert_non_null(atx);
     assert_int_equal(atx_request(atx, ATX_ACTION_WOL, "tester", NULL), ATX_ERR_UNSUPPORTED);
     assert_int_equal(atx_request(atx, ATX_ACTION_FORCE_OFF, "tester", NULL), ATX_ERR_UNSUPPORTED);
@@ -148,7 +148,7 @@ static void test_missing_chip_fails(void **state)
     (void)state;
     config_defaults(&cfg);
     assert_int_equal(config_set(&cfg, "atx", "chip", "/nonexistent/gpiochip9", "test", stderr), 0);
-    assert_null(atx_start(&cfg));
+    assert_null(atx_start(&cfg.atx));
 }
 
 static void test_names(void **state)

@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "common/clock.h"
-#include "hid/hid_device.h"
+#include "hid/hid.h"
 #include "hid/hid_keys.h"
 
 struct fake {

@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     config_defaults(&cfg);
     if (config_load_file(&cfg, argv[1], stderr) < 0 || config_validate(&cfg, stderr) < 0)
         return 2;
-    struct atx *atx = atx_start(&cfg);
+    struct atx *atx = atx_start(&cfg.atx);
     if (!atx)
         return 4;
     int rc = 0;

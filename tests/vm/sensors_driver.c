@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "atx/atx.h"
-#include "atx/sensors.h"
+#include "sensors/sensors.h"
 #include "common/clock.h"
 #include "common/config.h"
 
@@ -66,13 +66,13 @@ int main(int argc, char **argv)
     }
     config_defaults(&cfg);
     if (config_load_file(&cfg, argv[1], stderr) < 0 || config_validate(&cfg, stderr) < 0 ||
-        sensors_check_config(&cfg, stderr) < 0)
+        sensors_check_config(&cfg.sensors, stderr) < 0)
         return 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct atx *atx = NULL;
-    if (cfg.atx.enabled && !(atx = atx_start(&cfg)))
+    if (cfg.atx.enabled && !(atx = atx_start(&cfg.atx)))
         return 1;
-    struct sensors *s = sensors_start(&cfg, atx);
+    struct sensors *s = sensors_start(&cfg.sensors, atx);
     int rc = s ? 0 : 1;
     for (int i = 2; i < argc && rc == 0; i++) {
         char id[SENSOR_ID_MAX], path[256], text[64];

@@ -1,0 +1,458 @@
+/* piglix: the daemon and its small command-line tools. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "atx/atx.h"
+#include "sensors/sensors.h"
+#include "capture/capture.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/prompt.h"
+#include "common/sdnotify.h"
+#include "common/statefile.h"
+#include "hid/hid.h"
+#include "server/server.h"
+#include "server/vnc_auth.h"
+#include "vmedia/vmedia.h"
+#include "ipmi/ipmi.h"
+#include "web/web.h"
+
+#define DEFAULT_CONFIG "/etc/piglix/piglix.ini"
+
+/* 1: stop (SIGINT, SIGTERM); 2: reload the configuration (SIGHUP). */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        if (!stop_requested)
+            stop_requested = 2;
+    } else {
+        stop_requested = 1;
+    }
+}
+
+#define MAX_OVERRIDES 128
+
+struct cmdline {
+    const char *config_path;
+    const char *overrides[MAX_OVERRIDES];
+    int n_over;
+};
+
+/* Builds the configuration from defaults, the file and the overrides. */
+static int load_config(const struct cmdline *cl, struct piglix_config *cfg, FILE *err)
+{
+    config_defaults(cfg);
+    int bad = 0;
+    if (cl->config_path && config_load_file(cfg, cl->config_path, err) < 0)
+        bad = 1;
+    for (int i = 0; i < cl->n_over; i++)
+        if (config_set_override(cfg, cl->overrides[i], err) < 0)
+            bad = 1;
+    if (!bad && config_validate(cfg, err) < 0)
+        bad = 1;
+    if (!bad && sensors_check_config(&cfg->sensors, err) < 0)
+        bad = 1;
+    return bad ? -1 : 0;
+}
+
+static struct capture_thread *start_capture(const struct piglix_config *cfg, struct capture_slot *slot)
+{
+    struct capture_source src = {0}; /* optional members (get_stats) stay NULL */
+    if (strcmp(cfg->capture.source, "test") == 0) {
+        if (capture_testsrc_create(&cfg->capture, &src) < 0)
+            return NULL;
+    } else if (strcmp(cfg->capture.source, "v4l2") == 0) {
+        if (capture_v4l2_create(&cfg->capture, &src) < 0)
+            return NULL;
+    } else {
+        LOG_ERROR("main", "[capture] source = %s is not available in this build", cfg->capture.source);
+        return NULL;
+    }
+    struct capture_thread *ct = capture_thread_start(&src, slot);
+    if (ct)
+        LOG_INFO("main", "capture: source %s %dx%d@%d (%s, %s)", cfg->capture.source,
+                 cfg->capture.width, cfg->capture.height, cfg->capture.fps,
+                 strcmp(cfg->capture.source, "test") == 0 ? cfg->capture.scenario : cfg->capture.device,
+                 cfg->capture.format);
+    return ct;
+}
+
+/* SIGHUP: re-reads the configuration. Capture settings apply at once (the
+ * source restarts, viewers follow a new size); others need a restart. */
+static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct capture_slot *slot,
+                   struct capture_thread **ct)
+{
+    static struct piglix_config next;
+    if (load_config(cl, &next, stderr) < 0) {
+        LOG_ERROR("main", "reload: configuration invalid, keeping the running one");
+        return;
+    }
+    if (memcmp(&next.capture, &cfg->capture, sizeof(cfg->capture)) != 0) {
+        capture_thread_stop(*ct);
+        cfg->capture = next.capture;
+        *ct = start_capture(cfg, slot);
+        if (!*ct)
+            LOG_ERROR("main", "reload: capture did not restart");
+    }
+    if (memcmp(&next.vnc, &cfg->vnc, sizeof(cfg->vnc)) != 0 ||
+        memcmp(&next.encode, &cfg->encode, sizeof(cfg->encode)) != 0 ||
+        memcmp(&next.state, &cfg->state, sizeof(cfg->state)) != 0 ||
+        memcmp(&next.hid, &cfg->hid, sizeof(cfg->hid)) != 0)
+        LOG_WARN("main", "reload: [vnc], [encode], [hid] and [state] changes apply after a restart");
+    LOG_INFO("main", "configuration reloaded");
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: piglix [options]                run the appliance\n"
+            "       piglix [options] --check-config validate and print the effective config\n"
+            "       piglix [options] vnc-passwd     set the VNC password (stdin when not a terminal)\n"
+            "       piglix [options] atx status|on|off|force-off|reset|cycle|wol\n"
+            "                                       server power from the command line ([atx])\n"
+            "       piglix [options] user add|passwd|del|token|totp-off|ipmi-passwd NAME, user list\n"
+            "                                       manage web accounts (password from stdin)\n"
+            "       piglix [options] gadget up|down make or remove the USB gadget (root; [hid])\n"
+            "options:\n"
+            "  -c, --config FILE        INI file (default " DEFAULT_CONFIG " if it exists)\n"
+            "  -o SECTION.KEY=VALUE     override one option (also --SECTION.KEY=VALUE)\n"
+            "  -d, --debug              debug logging\n"
+            "  -h, --help               this text\n");
+}
+
+static int cmd_vnc_passwd(const struct piglix_config *cfg)
+{
+    char pw[128], again[128];
+    if (prompt_secret("New VNC password: ", pw, sizeof(pw), stderr) < 0) {
+        fprintf(stderr, "vnc-passwd: no password given\n");
+        return 1;
+    }
+    if (isatty(STDIN_FILENO)) {
+        if (prompt_secret("Again: ", again, sizeof(again), stderr) < 0 || strcmp(pw, again) != 0) {
+            fprintf(stderr, "vnc-passwd: the passwords differ\n");
+            return 1;
+        }
+    }
+    int r = vnc_auth_store_password(cfg->state.dir, pw, stderr);
+    memset(pw, 0, sizeof(pw));
+    memset(again, 0, sizeof(again));
+    if (r < 0)
+        return 1;
+    fprintf(stderr, "VNC password stored in %s/vnc.passwd\n", cfg->state.dir);
+    return 0;
+}
+
+/* `piglix gadget up`: vmedia's mass-storage function joins hid's gadget. */
+static int add_vmedia_function(void *ctx, struct gadget *g)
+{
+    return vmedia_drive_gadget_up(ctx, g);
+}
+
+/* `piglix gadget up|down`: the USB gadget made (and bound) or removed by
+ * root, so the daemon itself never needs to write configfs (it attaches). */
+static int cmd_gadget(const struct piglix_config *cfg, int n_args, char **args)
+{
+    if (n_args == 1 && strcmp(args[0], "up") == 0) {
+        if (!cfg->hid.enabled) {
+            fprintf(stderr, "piglix gadget up: [hid] enabled = no: nothing to do\n");
+            return 0;
+        }
+        return hid_usb_gadget_up(&cfg->hid, cfg->vmedia.enabled ? add_vmedia_function : NULL, (void *)cfg) == 0 ? 0 : 1;
+    }
+    if (n_args == 1 && strcmp(args[0], "down") == 0) {
+        hid_usb_gadget_down();
+        return 0;
+    }
+    fprintf(stderr, "usage: piglix gadget up|down\n");
+    return 2;
+}
+
+/* The server loop, kicking systemd's watchdog every turn: a turn waits at
+ * most a second, so a wedged loop (not a slow client) trips WatchdogSec=. */
+static int serve(struct server *srv, struct sdnotify_watchdog *wd)
+{
+    while (!stop_requested) {
+        if (server_run_once(srv, 1000) < 0)
+            return -1;
+        sdnotify_watchdog_kick(wd);
+    }
+    return 0;
+}
+
+/* Viewers' keys and pointer go to the USB keyboard and mice ([hid]
+ * enabled) or are only logged. */
+static int start_input(const struct piglix_config *cfg, struct hid_usb **usb, struct hid_input *input,
+                       struct hid_log_counters *counters, struct vmedia_store *store, struct vmedia_drive **drive)
+{
+    *usb = NULL;
+    *drive = NULL;
+    if (!cfg->hid.enabled) {
+        if (store)
+            LOG_WARN("main", "[vmedia] without [hid]: the image store works, the USB drive needs the gadget");
+        hid_log_input_init(input, counters);
+        return 0;
+    }
+    *usb = hid_usb_create(&cfg->hid);
+    /* The mass storage joins the gadget before it is bound. */
+    if (*usb && store && !(*drive = vmedia_drive_create(cfg, store, hid_usb_gadget(*usb)))) {
+        hid_usb_destroy(*usb);
+        *usb = NULL;
+    }
+    int r = *usb ? hid_usb_start(*usb) : -1;
+    if (r < 0) {
+        vmedia_drive_destroy(*drive);
+        *drive = NULL;
+        hid_usb_destroy(*usb);
+        *usb = NULL;
+        return -1;
+    }
+    hid_device_input(hid_usb_device(*usb), input);
+    if (*drive)
+        vmedia_drive_restore(*drive);
+    return 0;
+}
+
+static void show_keyboard_leds(void *srv, unsigned leds)
+{
+    server_set_keyboard_leds(srv, leds);
+}
+
+/* The server goes first (closing viewers releases their keys), then the
+ * gadget; the LED callback into the server stops before either. */
+static void stop_server_and_input(struct server *srv, struct hid_usb *usb, struct vmedia_drive *drive)
+{
+    if (usb)
+        hid_device_set_led_callback(hid_usb_device(usb), NULL, NULL);
+    server_destroy(srv);
+    vmedia_drive_destroy(drive);
+    hid_usb_destroy(usb);
+}
+
+static int open_store(const struct piglix_config *cfg, struct vmedia_store **store)
+{
+    *store = NULL;
+    if (!cfg->vmedia.enabled)
+        return 0;
+    struct vmedia_url_policy policy;
+    if (vmedia_url_policy_init(&policy, cfg->vmedia.url_private, cfg->vmedia.url_allow) < 0) {
+        LOG_ERROR("main", "[vmedia] url_allow: not a list of IP addresses");
+        return -1;
+    }
+    int r = vmedia_store_open(cfg->vmedia.dir, (uint64_t)cfg->vmedia.max_size_mb << 20, store);
+    if (r != VMEDIA_OK) {
+        LOG_ERROR("main", "[vmedia] dir %s: %s", cfg->vmedia.dir, vmedia_strerror(r));
+        return -1;
+    }
+    vmedia_store_set_url_policy(*store, &policy);
+    return 0;
+}
+
+static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struct atx *atx,
+                      struct sensors *sensors)
+{
+    struct capture_slot *slot = capture_slot_create();
+    struct hid_log_counters counters = {0};
+    struct hid_input input;
+    struct hid_usb *usb = NULL;
+    struct vmedia_store *store = NULL;
+    struct vmedia_drive *drive = NULL;
+    if (!slot || open_store(cfg, &store) < 0 || start_input(cfg, &usb, &input, &counters, store, &drive) < 0) {
+        vmedia_store_close(store);
+        capture_slot_destroy(slot);
+        return 1;
+    }
+    struct server *srv = server_create(cfg, slot, &input);
+    if (srv && usb)
+        hid_device_set_led_callback(hid_usb_device(usb), show_keyboard_leds, srv);
+    struct capture_thread *ct = srv ? start_capture(cfg, slot) : NULL;
+    if (!ct) {
+        stop_server_and_input(srv, usb, drive);
+        vmedia_store_close(store);
+        capture_slot_destroy(slot);
+        return 1;
+    }
+    /* The web API's HID calls go to the USB device; without one they say
+     * 503 (browsers' keys and pointer still go through the VNC server). */
+    struct web *web = NULL;
+    struct web_hid web_hid = {0};
+    if (usb)
+        app_web_hid_from_device(&web_hid, hid_usb_device(usb));
+    if (cfg->web.enabled && (web = web_create(cfg, srv, slot, &web_hid, atx))) {
+        web_set_vmedia(web, store, drive);
+        web_set_sensors(web, sensors);
+    }
+    if (cfg->web.enabled && (!web || web_start(web) < 0)) {
+        web_destroy(web);
+        capture_thread_stop(ct);
+        stop_server_and_input(srv, usb, drive);
+        vmedia_store_close(store);
+        capture_slot_destroy(slot);
+        return 1;
+    }
+    LOG_INFO("main", "piglix running; VNC on port %d", cfg->vnc.port);
+    /* Type=notify: systemd starts dependent units once the ports are bound. */
+    struct sdnotify_watchdog wd;
+    sdnotify_watchdog_init(&wd);
+    sdnotify_send("READY=1\nSTATUS=serving");
+    int r;
+    for (;;) {
+        r = serve(srv, &wd);
+        if (r != 0 || stop_requested != 2)
+            break;
+        stop_requested = 0;
+        sdnotify_send("RELOADING=1");
+        reload(cl, cfg, slot, &ct);
+        sdnotify_send("READY=1");
+    }
+    sdnotify_send("STOPPING=1");
+    LOG_INFO("main", "stopping");
+    web_destroy(web);
+    capture_thread_stop(ct);
+    struct server_stats st;
+    server_get_stats(srv, &st);
+    LOG_INFO("main", "served %llu connections, %llu updates, %llu bytes; %llu frames (%llu static), "
+             "%llu encodes, %llu shared, %llu lossless refreshes; input events: %llu keys, %llu scancodes, %llu pointer",
+             (unsigned long long)st.connections, (unsigned long long)st.updates_sent,
+             (unsigned long long)st.bytes_sent, (unsigned long long)st.frames,
+             (unsigned long long)st.static_frames, (unsigned long long)st.encodes,
+             (unsigned long long)st.encode_cache_hits, (unsigned long long)st.lossless_refreshes,
+             (unsigned long long)counters.key_sym,
+             (unsigned long long)counters.key_code, (unsigned long long)counters.pointer);
+    stop_server_and_input(srv, usb, drive);
+    vmedia_store_close(store);
+    capture_slot_destroy(slot);
+    return r == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    static struct piglix_config cfg;
+    static struct cmdline cl;
+    bool check = false, debug = false;
+
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'C'},
+        {"debug", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    /* Accept --section.key=value by rewriting it before getopt sees it. */
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '.') && strchr(argv[i], '=') &&
+            strchr(argv[i], '.') < strchr(argv[i], '=')) {
+            if (cl.n_over >= MAX_OVERRIDES) {
+                fprintf(stderr, "piglix: too many overrides\n");
+                return 2;
+            }
+            cl.overrides[cl.n_over++] = argv[i] + 2;
+            argv[i] = "-";
+        }
+    }
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:o:dh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': cl.config_path = optarg; break;
+        case 'C': check = true; break;
+        case 'd': debug = true; break;
+        case 'o':
+            if (cl.n_over >= MAX_OVERRIDES) {
+                fprintf(stderr, "piglix: too many overrides\n");
+                return 2;
+            }
+            cl.overrides[cl.n_over++] = optarg;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    const char *command = NULL;
+    char *args[4];
+    int n_args = 0;
+    for (int i = optind; i < argc; i++) {
+        if (strcmp(argv[i], "-") == 0)
+            continue;
+        if (!command) {
+            command = argv[i];
+            continue;
+        }
+        if ((strcmp(command, "user") != 0 && strcmp(command, "atx") != 0 && strcmp(command, "gadget") != 0) ||
+            n_args >= (int)(sizeof(args) / sizeof(args[0]))) {
+            fprintf(stderr, "piglix: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+        args[n_args++] = argv[i];
+    }
+    if (command && strcmp(command, "vnc-passwd") != 0 && strcmp(command, "user") != 0 &&
+        strcmp(command, "atx") != 0 && strcmp(command, "gadget") != 0) {
+        fprintf(stderr, "piglix: unknown command '%s'\n", command);
+        usage(stderr);
+        return 2;
+    }
+
+    if (!cl.config_path && access(DEFAULT_CONFIG, F_OK) == 0)
+        cl.config_path = DEFAULT_CONFIG;
+    if (load_config(&cl, &cfg, stderr) < 0) {
+        fprintf(stderr, "piglix: configuration invalid%s%s\n", cl.config_path ? " in " : "",
+                cl.config_path ? cl.config_path : "");
+        return 2;
+    }
+    if (check) {
+        printf("# effective configuration%s%s\n", cl.config_path ? " from " : " (defaults)",
+               cl.config_path ? cl.config_path : "");
+        config_print(&cfg, stdout);
+        return 0;
+    }
+    log_set_level(debug ? LOG_LEVEL_DEBUG : (enum log_level)log_level_parse(cfg.log.level));
+    /* Run as root on the daemon's state: write as the daemon's user */
+    if (command && (strcmp(command, "user") == 0 || strcmp(command, "vnc-passwd") == 0) &&
+        statefile_as_dir_owner(cfg.state.dir, stderr) < 0)
+        return 1;
+    if (command && strcmp(command, "user") == 0)
+        return app_user_command(&cfg, n_args, args, stdout, stderr);
+    if (command && strcmp(command, "atx") == 0)
+        return atx_command(&cfg.atx, n_args, args, stdout, stderr);
+    if (command && strcmp(command, "gadget") == 0)
+        return cmd_gadget(&cfg, n_args, args);
+    if (command)
+        return cmd_vnc_passwd(&cfg);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    /* Before any other thread: atx forks its button-release guard. */
+    struct atx *atx = NULL;
+    if (cfg.atx.enabled && !(atx = atx_start(&cfg.atx)))
+        return 1;
+    /* Sensors read the intrusion input: after atx, stopped after the web server. */
+    struct sensors *sensors = NULL;
+    if (cfg.sensors.enabled && !(sensors = sensors_start(&cfg.sensors, atx))) {
+        atx_stop(atx);
+        return 1;
+    }
+    /* IPMI over LAN uses both: started after them, stopped before. With
+     * [ipmi] off this only removes any stored IPMI passwords. */
+    struct ipmi *ipmi = ipmi_start(&cfg, atx, sensors);
+    if (cfg.ipmi.enabled && !ipmi) {
+        sensors_stop(sensors);
+        atx_stop(atx);
+        return 1;
+    }
+    int rc = run_daemon(&cl, &cfg, atx, sensors);
+    ipmi_stop(ipmi);
+    sensors_stop(sensors);
+    atx_stop(atx);
+    return rc;
+}

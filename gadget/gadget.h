@@ -1,0 +1,89 @@
+/* gadget: piglix's composite USB device in configfs (through libusbgx):
+ * one configuration holding the functions other modules add before it is
+ * bound (hid/: keyboard and mice; vmedia/: mass storage). A gadget of the
+ * same name left by a crashed run is removed first; destroying it leaves
+ * nothing in configfs. Also the device side's view of the link: a
+ * function's device number and whether the host has configured the gadget.
+ * Threads: made, changed and destroyed by one thread at a time (main at
+ * start and stop; vmedia's drive under its own lock when it relinks);
+ * gadget_host_ready may be called from any thread. Errors are logged where
+ * they happen; functions return 0 or a negative errno. */
+#ifndef PIGLIX_GADGET_H
+#define PIGLIX_GADGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <usbg/usbg.h>
+
+
+#define GADGET_NAME "piglix"
+
+struct gadget_params {
+    const char *configfs;        /* NULL: /sys/kernel/config */
+    uint16_t vendor_id, product_id;
+    const char *manufacturer, *product, *serial; /* serial "": none */
+    int max_power_ma;
+};
+
+struct gadget;
+
+/* Builds the gadget (not bound yet). NULL after logging why. */
+struct gadget *gadget_create(const struct gadget_params *p);
+
+/* Adds a function of another kind to the gadget's configuration; only
+ * before gadget_bind. attrs as for usbg_create_function. Returns 0 or
+ * a negative errno (logged); *out (if not NULL) is the function. */
+int gadget_add_function(struct gadget *g, usbg_function_type type, const char *instance, void *attrs,
+                            usbg_function **out);
+
+/* The same, with link = false leaving it out of the configuration (the
+ * host does not see it) until gadget_set_linked. */
+int gadget_add_function_ex(struct gadget *g, usbg_function_type type, const char *instance, void *attrs,
+                               bool link, usbg_function **out);
+/* Puts a function made by gadget_add_function_ex into the configuration
+ * or takes it out. A bound gadget is unbound around the change, so the host
+ * re-enumerates every function (the keyboard too). function is its configfs
+ * name ("mass_storage.usb0"); f is NULL for a gadget made by `piglix gadget
+ * up`, where the daemon needs the configuration and UDC handed over
+ * (gadget_hand_over). 0 or a negative errno. */
+int gadget_set_linked(struct gadget *g, usbg_function *f, const char *function, bool link);
+bool gadget_is_linked(const struct gadget *g, const char *function);
+/* `piglix gadget up`: lets uid/gid relink functions (the configuration
+ * directory and the UDC file become theirs). 0 or a negative errno. */
+int gadget_hand_over(const struct gadget *g, uid_t uid, gid_t gid);
+/* The configfs directory of a function, e.g. "mass_storage.usb0". */
+int gadget_function_dir(const struct gadget *g, const char *function, char *out, size_t n);
+/* True when the gadget was made by `piglix gadget up` (see below). */
+bool gadget_is_attached(const struct gadget *g);
+
+/* Binds it to udc (NULL or "": the first the kernel has), so the host sees
+ * it. Returns 0 or -1 (logged). */
+int gadget_bind(struct gadget *g, const char *udc);
+/* The UDC it is bound to ("" before). */
+const char *gadget_udc(const struct gadget *g);
+
+/* The device number of a function's character device (e.g. "hid.usb0":
+ * /dev/hidgN), read from its configfs "dev" attribute. 0 or -errno. */
+int gadget_function_dev(const struct gadget *g, const char *function, dev_t *out);
+/* True when the gadget is still bound to its UDC (writing "" to the UDC
+ * file unbinds it behind our back) and the host has configured it; state
+ * receives the UDC's state in words. Any thread. */
+bool gadget_host_ready(const struct gadget *g, char *state, size_t n);
+
+/* Splitting root from the daemon: `piglix gadget up` (root) makes and binds
+ * the gadget and leaves it (gadget_release); the unprivileged daemon
+ * finds it (gadget_is_external: it exists and configfs is not writable
+ * for us) and attaches, only opening /dev/hidgN; `piglix gadget down`
+ * removes it (gadget_remove). */
+bool gadget_is_external(const char *configfs);
+struct gadget *gadget_attach(const struct gadget_params *p);
+void gadget_release(struct gadget *g);
+void gadget_remove(const char *configfs);
+
+/* Unbinds and removes the gadget from configfs (an attached one is left
+ * alone). NULL is fine. */
+void gadget_destroy(struct gadget *g);
+
+#endif

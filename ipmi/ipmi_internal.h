@@ -1,0 +1,127 @@
+/* web/ipmi_internal: the IPMI-over-LAN core shared by web/ipmi_*.c. The
+ * core turns one datagram into at most one reply and owns the RMCP+
+ * sessions; it does no I/O except reading the account files, so the
+ * fuzzer and the unit tests drive it directly. ipmi_server.c owns the
+ * thread and the sockets around it. Only that one thread touches a core. */
+#ifndef PIGLIX_WEB_IPMI_INTERNAL_H
+#define PIGLIX_WEB_IPMI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ipmi/ipmi_crypto.h"
+#include "ipmi/ipmi_packet.h"
+#include "ipmi/ipmi_sdr.h"
+#include "ipmi/ipmi_users.h"
+#include "web/web_accounts.h"
+
+struct atx;
+struct sensors;
+
+#define IPMI_PRIV_CALLBACK 1
+#define IPMI_PRIV_USER 2
+#define IPMI_PRIV_OPERATOR 3
+#define IPMI_PRIV_ADMIN 4
+#define IPMI_CHANNEL 1              /* the LAN channel's number */
+#define IPMI_BMC_ADDR 0x20
+#define IPMI_PEER_MAX 64            /* "[address]:port" for logs */
+#define IPMI_SESSIONS_MAX 64
+#define IPMI_PENDING_MS 5000        /* a session not activated by then is dropped */
+#define IPMI_HALF_OPEN_PER_SOURCE 4 /* half-open sessions per address (IPv6: per /64) */
+#define IPMI_REPLAY_WINDOW 32       /* sequence numbers remembered below the highest */
+
+enum ipmi_session_state { IPMI_S_FREE, IPMI_S_OPENED, IPMI_S_RAKP2_SENT, IPMI_S_ACTIVE };
+
+struct ipmi_session {
+    enum ipmi_session_state state;
+    const struct ipmi_suite *suite;
+    struct ipmi_rakp rakp;          /* ids, random numbers, role, name */
+    uint8_t kuid[IPMI_KUID_LEN];    /* wiped with the session */
+    struct ipmi_keys keys;
+    bool known_user;                /* false: RAKP 3 always fails */
+    uint8_t max_priv;               /* from the Open Session Request */
+    uint8_t priv;                   /* the session's current level */
+    uint32_t out_seq;               /* last sequence number sent */
+    uint32_t in_high;               /* highest accepted inbound number (0: none yet) */
+    uint64_t in_seen;               /* bit i: in_high - i was accepted */
+    int64_t last_ms;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    char peer_name[IPMI_PEER_MAX];
+    char user[IPMI_USER_MAX + 1];   /* printable, for logs and "who" */
+    uint8_t rakp4[64];              /* answered again when RAKP 3 is repeated */
+    size_t rakp4_len;
+};
+
+struct ipmi_stats {
+    uint64_t packets, replies, dropped, replayed, bad_icv, logins, login_failures;
+};
+
+struct ipmi_core {
+    char state_dir[256];
+    int max_sessions;
+    int64_t timeout_ms;
+    struct atx *atx;                /* NULL: no chassis control */
+    struct sensors *sensors;        /* NULL: an empty SDR repository */
+    uint8_t guid[16];
+    uint8_t fake_key[32];           /* keys unknown names' RAKP 2 codes */
+    struct ipmi_session sessions[IPMI_SESSIONS_MAX];
+    struct ipmi_users users;
+    struct web_accounts accounts;
+    struct ipmi_sdr sdr;
+    struct sensor_reading readings[SENSORS_MAX]; /* scratch for the SDR refresh */
+    uint16_t reservation;
+    struct ipmi_stats stats;
+    int64_t log_window_ms;          /* see ipmi_log_ok */
+    int log_count;
+    unsigned log_suppressed;
+};
+
+/* Everything but the sockets. NULL on failure (logged). */
+struct ipmi_core *ipmi_core_create(const char *state_dir, int max_sessions, int timeout_s,
+                                   struct atx *atx, struct sensors *sensors, const uint8_t guid[16]);
+void ipmi_core_destroy(struct ipmi_core *c);
+/* One datagram from peer (peer_name labels logs) at now_ms: returns the
+ * reply's length in out (0: no reply). */
+size_t ipmi_core_handle(struct ipmi_core *c, const struct sockaddr *peer, socklen_t peer_len,
+                        const char *peer_name, const uint8_t *in, size_t n, uint8_t *out,
+                        size_t cap, int64_t now_ms);
+/* Ends sessions idle past the timeout (and pending ones past IPMI_PENDING_MS). */
+void ipmi_core_expire(struct ipmi_core *c, int64_t now_ms);
+int ipmi_core_active_sessions(const struct ipmi_core *c);
+
+/* Whether a message about unauthenticated traffic (refusals, failed
+ * logins) may be logged now: anyone can send those datagrams, so at most
+ * IPMI_LOG_PER_MINUTE a minute; the rest are counted and reported. */
+#define IPMI_LOG_PER_MINUTE 20
+bool ipmi_log_ok(struct ipmi_core *c, int64_t now_ms);
+
+/* ipmi_session.c: replay window (exposed for the unit test). Returns true
+ * and records seq when it is new and not too old. */
+bool ipmi_seq_accept(struct ipmi_session *s, uint32_t seq);
+void ipmi_session_end(struct ipmi_core *c, struct ipmi_session *s, const char *why);
+struct ipmi_session *ipmi_session_by_id(struct ipmi_core *c, uint32_t bmc_id);
+
+/* ipmi_rakp.c: the RMCP+ session setup: Open Session Request, RAKP
+ * messages 1 and 3. p is the parsed packet (session id 0); each returns
+ * the whole reply datagram's length in out (0: none). */
+size_t ipmi_rakp_open(struct ipmi_core *c, const struct ipmi_pkt *p, const struct sockaddr *peer,
+                      socklen_t peer_len, const char *peer_name, uint8_t *out, size_t cap, int64_t now_ms);
+size_t ipmi_rakp_1(struct ipmi_core *c, const struct ipmi_pkt *p, const struct sockaddr *peer,
+                   socklen_t peer_len, uint8_t *out, size_t cap, int64_t now_ms);
+size_t ipmi_rakp_3(struct ipmi_core *c, const struct ipmi_pkt *p, const struct sockaddr *peer,
+                   socklen_t peer_len, uint8_t *out, size_t cap, int64_t now_ms);
+/* The session with this BMC id that came from peer, in any state but free. */
+struct ipmi_session *ipmi_session_find(struct ipmi_core *c, uint32_t bmc_id, const struct sockaddr *peer,
+                                       socklen_t peer_len);
+
+/* ipmi_cmd.c: one IPMI request inside session s (NULL: outside any
+ * session, where only the pre-session commands work). Writes the
+ * completion code and data to rsp; returns their length. *close_after is
+ * set when the session must end once the reply is sent. */
+size_t ipmi_cmd_handle(struct ipmi_core *c, struct ipmi_session *s, const struct ipmi_msg *rq,
+                       uint8_t *rsp, size_t cap, bool *close_after);
+
+#endif

@@ -1,0 +1,89 @@
+/* AccountService, read-only: the web accounts (web/web_accounts.h) as
+ * ManagerAccounts, and the one role they all have. Accounts are managed
+ * with `piglix user ...`, so creating, changing or deleting them here is
+ * refused (405). Passwords and tokens are never shown. */
+#include <string.h>
+
+#include "web/redfish/redfish_internal.h"
+
+#define ACCOUNTS RF_ROOT "/AccountService/Accounts"
+#define ROLES RF_ROOT "/AccountService/Roles"
+#define ROLE "Administrator"
+
+void rf_account_service(struct rf_req *r)
+{
+    const struct piglix_config *cfg = r->w->cfg;
+    cJSON *j = rf_resource(RF_T_ACCOUNT_SERVICE, RF_ROOT "/AccountService", "AccountService", "Account Service");
+    cJSON_AddStringToObject(j, "Description", "Web accounts, managed with `piglix user`; read-only here");
+    cJSON_AddBoolToObject(j, "ServiceEnabled", true);
+    cJSON_AddNumberToObject(j, "MinPasswordLength", 8);
+    cJSON_AddNumberToObject(j, "MaxPasswordLength", WEB_PASSWORD_MAX);
+    /* Failed logins are not a lock-out but a doubling delay (web/API.md). */
+    cJSON_AddNumberToObject(j, "AccountLockoutThreshold", cfg->web.login_fail_limit);
+    cJSON_AddNumberToObject(j, "AccountLockoutDuration", cfg->web.login_throttle_s);
+    cJSON_AddStringToObject(j, "LocalAccountAuth", "Enabled");
+    rf_status(j, "Enabled", "OK");
+    rf_link(j, "Accounts", ACCOUNTS);
+    rf_link(j, "Roles", ROLES);
+    rf_reply(r, 200, j);
+}
+
+void rf_accounts(struct rf_req *r)
+{
+    cJSON *j = rf_collection(RF_T_ACCOUNT_COLL, ACCOUNTS, "Accounts Collection");
+    char uri[128];
+    for (int i = 0; i < r->w->accounts.n; i++) {
+        snprintf(uri, sizeof(uri), ACCOUNTS "/%s", r->w->accounts.acc[i].name);
+        rf_add_member(j, uri);
+    }
+    rf_reply(r, 200, j);
+}
+
+void rf_account(struct rf_req *r)
+{
+    const struct web_account *acc = web_name_valid(r->arg) ? web_accounts_find(&r->w->accounts, r->arg) : NULL;
+    if (!acc) {
+        rf_error(r, 404, RF_MSG_RESOURCE_MISSING_AT_URI, r->uri);
+        return;
+    }
+    char uri[128];
+    snprintf(uri, sizeof(uri), ACCOUNTS "/%s", acc->name);
+    cJSON *j = rf_resource(RF_T_ACCOUNT, uri, acc->name, "User Account");
+    cJSON_AddStringToObject(j, "UserName", acc->name);
+    cJSON_AddNullToObject(j, "Password");
+    cJSON_AddStringToObject(j, "RoleId", ROLE);
+    cJSON_AddBoolToObject(j, "Enabled", true);
+    cJSON_AddBoolToObject(j, "Locked", false);
+    cJSON *types = cJSON_AddArrayToObject(j, "AccountTypes");
+    static const char *const kinds[] = {"Redfish", "WebUI", "KVMIP", "VirtualMedia"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        cJSON_AddItemToArray(types, cJSON_CreateString(kinds[i]));
+    cJSON *links = cJSON_AddObjectToObject(j, "Links");
+    rf_link(links, "Role", ROLES "/" ROLE);
+    rf_reply(r, 200, j);
+}
+
+void rf_roles(struct rf_req *r)
+{
+    cJSON *j = rf_collection(RF_T_ROLE_COLL, ROLES, "Roles Collection");
+    rf_add_member(j, ROLES "/" ROLE);
+    rf_reply(r, 200, j);
+}
+
+void rf_role(struct rf_req *r)
+{
+    if (strcmp(r->arg, ROLE) != 0) {
+        rf_error(r, 404, RF_MSG_RESOURCE_MISSING_AT_URI, r->uri);
+        return;
+    }
+    cJSON *j = rf_resource(RF_T_ROLE, ROLES "/" ROLE, ROLE, "Administrator Role");
+    cJSON_AddStringToObject(j, "RoleId", ROLE);
+    cJSON_AddBoolToObject(j, "IsPredefined", true);
+    /* piglix has one kind of account: whoever logs in may do everything. */
+    cJSON *p = cJSON_AddArrayToObject(j, "AssignedPrivileges");
+    static const char *const privs[] = {"Login", "ConfigureManager", "ConfigureUsers", "ConfigureSelf",
+                                        "ConfigureComponents"};
+    for (size_t i = 0; i < sizeof(privs) / sizeof(privs[0]); i++)
+        cJSON_AddItemToArray(p, cJSON_CreateString(privs[i]));
+    rf_reply(r, 200, j);
+}
