@@ -19,7 +19,6 @@
 #include "common/statefile.h"
 #include "hid/hid.h"
 #include "server/server.h"
-#include "server/vnc_auth.h"
 #include "vmedia/vmedia.h"
 #include "ipmi/ipmi.h"
 #include "web/web.h"

@@ -8,21 +8,21 @@
 #include <unistd.h>
 
 #include "common/prompt.h"
-#include "ipmi/ipmi_users.h"
+#include "ipmi/ipmi.h"
 #include "app/app.h"
-#include "web/web_accounts.h"
+#include "auth/auth.h"
 
 #define MIN_PASSWORD 8
 
 static int read_password(char *pw, size_t n, FILE *err)
 {
-    char again[WEB_PASSWORD_MAX + 2];
+    char again[AUTH_PASSWORD_MAX + 2];
     if (prompt_secret("New password: ", pw, n, err) < 0) {
         fprintf(err, "user: no password given\n");
         return -1;
     }
-    if (strlen(pw) < MIN_PASSWORD || strlen(pw) > WEB_PASSWORD_MAX) {
-        fprintf(err, "user: a password has %d to %d characters\n", MIN_PASSWORD, WEB_PASSWORD_MAX);
+    if (strlen(pw) < MIN_PASSWORD || strlen(pw) > AUTH_PASSWORD_MAX) {
+        fprintf(err, "user: a password has %d to %d characters\n", MIN_PASSWORD, AUTH_PASSWORD_MAX);
         return -1;
     }
     if (isatty(STDIN_FILENO)) {
@@ -61,21 +61,21 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
         return 2;
     }
     const char *name = list ? "" : argv[1];
-    if (!list && !web_name_valid(name)) {
-        fprintf(err, "user: '%s' is not a valid name (1-%d of a-z 0-9 . _ -)\n", name, WEB_NAME_MAX);
+    if (!list && !auth_name_valid(name)) {
+        fprintf(err, "user: '%s' is not a valid name (1-%d of a-z 0-9 . _ -)\n", name, AUTH_NAME_MAX);
         return 2;
     }
     if (mkdir(cfg->state.dir, 0700) < 0 && access(cfg->state.dir, W_OK) != 0) {
         fprintf(err, "user: [state] dir %s is not writable\n", cfg->state.dir);
         return 1;
     }
-    static struct web_accounts acc;
+    static struct auth_accounts acc;
     memset(&acc, 0, sizeof(acc));
     snprintf(acc.dir, sizeof(acc.dir), "%s", cfg->state.dir);
-    if (web_accounts_lock(&acc, err) < 0)
+    if (auth_accounts_lock(&acc, err) < 0)
         return 1;
     int rc = 0;
-    char pw[WEB_PASSWORD_MAX + 2];
+    char pw[AUTH_PASSWORD_MAX + 2];
     if (list) {
         static struct ipmi_users ipmi;
         ipmi_users_load(&ipmi, cfg->state.dir, NULL);
@@ -88,25 +88,25 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
             fprintf(err, "no accounts (the web UI offers its set-up page)\n");
     } else if (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0) {
         bool add = verb[0] == 'a';
-        if (add && web_accounts_find(&acc, name)) {
+        if (add && auth_accounts_find(&acc, name)) {
             fprintf(err, "user: '%s' exists already (use passwd)\n", name);
             rc = 1;
-        } else if (!add && !web_accounts_find(&acc, name)) {
+        } else if (!add && !auth_accounts_find(&acc, name)) {
             fprintf(err, "user: no account '%s'\n", name);
             rc = 1;
         } else if (read_password(pw, sizeof(pw), err) < 0) {
             rc = 1;
-        } else if (web_accounts_set_password(&acc, name, pw, !add, err) != 0 ||
-                   web_accounts_save(&acc, err) < 0) {
+        } else if (auth_accounts_set_password(&acc, name, pw, !add, err) != 0 ||
+                   auth_accounts_save(&acc, err) < 0) {
             rc = 1;
         } else {
             fprintf(err, "%s: %s\n", name, add ? "account created" : "password changed");
         }
     } else if (strcmp(verb, "del") == 0) {
-        if (web_accounts_delete(&acc, name) < 0) {
+        if (auth_accounts_delete(&acc, name) < 0) {
             fprintf(err, "user: no account '%s'\n", name);
             rc = 1;
-        } else if (web_accounts_save(&acc, err) < 0 || ipmi_users_forget(cfg->state.dir, name, err) < 0) {
+        } else if (auth_accounts_save(&acc, err) < 0 || ipmi_users_forget(cfg->state.dir, name, err) < 0) {
             rc = 1;
         } else {
             fprintf(err, "%s: account deleted\n", name);
@@ -114,13 +114,13 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
     } else if (strcmp(verb, "ipmi-passwd") == 0) {
         rc = ipmi_users_passwd_command(cfg, &acc, name, err);
     } else if (strcmp(verb, "token") == 0 || strcmp(verb, "totp-off") == 0) {
-        struct web_account *a = web_accounts_find(&acc, name);
-        char token[WEB_TOKEN_HEX + 1];
+        struct auth_account *a = auth_accounts_find(&acc, name);
+        char token[AUTH_TOKEN_HEX + 1];
         if (!a) {
             fprintf(err, "user: no account '%s'\n", name);
             rc = 1;
         } else if (verb[1] == 'o') { /* token */
-            if (web_accounts_new_token(a, token) < 0 || web_accounts_save(&acc, err) < 0) {
+            if (auth_accounts_new_token(a, token) < 0 || auth_accounts_save(&acc, err) < 0) {
                 rc = 1;
             } else {
                 fprintf(out, "%s\n", token);
@@ -131,7 +131,7 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
         } else {
             a->totp[0] = '\0';
             a->totp_last_step = 0;
-            if (web_accounts_save(&acc, err) < 0)
+            if (auth_accounts_save(&acc, err) < 0)
                 rc = 1;
             else
                 fprintf(err, "%s: one-time codes turned off\n", name);
@@ -141,7 +141,7 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
         rc = 2;
     }
     explicit_bzero(pw, sizeof(pw));
-    web_accounts_unlock(&acc);
+    auth_accounts_unlock(&acc);
     explicit_bzero(&acc, sizeof(acc));
     return rc;
 }

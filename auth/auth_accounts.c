@@ -1,6 +1,7 @@
-#include "web/web_accounts.h"
+#include "auth/auth.h"
 
 #include <crypt.h>
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -16,7 +17,7 @@
 #define USERS_FILE "web.users"
 #define LOCK_FILE "web.users.lock"
 
-int web_random(void *buf, size_t n)
+int auth_random(void *buf, size_t n)
 {
     uint8_t *p = buf;
     while (n) {
@@ -32,12 +33,12 @@ int web_random(void *buf, size_t n)
     return 0;
 }
 
-bool web_equal_ct(const void *a, const void *b, size_t n)
+bool auth_equal_ct(const void *a, const void *b, size_t n)
 {
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-int web_password_hash(const char *password, char *out)
+int auth_password_hash(const char *password, char *out)
 {
     char salt[CRYPT_GENSALT_OUTPUT_SIZE];
     /* NULL random bytes: libcrypt takes them from the kernel. Count 0: its default cost. */
@@ -48,7 +49,7 @@ int web_password_hash(const char *password, char *out)
         return -1;
     const char *h = crypt_r(password, salt, cd);
     int r = -1;
-    if (h && h[0] == '$' && strlen(h) < WEB_HASH_MAX && !strchr(h, ':')) {
+    if (h && h[0] == '$' && strlen(h) < AUTH_HASH_MAX && !strchr(h, ':')) {
         strcpy(out, h);
         r = 0;
     }
@@ -61,12 +62,12 @@ int web_password_hash(const char *password, char *out)
  * test sees that an unknown name costs a hash as a known one does. */
 static atomic_ullong hashes_done;
 
-uint64_t web_password_hashes(void)
+uint64_t auth_password_hashes(void)
 {
     return atomic_load(&hashes_done);
 }
 
-bool web_password_verify(const char *password, const char *hash)
+bool auth_password_verify(const char *password, const char *hash)
 {
     struct crypt_data *cd = calloc(1, sizeof(*cd));
     if (!cd)
@@ -77,19 +78,19 @@ bool web_password_verify(const char *password, const char *hash)
      * a real hash counts as one. */
     if (h && h[0] == '$')
         atomic_fetch_add(&hashes_done, 1);
-    bool ok = h && h[0] == '$' && strlen(h) == n && web_equal_ct(h, hash, n);
+    bool ok = h && h[0] == '$' && strlen(h) == n && auth_equal_ct(h, hash, n);
     explicit_bzero(cd, sizeof(*cd));
     free(cd);
     return ok;
 }
 
-static void path_of(const struct web_accounts *a, const char *file, char *out, size_t n)
+static void path_of(const struct auth_accounts *a, const char *file, char *out, size_t n)
 {
     snprintf(out, n, "%s/%s", a->dir, file);
 }
 
 /* name:hash:totp:totp_last_step:token_sha256 */
-static int parse_line(char *line, struct web_account *acc)
+static int parse_line(char *line, struct auth_account *acc)
 {
     char *f[5];
     int n = 0;
@@ -103,7 +104,7 @@ static int parse_line(char *line, struct web_account *acc)
         *c = '\0';
         p = c + 1;
     }
-    if (n != 5 || !web_name_valid(f[0]) || strlen(f[1]) >= sizeof(acc->hash) ||
+    if (n != 5 || !auth_name_valid(f[0]) || strlen(f[1]) >= sizeof(acc->hash) ||
         strlen(f[2]) >= sizeof(acc->totp) || strlen(f[4]) >= sizeof(acc->token_sha256))
         return -1;
     memset(acc, 0, sizeof(*acc));
@@ -115,7 +116,7 @@ static int parse_line(char *line, struct web_account *acc)
     return 0;
 }
 
-int web_accounts_load(struct web_accounts *a, const char *dir, FILE *err)
+int auth_accounts_load(struct auth_accounts *a, const char *dir, FILE *err)
 {
     int lock_fd = a->lock_fd;
     memset(a, 0, sizeof(*a));
@@ -135,7 +136,7 @@ int web_accounts_load(struct web_accounts *a, const char *dir, FILE *err)
     char line[600];
     int lineno = 0, bad = 0;
     while (statefile_next_line(f, line, sizeof(line), &lineno)) {
-        if (a->n >= WEB_ACCOUNTS_MAX || parse_line(line, &a->acc[a->n]) < 0) {
+        if (a->n >= AUTH_ACCOUNTS_MAX || parse_line(line, &a->acc[a->n]) < 0) {
             if (err)
                 fprintf(err, "%s:%d: not an account line; ignored\n", path, lineno);
             bad = 1;
@@ -148,7 +149,7 @@ int web_accounts_load(struct web_accounts *a, const char *dir, FILE *err)
     return 0;
 }
 
-int web_accounts_refresh(struct web_accounts *a)
+int auth_accounts_refresh(struct auth_accounts *a)
 {
     char path[300];
     path_of(a, USERS_FILE, path, sizeof(path));
@@ -157,28 +158,28 @@ int web_accounts_refresh(struct web_accounts *a)
         return changed;
     char dir[sizeof(a->dir)];
     memcpy(dir, a->dir, sizeof(dir));
-    return web_accounts_load(a, dir, NULL) < 0 ? -1 : 1;
+    return auth_accounts_load(a, dir, NULL) < 0 ? -1 : 1;
 }
 
 static void write_accounts(FILE *f, void *ctx)
 {
-    const struct web_accounts *a = ctx;
+    const struct auth_accounts *a = ctx;
     fprintf(f, "# piglix web accounts: name:yescrypt hash:TOTP secret:last TOTP step:API token SHA-256\n");
     for (int i = 0; i < a->n; i++) {
-        const struct web_account *acc = &a->acc[i];
+        const struct auth_account *acc = &a->acc[i];
         fprintf(f, "%s:%s:%s:%lld:%s\n", acc->name, acc->hash, acc->totp,
                 (long long)acc->totp_last_step, acc->token_sha256);
     }
 }
 
-int web_accounts_save(struct web_accounts *a, FILE *err)
+int auth_accounts_save(struct auth_accounts *a, FILE *err)
 {
     char path[300];
     path_of(a, USERS_FILE, path, sizeof(path));
     return statefile_write(path, write_accounts, a, &a->mtime, err);
 }
 
-int web_accounts_lock(struct web_accounts *a, FILE *err)
+int auth_accounts_lock(struct auth_accounts *a, FILE *err)
 {
     char path[300];
     path_of(a, LOCK_FILE, path, sizeof(path));
@@ -188,19 +189,19 @@ int web_accounts_lock(struct web_accounts *a, FILE *err)
     a->lock_fd = fd;
     char dir[sizeof(a->dir)];
     memcpy(dir, a->dir, sizeof(dir));
-    if (web_accounts_load(a, dir, err) < 0) {
-        web_accounts_unlock(a);
+    if (auth_accounts_load(a, dir, err) < 0) {
+        auth_accounts_unlock(a);
         return -1;
     }
     return 0;
 }
 
-void web_accounts_unlock(struct web_accounts *a)
+void auth_accounts_unlock(struct auth_accounts *a)
 {
     statefile_unlock(&a->lock_fd);
 }
 
-struct web_account *web_accounts_find(struct web_accounts *a, const char *name)
+struct auth_account *auth_accounts_find(struct auth_accounts *a, const char *name)
 {
     for (int i = 0; i < a->n; i++)
         if (strcmp(a->acc[i].name, name) == 0)
@@ -211,16 +212,16 @@ struct web_account *web_accounts_find(struct web_accounts *a, const char *name)
 /* The account to set: the existing one (replace), or a new slot. NULL
  * after writing the reason to err; *exists tells an existing one when
  * replace is false. */
-static struct web_account *account_slot(struct web_accounts *a, const char *name, bool replace,
+static struct auth_account *account_slot(struct auth_accounts *a, const char *name, bool replace,
                                         bool *exists, FILE *err)
 {
     *exists = false;
-    if (!web_name_valid(name)) {
+    if (!auth_name_valid(name)) {
         if (err)
-            fprintf(err, "'%s' is not a valid account name (1-%d of a-z 0-9 . _ -)\n", name, WEB_NAME_MAX);
+            fprintf(err, "'%s' is not a valid account name (1-%d of a-z 0-9 . _ -)\n", name, AUTH_NAME_MAX);
         return NULL;
     }
-    struct web_account *acc = web_accounts_find(a, name);
+    struct auth_account *acc = auth_accounts_find(a, name);
     if (acc && !replace) {
         *exists = true;
         return NULL;
@@ -231,9 +232,9 @@ static struct web_account *account_slot(struct web_accounts *a, const char *name
         return NULL;
     }
     if (!acc) {
-        if (a->n >= WEB_ACCOUNTS_MAX) {
+        if (a->n >= AUTH_ACCOUNTS_MAX) {
             if (err)
-                fprintf(err, "too many accounts (at most %d)\n", WEB_ACCOUNTS_MAX);
+                fprintf(err, "too many accounts (at most %d)\n", AUTH_ACCOUNTS_MAX);
             return NULL;
         }
         acc = &a->acc[a->n];
@@ -243,14 +244,14 @@ static struct web_account *account_slot(struct web_accounts *a, const char *name
     return acc;
 }
 
-int web_accounts_set_password(struct web_accounts *a, const char *name, const char *password,
+int auth_accounts_set_password(struct auth_accounts *a, const char *name, const char *password,
                               bool replace, FILE *err)
 {
     bool exists;
-    struct web_account *acc = account_slot(a, name, replace, &exists, err);
+    struct auth_account *acc = account_slot(a, name, replace, &exists, err);
     if (!acc)
         return exists ? 1 : -1;
-    if (web_password_hash(password, acc->hash) < 0) {
+    if (auth_password_hash(password, acc->hash) < 0) {
         if (err)
             fprintf(err, "cannot hash the password (libcrypt without yescrypt?)\n");
         return -1;
@@ -260,12 +261,12 @@ int web_accounts_set_password(struct web_accounts *a, const char *name, const ch
     return 0;
 }
 
-int web_accounts_set_hash(struct web_accounts *a, const char *name, const char *hash, FILE *err)
+int auth_accounts_set_hash(struct auth_accounts *a, const char *name, const char *hash, FILE *err)
 {
     bool exists;
-    if (strncmp(hash, "$", 1) != 0 || strlen(hash) >= WEB_HASH_MAX || strchr(hash, ':'))
+    if (strncmp(hash, "$", 1) != 0 || strlen(hash) >= AUTH_HASH_MAX || strchr(hash, ':'))
         return -1;
-    struct web_account *acc = account_slot(a, name, false, &exists, err);
+    struct auth_account *acc = account_slot(a, name, false, &exists, err);
     if (!acc)
         return exists ? 1 : -1;
     snprintf(acc->hash, sizeof(acc->hash), "%s", hash);
@@ -274,9 +275,9 @@ int web_accounts_set_hash(struct web_accounts *a, const char *name, const char *
     return 0;
 }
 
-int web_accounts_delete(struct web_accounts *a, const char *name)
+int auth_accounts_delete(struct auth_accounts *a, const char *name)
 {
-    struct web_account *acc = web_accounts_find(a, name);
+    struct auth_account *acc = auth_accounts_find(a, name);
     if (!acc)
         return -1;
     size_t i = (size_t)(acc - a->acc);
@@ -286,9 +287,9 @@ int web_accounts_delete(struct web_accounts *a, const char *name)
 }
 
 /* What an unknown name is checked against: a real hash, made once with the
- * same algorithm and cost as stored ones (web_password_hash) of a random
+ * same algorithm and cost as stored ones (auth_password_hash) of a random
  * password nobody knows, so unknown names cost exactly what known ones do. */
-static char dummy_hash[WEB_HASH_MAX];
+static char dummy_hash[AUTH_HASH_MAX];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 
 static void dummy_make(void)
@@ -296,30 +297,30 @@ static void dummy_make(void)
     uint8_t raw[24];
     char pw[2 * sizeof(raw) + 1];
     dummy_hash[0] = '\0';
-    if (web_random(raw, sizeof(raw)) == 0) {
-        web_hex(raw, sizeof(raw), pw);
-        if (web_password_hash(pw, dummy_hash) < 0)
+    if (auth_random(raw, sizeof(raw)) == 0) {
+        auth_hex(raw, sizeof(raw), pw);
+        if (auth_password_hash(pw, dummy_hash) < 0)
             dummy_hash[0] = '\0';
     }
     explicit_bzero(raw, sizeof(raw));
     explicit_bzero(pw, sizeof(pw));
 }
 
-const char *web_accounts_dummy_hash(void)
+const char *auth_accounts_dummy_hash(void)
 {
     pthread_once(&dummy_once, dummy_make);
     return dummy_hash;
 }
 
-struct web_account *web_accounts_check_password(struct web_accounts *a, const char *name,
+struct auth_account *auth_accounts_check_password(struct auth_accounts *a, const char *name,
                                                 const char *password)
 {
-    struct web_account *acc = web_accounts_find(a, name);
-    bool ok = web_password_verify(password, acc ? acc->hash : web_accounts_dummy_hash());
+    struct auth_account *acc = auth_accounts_find(a, name);
+    bool ok = auth_password_verify(password, acc ? acc->hash : auth_accounts_dummy_hash());
     return acc && ok ? acc : NULL;
 }
 
-void web_account_fingerprint(const struct web_account *acc, uint8_t out[WEB_CRED_FP_LEN])
+void auth_account_fingerprint(const struct auth_account *acc, uint8_t out[AUTH_CRED_FP_LEN])
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned n = 0;
@@ -329,7 +330,7 @@ void web_account_fingerprint(const struct web_account *acc, uint8_t out[WEB_CRED
         EVP_DigestUpdate(ctx, acc->hash, strlen(acc->hash) + 1) != 1 ||
         EVP_DigestUpdate(ctx, acc->token_sha256, strlen(acc->token_sha256) + 1) != 1 ||
         EVP_DigestUpdate(ctx, acc->totp, strlen(acc->totp) + 1) != 1 || EVP_DigestFinal_ex(ctx, out, &n) != 1)
-        memset(out, 0, WEB_CRED_FP_LEN); /* matches no stored fingerprint (random ones are never all zero) */
+        memset(out, 0, AUTH_CRED_FP_LEN); /* matches no stored fingerprint (random ones are never all zero) */
     EVP_MD_CTX_free(ctx);
 }
 
@@ -338,28 +339,51 @@ static void sha256_hex(const char *s, char *out)
     uint8_t md[32];
     unsigned len = 0;
     EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
-    web_hex(md, 32, out);
+    auth_hex(md, 32, out);
 }
 
-struct web_account *web_accounts_check_token(struct web_accounts *a, const char *token)
+struct auth_account *auth_accounts_check_token(struct auth_accounts *a, const char *token)
 {
-    char h[WEB_TOKEN_HEX + 1];
+    char h[AUTH_TOKEN_HEX + 1];
     sha256_hex(token, h);
-    struct web_account *hit = NULL;
+    struct auth_account *hit = NULL;
     for (int i = 0; i < a->n; i++)
-        if (strlen(a->acc[i].token_sha256) == WEB_TOKEN_HEX &&
-            web_equal_ct(a->acc[i].token_sha256, h, WEB_TOKEN_HEX))
+        if (strlen(a->acc[i].token_sha256) == AUTH_TOKEN_HEX &&
+            auth_equal_ct(a->acc[i].token_sha256, h, AUTH_TOKEN_HEX))
             hit = &a->acc[i];
     return hit;
 }
 
-int web_accounts_new_token(struct web_account *acc, char *out)
+int auth_accounts_new_token(struct auth_account *acc, char *out)
 {
     uint8_t raw[32];
-    if (web_random(raw, sizeof(raw)) < 0)
+    if (auth_random(raw, sizeof(raw)) < 0)
         return -1;
-    web_hex(raw, sizeof(raw), out);
+    auth_hex(raw, sizeof(raw), out);
     explicit_bzero(raw, sizeof(raw));
     sha256_hex(out, acc->token_sha256);
     return 0;
+}
+
+bool auth_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > AUTH_NAME_MAX || !isalnum((unsigned char)name[0]))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!(islower(c) || isdigit(c) || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+void auth_hex(const uint8_t *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
 }

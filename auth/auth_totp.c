@@ -1,11 +1,11 @@
-#include "web/web_totp.h"
+#include "auth/auth.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <string.h>
 
-uint32_t web_totp_code(const uint8_t *key, size_t keylen, uint64_t step)
+uint32_t auth_totp_code(const uint8_t *key, size_t keylen, uint64_t step)
 {
     uint8_t msg[8], mac[EVP_MAX_MD_SIZE];
     unsigned maclen = 0;
@@ -21,7 +21,7 @@ uint32_t web_totp_code(const uint8_t *key, size_t keylen, uint64_t step)
     return bin % 1000000;
 }
 
-int64_t web_totp_verify(const uint8_t *key, size_t keylen, const char *code, int64_t unix_time,
+int64_t auth_totp_verify(const uint8_t *key, size_t keylen, const char *code, int64_t unix_time,
                         int64_t last_step)
 {
     if (strlen(code) != 6)
@@ -36,7 +36,7 @@ int64_t web_totp_verify(const uint8_t *key, size_t keylen, const char *code, int
     int64_t found = -1;
     /* Look at all three steps whatever matches, so timing says nothing. */
     for (int64_t s = now - 1; s <= now + 1; s++) {
-        uint32_t c = web_totp_code(key, keylen, (uint64_t)s);
+        uint32_t c = auth_totp_code(key, keylen, (uint64_t)s);
         if (c == want && s > last_step && found < 0)
             found = s;
     }
@@ -45,7 +45,7 @@ int64_t web_totp_verify(const uint8_t *key, size_t keylen, const char *code, int
 
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-void web_base32_encode(const uint8_t *in, size_t n, char *out)
+void auth_base32_encode(const uint8_t *in, size_t n, char *out)
 {
     size_t o = 0;
     uint32_t buf = 0;
@@ -63,7 +63,7 @@ void web_base32_encode(const uint8_t *in, size_t n, char *out)
     out[o] = '\0';
 }
 
-int web_base32_decode(const char *in, uint8_t *out, size_t outlen)
+int auth_base32_decode(const char *in, uint8_t *out, size_t outlen)
 {
     size_t o = 0;
     uint32_t buf = 0;

@@ -1,6 +1,6 @@
 /* Listening addresses: resolving a listen setting, and checking what the
  * sockets really bound (web/web_listen.h). */
-#include "web/web_listen.h"
+#include "common/netlisten.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void from_sockaddr(const struct sockaddr *sa, struct web_listen_addr *a, int *port)
+static void from_sockaddr(const struct sockaddr *sa, struct netlisten_addr *a, int *port)
 {
     memset(a, 0, sizeof(*a));
     a->family = sa->sa_family;
@@ -31,7 +31,7 @@ static void from_sockaddr(const struct sockaddr *sa, struct web_listen_addr *a, 
     inet_ntop(a->family, a->addr, a->text, sizeof(a->text));
 }
 
-static bool same_addr(const struct web_listen_addr *a, const struct web_listen_addr *b)
+static bool same_addr(const struct netlisten_addr *a, const struct netlisten_addr *b)
 {
     return a->family == b->family && memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
 }
@@ -45,7 +45,7 @@ static bool ipv6_available(void)
     return true;
 }
 
-int web_listen_resolve(const char *listen, struct web_listen_addr *out, int max, char *err, size_t errlen)
+int netlisten_resolve(const char *listen, struct netlisten_addr *out, int max, char *err, size_t errlen)
 {
     bool wild6 = strcmp(listen, "::") == 0 || strcmp(listen, "*") == 0;
     if (wild6 && !ipv6_available())
@@ -61,7 +61,7 @@ int web_listen_resolve(const char *listen, struct web_listen_addr *out, int max,
     for (struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
             continue;
-        struct web_listen_addr a;
+        struct netlisten_addr a;
         from_sockaddr(ai->ai_addr, &a, NULL);
         /* "::" means both families (piglix.ini); one dual-stack socket */
         a.dual = a.family == AF_INET6 && a.any;
@@ -77,7 +77,7 @@ int web_listen_resolve(const char *listen, struct web_listen_addr *out, int max,
     return n ? n : -1;
 }
 
-int web_listen_bound(int fd, struct web_listen_addr *got, int *port)
+int netlisten_bound(int fd, struct netlisten_addr *got, int *port)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -95,7 +95,7 @@ int web_listen_bound(int fd, struct web_listen_addr *got, int *port)
     return 0;
 }
 
-int web_listen_find(int socktype, int port, int *fds, int max)
+int netlisten_find(int socktype, int port, int *fds, int max)
 {
     DIR *d = opendir("/proc/self/fd");
     if (!d)
@@ -108,9 +108,9 @@ int web_listen_find(int socktype, int port, int *fds, int max)
             continue;
         int type = 0, acc = 0, p = 0;
         socklen_t l1 = sizeof(type), l2 = sizeof(acc);
-        struct web_listen_addr a;
+        struct netlisten_addr a;
         if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) < 0 || type != socktype ||
-            web_listen_bound(fd, &a, &p) < 0 || p != port)
+            netlisten_bound(fd, &a, &p) < 0 || p != port)
             continue;
         if (socktype == SOCK_STREAM &&
             (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l2) < 0 || !acc))
@@ -121,7 +121,7 @@ int web_listen_find(int socktype, int port, int *fds, int max)
     return n;
 }
 
-void web_listen_format(const struct web_listen_addr *a, int port, char *out, size_t n)
+void netlisten_format(const struct netlisten_addr *a, int port, char *out, size_t n)
 {
     snprintf(out, n, a->family == AF_INET6 ? "[%s]:%d%s" : "%s:%d%s", a->text, port,
              a->dual ? " (IPv6 and IPv4)" : "");
@@ -133,24 +133,24 @@ static void append(char *buf, size_t n, const char *s)
     snprintf(buf + used, n - used, "%s%s", used ? ", " : "", s);
 }
 
-int web_listen_verify(const int *fds, int n, int port, const struct web_listen_addr *want, int nwant,
+int netlisten_verify(const int *fds, int n, int port, const struct netlisten_addr *want, int nwant,
                       char *desc, size_t desclen, char *err, size_t errlen)
 {
-    bool found[WEB_LISTEN_MAX] = {false};
+    bool found[NETLISTEN_MAX] = {false};
     char one[96];
     desc[0] = err[0] = '\0';
     int bad = 0;
     for (int i = 0; i < n; i++) {
-        struct web_listen_addr got;
+        struct netlisten_addr got;
         int p = 0;
-        if (web_listen_bound(fds[i], &got, &p) < 0) {
+        if (netlisten_bound(fds[i], &got, &p) < 0) {
             snprintf(err, errlen, "cannot read the address of socket %d", fds[i]);
             return -1;
         }
-        web_listen_format(&got, p, one, sizeof(one));
+        netlisten_format(&got, p, one, sizeof(one));
         append(desc, desclen, one);
         int match = -1;
-        for (int j = 0; j < nwant && j < WEB_LISTEN_MAX; j++)
+        for (int j = 0; j < nwant && j < NETLISTEN_MAX; j++)
             if (same_addr(&got, &want[j]) && got.dual == want[j].dual)
                 match = j;
         if (match < 0 || found[match]) {
@@ -160,9 +160,9 @@ int web_listen_verify(const int *fds, int n, int port, const struct web_listen_a
         }
         found[match] = true;
     }
-    for (int j = 0; j < nwant && j < WEB_LISTEN_MAX && !bad; j++)
+    for (int j = 0; j < nwant && j < NETLISTEN_MAX && !bad; j++)
         if (!found[j]) {
-            web_listen_format(&want[j], port, one, sizeof(one));
+            netlisten_format(&want[j], port, one, sizeof(one));
             snprintf(err, errlen, "%s is not bound", one);
             bad++;
         }

@@ -14,6 +14,12 @@
 #ifndef PIGLIX_WEB_IPMI_H
 #define PIGLIX_WEB_IPMI_H
 
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include "auth/auth.h"
+
 struct piglix_config;
 struct atx;
 struct sensors;
@@ -28,5 +34,63 @@ struct ipmi *ipmi_start(const struct piglix_config *cfg, struct atx *atx, struct
 
 /* Stops the thread, ends every session, frees. NULL is fine. */
 void ipmi_stop(struct ipmi *ipmi);
+
+/* ---- from ipmi_users ---- */
+/* web/ipmi_users: the IPMI passwords of the web accounts, in one file under
+ * [state] dir (ipmi.users, mode 0600). RMCP+ authenticates with an HMAC
+ * keyed by the password itself, so unlike web.users (one-way hashes) this
+ * file holds each password recoverably (hex-encoded). It exists only while
+ * [ipmi] enabled = yes: the daemon removes it when IPMI is off. Writers take
+ * an flock on ipmi.users.lock around read-modify-write and replace the file
+ * atomically (common/statefile); the daemon only reads (and re-reads it
+ * when it changes). */
+#define IPMI_PASSWORD_MIN 8
+#define IPMI_PASSWORD_MAX 20       /* IPMI 2.0's limit */
+
+struct ipmi_user {
+    char name[AUTH_NAME_MAX + 1];
+    char password[IPMI_PASSWORD_MAX + 1];
+    size_t len;
+};
+
+struct ipmi_users {
+    char dir[256];
+    struct ipmi_user u[AUTH_ACCOUNTS_MAX];
+    int n;
+    struct timespec mtime;         /* of the file when loaded */
+    int lock_fd;                   /* held between ipmi_users_lock and _unlock */
+};
+
+/* Loads dir/ipmi.users (missing: none). 0 or -1 (logged to err if given). */
+int ipmi_users_load(struct ipmi_users *u, const char *dir, FILE *err);
+/* Reloads when the file changed. 1 reloaded, 0 unchanged, -1 error. */
+int ipmi_users_refresh(struct ipmi_users *u);
+/* Exclusive lock for a read-modify-write (reloads). 0 or -1. */
+int ipmi_users_lock(struct ipmi_users *u, const char *dir, FILE *err);
+void ipmi_users_unlock(struct ipmi_users *u);
+/* Writes atomically, mode 0600 (an empty list removes the file). 0 or -1. */
+int ipmi_users_save(struct ipmi_users *u, FILE *err);
+/* Wipes the passwords from memory. */
+void ipmi_users_clear(struct ipmi_users *u);
+
+const struct ipmi_user *ipmi_users_find(const struct ipmi_users *u, const char *name);
+/* Sets (adds or replaces) a password of IPMI_PASSWORD_MIN..MAX bytes
+ * without NUL or newline. Does not save. 0 or -1 (reason to err). */
+int ipmi_users_set(struct ipmi_users *u, const char *name, const char *password, FILE *err);
+/* 0, or -1 when the name has no password. Does not save. */
+int ipmi_users_delete(struct ipmi_users *u, const char *name);
+
+/* For `piglix user del`: removes the account's IPMI password, if any,
+ * under the file's lock. 0 or -1. */
+int ipmi_users_forget(const char *dir, const char *name, FILE *err);
+/* Removes the whole file (IPMI turned off). 1 removed, 0 there was none, -1 error. */
+int ipmi_users_purge(const char *dir);
+
+/* `piglix user ipmi-passwd NAME`, with the web accounts' lock held by the
+ * caller (acc: the loaded accounts). Refuses while [ipmi] is disabled.
+ * Returns the exit status. */
+struct piglix_config;
+int ipmi_users_passwd_command(const struct piglix_config *cfg, struct auth_accounts *acc,
+                              const char *name, FILE *err);
 
 #endif

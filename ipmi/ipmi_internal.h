@@ -11,11 +11,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "auth/auth.h"
+#include "ipmi/ipmi.h"
 #include "ipmi/ipmi_crypto.h"
 #include "ipmi/ipmi_packet.h"
 #include "ipmi/ipmi_sdr.h"
-#include "ipmi/ipmi_users.h"
-#include "web/web_accounts.h"
 
 struct atx;
 struct sensors;
@@ -69,7 +69,7 @@ struct ipmi_core {
     uint8_t fake_key[32];           /* keys unknown names' RAKP 2 codes */
     struct ipmi_session sessions[IPMI_SESSIONS_MAX];
     struct ipmi_users users;
-    struct web_accounts accounts;
+    struct auth_accounts accounts;
     struct ipmi_sdr sdr;
     struct sensor_reading readings[SENSORS_MAX]; /* scratch for the SDR refresh */
     uint16_t reservation;

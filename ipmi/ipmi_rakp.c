@@ -185,10 +185,10 @@ size_t ipmi_rakp_open(struct ipmi_core *c, const struct ipmi_pkt *p, const struc
 static bool user_key(struct ipmi_core *c, const struct ipmi_rakp1 *m, uint8_t kuid[IPMI_KUID_LEN])
 {
     ipmi_users_refresh(&c->users);
-    web_accounts_refresh(&c->accounts);
+    auth_accounts_refresh(&c->accounts);
     const struct ipmi_user *u = NULL;
-    if (m->ulen && strlen(m->user) == m->ulen && web_name_valid(m->user) &&
-        web_accounts_find(&c->accounts, m->user))
+    if (m->ulen && strlen(m->user) == m->ulen && auth_name_valid(m->user) &&
+        auth_accounts_find(&c->accounts, m->user))
         u = ipmi_users_find(&c->users, m->user);
     if (u) {
         ipmi_kuid(u->password, u->len, kuid);

@@ -23,7 +23,7 @@
 #include "common/statefile.h"
 #include "common/thread.h"
 #include "ipmi/ipmi_internal.h"
-#include "web/web_listen.h"
+#include "common/netlisten.h"
 
 #define MAX_SOCKETS 2
 #define GUID_FILE "ipmi.guid"
@@ -82,7 +82,7 @@ static int load_guid(const char *dir, uint8_t guid[16])
     return 0;
 }
 
-static int open_socket(struct ipmi *ip, const struct web_listen_addr *a, int port)
+static int open_socket(struct ipmi *ip, const struct netlisten_addr *a, int port)
 {
     if (ip->n_fd >= MAX_SOCKETS)
         return 0;
@@ -128,9 +128,9 @@ static int open_socket(struct ipmi *ip, const struct web_listen_addr *a, int por
 static int open_sockets(struct ipmi *ip, const struct piglix_config *cfg)
 {
     const char *host = cfg->ipmi.listen;
-    struct web_listen_addr want[MAX_SOCKETS];
+    struct netlisten_addr want[MAX_SOCKETS];
     char err[160], desc[256];
-    int n = web_listen_resolve(host, want, MAX_SOCKETS, err, sizeof(err));
+    int n = netlisten_resolve(host, want, MAX_SOCKETS, err, sizeof(err));
     if (n < 0) {
         LOG_ERROR("ipmi", "[ipmi] listen = %s: %s", host, err);
         return -1;
@@ -140,7 +140,7 @@ static int open_sockets(struct ipmi *ip, const struct piglix_config *cfg)
             LOG_ERROR("ipmi", "cannot listen on UDP [%s]:%d: %s", want[i].text, cfg->ipmi.port, strerror(errno));
             return -1;
         }
-    if (web_listen_verify(ip->fd, ip->n_fd, cfg->ipmi.port, want, n, desc, sizeof(desc), err, sizeof(err)) < 0) {
+    if (netlisten_verify(ip->fd, ip->n_fd, cfg->ipmi.port, want, n, desc, sizeof(desc), err, sizeof(err)) < 0) {
         LOG_ERROR("ipmi", "[ipmi] listen = %s: %s (bound: %s); not starting", host, err, desc);
         return -1;
     }

@@ -31,7 +31,7 @@ struct ipmi_core *ipmi_core_create(const char *state_dir, int max_sessions, int 
     }
     /* Missing files are no accounts; a damaged line costs that account only. */
     ipmi_users_load(&c->users, state_dir, NULL);
-    web_accounts_load(&c->accounts, state_dir, NULL);
+    auth_accounts_load(&c->accounts, state_dir, NULL);
     return c;
 }
 

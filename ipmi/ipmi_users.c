@@ -1,4 +1,4 @@
-#include "ipmi/ipmi_users.h"
+#include "ipmi/ipmi.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -32,13 +32,13 @@ static int unhex(char c)
 static int parse_line(const char *line, struct ipmi_user *out)
 {
     const char *colon = strchr(line, ':');
-    if (!colon || (size_t)(colon - line) > WEB_NAME_MAX)
+    if (!colon || (size_t)(colon - line) > AUTH_NAME_MAX)
         return -1;
     memset(out, 0, sizeof(*out));
     memcpy(out->name, line, (size_t)(colon - line));
     const char *hex = colon + 1;
     size_t n = strlen(hex);
-    if (!web_name_valid(out->name) || n % 2 || n / 2 < 1 || n / 2 > IPMI_PASSWORD_MAX)
+    if (!auth_name_valid(out->name) || n % 2 || n / 2 < 1 || n / 2 > IPMI_PASSWORD_MAX)
         return -1;
     for (size_t i = 0; i < n / 2; i++) {
         int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
@@ -67,7 +67,7 @@ int ipmi_users_load(struct ipmi_users *u, const char *dir, FILE *err)
     char line[200];
     int lineno = 0;
     while (statefile_next_line(f, line, sizeof(line), &lineno)) {
-        if (u->n >= WEB_ACCOUNTS_MAX || parse_line(line, &u->u[u->n]) < 0) {
+        if (u->n >= AUTH_ACCOUNTS_MAX || parse_line(line, &u->u[u->n]) < 0) {
             if (err)
                 fprintf(err, "%s:%d: not an IPMI password line; ignored\n", path, lineno);
             continue;
@@ -125,7 +125,7 @@ static void write_users(FILE *f, void *ctx)
     fprintf(f, "# piglix IPMI passwords, recoverable because RMCP+ needs them: name:password in hex\n");
     for (int i = 0; i < u->n; i++) {
         char hex[2 * IPMI_PASSWORD_MAX + 1];
-        web_hex((const uint8_t *)u->u[i].password, u->u[i].len, hex);
+        auth_hex((const uint8_t *)u->u[i].password, u->u[i].len, hex);
         fprintf(f, "%s:%s\n", u->u[i].name, hex);
         explicit_bzero(hex, sizeof(hex));
     }
@@ -166,7 +166,7 @@ int ipmi_users_set(struct ipmi_users *u, const char *name, const char *password,
     }
     struct ipmi_user *e = (struct ipmi_user *)ipmi_users_find(u, name);
     if (!e) {
-        if (u->n >= WEB_ACCOUNTS_MAX || !web_name_valid(name))
+        if (u->n >= AUTH_ACCOUNTS_MAX || !auth_name_valid(name))
             return -1;
         e = &u->u[u->n++];
         memset(e, 0, sizeof(*e));
@@ -217,7 +217,7 @@ int ipmi_users_purge(const char *dir)
     return errno == ENOENT ? 0 : -1;
 }
 
-int ipmi_users_passwd_command(const struct piglix_config *cfg, struct web_accounts *acc,
+int ipmi_users_passwd_command(const struct piglix_config *cfg, struct auth_accounts *acc,
                               const char *name, FILE *err)
 {
     if (!cfg->ipmi.enabled) {
@@ -225,7 +225,7 @@ int ipmi_users_passwd_command(const struct piglix_config *cfg, struct web_accoun
                      "needs them) only while IPMI over LAN is enabled; set [ipmi] enabled = yes first\n");
         return 1;
     }
-    if (!web_accounts_find(acc, name)) {
+    if (!auth_accounts_find(acc, name)) {
         fprintf(err, "user: no account '%s' (IPMI users are the web accounts)\n", name);
         return 1;
     }

@@ -12,6 +12,8 @@
 #include "common/config.h"
 #include "hid/hid.h"
 #include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
 
 struct server;
 
@@ -119,5 +121,27 @@ struct rfb_msg_info {
  * (info->error says why). */
 int rfb_msg_frame(enum rfb_msg_stage stage, const uint8_t *buf, size_t len,
                   struct rfb_msg_info *info);
+
+/* ---- from vnc_auth ---- */
+/* server/vnc_auth: the VNC password (VncAuth). Owns the password file under
+ * [state] dir (vnc.passwd, mode 0600, the obfuscated 8-byte format
+ * `vncpasswd -f` writes, so viewers' -passwd files interoperate). Never logs
+ * a password. Failed logins are throttled by auth/ (auth_throttle). */
+#define VNC_AUTH_MAX_LEN 8  /* VncAuth uses a DES key: at most 8 characters */
+#define VNC_AUTH_MIN_LEN 6
+
+void vnc_auth_password_path(const char *state_dir, char *out, size_t n);
+/* Validates and stores the password (atomically, 0600). Returns 0 or -1 with
+ * the reason written to err. */
+int vnc_auth_store_password(const char *state_dir, const char *password, FILE *err);
+/* The 8 bytes vncpasswd -f stores for password (its first 8 characters). */
+void vnc_auth_obfuscate(const char *password, uint8_t out[8]);
+/* Loads the password into out (NUL-terminated). Returns 0, 1 when no password
+ * is set, -1 on error (logged). */
+int vnc_auth_load_password(const char *state_dir, char out[VNC_AUTH_MAX_LEN + 1]);
+
+/* Checks a VncAuth response to a challenge; constant time. */
+bool vnc_auth_check_response(const char *password, const uint8_t challenge[16],
+                             const uint8_t response[16]);
 
 #endif

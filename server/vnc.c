@@ -606,7 +606,7 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
         }
         LOG_INFO("vnc", "authentication: VNC password (from %s/vnc.passwd)", cfg->state.dir);
     }
-    s->throttle = vnc_auth_throttle_create(cfg->vnc.auth_fail_limit, cfg->vnc.auth_throttle_s);
+    s->throttle = auth_throttle_create(cfg->vnc.auth_fail_limit, cfg->vnc.auth_throttle_s);
     struct encode_settings es = {.quality = cfg->encode.quality,
                                  .subsamp = encode_subsamp_parse(cfg->encode.subsampling)};
     s->pipe = pipeline_create(&es, (unsigned)cfg->encode.tile_size);
@@ -680,7 +680,7 @@ void server_destroy(struct server *s)
     free(s->pfd_owner);
     pipeline_destroy(s->pipe);
     server_snapshot_destroy(s->snapshot);
-    vnc_auth_throttle_destroy(s->throttle);
+    auth_throttle_destroy(s->throttle);
     memset(s->password, 0, sizeof(s->password));
     free(s);
 }

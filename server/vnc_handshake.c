@@ -258,7 +258,7 @@ static int on_response(struct vnc_client *c, const uint8_t *response)
     struct server *s = c->srv;
     rfbClientPtr cl = c->cl;
     int64_t now = clock_mono_ms();
-    int wait = vnc_auth_throttle_check(s->throttle, cl->host, now);
+    int wait = auth_throttle_check(s->throttle, cl->host, now);
     if (wait > 0) {
         s->stats.auth_failures++;
         LOG_WARN("vnc", "client %s: login refused, too many failures (retry in %d s)", cl->host, wait);
@@ -267,7 +267,7 @@ static int on_response(struct vnc_client *c, const uint8_t *response)
     }
     bool ok = vnc_auth_check_response(s->password, c->challenge, response);
     memset(c->challenge, 0, sizeof(c->challenge)); /* one response per challenge */
-    vnc_auth_throttle_record(s->throttle, cl->host, ok, now);
+    auth_throttle_record(s->throttle, cl->host, ok, now);
     if (!ok) {
         s->stats.auth_failures++;
         LOG_WARN("vnc", "client %s: wrong password", cl->host);

@@ -12,11 +12,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "auth/auth.h"
 #include "common/clock.h"
 #include "common/thread.h"
 #include "pipeline/pipeline.h"
 #include "server/server.h"
-#include "server/vnc_auth.h"
 
 #define VNC_MAX_LISTEN 4
 
@@ -35,7 +35,7 @@ struct server {
     struct hid_input input;
     char password[VNC_AUTH_MAX_LEN + 1];
     bool auth_none;
-    struct vnc_auth_throttle *throttle;
+    struct auth_throttle *throttle;
     /* Requests from other threads: adopted sockets and LED changes, woken
      * through an eventfd the loop polls. */
     int wake_fd;

@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "web/redfish/redfish.h"
 #include "web/web_internal.h"
-#include "web/web_totp.h"
+#include "auth/auth.h"
 
 #define CSRF_HEADER "x-csrf-token:"
 
@@ -20,16 +20,16 @@
  * no account gets no state of its own: inventing names grows nothing. */
 static bool is_account(struct web *w, const char *name)
 {
-    return name && name[0] && web_accounts_find(&w->accounts, name) != NULL;
+    return name && name[0] && auth_accounts_find(&w->accounts, name) != NULL;
 }
 
 int web_auth_throttle_wait(struct web_conn *c, const char *name)
 {
     struct web *w = c->w;
     int64_t now = clock_mono_ms();
-    int wait = vnc_auth_throttle_check(w->throttle, c->addr, now);
+    int wait = auth_throttle_check(w->throttle, c->addr, now);
     if (is_account(w, name)) {
-        int u = vnc_auth_throttle_check(w->acct_throttle, name, now);
+        int u = auth_throttle_check(w->acct_throttle, name, now);
         if (u > wait)
             wait = u;
     }
@@ -40,9 +40,9 @@ void web_auth_throttle_record(struct web_conn *c, const char *name, bool ok)
 {
     struct web *w = c->w;
     int64_t now = clock_mono_ms();
-    vnc_auth_throttle_record(w->throttle, c->addr, ok, now);
+    auth_throttle_record(w->throttle, c->addr, ok, now);
     if (is_account(w, name))
-        vnc_auth_throttle_record(w->acct_throttle, name, ok, now);
+        auth_throttle_record(w->acct_throttle, name, ok, now);
 }
 
 static bool keep_account(const char *key, void *ctx)
@@ -52,13 +52,13 @@ static bool keep_account(const char *key, void *ctx)
 
 void web_auth_throttle_prune(struct web *w)
 {
-    vnc_auth_throttle_prune(w->acct_throttle, keep_account, w);
+    auth_throttle_prune(w->acct_throttle, keep_account, w);
 }
 
 /* A printable copy of a name the client sent, for logs. */
 static const char *log_name(const char *name, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s", web_name_valid(name) ? name : "(invalid name)");
+    snprintf(buf, n, "%s", auth_name_valid(name) ? name : "(invalid name)");
     return buf;
 }
 
@@ -90,7 +90,7 @@ static int fail(struct auth_fail *f, int status, const char *msg)
 
 static int throttled(struct web_conn *c, struct auth_fail *f, int wait, const char *name)
 {
-    char nb[WEB_NAME_MAX + 20];
+    char nb[AUTH_NAME_MAX + 20];
     c->w->stats.logins_throttled++;
     LOG_WARN("web", "%s@%s: refused, too many failed logins (retry in %d s)",
              log_name(name ? name : "", nb, sizeof(nb)), c->addr, wait);
@@ -101,12 +101,12 @@ static int throttled(struct web_conn *c, struct auth_fail *f, int wait, const ch
 static int identify_header(struct web_conn *c, const char *auth, struct auth_fail *f)
 {
     struct web *w = c->w;
-    char token[160], user[WEB_NAME_MAX + 2], pass[WEB_PASSWORD_MAX + 1], nb[WEB_NAME_MAX + 20];
+    char token[160], user[AUTH_NAME_MAX + 2], pass[AUTH_PASSWORD_MAX + 1], nb[AUTH_NAME_MAX + 20];
     if (web_bearer_parse(auth, token, sizeof(token)) == 0) {
         int wait = web_auth_throttle_wait(c, NULL);
         if (wait)
             return throttled(c, f, wait, NULL);
-        struct web_account *acc = web_accounts_check_token(&w->accounts, token);
+        struct auth_account *acc = auth_accounts_check_token(&w->accounts, token);
         explicit_bzero(token, sizeof(token));
         if (!acc) {
             web_auth_throttle_record(c, NULL, false);
@@ -114,7 +114,7 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
             return fail(f, 401, "wrong API token");
         }
         snprintf(c->user, sizeof(c->user), "%s", acc->name);
-        web_account_fingerprint(acc, c->cred_fp);
+        auth_account_fingerprint(acc, c->cred_fp);
         return 0;
     }
     if (web_basic_auth_parse(auth, user, sizeof(user), pass, sizeof(pass)) == 0) {
@@ -127,7 +127,7 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
             explicit_bzero(pass, sizeof(pass));
             return fail(f, 401, "WebSocket viewers log in with the session cookie or an API token");
         }
-        struct web_account *acc;
+        struct auth_account *acc;
         enum web_pw pw = web_auth_password(c, user, pass, &acc);
         explicit_bzero(pass, sizeof(pass));
         if (pw == WEB_PW_PENDING)
@@ -151,7 +151,7 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
         }
         web_auth_throttle_record(c, user, true);
         snprintf(c->user, sizeof(c->user), "%s", acc->name);
-        web_account_fingerprint(acc, c->cred_fp);
+        auth_account_fingerprint(acc, c->cred_fp);
         return 0;
     }
     return fail(f, 401, "unsupported Authorization header (use Basic or Bearer)");
@@ -168,26 +168,26 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
     char auth[700];
     if (web_header(c, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth)) > 0)
         return identify_header(c, auth, f);
-    char cookies[2048], tok[WEB_SESSION_TOKEN_HEX + 2];
-    struct web_session *s = NULL;
+    char cookies[2048], tok[AUTH_SESSION_TOKEN_HEX + 2];
+    struct auth_session *s = NULL;
     /* The UI's status polls do not keep a session alive: only what a
      * person does counts (other requests, and input in the viewer). */
     char poll[4];
     bool touch = web_header_custom(c, "x-piglix-poll:", poll, sizeof(poll)) < 0;
     if (web_header(c, WSI_TOKEN_HTTP_COOKIE, cookies, sizeof(cookies)) > 0 &&
         web_cookie_get(cookies, WEB_SESSION_COOKIE, tok, sizeof(tok)) > 0)
-        s = web_session_find(&w->sessions, tok, clock_mono_ms(), touch);
+        s = auth_session_find(&w->sessions, tok, clock_mono_ms(), touch);
     if (s && !web_auth_cred_current(w, s->name, s->cred_fp)) {
         /* the tick would end it within a second: end it now */
         LOG_INFO("web", "%s@%s: the account's credentials changed; session ended", s->name, s->addr);
-        web_session_end(s);
+        auth_session_end(s);
         s = NULL;
     }
     if (!s)
         return fail(f, 401, "not logged in (or the session ended)");
     if (csrf) {
-        char hdr[WEB_SESSION_TOKEN_HEX + 2];
-        if (web_header_custom(c, CSRF_HEADER, hdr, sizeof(hdr)) < 0 || !web_session_csrf_ok(s, hdr)) {
+        char hdr[AUTH_SESSION_TOKEN_HEX + 2];
+        if (web_header_custom(c, CSRF_HEADER, hdr, sizeof(hdr)) < 0 || !auth_session_csrf_ok(s, hdr)) {
             LOG_WARN("web", "%s@%s: %s %s refused: missing or wrong CSRF token", s->name, c->addr,
                      c->method == LWSHUMETH_DELETE ? "DELETE" : "POST", c->path);
             return fail(f, 403, "missing or wrong X-CSRF-Token header");
@@ -258,11 +258,11 @@ static void set_cookie(struct web_conn *c, const char *value, bool clear)
                     WEB_SESSION_COOKIE, value, clear ? "; Max-Age=0" : "");
 }
 
-static cJSON *session_json(const struct web *w, const struct web_session *s, const char *name)
+static cJSON *session_json(const struct web *w, const struct auth_session *s, const char *name)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", name);
-    const struct web_account *acc = web_accounts_find((struct web_accounts *)&w->accounts, name);
+    const struct auth_account *acc = auth_accounts_find((struct auth_accounts *)&w->accounts, name);
     cJSON_AddBoolToObject(j, "totp", acc && acc->totp[0]);
     if (s) {
         cJSON_AddStringToObject(j, "auth", "session");
@@ -277,8 +277,8 @@ static cJSON *session_json(const struct web *w, const struct web_session *s, con
 
 static void start_session(struct web_conn *c, const char *name, int status)
 {
-    char cookie[WEB_SESSION_TOKEN_HEX + 1];
-    struct web_session *s = web_session_create(&c->w->sessions, name, c->addr, clock_mono_ms(), cookie);
+    char cookie[AUTH_SESSION_TOKEN_HEX + 1];
+    struct auth_session *s = auth_session_create(&c->w->sessions, name, c->addr, clock_mono_ms(), cookie);
     if (!s) {
         web_reply_error(c, 503, "no randomness for a session");
         return;
@@ -293,17 +293,17 @@ static void start_session(struct web_conn *c, const char *name, int status)
  * a concurrent `piglix user` change is kept. */
 static int update_account(struct web *w, const char *name, const char *totp, int64_t last_step)
 {
-    if (web_accounts_lock(&w->accounts, NULL) < 0)
+    if (auth_accounts_lock(&w->accounts, NULL) < 0)
         return -1;
-    struct web_account *acc = web_accounts_find(&w->accounts, name);
+    struct auth_account *acc = auth_accounts_find(&w->accounts, name);
     int r = -1;
     if (acc) {
         if (totp)
             snprintf(acc->totp, sizeof(acc->totp), "%s", totp);
         acc->totp_last_step = last_step;
-        r = web_accounts_save(&w->accounts, NULL);
+        r = auth_accounts_save(&w->accounts, NULL);
     }
-    web_accounts_unlock(&w->accounts);
+    auth_accounts_unlock(&w->accounts);
     if (r < 0)
         LOG_ERROR("web", "cannot save the accounts in %s", w->cfg->state.dir);
     return r;
@@ -313,7 +313,7 @@ void web_auth_login(struct web_conn *c)
 {
     struct web *w = c->w;
     struct web_login_req req;
-    char err[WEB_ERR_MAX], nb[WEB_NAME_MAX + 20];
+    char err[WEB_ERR_MAX], nb[AUTH_NAME_MAX + 20];
     int st = web_parse_login((const char *)c->body, c->body_len, &req, err);
     if (st) {
         web_reply_error(c, st, "%s", err);
@@ -336,7 +336,7 @@ void web_auth_login(struct web_conn *c)
         explicit_bzero(&req, sizeof(req));
         return;
     }
-    struct web_account *acc;
+    struct auth_account *acc;
     enum web_pw pw = web_auth_password(c, req.name, req.password, &acc);
     if (pw != WEB_PW_DONE) {
         explicit_bzero(&req, sizeof(req));
@@ -351,9 +351,9 @@ void web_auth_login(struct web_conn *c)
      * gets, and counts as a failure: telling them apart would confirm the
      * password to whoever guessed it. */
     if (acc && acc->totp[0]) {
-        uint8_t key[WEB_TOTP_SECRET_BYTES + 8];
-        int klen = web_base32_decode(acc->totp, key, sizeof(key));
-        int64_t step = klen > 0 ? web_totp_verify(key, (size_t)klen, req.totp, time(NULL),
+        uint8_t key[AUTH_TOTP_SECRET_BYTES + 8];
+        int klen = auth_base32_decode(acc->totp, key, sizeof(key));
+        int64_t step = klen > 0 ? auth_totp_verify(key, (size_t)klen, req.totp, time(NULL),
                                                   acc->totp_last_step) : -1;
         explicit_bzero(key, sizeof(key));
         if (step < 0) {
@@ -382,13 +382,13 @@ void web_auth_logout(struct web_conn *c)
 {
     if (web_auth_request(c, true) < 0)
         return;
-    struct web_session *s = web_session_by_id(&c->w->sessions, c->session_id, clock_mono_ms());
+    struct auth_session *s = auth_session_by_id(&c->w->sessions, c->session_id, clock_mono_ms());
     if (!s) {
         web_reply_error(c, 400, "logout ends a browser session; this request has none");
         return;
     }
     LOG_INFO("web", "%s@%s: logged out", s->name, c->addr);
-    web_session_end(s);
+    auth_session_end(s);
     web_auth_revalidate(c->w);
     set_cookie(c, "", true);
     cJSON *j = cJSON_CreateObject();
@@ -400,7 +400,7 @@ void web_auth_session(struct web_conn *c)
 {
     if (web_auth_request(c, false) < 0)
         return;
-    struct web_session *s = c->session_id ? web_session_by_id(&c->w->sessions, c->session_id, clock_mono_ms()) : NULL;
+    struct auth_session *s = c->session_id ? auth_session_by_id(&c->w->sessions, c->session_id, clock_mono_ms()) : NULL;
     web_reply_json(c, 200, session_json(c->w, s, c->user));
 }
 
@@ -408,9 +408,9 @@ void web_auth_check_setup(struct web *w)
 {
     if (w->accounts.n == 0 && !w->setup_token[0]) {
         uint8_t raw[16];
-        if (web_random(raw, sizeof(raw)) < 0)
+        if (auth_random(raw, sizeof(raw)) < 0)
             return;
-        web_hex(raw, sizeof(raw), w->setup_token);
+        auth_hex(raw, sizeof(raw), w->setup_token);
         LOG_WARN("web", "no account exists: open https://<this host>%s%.0d/ and enter the set-up token %s "
                         "(or run `piglix user add NAME`)",
                  w->cfg->web.port == 443 ? "" : ":", w->cfg->web.port == 443 ? 0 : w->cfg->web.port,
@@ -454,14 +454,14 @@ void web_auth_setup_post(struct web_conn *c)
         return;
     }
     if (strlen(req.token) != strlen(w->setup_token) ||
-        !web_equal_ct(req.token, w->setup_token, strlen(w->setup_token))) {
+        !auth_equal_ct(req.token, w->setup_token, strlen(w->setup_token))) {
         web_auth_throttle_record(c, NULL, false);
         explicit_bzero(&req, sizeof(req));
         LOG_WARN("web", "?@%s: wrong set-up token", c->addr);
         web_reply_error(c, 403, "wrong set-up token (see piglix's log)");
         return;
     }
-    char hash[WEB_HASH_MAX];
+    char hash[AUTH_HASH_MAX];
     enum web_pw pw = web_auth_make_hash(c, req.password, hash);
     explicit_bzero(req.password, sizeof(req.password));
     if (pw != WEB_PW_DONE) {
@@ -472,11 +472,11 @@ void web_auth_setup_post(struct web_conn *c)
         return;
     }
     int r = -1;
-    if (web_accounts_lock(&w->accounts, NULL) == 0) {
-        r = w->accounts.n > 0 ? 1 : web_accounts_set_hash(&w->accounts, req.name, hash, NULL);
+    if (auth_accounts_lock(&w->accounts, NULL) == 0) {
+        r = w->accounts.n > 0 ? 1 : auth_accounts_set_hash(&w->accounts, req.name, hash, NULL);
         if (r == 0)
-            r = web_accounts_save(&w->accounts, NULL);
-        web_accounts_unlock(&w->accounts);
+            r = auth_accounts_save(&w->accounts, NULL);
+        auth_accounts_unlock(&w->accounts);
     }
     explicit_bzero(req.password, sizeof(req.password));
     if (r != 0) {
@@ -494,8 +494,8 @@ void web_auth_totp(struct web_conn *c, const char *action)
     struct web *w = c->w;
     if (web_auth_request(c, true) < 0)
         return;
-    struct web_session *s = c->session_id ? web_session_by_id(&w->sessions, c->session_id, clock_mono_ms()) : NULL;
-    struct web_account *acc = web_accounts_find(&w->accounts, c->user);
+    struct auth_session *s = c->session_id ? auth_session_by_id(&w->sessions, c->session_id, clock_mono_ms()) : NULL;
+    struct auth_account *acc = auth_accounts_find(&w->accounts, c->user);
     if (!s || !acc) {
         web_reply_error(c, 400, "TOTP is set up from a browser session");
         return;
@@ -506,13 +506,13 @@ void web_auth_totp(struct web_conn *c, const char *action)
             web_reply_error(c, 409, "TOTP is already on: turn it off first");
             return;
         }
-        if (web_random(s->totp_pending, sizeof(s->totp_pending)) < 0) {
+        if (auth_random(s->totp_pending, sizeof(s->totp_pending)) < 0) {
             web_reply_error(c, 503, "no randomness");
             return;
         }
         s->totp_pending_set = true;
-        char b32[WEB_TOTP_B32_MAX + 1], uri[256];
-        web_base32_encode(s->totp_pending, sizeof(s->totp_pending), b32);
+        char b32[AUTH_TOTP_B32_MAX + 1], uri[256];
+        auth_base32_encode(s->totp_pending, sizeof(s->totp_pending), b32);
         snprintf(uri, sizeof(uri), "otpauth://totp/piglix:%s?secret=%s&issuer=piglix&algorithm=SHA1&digits=6&period=30",
                  acc->name, b32);
         cJSON *j = cJSON_CreateObject();
@@ -530,23 +530,23 @@ void web_auth_totp(struct web_conn *c, const char *action)
         return;
     }
     bool enable = strcmp(action, "enable") == 0;
-    uint8_t key[WEB_TOTP_SECRET_BYTES + 8];
+    uint8_t key[AUTH_TOTP_SECRET_BYTES + 8];
     int klen;
     if (enable) {
         if (acc->totp[0] || !s->totp_pending_set) {
             web_reply_error(c, 409, acc->totp[0] ? "TOTP is already on" : "start with /api/totp/setup");
             return;
         }
-        memcpy(key, s->totp_pending, WEB_TOTP_SECRET_BYTES);
-        klen = WEB_TOTP_SECRET_BYTES;
+        memcpy(key, s->totp_pending, AUTH_TOTP_SECRET_BYTES);
+        klen = AUTH_TOTP_SECRET_BYTES;
     } else {
         if (!acc->totp[0]) {
             web_reply_error(c, 409, "TOTP is not on");
             return;
         }
-        klen = web_base32_decode(acc->totp, key, sizeof(key));
+        klen = auth_base32_decode(acc->totp, key, sizeof(key));
     }
-    int64_t step = klen > 0 ? web_totp_verify(key, (size_t)klen, code, time(NULL),
+    int64_t step = klen > 0 ? auth_totp_verify(key, (size_t)klen, code, time(NULL),
                                               enable ? -1 : acc->totp_last_step) : -1;
     if (step < 0) {
         explicit_bzero(key, sizeof(key));
@@ -554,11 +554,11 @@ void web_auth_totp(struct web_conn *c, const char *action)
         web_reply_error(c, 422, "wrong code (check the device's clock)");
         return;
     }
-    char b32[WEB_TOTP_B32_MAX + 1] = "";
+    char b32[AUTH_TOTP_B32_MAX + 1] = "";
     if (enable)
-        web_base32_encode(key, (size_t)klen, b32);
+        auth_base32_encode(key, (size_t)klen, b32);
     explicit_bzero(key, sizeof(key));
-    char name[WEB_NAME_MAX + 1];
+    char name[AUTH_NAME_MAX + 1];
     snprintf(name, sizeof(name), "%s", acc->name);
     int r = update_account(w, name, b32, step);
     explicit_bzero(b32, sizeof(b32));
@@ -579,35 +579,35 @@ void web_auth_totp(struct web_conn *c, const char *action)
     web_reply_json(c, 200, j);
 }
 
-void web_auth_cred_of(struct web *w, const char *name, uint8_t fp[WEB_CRED_FP_LEN])
+void web_auth_cred_of(struct web *w, const char *name, uint8_t fp[AUTH_CRED_FP_LEN])
 {
-    const struct web_account *acc = web_accounts_find(&w->accounts, name);
+    const struct auth_account *acc = auth_accounts_find(&w->accounts, name);
     if (acc)
-        web_account_fingerprint(acc, fp);
+        auth_account_fingerprint(acc, fp);
     else
-        memset(fp, 0, WEB_CRED_FP_LEN);
+        memset(fp, 0, AUTH_CRED_FP_LEN);
 }
 
-bool web_auth_cred_current(struct web *w, const char *name, const uint8_t fp[WEB_CRED_FP_LEN])
+bool web_auth_cred_current(struct web *w, const char *name, const uint8_t fp[AUTH_CRED_FP_LEN])
 {
-    const struct web_account *acc = web_accounts_find(&w->accounts, name);
+    const struct auth_account *acc = auth_accounts_find(&w->accounts, name);
     if (!acc)
         return false;
-    uint8_t now[WEB_CRED_FP_LEN];
-    web_account_fingerprint(acc, now);
-    return web_equal_ct(now, fp, WEB_CRED_FP_LEN);
+    uint8_t now[AUTH_CRED_FP_LEN];
+    auth_account_fingerprint(acc, now);
+    return auth_equal_ct(now, fp, AUTH_CRED_FP_LEN);
 }
 
 void web_auth_enforce_credentials(struct web *w)
 {
-    for (int i = 0; i < WEB_SESSIONS_MAX; i++) {
-        struct web_session *s = &w->sessions.s[i];
+    for (int i = 0; i < AUTH_SESSIONS_MAX; i++) {
+        struct auth_session *s = &w->sessions.s[i];
         if (!s->used || web_auth_cred_current(w, s->name, s->cred_fp))
             continue;
         LOG_INFO("web", "%s@%s: %s; session ended", s->name, s->addr,
-                 web_accounts_find(&w->accounts, s->name) ? "the account's credentials changed"
+                 auth_accounts_find(&w->accounts, s->name) ? "the account's credentials changed"
                                                            : "account deleted");
-        web_session_end(s);
+        auth_session_end(s);
     }
     redfish_sweep(w->redfish, w);
     web_auth_revalidate(w);
@@ -617,7 +617,7 @@ void web_auth_revalidate(struct web *w)
 {
     int64_t now = clock_mono_ms();
     for (struct web_conn *c = w->longs; c; c = c->next_long) {
-        bool session = !c->session_id || web_session_by_id(&w->sessions, c->session_id, now) != NULL;
+        bool session = !c->session_id || auth_session_by_id(&w->sessions, c->session_id, now) != NULL;
         bool cred = web_auth_cred_current(w, c->user, c->cred_fp);
         if (!(session && cred) && !c->closing) {
             LOG_INFO("web", "%s@%s: %s: closing its %s", c->user, c->addr,

@@ -175,7 +175,7 @@ int web_bridge_ws_rx(struct web_conn *c, const void *in, size_t len)
             b->stage = RFB_STAGE_NORMAL;
     }
     if (input && c->session_id) {
-        struct web_session *s = web_session_by_id(&c->w->sessions, c->session_id, clock_mono_ms());
+        struct auth_session *s = auth_session_by_id(&c->w->sessions, c->session_id, clock_mono_ms());
         if (s)
             s->last_ms = clock_mono_ms();
     }

@@ -20,9 +20,9 @@
 struct web_hash_job {
     struct web_conn *c;                /* NULL once the connection went (web thread) */
     bool make;                         /* make a new hash (set-up), not check one */
-    char name[WEB_NAME_MAX + 1];
-    char password[WEB_PASSWORD_MAX + 1];
-    char hash[WEB_HASH_MAX];           /* checked against, or made */
+    char name[AUTH_NAME_MAX + 1];
+    char password[AUTH_PASSWORD_MAX + 1];
+    char hash[AUTH_HASH_MAX];           /* checked against, or made */
     bool ok;                           /* the worker's answer */
     struct web_hash_job *next;
 };
@@ -47,9 +47,9 @@ static void job_free(struct web_hash_job *j)
 static void run_job(struct web_hash_job *j)
 {
     if (j->make)
-        j->ok = web_password_hash(j->password, j->hash) == 0;
+        j->ok = auth_password_hash(j->password, j->hash) == 0;
     else
-        j->ok = web_password_verify(j->password, j->hash);
+        j->ok = auth_password_verify(j->password, j->hash);
     explicit_bzero(j->password, sizeof(j->password));
 }
 
@@ -223,30 +223,30 @@ static enum web_pw start(struct web_conn *c, const char *name, const char *passw
 }
 
 enum web_pw web_auth_password(struct web_conn *c, const char *name, const char *password,
-                              struct web_account **acc)
+                              struct auth_account **acc)
 {
     struct web *w = c->w;
     *acc = NULL;
     if (c->hash_done) {
-        struct web_account *a = web_accounts_find(&w->accounts, name);
+        struct auth_account *a = auth_accounts_find(&w->accounts, name);
         /* The account must still have the hash that was checked: a password
          * changed meanwhile makes the old one worthless. */
         bool ok = c->hash_ok && strcmp(c->hash_name, name) == 0 && a &&
-                  strlen(a->hash) == strlen(c->hash_of) && web_equal_ct(a->hash, c->hash_of, strlen(a->hash));
+                  strlen(a->hash) == strlen(c->hash_of) && auth_equal_ct(a->hash, c->hash_of, strlen(a->hash));
         web_hash_result_clear(c);
         *acc = ok ? a : NULL;
         return WEB_PW_DONE;
     }
-    const struct web_account *a = web_accounts_find(&w->accounts, name);
+    const struct auth_account *a = auth_accounts_find(&w->accounts, name);
     /* An unknown name is checked against a real hash of the same cost. */
-    return start(c, name, password, a ? a->hash : web_accounts_dummy_hash(), false);
+    return start(c, name, password, a ? a->hash : auth_accounts_dummy_hash(), false);
 }
 
-enum web_pw web_auth_make_hash(struct web_conn *c, const char *password, char out[WEB_HASH_MAX])
+enum web_pw web_auth_make_hash(struct web_conn *c, const char *password, char out[AUTH_HASH_MAX])
 {
     if (c->hash_done) {
         bool ok = c->hash_ok && c->hash_of[0] == '$';
-        snprintf(out, WEB_HASH_MAX, "%s", ok ? c->hash_of : "");
+        snprintf(out, AUTH_HASH_MAX, "%s", ok ? c->hash_of : "");
         web_hash_result_clear(c);
         return ok ? WEB_PW_DONE : WEB_PW_BUSY;
     }

@@ -147,7 +147,7 @@ void web_metrics_reply(struct web_conn *c)
     metric(&t, "piglix_encode_shared_total", "counter", "Updates reused for another client.", (double)ss.encode_cache_hits);
     metric(&t, "piglix_encode_seconds_total", "counter", "Time spent encoding updates.", (double)ss.encode_ns / 1e9);
     metric(&t, "piglix_web_requests_total", "counter", "HTTP requests and WebSocket upgrades.", (double)w->stats.requests);
-    metric(&t, "piglix_web_sessions", "gauge", "Live browser sessions.", web_sessions_count(&w->sessions));
+    metric(&t, "piglix_web_sessions", "gauge", "Live browser sessions.", auth_sessions_count(&w->sessions));
     metric(&t, "piglix_web_viewers", "gauge", "Open browser viewers.", n_web);
     put(&t, "# HELP piglix_web_logins_total Logins by result.\n# TYPE piglix_web_logins_total counter\n"
             "piglix_web_logins_total{result=\"ok\"} %llu\npiglix_web_logins_total{result=\"failed\"} %llu\n"
@@ -155,7 +155,7 @@ void web_metrics_reply(struct web_conn *c)
         (unsigned long long)w->stats.logins_ok, (unsigned long long)w->stats.logins_failed,
         (unsigned long long)w->stats.logins_throttled);
     metric(&t, "piglix_web_password_hashes_total", "counter",
-           "Password hashes computed (logins, known names or not).", (double)web_password_hashes());
+           "Password hashes computed (logins, known names or not).", (double)auth_password_hashes());
     metric(&t, "piglix_web_snapshots_total", "counter", "JPEG snapshots served.", (double)w->stats.snapshots);
     metric(&t, "piglix_web_stream_frames_total", "counter", "MJPEG frames sent.", (double)w->stats.stream_frames);
     metric(&t, "piglix_web_ws_to_browser_bytes_total", "counter", "RFB bytes sent to browsers.",

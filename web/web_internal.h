@@ -13,13 +13,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "common/clock.h"
-#include "server/vnc_auth.h"
+#include "common/netlisten.h"
+#include "server/server.h"
 #include "web/web.h"
-#include "web/web_accounts.h"
-#include "web/web_listen.h"
 #include "web/web_parse.h"
-#include "web/web_session.h"
 
 #define WEB_CHUNK (32 * 1024)         /* bytes written per writeable callback */
 #define WEB_SNAPSHOT_WAIT_MS 5000     /* a snapshot waits this long for a first picture */
@@ -69,7 +68,7 @@ struct web_conn {
     size_t body_len, body_expected;
     bool body_too_big;
     /* who: set by web_auth_request */
-    char user[WEB_NAME_MAX + 1];
+    char user[AUTH_NAME_MAX + 1];
     bool authed;                /* this request passed web_auth_request (or Redfish's) */
     /* a reply sent before the body was read (refused on the headers): the
      * body is dropped as it comes, then the connection goes on; a body too
@@ -78,7 +77,7 @@ struct web_conn {
     bool pending_headers;       /* authenticating on the headers waits for a hash */
     long content_len;           /* the request's Content-Length (0: none) */
     unsigned session_id;        /* 0: authenticated by a header, or not at all */
-    uint8_t cred_fp[WEB_CRED_FP_LEN]; /* the account's credentials when authenticated */
+    uint8_t cred_fp[AUTH_CRED_FP_LEN]; /* the account's credentials when authenticated */
     struct web_resp resp;
     /* snapshot waits and streams */
     int64_t wait_since_ms;
@@ -97,8 +96,8 @@ struct web_conn {
      * its result for the request being dispatched again */
     struct web_hash_job *hash_job;
     bool hash_done, hash_ok;
-    char hash_name[WEB_NAME_MAX + 1];
-    char hash_of[WEB_HASH_MAX];
+    char hash_name[AUTH_NAME_MAX + 1];
+    char hash_of[AUTH_HASH_MAX];
     struct web_conn *next_long, *prev_long; /* in w->longs while long-lived */
     bool in_longs;
 };
@@ -123,7 +122,7 @@ struct web {
     bool have_hid;
     struct lws_context *ctx;
     struct lws_vhost *vhost;            /* the first HTTPS vhost (one per listen address) */
-    struct web_listen_addr listen[WEB_LISTEN_MAX]; /* [web] listen, resolved; lws keeps pointers */
+    struct netlisten_addr listen[NETLISTEN_MAX]; /* [web] listen, resolved; lws keeps pointers */
     int n_listen;
     pthread_t thread;
     bool started;
@@ -131,10 +130,10 @@ struct web {
     atomic_int jpeg_ready;
     char cert[CONFIG_STR_MAX + 32], key[CONFIG_STR_MAX + 32];
     char root[CONFIG_STR_MAX], novnc[CONFIG_STR_MAX];
-    struct web_accounts accounts;
-    struct web_sessions sessions;
-    struct vnc_auth_throttle *throttle;      /* failed logins per address (/64 for IPv6) */
-    struct vnc_auth_throttle *acct_throttle; /* per existing account, never evicted */
+    struct auth_accounts accounts;
+    struct auth_sessions sessions;
+    struct auth_throttle *throttle;      /* failed logins per address (/64 for IPv6) */
+    struct auth_throttle *acct_throttle; /* per existing account, never evicted */
     char setup_token[33];               /* while no account exists */
     struct web_conn *longs;             /* snapshot waits, streams, WebSockets */
     int viewers;                        /* open noVNC WebSockets */
@@ -196,9 +195,9 @@ void web_auth_check_setup(struct web *w);
  * credentials changed. */
 void web_auth_revalidate(struct web *w);
 /* True when the account exists and its credentials are still those of fp. */
-bool web_auth_cred_current(struct web *w, const char *name, const uint8_t fp[WEB_CRED_FP_LEN]);
+bool web_auth_cred_current(struct web *w, const char *name, const uint8_t fp[AUTH_CRED_FP_LEN]);
 /* The fingerprint of the account's credentials now (zeros when none). */
-void web_auth_cred_of(struct web *w, const char *name, uint8_t fp[WEB_CRED_FP_LEN]);
+void web_auth_cred_of(struct web *w, const char *name, uint8_t fp[AUTH_CRED_FP_LEN]);
 /* Ends every session, stream, viewer and Redfish session whose account's
  * credentials changed (or that was deleted): each tick, and at once after
  * the daemon changes an account itself. */
@@ -220,9 +219,9 @@ void web_hash_result_clear(struct web_conn *c);
 /* Checks name's password (an unknown name against the dummy hash): *acc is
  * the account when right, else NULL. */
 enum web_pw web_auth_password(struct web_conn *c, const char *name, const char *password,
-                              struct web_account **acc);
+                              struct auth_account **acc);
 /* Makes a new hash of password into out (the set-up page). */
-enum web_pw web_auth_make_hash(struct web_conn *c, const char *password, char out[WEB_HASH_MAX]);
+enum web_pw web_auth_make_hash(struct web_conn *c, const char *password, char out[AUTH_HASH_MAX]);
 
 /* web_guard.c: the checks on a request's headers (cross-site, JSON,
  * authentication before any body); 0, or -1 after replying. len: its

@@ -158,7 +158,7 @@ int web_basic_auth_parse(const char *header, char *user, size_t ulen, char *pass
     const char *p = header + 6;
     while (*p == ' ')
         p++;
-    uint8_t buf[WEB_NAME_MAX + WEB_PASSWORD_MAX + 2];
+    uint8_t buf[AUTH_NAME_MAX + AUTH_PASSWORD_MAX + 2];
     if (strlen(p) > 4 * ((sizeof(buf) + 2) / 3))
         return -1;
     int n = b64_decode(p, buf, sizeof(buf));
@@ -256,29 +256,6 @@ int web_url_normalize(const char *in, char *out, size_t outlen)
 bool web_ctype_is_json(const char *ct)
 {
     return strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
-}
-
-bool web_name_valid(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > WEB_NAME_MAX || !isalnum((unsigned char)name[0]))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (!(islower(c) || isdigit(c) || c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
-void web_hex(const uint8_t *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 /* ---- JSON ---- */
@@ -387,8 +364,8 @@ int web_parse_setup(const char *body, size_t len, struct web_setup_req *out, cha
     if (r == 0)
         r = get_string(j, "password", true, out->password, sizeof(out->password), err);
     cJSON_Delete(j);
-    if (r == 0 && !web_name_valid(out->name)) {
-        snprintf(err, WEB_ERR_MAX, "field 'name' must be 1-%d of a-z 0-9 . _ -", WEB_NAME_MAX);
+    if (r == 0 && !auth_name_valid(out->name)) {
+        snprintf(err, WEB_ERR_MAX, "field 'name' must be 1-%d of a-z 0-9 . _ -", AUTH_NAME_MAX);
         r = 422;
     }
     if (r == 0 && strlen(out->password) < 8) {

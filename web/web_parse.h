@@ -11,8 +11,8 @@
 
 #include <cjson/cJSON.h>
 
-#define WEB_NAME_MAX 32          /* account names: [a-z0-9._-], 1..32 */
-#define WEB_PASSWORD_MAX 256
+#include "auth/auth.h"
+
 #define WEB_BODY_MAX (64 * 1024) /* request bodies */
 #define WEB_PASTE_MAX 16384      /* characters of text to paste */
 #define WEB_COMBO_MAX 8          /* keys in one combination */
@@ -53,11 +53,7 @@ int web_url_normalize(const char *in, char *out, size_t outlen);
 /* Whether a Content-Type header value is application/json (parameters allowed). */
 bool web_ctype_is_json(const char *ctype);
 
-/* An account name: 1..WEB_NAME_MAX of [a-z0-9._-], starting with a letter or digit. */
-bool web_name_valid(const char *name);
 
-/* Lower-case hex of n bytes into out (2n+1 bytes). */
-void web_hex(const uint8_t *in, size_t n, char *out);
 
 /* ---- JSON request bodies ----
  * Each parser fills its struct and returns 0, or an HTTP status (400 for
@@ -66,16 +62,16 @@ void web_hex(const uint8_t *in, size_t n, char *out);
 #define WEB_ERR_MAX 160
 
 struct web_login_req {
-    char name[WEB_NAME_MAX + 1];
-    char password[WEB_PASSWORD_MAX + 1];
+    char name[AUTH_NAME_MAX + 1];
+    char password[AUTH_PASSWORD_MAX + 1];
     char totp[12];              /* "" when not given */
 };
 int web_parse_login(const char *body, size_t len, struct web_login_req *out, char *err);
 
 struct web_setup_req {
     char token[80];
-    char name[WEB_NAME_MAX + 1];
-    char password[WEB_PASSWORD_MAX + 1];
+    char name[AUTH_NAME_MAX + 1];
+    char password[AUTH_PASSWORD_MAX + 1];
 };
 int web_parse_setup(const char *body, size_t len, struct web_setup_req *out, char *err);
 

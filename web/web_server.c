@@ -16,7 +16,7 @@
 #include "common/thread.h"
 #include "web/web_internal.h"
 #include "web/redfish/redfish.h"
-#include "web/web_listen.h"
+#include "common/netlisten.h"
 #include "web/web_tls.h"
 
 #ifndef PIGLIX_WEB_ROOT_INSTALLED
@@ -332,11 +332,11 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
     struct web *w = lws_container_of(sul, struct web, tick);
     int64_t now = clock_mono_ms();
-    if (web_accounts_refresh(&w->accounts) > 0) {
+    if (auth_accounts_refresh(&w->accounts) > 0) {
         web_auth_throttle_prune(w);
         web_auth_check_setup(w);
     }
-    web_sessions_expire(&w->sessions, now);
+    auth_sessions_expire(&w->sessions, now);
     /* Every tick, not only when the file's mtime moved: `piglix user`
      * (another process) may write between a reload and the daemon's own
      * save, and a changed password, token or TOTP secret, or a deleted
@@ -367,9 +367,9 @@ static void on_jpeg_ready(void *ctx)
  * an IPv4 literal on an IPv6-enabled vhost, and 0.0.0.0 for an IPv6 one on
  * an IPv4 vhost: each vhost gets exactly one address and the family
  * options that keep it to that address. */
-static void vhost_addr(struct lws_context_creation_info *info, const struct web_listen_addr *a, int i)
+static void vhost_addr(struct lws_context_creation_info *info, const struct netlisten_addr *a, int i)
 {
-    static const char *const names[WEB_LISTEN_MAX] = {"piglix", "piglix-2", "piglix-3", "piglix-4"};
+    static const char *const names[NETLISTEN_MAX] = {"piglix", "piglix-2", "piglix-3", "piglix-4"};
     info->vhost_name = names[i];
     info->iface = a->any ? NULL : a->text; /* kept by lws: a lives in struct web */
     if (a->family == AF_INET)
@@ -382,10 +382,10 @@ static void vhost_addr(struct lws_context_creation_info *info, const struct web_
  * and refuses anything but what [web] listen asked. */
 static int listen_verify(struct web *w, int port, const char *what)
 {
-    int fds[WEB_LISTEN_MAX * 2];
-    int n = web_listen_find(SOCK_STREAM, port, fds, WEB_LISTEN_MAX * 2);
+    int fds[NETLISTEN_MAX * 2];
+    int n = netlisten_find(SOCK_STREAM, port, fds, NETLISTEN_MAX * 2);
     char desc[256], err[160];
-    if (web_listen_verify(fds, n, port, w->listen, w->n_listen, desc, sizeof(desc), err, sizeof(err)) < 0) {
+    if (netlisten_verify(fds, n, port, w->listen, w->n_listen, desc, sizeof(desc), err, sizeof(err)) < 0) {
         LOG_ERROR("web", "[web] listen = %s: %s on port %d: %s (bound: %s); not starting", w->cfg->web.listen,
                   what, port, err, desc[0] ? desc : "nothing");
         return -1;
@@ -460,20 +460,20 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
     }
     snprintf(w->root, sizeof(w->root), "%s", ui_root(cfg));
     snprintf(w->novnc, sizeof(w->novnc), "%s", cfg->web.novnc);
-    web_sessions_init(&w->sessions, cfg->web.session_idle_s, cfg->web.session_max_s);
-    w->throttle = vnc_auth_throttle_create_addresses(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
+    auth_sessions_init(&w->sessions, cfg->web.session_idle_s, cfg->web.session_max_s);
+    w->throttle = auth_throttle_create_addresses(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
                                                      WEB_THROTTLE_ADDRS);
-    w->acct_throttle = vnc_auth_throttle_create_keys(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
-                                                     WEB_ACCOUNTS_MAX);
+    w->acct_throttle = auth_throttle_create_keys(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
+                                                     AUTH_ACCOUNTS_MAX);
     if (!w->throttle || !w->acct_throttle)
         goto fail;
     if (mkdir(cfg->state.dir, 0700) < 0 && errno != EEXIST) {
         LOG_ERROR("web", "[state] dir %s: %s", cfg->state.dir, strerror(errno));
         goto fail;
     }
-    if (web_accounts_load(&w->accounts, cfg->state.dir, stderr) < 0)
+    if (auth_accounts_load(&w->accounts, cfg->state.dir, stderr) < 0)
         goto fail;
-    if (!web_accounts_dummy_hash()[0]) {
+    if (!auth_accounts_dummy_hash()[0]) {
         LOG_ERROR("web", "cannot make a yescrypt hash (libcrypt without yescrypt?)");
         goto fail;
     }
@@ -490,7 +490,7 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
                  w->novnc);
 
     char err[160];
-    w->n_listen = web_listen_resolve(cfg->web.listen, w->listen, WEB_LISTEN_MAX, err, sizeof(err));
+    w->n_listen = netlisten_resolve(cfg->web.listen, w->listen, NETLISTEN_MAX, err, sizeof(err));
     if (w->n_listen < 0) {
         LOG_ERROR("web", "[web] listen = %s: %s", cfg->web.listen, err);
         goto fail;
@@ -578,8 +578,8 @@ void web_destroy(struct web *w)
         lws_context_destroy(w->ctx);
     }
     redfish_destroy(w->redfish);
-    vnc_auth_throttle_destroy(w->throttle);
-    vnc_auth_throttle_destroy(w->acct_throttle);
+    auth_throttle_destroy(w->throttle);
+    auth_throttle_destroy(w->acct_throttle);
     explicit_bzero(&w->sessions, sizeof(w->sessions));
     explicit_bzero(w->setup_token, sizeof(w->setup_token));
     free(w);

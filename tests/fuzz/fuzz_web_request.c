@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "web/web_parse.h"
-#include "web/web_session.h"
-#include "web/web_totp.h"
+#include "auth/auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 6: {
         struct web_setup_req r;
-        if (web_parse_setup(s, len, &r, err) == 0 && !web_name_valid(r.name))
+        if (web_parse_setup(s, len, &r, err) == 0 && !auth_name_valid(r.name))
             abort();
         break;
     }
@@ -95,8 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 11: {
         uint8_t b[64];
-        web_base32_decode(s, b, sizeof(b));
-        web_totp_verify(b, 20, s, 1700000000, -1);
+        auth_base32_decode(s, b, sizeof(b));
+        auth_totp_verify(b, 20, s, 1700000000, -1);
         break;
     }
     }

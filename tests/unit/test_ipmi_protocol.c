@@ -22,7 +22,7 @@
 #include "ipmi/ipmi_internal.h"
 #include "ipmi/ipmi_packet.h"
 #include "ipmi/ipmi_sdr.h"
-#include "ipmi/ipmi_users.h"
+#include "ipmi/ipmi.h"
 
 static size_t unhex(const char *s, uint8_t *out)
 {

@@ -106,14 +106,14 @@ static void test_origin_and_names(void **state)
     assert_false(web_origin_matches("https://127.0.0.1:8444", "127.0.0.1:8443"));
     assert_false(web_origin_matches("null", "piglix.local"));
     assert_false(web_origin_matches("https://", ""));
-    assert_true(web_name_valid("admin"));
-    assert_true(web_name_valid("ops.team-1_x"));
-    assert_false(web_name_valid(""));
-    assert_false(web_name_valid("Admin"));
-    assert_false(web_name_valid(".hidden"));
-    assert_false(web_name_valid("a:b"));
-    assert_false(web_name_valid("a b"));
-    assert_false(web_name_valid("abcdefghijabcdefghijabcdefghijabc")); /* 33 */
+    assert_true(auth_name_valid("admin"));
+    assert_true(auth_name_valid("ops.team-1_x"));
+    assert_false(auth_name_valid(""));
+    assert_false(auth_name_valid("Admin"));
+    assert_false(auth_name_valid(".hidden"));
+    assert_false(auth_name_valid("a:b"));
+    assert_false(auth_name_valid("a b"));
+    assert_false(auth_name_valid("abcdefghijabcdefghijabcdefghijabc")); /* 33 */
 }
 
 static void test_cross_site_and_urls(void **state)

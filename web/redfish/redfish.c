@@ -69,7 +69,7 @@ static void make_uuid(char out[37])
     md[6] = (uint8_t)((md[6] & 0x0f) | 0x50); /* name-based */
     md[8] = (uint8_t)((md[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     char hex[33];
-    web_hex(md, 16, hex);
+    auth_hex(md, 16, hex);
     snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
@@ -83,7 +83,7 @@ struct redfish *redfish_create(struct web *w)
     int t = w->cfg->web.session_idle_s;
     rf->timeout_s = t < RF_TIMEOUT_MIN_S ? RF_TIMEOUT_MIN_S : t > RF_TIMEOUT_MAX_S ? RF_TIMEOUT_MAX_S : t;
     make_uuid(rf->uuid);
-    if (web_random(rf->salt, sizeof(rf->salt)) < 0) {
+    if (auth_random(rf->salt, sizeof(rf->salt)) < 0) {
         LOG_ERROR("redfish", "no randomness");
         free(rf);
         return NULL;

@@ -1,4 +1,4 @@
-/* AccountService, read-only: the web accounts (web/web_accounts.h) as
+/* AccountService, read-only: the web accounts (auth/auth.h) as
  * ManagerAccounts, and the one role they all have. Accounts are managed
  * with `piglix user ...`, so creating, changing or deleting them here is
  * refused (405). Passwords and tokens are never shown. */
@@ -17,7 +17,7 @@ void rf_account_service(struct rf_req *r)
     cJSON_AddStringToObject(j, "Description", "Web accounts, managed with `piglix user`; read-only here");
     cJSON_AddBoolToObject(j, "ServiceEnabled", true);
     cJSON_AddNumberToObject(j, "MinPasswordLength", 8);
-    cJSON_AddNumberToObject(j, "MaxPasswordLength", WEB_PASSWORD_MAX);
+    cJSON_AddNumberToObject(j, "MaxPasswordLength", AUTH_PASSWORD_MAX);
     /* Failed logins are not a lock-out but a doubling delay (web/API.md). */
     cJSON_AddNumberToObject(j, "AccountLockoutThreshold", cfg->web.login_fail_limit);
     cJSON_AddNumberToObject(j, "AccountLockoutDuration", cfg->web.login_throttle_s);
@@ -41,7 +41,7 @@ void rf_accounts(struct rf_req *r)
 
 void rf_account(struct rf_req *r)
 {
-    const struct web_account *acc = web_name_valid(r->arg) ? web_accounts_find(&r->w->accounts, r->arg) : NULL;
+    const struct auth_account *acc = auth_name_valid(r->arg) ? auth_accounts_find(&r->w->accounts, r->arg) : NULL;
     if (!acc) {
         rf_error(r, 404, RF_MSG_RESOURCE_MISSING_AT_URI, r->uri);
         return;

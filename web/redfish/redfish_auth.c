@@ -1,6 +1,6 @@
 /* Who makes a Redfish request. An X-Auth-Token names a session made by
  * POST SessionService/Sessions (redfish_session.c); HTTP Basic uses the web
- * accounts (web/web_accounts.h), and a piglix API token works as Bearer.
+ * accounts (auth/auth.h), and a piglix API token works as Bearer.
  * Wrong passwords count against the same per-address and per-account
  * throttle (and the same password-hash budget) as the UI's logins, so
  * neither door is a way around the other. */
@@ -39,7 +39,7 @@ static void basic_digest(const struct redfish *rf, const char *user, const char 
         EVP_DigestUpdate(ctx, rf->salt, sizeof(rf->salt)) != 1 ||
         EVP_DigestUpdate(ctx, user, strlen(user) + 1) != 1 || EVP_DigestUpdate(ctx, pass, strlen(pass)) != 1 ||
         EVP_DigestFinal_ex(ctx, out, &n) != 1)
-        web_random(out, 32); /* matches nothing */
+        auth_random(out, 32); /* matches nothing */
     EVP_MD_CTX_free(ctx);
 }
 
@@ -54,7 +54,7 @@ static struct rf_basic_ok *basic_cached(struct rf_req *r, const char *user, cons
     for (int i = 0; i < RF_BASIC_CACHE; i++) {
         struct rf_basic_ok *e = &r->rf->basic[i];
         if (e->name[0] && strcmp(e->name, user) == 0 && now < e->until_ms &&
-            same_mtime(&e->accounts_mtime, &r->w->accounts.mtime) && web_equal_ct(e->digest, digest, 32))
+            same_mtime(&e->accounts_mtime, &r->w->accounts.mtime) && auth_equal_ct(e->digest, digest, 32))
             return e;
     }
     return NULL;
@@ -81,8 +81,8 @@ static void basic_remember(struct rf_req *r, const char *user, const uint8_t dig
 int rf_check_password(struct rf_req *r, const char *user, char *pass, const char *how)
 {
     struct web *w = r->w;
-    char nb[WEB_NAME_MAX + 20];
-    snprintf(nb, sizeof(nb), "%s", web_name_valid(user) ? user : "(invalid name)");
+    char nb[AUTH_NAME_MAX + 20];
+    snprintf(nb, sizeof(nb), "%s", auth_name_valid(user) ? user : "(invalid name)");
     int wait = web_auth_throttle_wait(r->c, user);
     if (wait) {
         too_many(r, nb, wait);
@@ -91,14 +91,14 @@ int rf_check_password(struct rf_req *r, const char *user, char *pass, const char
     uint8_t digest[32];
     int64_t now = clock_mono_ms();
     basic_digest(r->rf, user, pass, digest);
-    struct web_account *known = basic_cached(r, user, digest, now) ? web_accounts_find(&w->accounts, user) : NULL;
+    struct auth_account *known = basic_cached(r, user, digest, now) ? auth_accounts_find(&w->accounts, user) : NULL;
     if (known && !known->totp[0]) {
         explicit_bzero(digest, sizeof(digest));
         web_auth_throttle_record(r->c, user, true);
         snprintf(r->c->user, sizeof(r->c->user), "%s", known->name);
         return 0;
     }
-    struct web_account *acc;
+    struct auth_account *acc;
     enum web_pw pw = web_auth_password(r->c, user, pass, &acc);
     if (pw == WEB_PW_PENDING) {
         explicit_bzero(digest, sizeof(digest));
@@ -133,7 +133,7 @@ int rf_check_password(struct rf_req *r, const char *user, char *pass, const char
 int rf_authenticate(struct rf_req *r)
 {
     struct web *w = r->w;
-    char hdr[700], user[WEB_NAME_MAX + 2], pass[WEB_PASSWORD_MAX + 1];
+    char hdr[700], user[AUTH_NAME_MAX + 2], pass[AUTH_PASSWORD_MAX + 1];
     /* Tokens are 256 random bits: guessing is hopeless, so a stale one (a
      * client whose session timed out) is not counted as a failed login. */
     if (web_header(r->c, WSI_TOKEN_X_AUTH_TOKEN, hdr, sizeof(hdr)) >= 0) {
@@ -164,7 +164,7 @@ int rf_authenticate(struct rf_req *r)
     if (web_bearer_parse(hdr, token, sizeof(token)) == 0) {
         explicit_bzero(hdr, sizeof(hdr));
         int wait = web_auth_throttle_wait(r->c, NULL);
-        struct web_account *acc = wait ? NULL : web_accounts_check_token(&w->accounts, token);
+        struct auth_account *acc = wait ? NULL : auth_accounts_check_token(&w->accounts, token);
         explicit_bzero(token, sizeof(token));
         if (wait) {
             too_many(r, "?", wait);

@@ -29,7 +29,7 @@ struct rf_session {
     bool used;
     char id[RF_SESSION_ID_HEX + 1];
     uint8_t token[32];
-    char name[WEB_NAME_MAX + 1];
+    char name[AUTH_NAME_MAX + 1];
     char addr[64];
     int64_t created_ms, last_ms;
     int64_t created_wall;        /* seconds since the epoch, for CreatedTime */
@@ -47,7 +47,7 @@ struct rf_vmedia {
  * SHA-256: HTTP Basic clients send them with every request, and a hash per
  * request would hold them to [web]'s few hashes a second. */
 struct rf_basic_ok {
-    char name[WEB_NAME_MAX + 1];
+    char name[AUTH_NAME_MAX + 1];
     uint8_t digest[32];
     int64_t until_ms;
     struct timespec accounts_mtime; /* the accounts file it was checked against */

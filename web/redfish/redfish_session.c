@@ -31,7 +31,7 @@ void redfish_sweep(struct redfish *rf, struct web *w)
             session_end(s, "timed out");
         else if (now - s->created_ms > (int64_t)w->cfg->web.session_max_s * 1000)
             session_end(s, "[web] session_max_s");
-        else if (!web_accounts_find(&w->accounts, s->name))
+        else if (!auth_accounts_find(&w->accounts, s->name))
             session_end(s, "account deleted");
         else if (!web_auth_cred_current(w, s->name, s->cred_fp))
             session_end(s, "the account's credentials changed");
@@ -59,7 +59,7 @@ struct rf_session *rf_session_by_token(struct rf_req *r, const char *hex)
     sweep(r, now);
     for (int i = 0; i < RF_SESSIONS_MAX; i++) {
         struct rf_session *s = &r->rf->sessions[i];
-        if (s->used && web_equal_ct(s->token, tok, sizeof(tok))) {
+        if (s->used && auth_equal_ct(s->token, tok, sizeof(tok))) {
             s->last_ms = now;
             return s;
         }
@@ -172,7 +172,7 @@ static void session_create(struct rf_req *r)
         rf_unauthorized(r, "no account exists yet: create one with `piglix user add NAME`");
         return;
     }
-    char pw[WEB_PASSWORD_MAX + 1];
+    char pw[AUTH_PASSWORD_MAX + 1];
     snprintf(pw, sizeof(pw), "%s", pass);
     explicit_bzero((char *)pass, strlen(pass));
     int rc = rf_check_password(r, user, pw, "Redfish session login");
@@ -191,13 +191,13 @@ static void session_create(struct rf_req *r)
         return;
     }
     uint8_t id[RF_SESSION_ID_HEX / 2];
-    if (web_random(s->token, sizeof(s->token)) < 0 || web_random(id, sizeof(id)) < 0) {
+    if (auth_random(s->token, sizeof(s->token)) < 0 || auth_random(id, sizeof(id)) < 0) {
         explicit_bzero(s, sizeof(*s));
         rf_error(r, 503, RF_MSG_INTERNAL_ERROR);
         return;
     }
     s->used = true;
-    web_hex(id, sizeof(id), s->id);
+    auth_hex(id, sizeof(id), s->id);
     snprintf(s->name, sizeof(s->name), "%s", r->c->user);
     snprintf(s->addr, sizeof(s->addr), "%s", r->c->addr);
     s->created_ms = s->last_ms = now;
@@ -205,7 +205,7 @@ static void session_create(struct rf_req *r)
     web_auth_cred_of(r->w, s->name, s->cred_fp);
     r->w->stats.logins_ok++;
     char token[65];
-    web_hex(s->token, sizeof(s->token), token);
+    auth_hex(s->token, sizeof(s->token), token);
     web_resp_header(&r->c->resp, "X-Auth-Token: %s", token);
     explicit_bzero(token, sizeof(token));
     web_resp_header(&r->c->resp, "Location: " SESSIONS "/%s", s->id);
