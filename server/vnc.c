@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -219,6 +220,52 @@ static void set_up_client_socket(int fd)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 }
 
+/* libvncserver's rfbNewClient waits up to 100 ms for the client's first
+ * bytes (its WebSocket and TLS detection); an RFB client speaks second, so
+ * every connection would hold this thread, and with it every viewer, for
+ * 100 ms: ten bare connections a second would freeze them all. It is handed
+ * one end of a socketpair where "RFB " already waits, so it decides at once
+ * (its version string goes into the pair and is dropped); the real socket
+ * then takes that descriptor's number, and gets the version from here. */
+static rfbClientPtr new_client_now(struct server *s, int fd, const char *host)
+{
+    static const char version[] = "RFB 003.008\n";
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+        LOG_WARN("vnc", "client %s: socketpair: %s", host, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    rfbClientPtr cl = NULL;
+    if (send(pair[1], "RFB ", 4, MSG_NOSIGNAL) == 4)
+        cl = rfbNewClient(s->screen, pair[0]); /* closes pair[0] when it fails */
+    else
+        close(pair[0]);
+    close(pair[1]);
+    if (!cl) {
+        close(fd);
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || dup3(fd, cl->sock, O_CLOEXEC) < 0 ||
+        send(cl->sock, version, sizeof(version) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) != sizeof(version) - 1) {
+        LOG_WARN("vnc", "client %s: cannot set up its socket: %s", host, strerror(errno));
+        close(fd);
+        rfbCloseClient(cl);
+        return cl; /* reaped with the others */
+    }
+    close(fd);
+    free(cl->host);
+    cl->host = strdup(host);
+    return cl;
+}
+
+static void peer_name(const struct sockaddr_storage *peer, socklen_t len, char *out, size_t n)
+{
+    if (getnameinfo((const struct sockaddr *)peer, len, out, (socklen_t)n, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(out, n, "?");
+}
+
 static void accept_clients(struct server *s, int lfd)
 {
     for (;;) {
@@ -234,17 +281,16 @@ static void accept_clients(struct server *s, int lfd)
         vnc_addr_key_from(&key, &peer);
         vnc_handshake_make_room(s, &key);
         set_up_client_socket(fd);
-        rfbClientPtr cl = rfbNewClient(s->screen, fd);
-        if (!cl)
-            continue; /* libvncserver closed it and said why */
+        char host[NI_MAXHOST];
+        peer_name(&peer, plen, host, sizeof(host));
+        /* A browser's WebSocket on this port fails the version check (the
+         * web port serves noVNC). */
+        rfbClientPtr cl = new_client_now(s, fd, host);
+        if (!cl || !cl->clientData)
+            continue; /* closed, and said why */
         struct vnc_client *c = cl->clientData;
         c->pending = true;
         c->addr = key;
-        if (cl->wsctx) {
-            LOG_INFO("vnc", "client %s: WebSocket on the VNC port refused (use the web port)", cl->host);
-            rfbCloseClient(cl);
-            continue;
-        }
         LOG_INFO("vnc", "client %s connected", cl->host);
     }
 }
@@ -385,8 +431,8 @@ static void take_adopted(struct server *s)
     pthread_mutex_unlock(&s->adopt_lock);
     for (int i = 0; i < n; i++) {
         set_up_client_socket(q[i].fd);
-        rfbClientPtr cl = rfbNewClient(s->screen, q[i].fd);
-        if (!cl)
+        rfbClientPtr cl = new_client_now(s, q[i].fd, q[i].who);
+        if (!cl || !cl->clientData)
             continue;
         struct vnc_client *c = cl->clientData;
         c->preauth = true; /* offered None only; [web] max_viewers bounds these */

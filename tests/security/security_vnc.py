@@ -471,6 +471,27 @@ def case_vnc_max_clients(env):
     w.stop()
 
 
+def case_vnc_accept_no_stall(env):
+    """Connecting costs the server thread nothing: libvncserver's rfbNewClient
+    waits up to 100 ms for a client's first bytes (WebSocket detection), and
+    an RFB client speaks second, so ten bare connections a second used to
+    hold the one server thread (every viewer's picture) for the whole second.
+    30 connections at once must all get the server's version quickly."""
+    p = Piglix(env).start()
+    n = 30
+    t0 = time.time()
+    socks = [socket.create_connection(("127.0.0.1", p.port), timeout=10) for _ in range(n)]
+    for s in socks:
+        check(recv_exact(s, 12) == b"RFB 003.008\n", "no server version")
+    took = time.time() - t0
+    print("%d connections greeted in %.0f ms" % (n, took * 1000))
+    for s in socks:
+        s.close()
+    # serialised 100 ms waits would take 3 s; allow for a slow test build
+    check(took < 1.0, "%d connections took %.2f s to be greeted: the server thread waits per connection" % (n, took))
+    p.stop()
+
+
 # ---- finding 3: binding ----
 
 def answers(host, port):
