@@ -1,7 +1,10 @@
-/* server/: finds damage, encodes once and fans out. This is the public face
- * of the VNC output: it owns the RFB port, its clients, and the pipeline that
- * turns captured frames into shared encoded updates. Viewers' keyboard and
- * pointer events go to the hid_input it is given. */
+/* server/: the VNC output. Owns the RFB port and its clients (the handshake
+ * per client, the VNC password, updates written from the pipeline's shared
+ * encoded bytes) and feeds the pipeline (pipeline/) the captured frames.
+ * Viewers' keyboard and pointer events go to the hid_input it is given.
+ * server_run/server_run_once run on one thread, which owns libvncserver;
+ * server_adopt_client, server_set_keyboard_leds and the snapshot calls may
+ * come from any thread. */
 #ifndef PIGLIX_SERVER_H
 #define PIGLIX_SERVER_H
 
