@@ -153,7 +153,8 @@ static int cmd_vnc_passwd(const struct piglix_config *cfg)
 /* `piglix gadget up`: vmedia's mass-storage function joins hid's gadget. */
 static int add_vmedia_function(void *ctx, struct gadget *g)
 {
-    return vmedia_drive_gadget_up(ctx, g);
+    const struct piglix_config *cfg = ctx;
+    return vmedia_drive_gadget_up(&cfg->vmedia, cfg->state.dir, g);
 }
 
 /* `piglix gadget up|down`: the USB gadget made (and bound) or removed by
@@ -202,7 +203,7 @@ static int start_input(const struct piglix_config *cfg, struct hid_usb **usb, st
     }
     *usb = hid_usb_create(&cfg->hid);
     /* The mass storage joins the gadget before it is bound. */
-    if (*usb && store && !(*drive = vmedia_drive_create(cfg, store, hid_usb_gadget(*usb)))) {
+    if (*usb && store && !(*drive = vmedia_drive_create(&cfg->vmedia, cfg->state.dir, store, hid_usb_gadget(*usb)))) {
         hid_usb_destroy(*usb);
         *usb = NULL;
     }
@@ -269,7 +270,9 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
         capture_slot_destroy(slot);
         return 1;
     }
-    struct server *srv = server_create(cfg, slot, &input);
+    struct server_params sp = {.vnc = &cfg->vnc, .encode = &cfg->encode, .width = (unsigned)cfg->capture.width,
+                               .height = (unsigned)cfg->capture.height, .state_dir = cfg->state.dir};
+    struct server *srv = server_create(&sp, slot, &input);
     if (srv && usb)
         hid_device_set_led_callback(hid_usb_device(usb), show_keyboard_leds, srv);
     struct capture_thread *ct = srv ? start_capture(cfg, slot) : NULL;
@@ -285,7 +288,10 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     struct web_hid web_hid = {0};
     if (usb)
         app_web_hid_from_device(&web_hid, hid_usb_device(usb));
-    if (cfg->web.enabled && (web = web_create(cfg, srv, slot, &web_hid, atx))) {
+    struct web_params wp = {.web = &cfg->web, .redfish = &cfg->redfish, .state_dir = cfg->state.dir,
+                            .capture_source = cfg->capture.source, .sensors_poll_ms = cfg->sensors.poll_ms,
+                            .upload_idle_s = cfg->vmedia.upload_idle_s};
+    if (cfg->web.enabled && (web = web_create(&wp, srv, slot, &web_hid, atx))) {
         web_set_vmedia(web, store, drive);
         web_set_sensors(web, sensors);
     }
@@ -443,7 +449,7 @@ int main(int argc, char **argv)
     }
     /* IPMI over LAN uses both: started after them, stopped before. With
      * [ipmi] off this only removes any stored IPMI passwords. */
-    struct ipmi *ipmi = ipmi_start(&cfg, atx, sensors);
+    struct ipmi *ipmi = ipmi_start(&cfg.ipmi, cfg.state.dir, atx, sensors);
     if (cfg.ipmi.enabled && !ipmi) {
         sensors_stop(sensors);
         atx_stop(atx);

@@ -112,7 +112,7 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
             fprintf(err, "%s: account deleted\n", name);
         }
     } else if (strcmp(verb, "ipmi-passwd") == 0) {
-        rc = ipmi_users_passwd_command(cfg, &acc, name, err);
+        rc = ipmi_users_passwd_command(&cfg->ipmi, cfg->state.dir, &acc, name, err);
     } else if (strcmp(verb, "token") == 0 || strcmp(verb, "totp-off") == 0) {
         struct auth_account *a = auth_accounts_find(&acc, name);
         char token[AUTH_TOKEN_HEX + 1];

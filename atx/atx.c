@@ -442,6 +442,8 @@ static int open_inputs(struct atx *a, const struct config_atx *cfg)
     a->st.power_led_wired = atx_gpio_has_input(a->gpio, ATX_INPUT_POWER_LED);
     a->st.hdd_led_wired = atx_gpio_has_input(a->gpio, ATX_INPUT_HDD_LED);
     a->st.intrusion_wired = atx_gpio_has_input(a->gpio, ATX_INPUT_INTRUSION);
+    a->st.power_button_wired = atx_gpio_has_button(a->gpio, ATX_BUTTON_POWER);
+    a->st.reset_button_wired = atx_gpio_has_button(a->gpio, ATX_BUTTON_RESET);
     a->st.gpio = atx_gpio_has_button(a->gpio, ATX_BUTTON_POWER) || atx_gpio_has_button(a->gpio, ATX_BUTTON_RESET);
     publish_inputs(a); /* the levels read now, before the first edge */
     return 0;

@@ -84,6 +84,7 @@ struct atx_status {
     bool gpio;                 /* GPIO lines configured and open */
     bool wol;                  /* a Wake-on-LAN MAC is configured */
     bool power_led_wired, hdd_led_wired, intrusion_wired;
+    bool power_button_wired, reset_button_wired;
     enum atx_power power;
     bool power_led, hdd_led;   /* debounced LED levels (lit = true) */
     uint64_t hdd_activity;     /* HDD LED flashes seen (before debouncing) */

@@ -20,7 +20,7 @@
 #include <time.h>
 #include "auth/auth.h"
 
-struct piglix_config;
+struct config_ipmi;
 struct atx;
 struct sensors;
 struct ipmi;
@@ -30,7 +30,8 @@ struct ipmi;
  * logging why. With IPMI disabled: removes any stored IPMI passwords
  * (they are kept only while IPMI is on) and returns NULL. atx and sensors
  * (each NULL: none) must outlive the IPMI thread. */
-struct ipmi *ipmi_start(const struct piglix_config *cfg, struct atx *atx, struct sensors *sensors);
+struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, struct atx *atx,
+                         struct sensors *sensors);
 
 /* Stops the thread, ends every session, frees. NULL is fine. */
 void ipmi_stop(struct ipmi *ipmi);
@@ -89,8 +90,8 @@ int ipmi_users_purge(const char *dir);
 /* `piglix user ipmi-passwd NAME`, with the web accounts' lock held by the
  * caller (acc: the loaded accounts). Refuses while [ipmi] is disabled.
  * Returns the exit status. */
-struct piglix_config;
-int ipmi_users_passwd_command(const struct piglix_config *cfg, struct auth_accounts *acc,
+struct config_ipmi;
+int ipmi_users_passwd_command(const struct config_ipmi *cfg, const char *state_dir, struct auth_accounts *acc,
                               const char *name, FILE *err);
 
 #endif

@@ -125,9 +125,9 @@ static int open_socket(struct ipmi *ip, const struct netlisten_addr *a, int port
 
 /* Binds what [ipmi] listen means (web/web_listen.h), then checks with
  * getsockname that this is exactly what the sockets hold, and says it. */
-static int open_sockets(struct ipmi *ip, const struct piglix_config *cfg)
+static int open_sockets(struct ipmi *ip, const struct config_ipmi *cfg)
 {
-    const char *host = cfg->ipmi.listen;
+    const char *host = cfg->listen;
     struct netlisten_addr want[MAX_SOCKETS];
     char err[160], desc[256];
     int n = netlisten_resolve(host, want, MAX_SOCKETS, err, sizeof(err));
@@ -136,11 +136,11 @@ static int open_sockets(struct ipmi *ip, const struct piglix_config *cfg)
         return -1;
     }
     for (int i = 0; i < n; i++)
-        if (open_socket(ip, &want[i], cfg->ipmi.port) < 0) {
-            LOG_ERROR("ipmi", "cannot listen on UDP [%s]:%d: %s", want[i].text, cfg->ipmi.port, strerror(errno));
+        if (open_socket(ip, &want[i], cfg->port) < 0) {
+            LOG_ERROR("ipmi", "cannot listen on UDP [%s]:%d: %s", want[i].text, cfg->port, strerror(errno));
             return -1;
         }
-    if (netlisten_verify(ip->fd, ip->n_fd, cfg->ipmi.port, want, n, desc, sizeof(desc), err, sizeof(err)) < 0) {
+    if (netlisten_verify(ip->fd, ip->n_fd, cfg->port, want, n, desc, sizeof(desc), err, sizeof(err)) < 0) {
         LOG_ERROR("ipmi", "[ipmi] listen = %s: %s (bound: %s); not starting", host, err, desc);
         return -1;
     }
@@ -253,15 +253,16 @@ static void close_all(struct ipmi *ip)
     free(ip);
 }
 
-struct ipmi *ipmi_start(const struct piglix_config *cfg, struct atx *atx, struct sensors *sensors)
+struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, struct atx *atx,
+                         struct sensors *sensors)
 {
-    if (!cfg->ipmi.enabled) {
-        if (ipmi_users_purge(cfg->state.dir) > 0)
+    if (!cfg->enabled) {
+        if (ipmi_users_purge(state_dir) > 0)
             LOG_INFO("ipmi", "[ipmi] enabled = no: removed the stored IPMI passwords");
         return NULL;
     }
-    if (mkdir(cfg->state.dir, 0700) < 0 && errno != EEXIST) {
-        LOG_ERROR("ipmi", "[state] dir %s: %s", cfg->state.dir, strerror(errno));
+    if (mkdir(state_dir, 0700) < 0 && errno != EEXIST) {
+        LOG_ERROR("ipmi", "[state] dir %s: %s", state_dir, strerror(errno));
         return NULL;
     }
     struct ipmi *ip = calloc(1, sizeof(*ip));
@@ -269,8 +270,8 @@ struct ipmi *ipmi_start(const struct piglix_config *cfg, struct atx *atx, struct
     if (!ip)
         return NULL;
     ip->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (ip->stop_fd < 0 || load_guid(cfg->state.dir, guid) < 0 ||
-        !(ip->core = ipmi_core_create(cfg->state.dir, cfg->ipmi.max_sessions, cfg->ipmi.session_timeout_s,
+    if (ip->stop_fd < 0 || load_guid(state_dir, guid) < 0 ||
+        !(ip->core = ipmi_core_create(state_dir, cfg->max_sessions, cfg->session_timeout_s,
                                       atx, sensors, guid)) ||
         open_sockets(ip, cfg) < 0) {
         close_all(ip);
@@ -283,7 +284,7 @@ struct ipmi *ipmi_start(const struct piglix_config *cfg, struct atx *atx, struct
         return NULL;
     }
     LOG_INFO("ipmi", "IPMI 2.0 over LAN on UDP [%s]:%d (cipher suites 3 and 17; %d account%s with an "
-             "IPMI password)", cfg->ipmi.listen, cfg->ipmi.port, ip->core->users.n,
+             "IPMI password)", cfg->listen, cfg->port, ip->core->users.n,
              ip->core->users.n == 1 ? "" : "s");
     if (ip->core->users.n == 0)
         LOG_WARN("ipmi", "no account has an IPMI password yet: piglix user ipmi-passwd NAME");

@@ -217,10 +217,10 @@ int ipmi_users_purge(const char *dir)
     return errno == ENOENT ? 0 : -1;
 }
 
-int ipmi_users_passwd_command(const struct piglix_config *cfg, struct auth_accounts *acc,
+int ipmi_users_passwd_command(const struct config_ipmi *cfg, const char *state_dir, struct auth_accounts *acc,
                               const char *name, FILE *err)
 {
-    if (!cfg->ipmi.enabled) {
+    if (!cfg->enabled) {
         fprintf(err, "user: [ipmi] enabled = no: IPMI passwords are kept (recoverably, as RMCP+ "
                      "needs them) only while IPMI over LAN is enabled; set [ipmi] enabled = yes first\n");
         return 1;
@@ -237,10 +237,10 @@ int ipmi_users_passwd_command(const struct piglix_config *cfg, struct auth_accou
     } else if (isatty(STDIN_FILENO) &&
                (prompt_secret("Again: ", again, sizeof(again), err) < 0 || strcmp(pw, again) != 0)) {
         fprintf(err, "user: the passwords differ\n");
-    } else if (u && ipmi_users_lock(u, cfg->state.dir, err) == 0) {
+    } else if (u && ipmi_users_lock(u, state_dir, err) == 0) {
         if (ipmi_users_set(u, name, pw, err) == 0 && ipmi_users_save(u, err) == 0) {
             fprintf(err, "%s: IPMI password set (kept recoverably in %s/%s, mode 0600)\n", name,
-                    cfg->state.dir, USERS_FILE);
+                    state_dir, USERS_FILE);
             rc = 0;
         }
         ipmi_users_unlock(u);

@@ -30,7 +30,17 @@ struct server_stats {
 /* Creates the VNC server and binds its port(s). The password comes from
  * [state] dir unless [vnc] auth = none (loopback only). Returns NULL after
  * logging why (e.g. no password set). */
-struct server *server_create(const struct piglix_config *cfg, struct capture_slot *slot,
+/* What the VNC server is made from: its own sections and the state
+ * directory (vnc.passwd); width x height is the picture until the first
+ * frame. The sections must outlive the server. */
+struct server_params {
+    const struct config_vnc *vnc;
+    const struct config_encode *encode;
+    unsigned width, height;
+    const char *state_dir;
+};
+
+struct server *server_create(const struct server_params *p, struct capture_slot *slot,
                              const struct hid_input *input);
 /* Runs the event loop until *stop becomes non-zero. Returns 0 or -1. */
 int server_run(struct server *s, const volatile sig_atomic_t *stop);
@@ -83,7 +93,7 @@ void server_get_stats_shared(struct server *s, struct server_stats *out);
 /* The server thread's part (server/vnc.c calls these): create/destroy, and
  * once per turn, encode what was asked and publish the statistics. */
 struct server_snapshot;
-struct server_snapshot *server_snapshot_create(const struct piglix_config *cfg);
+struct server_snapshot *server_snapshot_create(const struct config_encode *cfg);
 void server_snapshot_destroy(struct server_snapshot *ss);
 void server_snapshot_service(struct server *s);
 

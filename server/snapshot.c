@@ -48,14 +48,14 @@ static int tj_subsamp(const char *name)
     }
 }
 
-struct server_snapshot *server_snapshot_create(const struct piglix_config *cfg)
+struct server_snapshot *server_snapshot_create(const struct config_encode *cfg)
 {
     struct server_snapshot *ss = calloc(1, sizeof(*ss));
     if (!ss)
         return NULL;
     pthread_mutex_init(&ss->lock, NULL);
-    ss->quality = cfg->encode.quality;
-    ss->subsamp = tj_subsamp(cfg->encode.subsampling);
+    ss->quality = cfg->quality;
+    ss->subsamp = tj_subsamp(cfg->subsampling);
     return ss;
 }
 

@@ -128,10 +128,10 @@ static void close_listeners(struct server *s)
 
 static int open_listeners(struct server *s)
 {
-    const char *host = s->cfg->vnc.listen;
+    const char *host = s->vnc->listen;
     bool dual_stack = strcmp(host, "::") == 0;
     char port[16];
-    snprintf(port, sizeof(port), "%d", s->cfg->vnc.port);
+    snprintf(port, sizeof(port), "%d", s->vnc->port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_protocol = IPPROTO_TCP,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
@@ -148,12 +148,12 @@ static int open_listeners(struct server *s)
     freeaddrinfo(res);
     if (err == EAFNOSUPPORT && dual_stack && s->n_listen == 0) {
         /* A kernel without IPv6: "::" means every IPv4 address then. */
-        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg->vnc.port)};
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->vnc->port)};
         err = listen_on(s, (struct sockaddr *)&sin, sizeof(sin), false) < 0 ? errno : 0;
     }
     if (err || s->n_listen == 0) {
         /* Exactly what is configured, or nothing: never a part of it. */
-        LOG_ERROR("vnc", "cannot listen on [%s]:%d: %s", host, s->cfg->vnc.port,
+        LOG_ERROR("vnc", "cannot listen on [%s]:%d: %s", host, s->vnc->port,
                   err == EMFILE ? "it resolves to too many addresses" : strerror(err));
         close_listeners(s);
         return -1;
@@ -491,7 +491,7 @@ static void reap_clients(struct server *s)
         rfbClientPtr next = cl->next;
         struct vnc_client *c = cl->clientData;
         if (c && cl->sock != RFB_INVALID_SOCKET) {
-            int limit_s = s->cfg->vnc.handshake_timeout_s;
+            int limit_s = s->vnc->handshake_timeout_s;
             if (cl->state != RFB_NORMAL && now - c->connected_ms > (int64_t)limit_s * 1000) {
                 LOG_INFO("vnc", "client %s: handshake not finished in %d s; closing", cl->host, limit_s);
                 rfbCloseClient(cl);
@@ -563,7 +563,7 @@ int server_run_once(struct server *s, int max_wait_ms)
         int timeout = 1000;
         /* Lossless refreshes fall due without any event: look again soon
          * while some client still holds JPEG tiles. */
-        if (s->cfg->encode.lossless_refresh_ms > 0)
+        if (s->encode->lossless_refresh_ms > 0)
             for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next)
                 if (cl->clientData && vnc_client_has_lossy(cl->clientData)) {
                     timeout = 100;
@@ -617,16 +617,18 @@ int server_run(struct server *s, const volatile sig_atomic_t *stop)
 
 /* ---- lifecycle ---- */
 
-struct server *server_create(const struct piglix_config *cfg, struct capture_slot *slot,
+struct server *server_create(const struct server_params *p, struct capture_slot *slot,
                              const struct hid_input *input)
 {
     struct server *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    s->cfg = cfg;
+    s->vnc = p->vnc;
+    s->encode = p->encode;
+    snprintf(s->state_dir, sizeof(s->state_dir), "%s", p->state_dir);
     s->slot = slot;
     s->input = *input;
-    s->auth_none = strcmp(cfg->vnc.auth, "none") == 0;
+    s->auth_none = strcmp(p->vnc->auth, "none") == 0;
     s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&s->adopt_lock, NULL);
     if (s->wake_fd < 0) {
@@ -634,35 +636,35 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
         free(s);
         return NULL;
     }
-    if (!cfg->vnc.enabled) {
+    if (!p->vnc->enabled) {
         /* No port: viewers arrive only through the web UI, already
          * authenticated there, so no VNC password is needed. */
         LOG_INFO("vnc", "VNC port disabled ([vnc] enabled = no): viewers only through the web UI");
     } else if (s->auth_none) {
-        LOG_WARN("vnc", "authentication: NONE ([vnc] auth = none, loopback %s only)", cfg->vnc.listen);
+        LOG_WARN("vnc", "authentication: NONE ([vnc] auth = none, loopback %s only)", p->vnc->listen);
     } else {
-        int r = vnc_auth_load_password(cfg->state.dir, s->password);
+        int r = vnc_auth_load_password(p->state_dir, s->password);
         if (r != 0) {
             if (r > 0)
                 LOG_ERROR("vnc", "no VNC password is set: run `piglix vnc-passwd` (state dir %s); "
-                                 "the VNC port stays closed", cfg->state.dir);
+                                 "the VNC port stays closed", p->state_dir);
             close(s->wake_fd);
             free(s);
             return NULL;
         }
-        LOG_INFO("vnc", "authentication: VNC password (from %s/vnc.passwd)", cfg->state.dir);
+        LOG_INFO("vnc", "authentication: VNC password (from %s/vnc.passwd)", p->state_dir);
     }
-    s->throttle = auth_throttle_create(cfg->vnc.auth_fail_limit, cfg->vnc.auth_throttle_s);
-    struct encode_settings es = {.quality = cfg->encode.quality,
-                                 .subsamp = encode_subsamp_parse(cfg->encode.subsampling)};
-    s->pipe = pipeline_create(&es, (unsigned)cfg->encode.tile_size);
-    s->snapshot = server_snapshot_create(cfg);
+    s->throttle = auth_throttle_create(p->vnc->auth_fail_limit, p->vnc->auth_throttle_s);
+    struct encode_settings es = {.quality = p->encode->quality,
+                                 .subsamp = encode_subsamp_parse(p->encode->subsampling)};
+    s->pipe = pipeline_create(&es, (unsigned)p->encode->tile_size);
+    s->snapshot = server_snapshot_create(p->encode);
     if (!s->throttle || !s->pipe || !s->snapshot)
         goto fail;
 
     rfbLog = rfb_log_debug;
     rfbErr = rfb_log_debug;
-    int w = cfg->capture.width, h = cfg->capture.height;
+    int w = (int)p->width, h = (int)p->height;
     s->screen = rfbGetScreen(NULL, NULL, w, h, 8, 3, 4);
     if (!s->screen)
         goto fail;
@@ -671,7 +673,7 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
         goto fail;
     rfbScreenInfoPtr scr = s->screen;
     scr->frameBuffer = s->fb;
-    scr->desktopName = cfg->vnc.name;
+    scr->desktopName = p->vnc->name;
     /* Memory order R,G,B,X: what encoders and translate functions get. */
     scr->serverFormat.redShift = 0;
     scr->serverFormat.greenShift = 8;
@@ -693,7 +695,7 @@ struct server *server_create(const struct piglix_config *cfg, struct capture_slo
     scr->passwordCheck = refuse_password;
     vnc_input_install(s);
     rfbInitServer(scr);
-    if (cfg->vnc.enabled && open_listeners(s) < 0)
+    if (p->vnc->enabled && open_listeners(s) < 0)
         goto fail;
     return s;
 fail:

@@ -245,7 +245,7 @@ static void mark_region_dirty(struct vnc_client *c)
  * (and are not about to be sent anyway) go out again losslessly. */
 static bool collect_refresh(struct vnc_client *c, int64_t now)
 {
-    int delay = c->srv->cfg->encode.lossless_refresh_ms;
+    int delay = c->srv->encode->lossless_refresh_ms;
     if (delay <= 0)
         return false;
     const int64_t *changed = pipeline_tile_changed_ms(c->srv->pipe);

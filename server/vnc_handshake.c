@@ -114,11 +114,11 @@ void vnc_handshake_make_room(struct server *s, const struct vnc_addr_key *key)
 {
     int total;
     int mine = pending_from(s, key, &total);
-    if (mine >= s->cfg->vnc.max_pending_per_addr) {
+    if (mine >= s->vnc->max_pending_per_addr) {
         struct vnc_client *c = oldest_pending(s, key);
         if (c)
             evict(c, "too many handshakes from its address");
-    } else if (total >= s->cfg->vnc.max_pending) {
+    } else if (total >= s->vnc->max_pending) {
         struct vnc_client *c = pool_victim(s);
         if (c)
             evict(c, "too many handshakes in all");
@@ -177,9 +177,9 @@ static int admit(struct vnc_client *c, bool send_ok)
             if (oc && oc != c && oc->admitted && !oc->preauth && o->sock != RFB_INVALID_SOCKET)
                 viewers++;
         }
-        if (viewers >= (unsigned)s->cfg->vnc.max_clients) {
+        if (viewers >= (unsigned)s->vnc->max_clients) {
             LOG_WARN("vnc", "client %s refused: [vnc] max_clients = %d reached", cl->host,
-                     s->cfg->vnc.max_clients);
+                     s->vnc->max_clients);
             return send_result(c, "too many viewers ([vnc] max_clients)");
         }
     }

@@ -25,7 +25,9 @@
 struct vnc_addr_key { uint8_t b[16]; };
 
 struct server {
-    const struct piglix_config *cfg;
+    const struct config_vnc *vnc;
+    const struct config_encode *encode;
+    char state_dir[CONFIG_STR_MAX];
     rfbScreenInfoPtr screen;
     char *fb;                   /* libvncserver wants one; piglix never draws into it */
     int listen_fds[VNC_MAX_LISTEN];

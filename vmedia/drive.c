@@ -72,7 +72,7 @@ static int add_function(struct vmedia_drive *d)
     return 0;
 }
 
-struct vmedia_drive *vmedia_drive_create(const struct piglix_config *cfg, struct vmedia_store *store,
+struct vmedia_drive *vmedia_drive_create(const struct config_vmedia *cfg, const char *state_dir, struct vmedia_store *store,
                                          struct gadget *gadget)
 {
     struct vmedia_drive *d = calloc(1, sizeof(*d));
@@ -83,8 +83,8 @@ struct vmedia_drive *vmedia_drive_create(const struct piglix_config *cfg, struct
     pthread_mutex_init(&d->lock, NULL);
     d->store = store;
     d->gadget = gadget;
-    d->on_demand = strcmp(cfg->vmedia.usb, "mounted") == 0;
-    snprintf(d->state_file, sizeof(d->state_file), "%s/" VMEDIA_MOUNT_FILE, cfg->state.dir);
+    d->on_demand = strcmp(cfg->usb, "mounted") == 0;
+    snprintf(d->state_file, sizeof(d->state_file), "%s/" VMEDIA_MOUNT_FILE, state_dir);
     char fn[PATH_MAX - 8];
     int r = gadget_function_dir(gadget, VMEDIA_MS_FUNCTION, fn, sizeof(fn));
     for (int lun = 0; lun < VMEDIA_LUNS; lun++)

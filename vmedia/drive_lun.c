@@ -73,18 +73,18 @@ bool vmedia_lun_host_online(const struct vmedia_drive *d)
     return strncmp(state, "configured", 10) == 0;
 }
 
-int vmedia_drive_gadget_up(const struct piglix_config *cfg, struct gadget *gadget)
+int vmedia_drive_gadget_up(const struct config_vmedia *cfg, const char *state_dir, struct gadget *gadget)
 {
     struct usbg_f_ms_attrs attrs;
     struct usbg_f_ms_lun_attrs luns[VMEDIA_LUNS], *ptrs[VMEDIA_LUNS + 1];
     vmedia_lun_attrs(&attrs, luns, ptrs);
-    bool on_demand = strcmp(cfg->vmedia.usb, "mounted") == 0;
+    bool on_demand = strcmp(cfg->usb, "mounted") == 0;
     if (gadget_add_function_ex(gadget, USBG_F_MASS_STORAGE, VMEDIA_MS_INSTANCE, &attrs, !on_demand, NULL) < 0)
         return -1;
     struct stat st;
-    if (stat(cfg->state.dir, &st) < 0) {
+    if (stat(state_dir, &st) < 0) {
         LOG_ERROR("vmedia", "[state] dir %s: %s (its owner is the daemon's user, who gets the USB drive)",
-                  cfg->state.dir, strerror(errno));
+                  state_dir, strerror(errno));
         return -1;
     }
     static const char *const owned[] = {"file", "ro", "forced_eject"};

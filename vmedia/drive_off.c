@@ -7,14 +7,14 @@
 
 static const char not_built[] = "this piglix was built without USB gadget support (libusbgx)";
 
-struct vmedia_drive *vmedia_drive_create(const struct piglix_config *cfg, struct vmedia_store *store,
+struct vmedia_drive *vmedia_drive_create(const struct config_vmedia *cfg, const char *state_dir, struct vmedia_store *store,
                                          struct gadget *gadget)
 {
     LOG_ERROR("vmedia", "no USB drive: %s", not_built);
     return NULL;
 }
 
-int vmedia_drive_gadget_up(const struct piglix_config *cfg, struct gadget *gadget)
+int vmedia_drive_gadget_up(const struct config_vmedia *cfg, const char *state_dir, struct gadget *gadget)
 {
     LOG_ERROR("vmedia", "no USB drive: %s", not_built);
     return -1;

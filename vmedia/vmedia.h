@@ -155,7 +155,7 @@ int vmedia_wait(struct vmedia_store *s, const char *name, struct vmedia_progress
  * hybrid (isohybrid) installer ISO boots from; the status says so.
  *
  * All functions are thread-safe and never block on the USB host. */
-struct piglix_config;
+struct config_vmedia;
 struct gadget;
 struct vmedia_drive;
 
@@ -181,13 +181,13 @@ struct vmedia_drive_status {
 
 /* Adds the mass-storage function to the gadget (before it is bound; with
  * [vmedia] usb = mounted it is left out until a mount). NULL after logging. */
-struct vmedia_drive *vmedia_drive_create(const struct piglix_config *cfg, struct vmedia_store *store,
+struct vmedia_drive *vmedia_drive_create(const struct config_vmedia *cfg, const char *state_dir, struct vmedia_store *store,
                                          struct gadget *gadget);
 /* `piglix gadget up` (root): adds the mass-storage function to the gadget
  * it makes and hands the LUN's attribute files to the owner of [state] dir
  * (the daemon's user), so the unprivileged daemon can mount and eject.
  * 0 or -1 (logged). */
-int vmedia_drive_gadget_up(const struct piglix_config *cfg, struct gadget *gadget);
+int vmedia_drive_gadget_up(const struct config_vmedia *cfg, const char *state_dir, struct gadget *gadget);
 /* After the gadget is bound: mounts what was mounted before the restart. */
 void vmedia_drive_restore(struct vmedia_drive *d);
 /* Ejects (the state file keeps the mount for the next start) and frees. */

@@ -23,7 +23,20 @@ struct web_hid;
  * NULL (no HID backend: its endpoints answer 503). Returns NULL after
  * logging why. */
 struct atx;
-struct web *web_create(const struct piglix_config *cfg, struct server *srv,
+/* What the web appliance is made from: its own section, Redfish's (served
+ * on the same port), the state directory, and what other sections set that
+ * it shows or enforces. Copied: nothing here must outlive web_create but
+ * the sections. */
+struct web_params {
+    const struct config_web *web;
+    const struct config_redfish *redfish;
+    const char *state_dir;
+    const char *capture_source;  /* [capture] source, shown in /api/info */
+    int sensors_poll_ms;         /* [sensors] poll_ms, shown in /api/sensors */
+    int upload_idle_s;           /* [vmedia] upload_idle_s */
+};
+
+struct web *web_create(const struct web_params *p, struct server *srv,
                        struct capture_slot *slot, const struct web_hid *hid, struct atx *atx);
 /* Optional parts, set before web_start (each NULL: its endpoints answer
  * 503 or leave it out): the sensors (GET /api/sensors, metrics, Redfish

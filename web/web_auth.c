@@ -244,9 +244,9 @@ int web_auth_websocket(struct web_conn *c)
         LOG_WARN("web", "?@%s: WebSocket refused: %s", c->addr, f.msg);
         return -1;
     }
-    if (w->viewers >= w->cfg->web.max_viewers) {
+    if (w->viewers >= w->cfg->max_viewers) {
         LOG_WARN("web", "%s@%s: WebSocket refused: [web] max_viewers = %d reached", c->user, c->addr,
-                 w->cfg->web.max_viewers);
+                 w->cfg->max_viewers);
         return -1;
     }
     return 0;
@@ -267,8 +267,8 @@ static cJSON *session_json(const struct web *w, const struct auth_session *s, co
     if (s) {
         cJSON_AddStringToObject(j, "auth", "session");
         cJSON_AddStringToObject(j, "csrf", s->csrf);
-        cJSON_AddNumberToObject(j, "idle_s", w->cfg->web.session_idle_s);
-        cJSON_AddNumberToObject(j, "max_s", w->cfg->web.session_max_s);
+        cJSON_AddNumberToObject(j, "idle_s", w->cfg->session_idle_s);
+        cJSON_AddNumberToObject(j, "max_s", w->cfg->session_max_s);
     } else {
         cJSON_AddStringToObject(j, "auth", "header");
     }
@@ -305,7 +305,7 @@ static int update_account(struct web *w, const char *name, const char *totp, int
     }
     auth_accounts_unlock(&w->accounts);
     if (r < 0)
-        LOG_ERROR("web", "cannot save the accounts in %s", w->cfg->state.dir);
+        LOG_ERROR("web", "cannot save the accounts in %s", w->state_dir);
     return r;
 }
 
@@ -413,7 +413,7 @@ void web_auth_check_setup(struct web *w)
         auth_hex(raw, sizeof(raw), w->setup_token);
         LOG_WARN("web", "no account exists: open https://<this host>%s%.0d/ and enter the set-up token %s "
                         "(or run `piglix user add NAME`)",
-                 w->cfg->web.port == 443 ? "" : ":", w->cfg->web.port == 443 ? 0 : w->cfg->web.port,
+                 w->cfg->port == 443 ? "" : ":", w->cfg->port == 443 ? 0 : w->cfg->port,
                  w->setup_token);
     } else if (w->accounts.n > 0 && w->setup_token[0]) {
         explicit_bzero(w->setup_token, sizeof(w->setup_token));

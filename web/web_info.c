@@ -58,7 +58,7 @@ void web_info_reply(struct web_conn *c)
     cJSON_AddNumberToObject(res, "width", cs.width);
     cJSON_AddNumberToObject(res, "height", cs.height);
     cJSON_AddNumberToObject(j, "fps", (double)(int)(cs.fps * 10 + 0.5) / 10);
-    cJSON_AddStringToObject(j, "source", w->cfg->capture.source);
+    cJSON_AddStringToObject(j, "source", w->capture_source);
 
     cJSON *cl = cJSON_AddObjectToObject(j, "clients");
     int n_web = 0;

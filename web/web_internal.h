@@ -110,7 +110,11 @@ struct web_stats {
 struct atx;
 
 struct web {
-    const struct piglix_config *cfg;
+    const struct config_web *cfg;
+    char state_dir[CONFIG_STR_MAX];
+    char capture_source[16];            /* facts other sections configure, shown in the API */
+    int sensors_poll_ms;
+    int upload_idle_s;                  /* [vmedia]: an upload idle this long is dropped */
     struct server *srv;
     struct atx *atx;                    /* NULL: no ATX board configured */
     struct sensors *sensors;            /* NULL: none */

@@ -58,7 +58,7 @@ void web_sensors_get(struct web_conn *c)
         cJSON_AddNumberToObject(o, "age_ms", (double)(now - r[i].read_ms));
         cJSON_AddItemToArray(arr, o);
     }
-    cJSON_AddNumberToObject(j, "poll_ms", w->cfg->sensors.poll_ms);
+    cJSON_AddNumberToObject(j, "poll_ms", w->sensors_poll_ms);
     free(r);
     web_reply_json(c, 200, j);
 }

@@ -306,9 +306,9 @@ static int redirect_callback(struct lws *wsi, enum lws_callback_reasons reason, 
     if (!host[0] || web_path_check(in ? in : "/", path, sizeof(path)) < 0)
         return lws_return_http_status(wsi, 400, NULL) ? -1 : lws_http_transaction_completed(wsi);
     char loc[900];
-    int n = w->cfg->web.port == 443 ? snprintf(loc, sizeof(loc), "https://%s%s", host, path)
+    int n = w->cfg->port == 443 ? snprintf(loc, sizeof(loc), "https://%s%s", host, path)
                                     : snprintf(loc, sizeof(loc), "https://%s:%d%s", host,
-                                               w->cfg->web.port, path);
+                                               w->cfg->port, path);
     uint8_t buf[LWS_PRE + 1200], *p = buf + LWS_PRE, *end = buf + sizeof(buf) - 1;
     if (lws_http_redirect(wsi, 301, (const unsigned char *)loc, n, &p, end) < 0)
         return -1;
@@ -346,10 +346,10 @@ static void tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(w->ctx, 0, &w->tick, tick, LWS_US_PER_SEC);
 }
 
-static const char *ui_root(const struct piglix_config *cfg)
+static const char *ui_root(const struct config_web *cfg)
 {
-    if (cfg->web.root[0])
-        return cfg->web.root;
+    if (cfg->root[0])
+        return cfg->root;
     struct stat st;
     if (stat(PIGLIX_WEB_ROOT_INSTALLED "/index.html", &st) == 0 || !PIGLIX_WEB_ROOT_SOURCE[0])
         return PIGLIX_WEB_ROOT_INSTALLED;
@@ -386,7 +386,7 @@ static int listen_verify(struct web *w, int port, const char *what)
     int n = netlisten_find(SOCK_STREAM, port, fds, NETLISTEN_MAX * 2);
     char desc[256], err[160];
     if (netlisten_verify(fds, n, port, w->listen, w->n_listen, desc, sizeof(desc), err, sizeof(err)) < 0) {
-        LOG_ERROR("web", "[web] listen = %s: %s on port %d: %s (bound: %s); not starting", w->cfg->web.listen,
+        LOG_ERROR("web", "[web] listen = %s: %s on port %d: %s (bound: %s); not starting", w->cfg->listen,
                   what, port, err, desc[0] ? desc : "nothing");
         return -1;
     }
@@ -396,11 +396,11 @@ static int listen_verify(struct web *w, int port, const char *what)
 
 static int listen_https(struct web *w)
 {
-    const struct piglix_config *cfg = w->cfg;
+    const struct config_web *cfg = w->cfg;
     for (int i = 0; i < w->n_listen; i++) {
         struct lws_context_creation_info info;
         memset(&info, 0, sizeof(info));
-        info.port = cfg->web.port;
+        info.port = cfg->port;
         info.protocols = https_protocols;
         info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
         vhost_addr(&info, &w->listen[i], i);
@@ -415,13 +415,13 @@ static int listen_https(struct web *w)
         struct lws_vhost *vh = lws_create_vhost(w->ctx, &info);
         if (!vh) {
             LOG_ERROR("web", "cannot serve HTTPS on [%s]:%d (in use, or no permission?)", w->listen[i].text,
-                      cfg->web.port);
+                      cfg->port);
             return -1;
         }
         if (!w->vhost)
             w->vhost = vh; /* the bridge's pipes are adopted into the first */
     }
-    return listen_verify(w, cfg->web.port, "HTTPS");
+    return listen_verify(w, cfg->port, "HTTPS");
 }
 
 static int listen_redirects(struct web *w)
@@ -429,7 +429,7 @@ static int listen_redirects(struct web *w)
     for (int i = 0; i < w->n_listen; i++) {
         struct lws_context_creation_info info;
         memset(&info, 0, sizeof(info));
-        info.port = w->cfg->web.http_port;
+        info.port = w->cfg->http_port;
         info.protocols = http_protocols;
         info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
         vhost_addr(&info, &w->listen[i], i);
@@ -437,20 +437,25 @@ static int listen_redirects(struct web *w)
         info.server_string = "piglix";
         info.timeout_secs = 10;
         if (!lws_create_vhost(w->ctx, &info)) {
-            LOG_ERROR("web", "cannot serve HTTP redirects on [%s]:%d", w->listen[i].text, w->cfg->web.http_port);
+            LOG_ERROR("web", "cannot serve HTTP redirects on [%s]:%d", w->listen[i].text, w->cfg->http_port);
             return -1;
         }
     }
-    return listen_verify(w, w->cfg->web.http_port, "HTTP redirects");
+    return listen_verify(w, w->cfg->http_port, "HTTP redirects");
 }
 
-struct web *web_create(const struct piglix_config *cfg, struct server *srv,
+struct web *web_create(const struct web_params *p, struct server *srv,
                        struct capture_slot *slot, const struct web_hid *hid, struct atx *atx)
 {
     struct web *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
+    const struct config_web *cfg = p->web;
     w->cfg = cfg;
+    snprintf(w->state_dir, sizeof(w->state_dir), "%s", p->state_dir);
+    snprintf(w->capture_source, sizeof(w->capture_source), "%s", p->capture_source);
+    w->sensors_poll_ms = p->sensors_poll_ms;
+    w->upload_idle_s = p->upload_idle_s;
     w->srv = srv;
     w->atx = atx;
     w->slot = slot;
@@ -459,25 +464,25 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
         w->have_hid = true;
     }
     snprintf(w->root, sizeof(w->root), "%s", ui_root(cfg));
-    snprintf(w->novnc, sizeof(w->novnc), "%s", cfg->web.novnc);
-    auth_sessions_init(&w->sessions, cfg->web.session_idle_s, cfg->web.session_max_s);
-    w->throttle = auth_throttle_create_addresses(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
+    snprintf(w->novnc, sizeof(w->novnc), "%s", cfg->novnc);
+    auth_sessions_init(&w->sessions, cfg->session_idle_s, cfg->session_max_s);
+    w->throttle = auth_throttle_create_addresses(cfg->login_fail_limit, cfg->login_throttle_s,
                                                      WEB_THROTTLE_ADDRS);
-    w->acct_throttle = auth_throttle_create_keys(cfg->web.login_fail_limit, cfg->web.login_throttle_s,
+    w->acct_throttle = auth_throttle_create_keys(cfg->login_fail_limit, cfg->login_throttle_s,
                                                      AUTH_ACCOUNTS_MAX);
     if (!w->throttle || !w->acct_throttle)
         goto fail;
-    if (mkdir(cfg->state.dir, 0700) < 0 && errno != EEXIST) {
-        LOG_ERROR("web", "[state] dir %s: %s", cfg->state.dir, strerror(errno));
+    if (mkdir(p->state_dir, 0700) < 0 && errno != EEXIST) {
+        LOG_ERROR("web", "[state] dir %s: %s", p->state_dir, strerror(errno));
         goto fail;
     }
-    if (auth_accounts_load(&w->accounts, cfg->state.dir, stderr) < 0)
+    if (auth_accounts_load(&w->accounts, p->state_dir, stderr) < 0)
         goto fail;
     if (!auth_accounts_dummy_hash()[0]) {
         LOG_ERROR("web", "cannot make a yescrypt hash (libcrypt without yescrypt?)");
         goto fail;
     }
-    if (web_tls_prepare(cfg, w->cert, sizeof(w->cert), w->key, sizeof(w->key)) < 0)
+    if (web_tls_prepare(cfg, w->state_dir, w->cert, sizeof(w->cert), w->key, sizeof(w->key)) < 0)
         goto fail;
     struct stat st;
     char probe[CONFIG_STR_MAX + 32];
@@ -490,9 +495,9 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
                  w->novnc);
 
     char err[160];
-    w->n_listen = netlisten_resolve(cfg->web.listen, w->listen, NETLISTEN_MAX, err, sizeof(err));
+    w->n_listen = netlisten_resolve(cfg->listen, w->listen, NETLISTEN_MAX, err, sizeof(err));
     if (w->n_listen < 0) {
-        LOG_ERROR("web", "[web] listen = %s: %s", cfg->web.listen, err);
+        LOG_ERROR("web", "[web] listen = %s: %s", cfg->listen, err);
         goto fail;
     }
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
@@ -508,16 +513,16 @@ struct web *web_create(const struct piglix_config *cfg, struct server *srv,
         LOG_ERROR("web", "cannot create the libwebsockets context");
         goto fail;
     }
-    if (listen_https(w) < 0 || (cfg->web.http_port && listen_redirects(w) < 0))
+    if (listen_https(w) < 0 || (cfg->http_port && listen_redirects(w) < 0))
         goto fail;
-    if (cfg->redfish.enabled && !(w->redfish = redfish_create(w)))
+    if (p->redfish->enabled && !(w->redfish = redfish_create(w)))
         goto fail;
     if (!(w->hasher = web_hasher_create(w)))
         goto fail;
     server_set_jpeg_listener(srv, on_jpeg_ready, w);
     web_auth_check_setup(w);
     LOG_INFO("web", "HTTPS on [%s]:%d%s (certificate %s), UI from %s, noVNC from %s",
-             cfg->web.listen, cfg->web.port, cfg->web.http_port ? ", HTTP redirects too" : "",
+             cfg->listen, cfg->port, cfg->http_port ? ", HTTP redirects too" : "",
              w->cert, w->root, w->novnc);
     return w;
 fail:

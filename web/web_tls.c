@@ -164,31 +164,31 @@ out:
     return r;
 }
 
-int web_tls_prepare(const struct piglix_config *cfg, char *cert, size_t certlen, char *key,
+int web_tls_prepare(const struct config_web *cfg, const char *state_dir, char *cert, size_t certlen, char *key,
                     size_t keylen)
 {
-    if (cfg->web.cert[0]) {
-        snprintf(cert, certlen, "%s", cfg->web.cert);
-        snprintf(key, keylen, "%s", cfg->web.key);
+    if (cfg->cert[0]) {
+        snprintf(cert, certlen, "%s", cfg->cert);
+        snprintf(key, keylen, "%s", cfg->key);
         if (access(cert, R_OK) != 0 || access(key, R_OK) != 0) {
             LOG_ERROR("web", "[web] cert %s or key %s cannot be read: %s", cert, key, strerror(errno));
             return -1;
         }
         return 0;
     }
-    snprintf(cert, certlen, "%s/web-cert.pem", cfg->state.dir);
-    snprintf(key, keylen, "%s/web-key.pem", cfg->state.dir);
+    snprintf(cert, certlen, "%s/web-cert.pem", state_dir);
+    snprintf(key, keylen, "%s/web-key.pem", state_dir);
     if (access(cert, R_OK) == 0 && access(key, R_OK) == 0)
         return 0;
     char host[128];
-    if (cfg->web.hostname[0]) {
-        snprintf(host, sizeof(host), "%s", cfg->web.hostname);
+    if (cfg->hostname[0]) {
+        snprintf(host, sizeof(host), "%s", cfg->hostname);
     } else if (gethostname(host, sizeof(host)) != 0 || !host[0]) {
         snprintf(host, sizeof(host), "piglix");
     }
     host[sizeof(host) - 1] = '\0';
-    if (mkdir(cfg->state.dir, 0700) < 0 && errno != EEXIST) {
-        LOG_ERROR("web", "[state] dir %s: %s", cfg->state.dir, strerror(errno));
+    if (mkdir(state_dir, 0700) < 0 && errno != EEXIST) {
+        LOG_ERROR("web", "[state] dir %s: %s", state_dir, strerror(errno));
         return -1;
     }
     return web_tls_generate(cert, key, host);

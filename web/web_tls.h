@@ -12,7 +12,7 @@
 
 /* Sets cert/key to the files to serve, generating them when needed.
  * Returns 0 or -1 (logged). */
-int web_tls_prepare(const struct piglix_config *cfg, char *cert, size_t certlen, char *key,
+int web_tls_prepare(const struct config_web *cfg, const char *state_dir, char *cert, size_t certlen, char *key,
                     size_t keylen);
 
 /* Writes a new self-signed certificate for hostname (plus localhost and the

@@ -174,7 +174,7 @@ void web_vmedia_upload_begin(struct web_conn *c)
     snprintf(c->upload_name, sizeof(c->upload_name), "%s", name);
     c->upload_expected = len;
     LOG_INFO("web", "%s@%s: uploading %s (%llu bytes)", c->user, c->addr, name, len);
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, w->cfg->vmedia.upload_idle_s);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, w->upload_idle_s);
     if (len == 0)
         web_vmedia_upload_complete(c);
 }
@@ -183,7 +183,7 @@ void web_vmedia_upload_body(struct web_conn *c, const void *in, size_t len)
 {
     if (!c->upload)
         return; /* refused or failed: the rest of the body is dropped */
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, c->w->cfg->vmedia.upload_idle_s);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, c->w->upload_idle_s);
     int r = vmedia_upload_write(c->upload, in, len);
     if (r != VMEDIA_OK) {
         vmedia_upload_abort(c->upload, "write failed");

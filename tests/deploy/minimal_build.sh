@@ -18,7 +18,7 @@ if ldd "$piglix" | grep -E "libusbgx|libgpiod|libcurl"; then
     exit 1
 fi
 # It says why it cannot make the gadget.
-out=$("$piglix" -o state.dir="$build/state" gadget up 2>&1) && { echo "gadget up succeeded without libusbgx"; exit 1; }
+out=$("$piglix" -o state.dir="$build/state" -o hid.enabled=yes gadget up 2>&1) && { echo "gadget up succeeded without libusbgx"; exit 1; }
 echo "$out" | grep -q "without USB gadget support" || { echo "gadget up said: $out"; exit 1; }
 # It serves the test source.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

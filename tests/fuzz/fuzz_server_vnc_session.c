@@ -32,7 +32,9 @@ static void set_up(void)
     slot = capture_slot_create();
     struct hid_input in;
     hid_log_input_init(&in, &counters);
-    srv = server_create(&cfg, slot, &in);
+    struct server_params sp = {.vnc = &cfg.vnc, .encode = &cfg.encode, .width = (unsigned)cfg.capture.width,
+                               .height = (unsigned)cfg.capture.height, .state_dir = cfg.state.dir};
+    srv = server_create(&sp, slot, &in);
     if (!srv)
         abort();
     /* a small picture with some structure, so updates carry real rects */

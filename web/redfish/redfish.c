@@ -80,7 +80,7 @@ struct redfish *redfish_create(struct web *w)
         LOG_ERROR("redfish", "out of memory");
         return NULL;
     }
-    int t = w->cfg->web.session_idle_s;
+    int t = w->cfg->session_idle_s;
     rf->timeout_s = t < RF_TIMEOUT_MIN_S ? RF_TIMEOUT_MIN_S : t > RF_TIMEOUT_MAX_S ? RF_TIMEOUT_MAX_S : t;
     make_uuid(rf->uuid);
     if (auth_random(rf->salt, sizeof(rf->salt)) < 0) {

@@ -12,15 +12,15 @@
 
 void rf_account_service(struct rf_req *r)
 {
-    const struct piglix_config *cfg = r->w->cfg;
+    const struct config_web *cfg = r->w->cfg;
     cJSON *j = rf_resource(RF_T_ACCOUNT_SERVICE, RF_ROOT "/AccountService", "AccountService", "Account Service");
     cJSON_AddStringToObject(j, "Description", "Web accounts, managed with `piglix user`; read-only here");
     cJSON_AddBoolToObject(j, "ServiceEnabled", true);
     cJSON_AddNumberToObject(j, "MinPasswordLength", 8);
     cJSON_AddNumberToObject(j, "MaxPasswordLength", AUTH_PASSWORD_MAX);
     /* Failed logins are not a lock-out but a doubling delay (web/API.md). */
-    cJSON_AddNumberToObject(j, "AccountLockoutThreshold", cfg->web.login_fail_limit);
-    cJSON_AddNumberToObject(j, "AccountLockoutDuration", cfg->web.login_throttle_s);
+    cJSON_AddNumberToObject(j, "AccountLockoutThreshold", cfg->login_fail_limit);
+    cJSON_AddNumberToObject(j, "AccountLockoutDuration", cfg->login_throttle_s);
     cJSON_AddStringToObject(j, "LocalAccountAuth", "Enabled");
     rf_status(j, "Enabled", "OK");
     rf_link(j, "Accounts", ACCOUNTS);

@@ -53,7 +53,7 @@ void rf_manager(struct rf_req *r)
     cJSON_AddStringToObject(j, "DateTimeLocalOffset", "+00:00");
     cJSON *gc = cJSON_AddObjectToObject(j, "GraphicalConsole");
     cJSON_AddBoolToObject(gc, "ServiceEnabled", true);
-    cJSON_AddNumberToObject(gc, "MaxConcurrentSessions", r->w->cfg->web.max_viewers);
+    cJSON_AddNumberToObject(gc, "MaxConcurrentSessions", r->w->cfg->max_viewers);
     cJSON *ct = cJSON_AddArrayToObject(gc, "ConnectTypesSupported");
     cJSON_AddItemToArray(ct, cJSON_CreateString("KVMIP"));
     rf_link(j, "VirtualMedia", VMEDIA);

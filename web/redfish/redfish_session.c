@@ -29,7 +29,7 @@ void redfish_sweep(struct redfish *rf, struct web *w)
             continue;
         if (now - s->last_ms > (int64_t)rf->timeout_s * 1000)
             session_end(s, "timed out");
-        else if (now - s->created_ms > (int64_t)w->cfg->web.session_max_s * 1000)
+        else if (now - s->created_ms > (int64_t)w->cfg->session_max_s * 1000)
             session_end(s, "[web] session_max_s");
         else if (!auth_accounts_find(&w->accounts, s->name))
             session_end(s, "account deleted");

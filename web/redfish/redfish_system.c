@@ -32,11 +32,10 @@ static const struct {
  * but ForceRestart (the reset button); On also through Wake-on-LAN. */
 static bool reset_allowed(struct web *w, const struct atx_status *st, size_t i)
 {
-    const struct piglix_config *cfg = w->cfg;
     if (!w->atx)
         return false;
-    bool power = st->gpio && cfg->atx.power_button_line >= 0;
-    bool reset = st->gpio && cfg->atx.reset_button_line >= 0;
+    bool power = st->gpio && st->power_button_wired;
+    bool reset = st->gpio && st->reset_button_wired;
     if (resets[i].action == ATX_ACTION_RESET)
         return reset;
     if (resets[i].action == ATX_ACTION_ON)
@@ -172,7 +171,7 @@ void rf_system_reset(struct rf_req *r)
         rf_error(r, 400, RF_MSG_ACTION_PARAM_NOT_IN_LIST, type->valuestring, "ResetType", act);
         return;
     }
-    bool power_button = st.gpio && w->cfg->atx.power_button_line >= 0;
+    bool power_button = st.gpio && st.power_button_wired;
     enum atx_action a;
     if (resets[i].action == PUSH)
         a = st.power_led_wired && st.power == ATX_POWER_ON ? ATX_ACTION_OFF : ATX_ACTION_ON;
