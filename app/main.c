@@ -176,6 +176,42 @@ static int cmd_gadget(const struct piglix_config *cfg, int n_args, char **args)
     return 2;
 }
 
+static int cmd_user(const struct piglix_config *cfg, int n_args, char **args)
+{
+    return app_user_command(cfg, n_args, args, stdout, stderr);
+}
+
+static int cmd_atx(const struct piglix_config *cfg, int n_args, char **args)
+{
+    return atx_command(&cfg->atx, n_args, args, stdout, stderr);
+}
+
+static int cmd_vnc_passwd_args(const struct piglix_config *cfg, int n_args, char **args)
+{
+    return cmd_vnc_passwd(cfg);
+}
+
+/* The subcommands: what `piglix COMMAND ARGS` runs instead of the daemon. */
+static const struct subcommand {
+    const char *name;
+    int max_args;
+    bool as_state_owner;        /* writes [state] dir: run as its owner when root */
+    int (*run)(const struct piglix_config *cfg, int n_args, char **args);
+} subcommands[] = {
+    {"vnc-passwd", 0, true, cmd_vnc_passwd_args},
+    {"user", 4, true, cmd_user},
+    {"atx", 4, false, cmd_atx},
+    {"gadget", 1, false, cmd_gadget},
+};
+
+static const struct subcommand *find_subcommand(const char *name)
+{
+    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+        if (strcmp(subcommands[i].name, name) == 0)
+            return &subcommands[i];
+    return NULL;
+}
+
 /* The server loop, kicking systemd's watchdog every turn: a turn waits at
  * most a second, so a wedged loop (not a slow client) trips WatchdogSec=. */
 static int serve(struct server *srv, struct sdnotify_watchdog *wd)
@@ -380,28 +416,25 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    const char *command = NULL;
+    const struct subcommand *command = NULL;
     char *args[4];
     int n_args = 0;
     for (int i = optind; i < argc; i++) {
         if (strcmp(argv[i], "-") == 0)
             continue;
         if (!command) {
-            command = argv[i];
+            if (!(command = find_subcommand(argv[i]))) {
+                fprintf(stderr, "piglix: unknown command '%s'\n", argv[i]);
+                usage(stderr);
+                return 2;
+            }
             continue;
         }
-        if ((strcmp(command, "user") != 0 && strcmp(command, "atx") != 0 && strcmp(command, "gadget") != 0) ||
-            n_args >= (int)(sizeof(args) / sizeof(args[0]))) {
+        if (n_args >= command->max_args) {
             fprintf(stderr, "piglix: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
         args[n_args++] = argv[i];
-    }
-    if (command && strcmp(command, "vnc-passwd") != 0 && strcmp(command, "user") != 0 &&
-        strcmp(command, "atx") != 0 && strcmp(command, "gadget") != 0) {
-        fprintf(stderr, "piglix: unknown command '%s'\n", command);
-        usage(stderr);
-        return 2;
     }
 
     if (!cl.config_path && access(DEFAULT_CONFIG, F_OK) == 0)
@@ -418,18 +451,12 @@ int main(int argc, char **argv)
         return 0;
     }
     log_set_level(debug ? LOG_LEVEL_DEBUG : (enum log_level)log_level_parse(cfg.log.level));
-    /* Run as root on the daemon's state: write as the daemon's user */
-    if (command && (strcmp(command, "user") == 0 || strcmp(command, "vnc-passwd") == 0) &&
-        statefile_as_dir_owner(cfg.state.dir, stderr) < 0)
-        return 1;
-    if (command && strcmp(command, "user") == 0)
-        return app_user_command(&cfg, n_args, args, stdout, stderr);
-    if (command && strcmp(command, "atx") == 0)
-        return atx_command(&cfg.atx, n_args, args, stdout, stderr);
-    if (command && strcmp(command, "gadget") == 0)
-        return cmd_gadget(&cfg, n_args, args);
-    if (command)
-        return cmd_vnc_passwd(&cfg);
+    if (command) {
+        /* Run as root on the daemon's state: write as the daemon's user. */
+        if (command->as_state_owner && statefile_as_dir_owner(cfg.state.dir, stderr) < 0)
+            return 1;
+        return command->run(&cfg, n_args, args);
+    }
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
