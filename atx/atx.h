@@ -131,7 +131,7 @@ int atx_action_parse(const char *name);
 /* The status as one line of key=value pairs (for logs and the command line). */
 int atx_status_format(const struct atx_status *st, char *buf, size_t size);
 
-/* ---- from cli ---- */
+/* ---- the command line (atx/cli.c) ---- */
 /* atx/cli: `piglix atx status|on|off|force-off|reset|cycle|wol`, the ATX
  * actions from the command line for scripts and tests. It opens the lines
  * itself, so it is for a machine where the daemon does not hold them ([atx]

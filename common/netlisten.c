@@ -1,5 +1,5 @@
 /* Listening addresses: resolving a listen setting, and checking what the
- * sockets really bound (web/web_listen.h). */
+ * sockets really bound. */
 #include "common/netlisten.h"
 
 #include <arpa/inet.h>

@@ -41,7 +41,7 @@ struct hid_log_counters {
 /* The backend that logs (at debug level) and counts events. */
 void hid_log_input_init(struct hid_input *in, struct hid_log_counters *counters);
 
-/* ---- from hid_device ---- */
+/* ---- the USB keyboard and mice (hid_device.c) ---- */
 /* hid/hid_device: the USB keyboard and mice at run time. It is a
  * struct hid_input backend (viewers' key and pointer events from the server
  * thread) and the API for pastes, key combos, the mouse mode and status
@@ -53,7 +53,7 @@ void hid_log_input_init(struct hid_input *in, struct hid_log_counters *counters)
  * host's connection, reads the keyboard LEDs and releases keys held too
  * long without events. */
 /* How the device reaches its endpoints and learns whether the host is
- * there: the gadget (hid_gadget) in piglix, socketpairs in tests. */
+ * there: the USB gadget's /dev/hidgN in piglix (hid_usb.c), socketpairs in tests. */
 struct hid_device_io {
     /* Opens an endpoint's device file read-write and non-blocking: an fd,
      * or a negative errno. */
@@ -136,9 +136,9 @@ void hid_device_pointer(struct hid_device *d, int x, int y, unsigned width, unsi
 
 void hid_get_status(struct hid_device *d, struct hid_status *out);
 
-/* ---- from hid_usb ---- */
+/* ---- [hid] on the USB gadget (hid_usb.c) ---- */
 struct gadget;
-/* hid/hid_usb: [hid] as configured: the USB gadget (hid_gadget) and the
+/* hid_usb: [hid] as configured: the HID functions on the USB gadget (gadget/) and the
  * keyboard and mice running on it (hid_device), made, started and stopped
  * together. Other functions join the gadget between create and start. */
 struct hid_usb;

@@ -1,5 +1,5 @@
 /* The HID worker thread: everything that happens over time rather than in
- * answer to a call (see hid_device.h). */
+ * answer to a call (see hid.h). */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>

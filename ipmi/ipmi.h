@@ -6,9 +6,9 @@
  * It answers the RMCP presence ping, opens sessions with cipher suites 3
  * and 17 only (cipher suite 0 and IPMI 1.5 logins are refused) for the
  * web accounts that have an IPMI password (`piglix user ipmi-passwd NAME`,
- * web/ipmi_users.h), and serves the device (Get Device ID, System GUID,
+ * ipmi/ipmi_users.h), and serves the device (Get Device ID, System GUID,
  * Self Test), the chassis (status and control through atx/atx.h) and the
- * sensors (SDR repository and readings from atx/sensors.h). Every
+ * sensors (SDR repository and readings from sensors/sensors.h). Every
  * account may reach the Administrator level. web/IPMI.md lists the
  * commands. */
 #ifndef PIGLIX_WEB_IPMI_H
@@ -36,8 +36,8 @@ struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, st
 /* Stops the thread, ends every session, frees. NULL is fine. */
 void ipmi_stop(struct ipmi *ipmi);
 
-/* ---- from ipmi_users ---- */
-/* web/ipmi_users: the IPMI passwords of the web accounts, in one file under
+/* ---- IPMI passwords (ipmi_users.c) ---- */
+/* ipmi/ipmi_users: the IPMI passwords of the web accounts, in one file under
  * [state] dir (ipmi.users, mode 0600). RMCP+ authenticates with an HMAC
  * keyed by the password itself, so unlike web.users (one-way hashes) this
  * file holds each password recoverably (hex-encoded). It exists only while

@@ -1,4 +1,4 @@
-/* web/ipmi_crypto: the RMCP+ cryptography (IPMI 2.0 spec 13.28-13.32) for
+/* ipmi/ipmi_crypto: the RMCP+ cryptography (IPMI 2.0 spec 13.28-13.32) for
  * the two cipher suites piglix offers, through OpenSSL's libcrypto:
  *   3: RAKP-HMAC-SHA1,   HMAC-SHA1-96,    AES-CBC-128
  *  17: RAKP-HMAC-SHA256, HMAC-SHA256-128, AES-CBC-128

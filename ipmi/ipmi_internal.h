@@ -1,4 +1,4 @@
-/* web/ipmi_internal: the IPMI-over-LAN core shared by web/ipmi_*.c. The
+/* ipmi/ipmi_internal: the IPMI-over-LAN core shared by ipmi/ipmi_*.c. The
  * core turns one datagram into at most one reply and owns the RMCP+
  * sessions; it does no I/O except reading the account files, so the
  * fuzzer and the unit tests drive it directly. ipmi_server.c owns the

@@ -1,4 +1,4 @@
-/* web/ipmi_packet: the wire formats of IPMI over LAN (IPMI 2.0 spec, ch. 13):
+/* ipmi/ipmi_packet: the wire formats of IPMI over LAN (IPMI 2.0 spec, ch. 13):
  * RMCP, the ASF presence ping, IPMI 1.5 and 2.0 (RMCP+) session headers and
  * the integrity trailer, the RMCP+ session-setup payloads, and IPMI LAN
  * messages with their checksums. Pure functions on byte buffers that never

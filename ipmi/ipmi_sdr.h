@@ -1,4 +1,4 @@
-/* web/ipmi_sdr: the sensors (atx/sensors.h) as IPMI sees them: one Full
+/* ipmi/ipmi_sdr: the sensors (sensors/sensors.h) as IPMI sees them: one Full
  * Sensor Record (SDR type 01h) per sensor, with linear conversion factors
  * (y = (M x + B 10^Bexp) 10^R) chosen per sensor from its kind, limits and
  * first reading, and the raw bytes of Get Sensor Reading and Get Sensor

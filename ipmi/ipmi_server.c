@@ -123,7 +123,7 @@ static int open_socket(struct ipmi *ip, const struct netlisten_addr *a, int port
     return 0;
 }
 
-/* Binds what [ipmi] listen means (web/web_listen.h), then checks with
+/* Binds what [ipmi] listen means, then checks with
  * getsockname that this is exactly what the sockets hold, and says it. */
 static int open_sockets(struct ipmi *ip, const struct config_ipmi *cfg)
 {

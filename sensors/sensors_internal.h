@@ -1,4 +1,4 @@
-/* Internal to atx/sensors*.c: where a sensor is read from (sensors_scan.c
+/* Internal to sensors/: where a sensor is read from (sensors_scan.c
  * finds them under the sysfs root), the [sensors] names and thresholds
  * (sensors_config.c), and the reading and health rules (sensors.c). */
 #ifndef PIGLIX_ATX_SENSORS_INTERNAL_H

@@ -97,7 +97,7 @@ struct server_snapshot *server_snapshot_create(const struct config_encode *cfg);
 void server_snapshot_destroy(struct server_snapshot *ss);
 void server_snapshot_service(struct server *s);
 
-/* ---- from rfb_msg ---- */
+/* ---- RFB message framing (rfb_msg.c) ---- */
 /* server/rfb_msg: frames client-to-server RFB messages before libvncserver
  * reads them. libvncserver reads a message with blocking reads, so a client
  * that sends half a message would hold the server thread; piglix only hands
@@ -135,7 +135,7 @@ struct rfb_msg_info {
 int rfb_msg_frame(enum rfb_msg_stage stage, const uint8_t *buf, size_t len,
                   struct rfb_msg_info *info);
 
-/* ---- from vnc_auth ---- */
+/* ---- the VNC password (vnc_auth.c) ---- */
 /* server/vnc_auth: the VNC password (VncAuth). Owns the password file under
  * [state] dir (vnc.passwd, mode 0600, the obfuscated 8-byte format
  * `vncpasswd -f` writes, so viewers' -passwd files interoperate). Never logs

@@ -136,7 +136,7 @@ size_t vmedia_transfers(struct vmedia_store *s, struct vmedia_progress *out, siz
 /* Blocks until the named transfer is no longer running (tests, CLI). */
 int vmedia_wait(struct vmedia_store *s, const char *name, struct vmedia_progress *out);
 
-/* ---- from vmedia_drive ---- */
+/* ---- the USB drive (drive*.c) ---- */
 /* vmedia/vmedia_drive: the USB drive that presents a store image to the
  * server: the gadget's mass-storage function with two LUNs, a CD-ROM drive
  * (read-only) and a removable disk (a flash drive, read-only unless asked),

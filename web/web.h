@@ -52,7 +52,7 @@ int web_start(struct web *w);
 /* Stops the thread (if started), closes every connection and frees. */
 void web_destroy(struct web *w);
 
-/* ---- from web_hid ---- */
+/* ---- the HID calls of the API ---- */
 /* web/web_hid: what the web API's HID endpoints (keys, combos, paste, mouse)
  * call. It is separate from hid/'s struct hid_input (which only the server
  * thread may call): a backend that offers it must accept calls from the web

@@ -1,6 +1,6 @@
 /* libFuzzer target for what an IPMI-over-LAN client controls: each input
  * is a series of datagrams (2-byte little-endian length, then the bytes),
- * parsed by web/ipmi_packet.c and handed, in order, to one IPMI core (no
+ * parsed by ipmi/ipmi_packet.c and handed, in order, to one IPMI core (no
  * sockets; no accounts, so sessions get as far as RAKP 2; no ATX board or
  * sensors). Replies must stay within the buffer and well-formed. */
 #include <stddef.h>

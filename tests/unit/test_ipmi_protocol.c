@@ -1,4 +1,4 @@
-/* web/ipmi_*: the RMCP+ cryptography against values ipmitool 1.8.19 printed
+/* ipmi/ipmi_*: the RMCP+ cryptography against values ipmitool 1.8.19 printed
  * (-vvvv) while logging in to piglix with password "ipmipass12" as
  * "admin" (cipher suites 3 and 17: its RAKP 2 input, its own RAKP 2/3
  * codes, SIK, K1, K2, our RAKP 4 code it accepted, and a whole packet it

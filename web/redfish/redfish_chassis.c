@@ -1,4 +1,4 @@
-/* Chassis/1: the server's enclosure, with its sensors (atx/sensors.h) as a
+/* Chassis/1: the server's enclosure, with its sensors (sensors/sensors.h) as a
  * Sensors collection and, for clients that only know the older schemas
  * (sushy, redfishtool), as Thermal (temperatures, fans) and Power
  * (voltages). Chassis intrusion is PhysicalSecurity, not a sensor. */

@@ -1,4 +1,4 @@
-/* Internal to web/redfish*.c: one request being answered, the reply and
+/* Internal to web/redfish/redfish*.c: one request being answered, the reply and
  * error helpers (redfish.c, redfish_error.c), the schema types
  * (redfish_root.c) and each resource group's handlers. */
 #ifndef PIGLIX_WEB_REDFISH_INTERNAL_H

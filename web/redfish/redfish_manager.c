@@ -1,5 +1,5 @@
 /* Managers/1: the piglix appliance itself, and its VirtualMedia: the one
- * USB drive (vmedia/vmedia_drive.h) seen as two members, "CD" (a CD-ROM)
+ * USB drive (vmedia/vmedia.h) seen as two members, "CD" (a CD-ROM)
  * and "USBStick" (a read-only flash drive), of which one at a time holds a
  * medium. InsertMedia downloads the image URL into the store and mounts
  * it (the drive does both, without blocking); EjectMedia ejects. */
