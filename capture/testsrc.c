@@ -7,12 +7,14 @@
 
 #include "capture/testsrc_scene.h"
 #include "common/log.h"
+#include "common/thread.h"
 
 #define NS_PER_S 1000000000LL
 /* Larger frames than this are refused: keeps every size computation in range. */
 #define TESTSRC_MAX_EDGE 16384
 
 struct testsrc {
+    struct thread_owner owner;  /* the capture thread: next() */
     const struct testsrc_scene_ops *ops;
     void *scene;
     unsigned width, height, fps;
@@ -184,6 +186,7 @@ static int64_t frame_offset_ns(const struct testsrc *ts, uint64_t n)
 static int testsrc_next_paced(void *ctx, struct capture_frame *out, enum capture_signal *signal)
 {
     struct testsrc *ts = ctx;
+    THREAD_ASSERT_OWNER(&ts->owner, "the test source");
     int64_t now = monotonic_ns();
     uint64_t n = 0;
     if (!ts->started) {

@@ -55,6 +55,7 @@ struct hid_device {
 
     struct hid_status st;            /* counters */
     struct thread_owner input_owner; /* the thread calling struct hid_input (test builds) */
+    struct thread_owner worker_owner; /* hid_device_thread_main's thread */
 };
 
 void hid_device_wake(struct hid_device *d);

@@ -51,8 +51,13 @@ static void apply_host_state(struct hid_device *d, bool ready, const char *state
         hid_device_go_offline(d, state);
 }
 
+/* The worker's own work: the LED reads, paste steps and the key watchdog
+ * run on the worker thread only (their timing state is its). */
+#define ASSERT_WORKER(d) THREAD_ASSERT_OWNER(&(d)->worker_owner, "hid's worker thread")
+
 static void read_leds(struct hid_device *d)
 {
+    ASSERT_WORKER(d);
     uint8_t buf[HID_REPORT_MAX];
     ssize_t n = read(d->ep[HID_EP_KEYBOARD].fd, buf, sizeof(buf));
     if (n >= 1) {
@@ -90,6 +95,7 @@ static void finish_paste(struct hid_device *d, int64_t now)
  * nothing the host sees takes no time. */
 static void paste_steps(struct hid_device *d, int64_t now)
 {
+    ASSERT_WORKER(d);
     struct hid_ep *kbd = &d->ep[HID_EP_KEYBOARD];
     while (d->pasting && now >= d->next_step_ns) {
         if (kbd->q.n || kbd->resync) { /* let the host take what waits first */
@@ -117,6 +123,7 @@ static void paste_steps(struct hid_device *d, int64_t now)
 
 static void watchdog(struct hid_device *d, int64_t now)
 {
+    ASSERT_WORKER(d);
     int64_t hold = (int64_t)d->p.key_hold_max_ms * MS;
     if (hold <= 0 || !(hid_keyboard_any_held(&d->kb) || d->ptr.buttons))
         return;
