@@ -55,9 +55,20 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Other installs may be running (parallel tests): wait for dpkg's lock.
+# Other installs may be running (parallel tests each install what they
+# need): one deps.sh at a time, since `apt-get update` takes the lists lock,
+# which DPkg::Lock::Timeout does not cover; dpkg's lock is waited for too,
+# for an apt run by something else.
+exec 9>/var/lock/piglix-deps.lock
+flock -w 1200 9 || { echo "deps: another install held the lock for 20 minutes" >&2; exit 1; }
 APT="apt-get -q -o DPkg::Lock::Timeout=600"
-$APT update
+# Someone else's `apt-get update` may hold the lists lock: retry a while.
+tries=0
+until $APT update; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 20 ] || exit 1
+    sleep 15
+done
 # word splitting of the package list is intended
 # shellcheck disable=SC2086
 $APT install -y --no-install-recommends $missing
