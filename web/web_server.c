@@ -130,16 +130,28 @@ static int on_http(struct web_conn *c, struct lws *wsi, struct web *w, const cha
     return 0;
 }
 
+static void finish_body(struct web_conn *c);
+
 void web_request_continue(struct web_conn *c)
 {
     long n = c->content_len;
     /* cross-site, JSON and who: decided on the headers, nothing buffered yet */
     if (web_guard_headers(c, n) < 0) {
         if (c->hash_job) {
-            /* Basic credentials being hashed (web_hash.c): the body waits
-             * unread, and web_hasher_complete brings the request back here. */
+            /* Basic credentials being hashed (web_hash.c); web_hasher_complete
+             * brings the request back here. An upload's body waits unread
+             * (curl sends it after 100 Continue); a JSON body, which comes
+             * with the headers, is held: at most WEB_BODY_MAX each, for at
+             * most the hash queue's few connections at a time. */
             c->pending_headers = true;
-            lws_rx_flow_control(c->wsi, 0);
+            if (web_vmedia_is_upload(c)) {
+                lws_rx_flow_control(c->wsi, 0);
+            } else if (n > 0 && n <= WEB_BODY_MAX && !c->body) {
+                c->body_expected = (size_t)n;
+                c->body = malloc((size_t)n + 1);
+                if (!c->body)
+                    c->body_too_big = true; /* answered when the hash is done */
+            }
             return;
         }
         refused_early(c, n);
@@ -147,6 +159,13 @@ void web_request_continue(struct web_conn *c)
     }
     if (web_vmedia_is_upload(c)) {
         web_vmedia_upload_begin(c); /* the body streams to disk */
+        return;
+    }
+    if (c->body || c->body_too_big) {
+        /* held while the credentials were hashed: complete now, or when
+         * LWS_CALLBACK_HTTP_BODY_COMPLETION comes */
+        if (c->body_done)
+            finish_body(c);
         return;
     }
     if (n > WEB_BODY_MAX) {
@@ -168,6 +187,17 @@ void web_request_continue(struct web_conn *c)
         }
         return; /* wait for LWS_CALLBACK_HTTP_BODY_COMPLETION */
     }
+    web_api_dispatch(c);
+}
+
+/* The whole body has come: answer the request. */
+static void finish_body(struct web_conn *c)
+{
+    if (!c->body || c->body_too_big || c->body_len != c->body_expected) {
+        web_reply_error(c, 400, "request body does not match its Content-Length");
+        return;
+    }
+    c->body[c->body_len] = '\0';
     web_api_dispatch(c);
 }
 
@@ -233,14 +263,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             web_vmedia_upload_complete(c);
             return 0;
         }
-        if (!c->body)
+        if (!c->body && !c->body_too_big)
             return 0;
-        if (c->body_too_big || c->body_len != c->body_expected) {
-            web_reply_error(c, 400, "request body does not match its Content-Length");
-            return 0;
-        }
-        c->body[c->body_len] = '\0';
-        web_api_dispatch(c);
+        c->body_done = true;
+        if (!c->pending_headers) /* else web_request_continue finishes it */
+            finish_body(c);
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (c->closing)

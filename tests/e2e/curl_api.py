@@ -13,6 +13,8 @@ def curl_api(base, user, password, method, path, *args, body=None, timeout=120):
            "-w", "\n%{http_code}", base + path] + list(args)
     if body is not None:
         cmd += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+    elif method == "POST" and "-H" not in args:
+        cmd += ["-H", "Content-Type: application/json"]  # every POST is JSON, even an empty one
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     text, _, code = r.stdout.rpartition("\n")
     try:

@@ -60,6 +60,8 @@ def token(w):
     r = w.user("token", "admin")
     check(r.returncode == 0, "user token: %s" % r.stderr)
     time.sleep(1.2)  # the daemon re-reads the accounts within a second
+    # a new token ends the account's sessions (credentials changed): log in again
+    w.login()
     return r.stdout.strip()
 
 

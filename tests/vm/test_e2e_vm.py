@@ -158,6 +158,8 @@ class Appliance:
                "-w", "\n%{http_code}", self.web_url + path]
         if body is not None:
             cmd += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+        elif method == "POST":
+            cmd += ["-H", "Content-Type: application/json"]  # every POST is JSON, even an empty one
         if upload:
             cmd += ["-T", upload]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
