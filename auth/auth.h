@@ -45,6 +45,10 @@ void auth_base32_encode(const uint8_t *in, size_t n, char *out);
 int auth_base32_decode(const char *in, uint8_t *out, size_t outlen);
 
 /* ---- accounts ---- */
+/* Marks the calling thread as one that must never hash a password (the web
+ * event loop): in test builds auth_password_hash/verify then abort there. */
+void auth_forbid_hashing_on_this_thread(void);
+
 /* Accounts: the web UI's, API's, Redfish's and IPMI's accounts, kept in one file under
  * [state] dir (web.users, mode 0600): a name, a slow salted password hash
  * (yescrypt through libcrypt's crypt_r), an optional TOTP secret and the

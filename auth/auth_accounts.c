@@ -38,8 +38,32 @@ bool auth_equal_ct(const void *a, const void *b, size_t n)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
+/* A yescrypt hash takes tens of milliseconds: never on a thread that must
+ * not block (the web event loop says so at its start). Test builds abort
+ * when one does, so hashing cannot creep back onto the loop unseen. */
+#ifdef PIGLIX_ASSERT_THREADS
+static _Thread_local bool hashing_forbidden;
+
+void auth_forbid_hashing_on_this_thread(void)
+{
+    hashing_forbidden = true;
+}
+
+static void assert_may_hash(void)
+{
+    if (hashing_forbidden) {
+        fprintf(stderr, "auth: a password hash on a thread that must not block (the web event loop)\n");
+        abort();
+    }
+}
+#else
+void auth_forbid_hashing_on_this_thread(void) {}
+static void assert_may_hash(void) {}
+#endif
+
 int auth_password_hash(const char *password, char *out)
 {
+    assert_may_hash();
     char salt[CRYPT_GENSALT_OUTPUT_SIZE];
     /* NULL random bytes: libcrypt takes them from the kernel. Count 0: its default cost. */
     if (!crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)))
@@ -69,6 +93,7 @@ uint64_t auth_password_hashes(void)
 
 bool auth_password_verify(const char *password, const char *hash)
 {
+    assert_may_hash();
     struct crypt_data *cd = calloc(1, sizeof(*cd));
     if (!cd)
         return false;

@@ -559,6 +559,7 @@ fail:
 
 static void *web_thread(void *arg)
 {
+    auth_forbid_hashing_on_this_thread(); /* hashes go to web_hash.c's worker */
     struct web *w = arg;
     lws_sul_schedule(w->ctx, 0, &w->tick, tick, LWS_US_PER_SEC);
     while (!atomic_load(&w->stop))

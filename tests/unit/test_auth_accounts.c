@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -228,6 +230,30 @@ static void test_sessions(void **state)
     assert_non_null(auth_session_find(&ws, cookie, 3000000 + AUTH_SESSIONS_MAX, false));
 }
 
+/* The web event loop forbids hashing on its thread: a hash there aborts in
+ * test builds (so one cannot creep back onto the loop), elsewhere it runs. */
+static void test_hashing_forbidden_on_loop_thread(void **state)
+{
+#ifdef PIGLIX_ASSERT_THREADS
+    char hash[AUTH_HASH_MAX];
+    assert_int_equal(auth_password_hash("fine-here", hash), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGABRT, SIG_DFL);
+        auth_forbid_hashing_on_this_thread();
+        auth_password_verify("anything", hash);
+        _exit(0); /* not reached when the assertion works */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+#else
+    skip();
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_password_hash),
         cmocka_unit_test(test_accounts_file),
         cmocka_unit_test(test_dummy_hash_is_real),
+        cmocka_unit_test(test_hashing_forbidden_on_loop_thread),
         cmocka_unit_test(test_sessions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
