@@ -2,7 +2,7 @@
  * RMCP, the ASF presence ping, IPMI 1.5 and 2.0 (RMCP+) session headers and
  * the integrity trailer, the RMCP+ session-setup payloads, and IPMI LAN
  * messages with their checksums. Pure functions on byte buffers that never
- * trust a length they are given: this is what tests/fuzz/fuzz_ipmi.c feeds. */
+ * trust a length they are given: this is what tests/fuzz/fuzz_ipmi_packet.c feeds. */
 #ifndef PIGLIX_WEB_IPMI_PACKET_H
 #define PIGLIX_WEB_IPMI_PACKET_H
 
