@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -509,6 +510,28 @@ static void reap_clients(struct server *s)
 
 /* Room in the poll set for the listeners, the two event fds and every
  * client. */
+/* The VNC port opens once a password has been stored (`piglix vnc-passwd`
+ * writes it atomically, so a file that exists is whole). */
+static void open_when_password_set(struct server *s, int64_t now)
+{
+    s->password_check_ms = now + 1000;
+    struct stat st;
+    char path[CONFIG_STR_MAX + 16];
+    vnc_auth_password_path(s->state_dir, path, sizeof(path));
+    if (stat(path, &st) < 0)
+        return;
+    if (vnc_auth_load_password(s->state_dir, s->password) != 0) {
+        s->password_check_ms = now + 60000; /* a bad file: said why, not every second */
+        return;
+    }
+    if (open_listeners(s) < 0) {
+        s->password_check_ms = now + 5000; /* said why; tried again */
+        return;
+    }
+    s->awaiting_password = false;
+    LOG_INFO("vnc", "authentication: VNC password (from %s/vnc.passwd): the VNC port is open", s->state_dir);
+}
+
 static int poll_reserve(struct server *s)
 {
     size_t need = (size_t)s->n_listen + 2;
@@ -603,6 +626,8 @@ int server_run_once(struct server *s, int max_wait_ms)
         }
         reap_clients(s);
         server_snapshot_service(s);
+        if (s->awaiting_password && now >= s->password_check_ms)
+            open_when_password_set(s, now);
     }
     return 0;
 }
@@ -644,15 +669,20 @@ struct server *server_create(const struct server_params *p, struct capture_slot 
         LOG_WARN("vnc", "authentication: NONE ([vnc] auth = none, loopback %s only)", p->vnc->listen);
     } else {
         int r = vnc_auth_load_password(p->state_dir, s->password);
-        if (r != 0) {
-            if (r > 0)
-                LOG_ERROR("vnc", "no VNC password is set: run `piglix vnc-passwd` (state dir %s); "
-                                 "the VNC port stays closed", p->state_dir);
+        if (r < 0) { /* unreadable, or readable by others: said why */
             close(s->wake_fd);
             free(s);
             return NULL;
         }
-        LOG_INFO("vnc", "authentication: VNC password (from %s/vnc.passwd)", p->state_dir);
+        if (r > 0) {
+            /* Each door opens on its own credentials: browsers log in to the
+             * web UI, VNC viewers need this password. */
+            s->awaiting_password = true;
+            LOG_WARN("vnc", "no VNC password is set: the VNC port stays closed until `piglix vnc-passwd` "
+                            "(state dir %s); viewers through the web UI are not affected", p->state_dir);
+        } else {
+            LOG_INFO("vnc", "authentication: VNC password (from %s/vnc.passwd)", p->state_dir);
+        }
     }
     s->throttle = auth_throttle_create(p->vnc->auth_fail_limit, p->vnc->auth_throttle_s);
     struct encode_settings es = {.quality = p->encode->quality,
@@ -695,7 +725,7 @@ struct server *server_create(const struct server_params *p, struct capture_slot 
     scr->passwordCheck = refuse_password;
     vnc_input_install(s);
     rfbInitServer(scr);
-    if (p->vnc->enabled && open_listeners(s) < 0)
+    if (p->vnc->enabled && !s->awaiting_password && open_listeners(s) < 0)
         goto fail;
     return s;
 fail:

@@ -37,6 +37,10 @@ struct server {
     struct hid_input input;
     char password[VNC_AUTH_MAX_LEN + 1];
     bool auth_none;
+    /* [vnc] on but no password yet: the port opens once `piglix vnc-passwd`
+     * has stored one (looked for every second); web viewers work meanwhile. */
+    bool awaiting_password;
+    int64_t password_check_ms;
     struct auth_throttle *throttle;
     /* Requests from other threads: adopted sockets and LED changes, woken
      * through an eventfd the loop polls. */

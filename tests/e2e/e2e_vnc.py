@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 
+import piglix_e2e
+
 from piglix_e2e import (Piglix, check, compare, dynamic_mask, probe_json, read_ppm, ref_image,
                         run, TestFailure)
 
@@ -186,12 +188,23 @@ def case_auth(env):
 
 
 def case_no_password(env):
+    """No VNC password: piglix runs (the web UI has its own accounts) with the
+    VNC port closed, says so, and opens the port once `piglix vnc-passwd`
+    has stored one; the new password is the one asked for."""
     p = Piglix(env, password=None)
     p.start(expect_ready=False)
-    rc = p.proc.wait(timeout=30)
-    p.log.close()
-    check(rc != 0, "piglix started without a password")
+    time.sleep(2)
+    check(p.proc.poll() is None, "piglix exited without a VNC password:\n" + p.read_log())
     check("no VNC password is set" in p.read_log(), "no clear message: " + p.read_log())
+    r = p.probe("auth-only", password=False)
+    check(r.returncode != 0, "the VNC port answered without a password set")
+    r = subprocess.run([env.piglix, "-c", p.config, "vnc-passwd"], input=piglix_e2e.PASSWORD + "\n", text=True,
+                       capture_output=True, timeout=30)
+    check(r.returncode == 0, "vnc-passwd: %s" % r.stderr)
+    p.wait_ready(timeout=10)
+    p.probe("auth-only", check_rc=0)
+    check("the VNC port is open" in p.read_log(), "opening not logged:\n" + p.read_log())
+    p.stop()
 
 
 def case_auth_none_loopback(env):
