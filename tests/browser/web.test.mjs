@@ -80,20 +80,26 @@ async function shot(page, name) {
   return file;
 }
 
+// piglix's configuration for these tests in DIR; webExtra adds [web] lines.
+async function writeIni(dir, webPort, webExtra = []) {
+  const vncPort = await freePort();
+  const ini = path.join(dir, 'piglix.ini');
+  fs.writeFileSync(ini, [
+    '[capture]', 'source = test', 'width = 1280', 'height = 720', 'fps = 30', 'scenario = bios', '',
+    '[vnc]', 'listen = 127.0.0.1', `port = ${vncPort}`, 'auth = none', '',
+    '[web]', 'enabled = yes', 'listen = 127.0.0.1', `port = ${webPort}`, 'login_fail_limit = 3',
+    'login_throttle_s = 2', ...webExtra, '',
+    '[vmedia]', 'enabled = yes', `dir = ${path.join(dir, 'images')}`, '',
+    '[state]', `dir = ${path.join(dir, 'state')}`, ''].join('\n'));
+  return ini;
+}
+
 before(async () => {
   assert.ok(PIGLIX && fs.existsSync(PIGLIX), 'PIGLIX must name the piglix binary');
   fs.mkdirSync(state, { mode: 0o700 });
   port = await freePort();
-  const vncPort = await freePort();
   base = `https://127.0.0.1:${port}`;
-  const ini = path.join(tmp, 'piglix.ini');
-  fs.writeFileSync(ini, [
-    '[capture]', 'source = test', 'width = 1280', 'height = 720', 'fps = 30', 'scenario = bios', '',
-    '[vnc]', 'listen = 127.0.0.1', `port = ${vncPort}`, 'auth = none', '',
-    '[web]', 'enabled = yes', 'listen = 127.0.0.1', `port = ${port}`, 'login_fail_limit = 3',
-    'login_throttle_s = 2', '',
-    '[vmedia]', 'enabled = yes', `dir = ${path.join(tmp, 'images')}`, '',
-    '[state]', `dir = ${state}`, ''].join('\n'));
+  const ini = await writeIni(tmp, port);
   daemon = spawn(PIGLIX, ['-c', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
   daemon.stdout.on('data', (b) => { logText += b; });
   daemon.stderr.on('data', (b) => { logText += b; });
@@ -316,6 +322,121 @@ test('virtual media: an upload from the page with progress, its hash, mount refu
   await page.waitForFunction(() => !document.getElementById('media-list').textContent.includes('installer.iso'));
   assert.ok(!fs.existsSync(path.join(tmp, 'images', 'installer.iso')), 'deleted from the store');
   await ctx.close();
+});
+
+test('without noVNC the set-up, login and every panel work, the viewer says what is missing, errors show', async () => {
+  // A second piglix whose [web] novnc is an empty folder: before the UI
+  // loaded noVNC lazily, the page stayed on "Loading..." for good.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-nonovnc-'));
+  const empty = path.join(dir, 'empty-novnc');
+  fs.mkdirSync(empty);
+  fs.mkdirSync(path.join(dir, 'state'), { mode: 0o700 });
+  const p2 = await freePort();
+  const ini = await writeIni(dir, p2, [`novnc = ${empty}`]);
+  let text = '';
+  const d2 = spawn(PIGLIX, ['-c', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
+  d2.stdout.on('data', (b) => { text += b; });
+  d2.stderr.on('data', (b) => { text += b; });
+  const base2 = `https://127.0.0.1:${p2}`;
+  const errors = [];
+  try {
+    await waitFor(() => /set-up token [0-9a-f]{32}/.test(text), 'the second piglix\'s set-up token');
+    assert.match(text, /no noVNC at .*empty-novnc/, 'piglix warns at start');
+    const { ctx, page } = await newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+
+    // Set-up: the first account, then the viewer's message.
+    await page.goto(base2 + '/');
+    await page.waitForSelector('#view-setup:not([hidden])', { timeout: 10000 });
+    await page.fill('#setup-token', /set-up token ([0-9a-f]{32})/.exec(text)[1]);
+    await page.fill('#setup-name', 'admin');
+    await page.fill('#setup-password', PASSWORD);
+    await page.fill('#setup-password2', PASSWORD);
+    await page.click('#setup-submit');
+    await page.waitForSelector('#view-kvm:not([hidden])');
+    await page.waitForSelector('#viewer-msg:not([hidden])', { timeout: 10000 });
+    const msg = await page.textContent('#viewer-msg');
+    assert.match(msg, /noVNC is missing/);
+    assert.match(msg, /\/novnc\/core\/rfb\.js/, 'names the file: ' + msg);
+    assert.match(msg, /404/, 'says it was not found: ' + msg);
+    assert.match(msg, /\[web\] novnc/, 'names the setting: ' + msg);
+    assert.match(msg, /apt install novnc/, 'names the package: ' + msg);
+    assert.equal(await page.textContent('#st-conn'), 'no viewer');
+    assert.equal(await page.evaluate(() => document.body.dataset.viewer), 'missing');
+    // The status line polls /api/info as with a viewer.
+    await page.waitForFunction(() => document.getElementById('st-res').textContent === '1280×720');
+    assert.equal(await page.textContent('#st-signal'), 'signal');
+    await shot(page, '12-no-novnc-viewer');
+
+    // Ctrl+Alt+Del without a viewer goes to /api/hid/combo; this piglix has
+    // no USB keyboard, and the 503 shows in the status line.
+    assert.ok(await page.isHidden('#st-error'));
+    await page.click('#btn-cad');
+    await page.waitForSelector('#st-error:not([hidden])');
+    assert.match(await page.textContent('#st-error'), /ctrl\+alt\+delete: HID not configured \(503\)/);
+    await shot(page, '13-no-novnc-api-error');
+    await page.selectOption('#combo-select', 'alt+f4');
+    await page.waitForFunction(() => /alt\+f4: HID not configured/.test(document.getElementById('st-error').textContent));
+
+    // Paste: the API's refusal shows in the dialog, which stays open.
+    await page.click('#btn-paste');
+    await page.fill('#paste-text', 'hello');
+    await page.click('#paste-send');
+    await page.waitForFunction(() => /HID not configured/.test(document.getElementById('paste-note').textContent));
+    assert.ok(await page.evaluate(() => document.getElementById('dlg-paste').open), 'the dialog stays open');
+    await shot(page, '14-no-novnc-paste-error');
+    await page.click('#paste-cancel');
+
+    // Media: the store works; a mount without a gadget is refused in the panel.
+    const img = path.join(dir, 'tool.img');
+    fs.writeFileSync(img, Buffer.alloc(1024 * 1024, 7));
+    await page.click('#btn-media');
+    await page.waitForSelector('#media-controls:not([hidden])');
+    await page.setInputFiles('#media-file', img);
+    await page.waitForFunction(() => document.getElementById('media-list').textContent.includes('tool.img'));
+    await page.click('#media-list button:text("Flash")');
+    await page.waitForFunction(() => /USB gadget/.test(document.getElementById('media-error').textContent));
+    await shot(page, '15-no-novnc-media');
+    await page.click('#dlg-media .close');
+
+    // Power and account.
+    await page.click('#btn-atx');
+    assert.match(await page.textContent('#atx-state'), /not configured/);
+    await page.click('#dlg-atx .close');
+    await page.click('#btn-account');
+    await page.click('#totp-start');
+    await page.waitForSelector('#totp-setup:not([hidden])');
+    await page.fill('#totp-code', '000000');
+    await page.click('#totp-confirm');
+    await page.waitForFunction(() => document.getElementById('totp-error').textContent.length > 0);
+    await page.click('#btn-logout');
+
+    // The login page works, and after it the same message.
+    await page.waitForSelector('#view-login:not([hidden])');
+    await logIn(page);
+    await page.waitForSelector('#view-kvm:not([hidden])');
+    await page.waitForSelector('#viewer-msg:not([hidden])');
+    assert.ok(await page.isHidden('#st-error'), 'an old error does not outlive the session');
+
+    // piglix stops: the status line says it does not answer, the page stays.
+    d2.kill('SIGTERM');
+    await new Promise((r) => d2.once('exit', r));
+    await page.waitForFunction(() => /Status: piglix does not answer/.test(document.getElementById('st-error').textContent),
+      null, { timeout: 10000 });
+    assert.ok(await page.isVisible('#view-kvm'), 'still on the viewer page');
+    await shot(page, '16-no-novnc-piglix-gone');
+    await ctx.close();
+  } finally {
+    if (d2.exitCode === null && d2.signalCode === null) {
+      d2.kill('SIGTERM');
+      await new Promise((r) => d2.once('exit', r));
+    }
+    fs.writeFileSync(path.join(ART, 'piglix-no-novnc.log'), text);
+  }
+  assert.deepEqual(errors, [], 'no uncaught page errors');
+  for (const bad of ['AddressSanitizer', 'LeakSanitizer', 'runtime error:'])
+    assert.ok(!text.includes(bad), 'sanitizer report:\n' + text.slice(-4000));
+  assert.ok(!text.includes(PASSWORD), 'a password reached the log');
 });
 
 test('the daemon counted the input and exits cleanly', async () => {

@@ -1,8 +1,8 @@
 // piglix's browser UI: set-up, login, the noVNC viewer and its toolbar.
-// noVNC comes from piglix's /novnc/ (Debian's novnc package), not this tree.
-import RFB from '/novnc/core/rfb.js';
-import KeyTable from '/novnc/core/input/keysym.js';
-import keysyms from '/novnc/core/input/keysymdef.js';
+// noVNC comes from piglix's /novnc/ (Debian's novnc package), not this tree,
+// and is imported only when the viewer opens: a static import of a missing
+// noVNC would fail this whole module and leave the page on "Loading..."
+// with no login, no panels and no word of what is wrong.
 import { initMedia, openMedia } from '/media.js';
 
 const $ = (id) => document.getElementById(id);
@@ -16,9 +16,15 @@ const state = window.piglix = {
   wsState: 'none',       // none | connecting | connected | disconnected
   disconnects: 0,
   session: null,
+  viewerError: null,     // why the viewer could not start (noVNC missing), else null
 };
 
+// noVNC's modules once loaded: RFB, KeyTable (keysym.js), keysyms (keysymdef.js).
+let novnc = null;
+let novncLoading = null;
+
 let infoTimer = null;
+let infoFailed = false;
 
 // ---- API ----
 
@@ -28,13 +34,40 @@ async function api(path, { method = 'GET', body, poll = false } = {}) {
   // every POST says JSON, even an empty one: piglix refuses others (web/API.md)
   if (body !== undefined || method !== 'GET') headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && state.session && state.session.csrf) headers['X-CSRF-Token'] = state.session.csrf;
-  const res = await fetch(path, {
-    method, headers, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let res;
+  try {
+    res = await fetch(path, {
+      method, headers, credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    // Status 0: callers show it like any other error instead of the
+    // rejection ending up unseen in the console.
+    return { status: 0, ok: false, data: { error: 'piglix does not answer (' + e.message + ')' } };
+  }
   let data = null;
   try { data = await res.json(); } catch (e) { data = null; }
   return { status: res.status, ok: res.ok, data: data || {} };
+}
+
+// The words for a failed call: the server's own message when it sent one.
+function errText(r) {
+  if (r.data && r.data.error) return r.data.error + (r.status ? ' (' + r.status + ')' : '');
+  return r.status ? 'Failed (' + r.status + ')' : 'piglix does not answer';
+}
+
+// The toolbar's status line: where errors of calls without a panel of their
+// own (keys, status polling) show, so they are not only in the console.
+function showError(what, r) {
+  const el = $('st-error');
+  if (!r) {
+    el.textContent = '';
+    el.hidden = true;
+    return;
+  }
+  el.textContent = what + ': ' + errText(r);
+  el.title = el.textContent;
+  el.hidden = false;
 }
 
 function show(view) {
@@ -48,6 +81,12 @@ async function start() {
   if (s.ok) {
     state.session = s.data;
     return enterKvm();
+  }
+  if (s.status === 0 || s.status >= 500) {
+    // Not "logged out" but "no answer": say so on the loading page and retry.
+    $('loading-text').textContent = 'piglix did not answer: ' + errText(s) + '. Trying again…';
+    setTimeout(start, 3000);
+    return;
   }
   const setup = await api('/api/setup');
   if (setup.ok && setup.data.needed) {
@@ -73,7 +112,7 @@ $('setup-form').addEventListener('submit', async (ev) => {
             password: $('setup-password').value },
   });
   if (!r.ok) {
-    err.textContent = r.data.error || ('Failed (' + r.status + ')');
+    err.textContent = errText(r);
     if (r.status === 409) setTimeout(start, 1500);
     return;
   }
@@ -102,7 +141,7 @@ $('login-form').addEventListener('submit', async (ev) => {
   if (r.status === 429) {
     err.textContent = 'Too many failed attempts: wait ' + (r.data.retry_after || 'a few') + ' s.';
   } else {
-    err.textContent = r.data.error || ('Login failed (' + r.status + ')');
+    err.textContent = r.status === 401 ? (r.data.error || 'Login failed') : errText(r);
   }
 });
 
@@ -142,8 +181,74 @@ function watchFirstPicture() {
   requestAnimationFrame(tick);
 }
 
-function connect() {
-  if (state.rfb) return;
+// Loads noVNC once. A failure is not cached here, but the browser keeps a
+// failed module for the life of the page: the message asks for a reload.
+function loadNovnc() {
+  if (novnc) return Promise.resolve(novnc);
+  if (!novncLoading) {
+    novncLoading = Promise.all([
+      import('/novnc/core/rfb.js'),
+      import('/novnc/core/input/keysym.js'),
+      import('/novnc/core/input/keysymdef.js'),
+    ]).then(([rfb, keysym, keysymdef]) => {
+      novnc = { RFB: rfb.default, KeyTable: keysym.default, keysyms: keysymdef.default };
+      buildKeys(novnc.KeyTable);
+      return novnc;
+    }).finally(() => { novncLoading = null; });
+  }
+  return novncLoading;
+}
+
+// Why the import failed in words a user can act on: the browser's import
+// error does not say whether the file is missing or broken, a second plain
+// request for it does.
+async function viewerMissing(e) {
+  let how = '';
+  try {
+    const res = await fetch('/novnc/core/rfb.js', { credentials: 'same-origin', cache: 'no-store' });
+    how = res.ok ? 'it is there but did not load (' + e.message + ')' : 'piglix answered ' + res.status +
+      (res.status === 404 ? ' (not found)' : '');
+  } catch (e2) {
+    how = 'piglix does not answer (' + e2.message + ')';
+  }
+  state.viewerError = 'noVNC is missing: /novnc/core/rfb.js could not be loaded, ' + how + '.';
+  document.body.dataset.viewer = 'missing';
+  setConn('no viewer', 'bad');
+  const box = $('viewer-msg');
+  box.replaceChildren();
+  const p = (...parts) => {
+    const el = document.createElement('p');
+    for (const x of parts) {
+      if (typeof x === 'string') el.append(x);
+      else { const c = document.createElement('code'); c.textContent = x.code; el.append(c); }
+    }
+    box.append(el);
+  };
+  const h = document.createElement('h2');
+  h.textContent = 'The viewer cannot start: noVNC is missing';
+  box.append(h);
+  p('The browser could not load ', { code: '/novnc/core/rfb.js' }, ': ' + how + '.');
+  p('piglix serves noVNC from the folder named by ', { code: 'novnc' }, ' in the ', { code: '[web]' },
+    ' section of ', { code: '/etc/piglix/piglix.ini' }, ' (default ', { code: '/usr/share/novnc' },
+    '). Install Debian\'s noVNC with ', { code: 'apt install novnc' }, ', or set ', { code: '[web] novnc' },
+    ' to the folder that holds ', { code: 'core/rfb.js' }, ', then restart piglix and reload this page.');
+  p('Everything else works without it: the Power and Media panels, Ctrl+Alt+Del, the key combinations ' +
+    'and Paste (typed by piglix\'s USB keyboard, when it has one).');
+  box.hidden = false;
+}
+
+async function connect() {
+  if (state.rfb || novncLoading) return;
+  let RFB;
+  try {
+    ({ RFB } = await loadNovnc());
+  } catch (e) {
+    return viewerMissing(e);
+  }
+  if (state.rfb || !state.session || $('view-kvm').hidden) return;
+  state.viewerError = null;
+  delete document.body.dataset.viewer;
+  $('viewer-msg').hidden = true;
   state.wsState = 'connecting';
   setConn('connecting', 'warn');
   const rfb = new RFB($('screen'), wsUrl(), { wsProtocols: ['binary'], shared: true });
@@ -168,7 +273,9 @@ function connect() {
     // Back to the login page when the session is gone; else retry.
     setTimeout(async () => {
       const s = await api('/api/session');
-      if (!s.ok) return leaveKvm();
+      // Only a 401 means the session is gone: with piglix not answering
+      // the user stays here (the status line says so) and the viewer retries.
+      if (s.status === 401) return leaveKvm();
       if (!$('view-kvm').hidden) connect();
     }, 2000);
   });
@@ -199,22 +306,33 @@ $('btn-fullscreen').addEventListener('click', () => {
 // ---- keys ----
 
 // Names as the API takes them, mapped to X keysyms and KeyboardEvent codes
-// (noVNC sends both: QEMU extended key events carry the scancode).
-const KEYS = {
-  ctrl: [KeyTable.XK_Control_L, 'ControlLeft'], alt: [KeyTable.XK_Alt_L, 'AltLeft'],
-  shift: [KeyTable.XK_Shift_L, 'ShiftLeft'], super: [KeyTable.XK_Super_L, 'MetaLeft'],
-  delete: [KeyTable.XK_Delete, 'Delete'], backspace: [KeyTable.XK_BackSpace, 'Backspace'],
-  tab: [KeyTable.XK_Tab, 'Tab'], escape: [KeyTable.XK_Escape, 'Escape'],
-  print: [KeyTable.XK_Print, 'PrintScreen'], enter: [KeyTable.XK_Return, 'Enter'],
-};
-for (let i = 1; i <= 12; i++) KEYS['f' + i] = [KeyTable['XK_F' + i], 'F' + i];
+// (noVNC sends both: QEMU extended key events carry the scancode). Filled
+// when noVNC has loaded: the keysyms are its tables.
+const KEYS = {};
 
-function sendCombo(combo) {
-  if (!state.rfb) return;
-  const keys = combo.split('+').map((k) => KEYS[k]).filter(Boolean);
-  for (const [sym, code] of keys) state.rfb.sendKey(sym, code, true);
-  for (const [sym, code] of keys.slice().reverse()) state.rfb.sendKey(sym, code, false);
-  state.rfb.focus();
+function buildKeys(KeyTable) {
+  Object.assign(KEYS, {
+    ctrl: [KeyTable.XK_Control_L, 'ControlLeft'], alt: [KeyTable.XK_Alt_L, 'AltLeft'],
+    shift: [KeyTable.XK_Shift_L, 'ShiftLeft'], super: [KeyTable.XK_Super_L, 'MetaLeft'],
+    delete: [KeyTable.XK_Delete, 'Delete'], backspace: [KeyTable.XK_BackSpace, 'Backspace'],
+    tab: [KeyTable.XK_Tab, 'Tab'], escape: [KeyTable.XK_Escape, 'Escape'],
+    print: [KeyTable.XK_Print, 'PrintScreen'], enter: [KeyTable.XK_Return, 'Enter'],
+  });
+  for (let i = 1; i <= 12; i++) KEYS['f' + i] = [KeyTable['XK_F' + i], 'F' + i];
+}
+
+async function sendCombo(combo) {
+  if (state.rfb && state.wsState === 'connected') {
+    const keys = combo.split('+').map((k) => KEYS[k]).filter(Boolean);
+    for (const [sym, code] of keys) state.rfb.sendKey(sym, code, true);
+    for (const [sym, code] of keys.slice().reverse()) state.rfb.sendKey(sym, code, false);
+    state.rfb.focus();
+    return;
+  }
+  // No viewer (noVNC missing, or not connected): piglix's own keyboard
+  // types it, and when it cannot, the status line says why.
+  const r = await api('/api/hid/combo', { method: 'POST', body: { combo } });
+  showError(combo, r.ok ? null : r);
 }
 
 $('btn-cad').addEventListener('click', () => sendCombo('ctrl+alt+delete'));
@@ -228,6 +346,7 @@ $('combo-select').addEventListener('change', (e) => {
 $('btn-paste').addEventListener('click', () => {
   $('paste-layout').value = localStorage.getItem('piglix.layout') || 'us';
   $('paste-note').textContent = '';
+  $('paste-note').className = 'muted';
   $('dlg-paste').showModal();
   $('paste-text').focus();
 });
@@ -236,6 +355,7 @@ $('paste-cancel').addEventListener('click', () => $('dlg-paste').close());
 function typeViaRfb(text) {
   // Without a HID backend that types by layout, type keysyms through the
   // viewer: the server's keyboard path maps them.
+  const { KeyTable, keysyms } = novnc;
   for (const ch of text) {
     const cp = ch.codePointAt(0);
     const sym = ch === '\n' ? KeyTable.XK_Return : ch === '\t' ? KeyTable.XK_Tab : keysyms.lookup(cp);
@@ -253,11 +373,13 @@ $('paste-form').addEventListener('submit', async (ev) => {
   const r = await api('/api/hid/paste', { method: 'POST', body: { text, layout } });
   if (r.ok) {
     $('dlg-paste').close();
-  } else if (r.status === 503 && state.rfb) {
+  } else if (r.status === 503 && state.rfb && state.wsState === 'connected') {
     typeViaRfb(text);
     $('dlg-paste').close();
   } else {
-    $('paste-note').textContent = r.data.error || ('Failed (' + r.status + ')');
+    $('paste-note').textContent = errText(r) +
+      (r.status === 503 && !state.rfb ? ': without the viewer only piglix\'s USB keyboard can type it.' : '');
+    $('paste-note').className = 'error';
     return;
   }
   $('paste-text').value = '';
@@ -275,7 +397,18 @@ function setLed(id, on) {
 async function refreshInfo() {
   const r = await api('/api/info', { poll: true });
   if (r.status === 401) return leaveKvm();
-  if (!r.ok) return;
+  if (!r.ok) {
+    infoFailed = true;
+    showError('Status', r);
+    $('st-signal').textContent = '–';
+    $('st-signal').className = 'pill';
+    return;
+  }
+  if (infoFailed) {
+    // The status error was ours: clear it now the status arrives again.
+    infoFailed = false;
+    showError('Status', null);
+  }
   const i = r.data;
   const sig = $('st-signal');
   sig.textContent = i.signal === 'ok' ? 'signal' : i.signal_text;
@@ -334,7 +467,7 @@ for (const b of document.querySelectorAll('[data-atx]')) {
     $('atx-error').textContent = '';
     const r = await api('/api/atx/' + b.dataset.atx, { method: 'POST' });
     if (r.data.atx) showAtx(r.data.atx);
-    if (!r.ok) $('atx-error').textContent = r.data.error || ('Failed (' + r.status + ')');
+    if (!r.ok) $('atx-error').textContent = errText(r);
   });
 }
 
@@ -359,7 +492,7 @@ $('btn-account').addEventListener('click', () => {
 });
 $('totp-start').addEventListener('click', async () => {
   const r = await api('/api/totp/setup', { method: 'POST' });
-  if (!r.ok) { $('totp-error').textContent = r.data.error || 'Failed'; return; }
+  if (!r.ok) { $('totp-error').textContent = errText(r); return; }
   $('totp-secret').textContent = r.data.secret.replace(/(.{4})/g, '$1 ').trim();
   $('totp-uri').href = r.data.uri;
   $('totp-setup').hidden = false;
@@ -370,7 +503,7 @@ $('totp-start').addEventListener('click', async () => {
 });
 async function totpChange(action) {
   const r = await api('/api/totp/' + action, { method: 'POST', body: { code: $('totp-code').value.trim() } });
-  if (!r.ok) { $('totp-error').textContent = r.data.error || 'Failed'; return; }
+  if (!r.ok) { $('totp-error').textContent = errText(r); return; }
   state.session.totp = r.data.totp;
   totpView();
 }
@@ -380,11 +513,13 @@ $('totp-off').addEventListener('click', () => totpChange('disable'));
 $('btn-logout').addEventListener('click', async () => {
   $('dlg-account').close();
   // The server ends the session and closes the viewer's WebSocket itself.
-  await api('/api/logout', { method: 'POST' });
+  const r = await api('/api/logout', { method: 'POST' });
   leaveKvm();
+  // Logged out here either way; but if piglix did not hear it, say so.
+  if (!r.ok && r.status !== 401) $('login-error').textContent = 'Logout: ' + errText(r);
 });
 
-initMedia(api, () => state.session);
+initMedia(api, () => state.session, errText);
 $('btn-media').addEventListener('click', () => { $('dlg-media').showModal(); openMedia(); });
 $('btn-atx').addEventListener('click', () => $('dlg-atx').showModal());
 for (const b of document.querySelectorAll('dialog .close'))
@@ -392,6 +527,7 @@ for (const b of document.querySelectorAll('dialog .close'))
 
 function enterKvm() {
   show('kvm');
+  showError('', null);
   $('who').textContent = state.session.name;
   connect();
   refreshInfo();

@@ -3,7 +3,7 @@
 // Uploads go through XMLHttpRequest: fetch() reports no upload progress.
 
 const $ = (id) => document.getElementById(id);
-let api = null, session = null, timer = null;
+let api = null, session = null, errText = null, timer = null;
 
 function size(n) {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -24,7 +24,7 @@ function error(msg) { $('media-error').textContent = msg || ''; }
 async function call(path, method, body) {
   error('');
   const r = await api(path, { method, body });
-  if (!r.ok) error(r.data.error || ('Failed (' + r.status + ')'));
+  if (!r.ok) error(errText(r));
   else render(r.data);
   return r;
 }
@@ -88,6 +88,13 @@ async function refresh() {
   const r = await api('/api/vmedia', { poll: true });
   if (r.ok) render(r.data);
   else if (r.status === 503) $('media-state').textContent = r.data.error || 'Virtual media is off.';
+  else {
+    // Any other failure shows in the panel: with the controls hidden (the
+    // first refresh failed) the state line is the only place that shows.
+    const msg = 'Virtual media: ' + errText(r);
+    if ($('media-controls').hidden) $('media-state').textContent = msg;
+    else error(msg);
+  }
 }
 
 function upload(file) {
@@ -103,15 +110,16 @@ function upload(file) {
     bar.hidden = true;
     let data = {};
     try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-    if (xhr.status !== 201) error(data.error || ('Upload failed (' + xhr.status + ')'));
+    if (xhr.status !== 201) error('Upload of ' + file.name + ': ' + errText({ status: xhr.status, data }));
     refresh();
   };
   xhr.send(file);
 }
 
-export function initMedia(apiFn, sessionFn) {
+export function initMedia(apiFn, sessionFn, errTextFn) {
   api = apiFn;
   session = sessionFn;
+  errText = errTextFn;
   $('media-file').addEventListener('change', (e) => {
     for (const f of e.target.files) upload(f);
     e.target.value = '';
