@@ -9,15 +9,43 @@
 
 #include "common/config.h"
 
+#include <stdint.h>
+
 struct web_hid;
 struct hid_device;
+struct hid_input;
+struct hid_log_counters;
+struct vmedia_store;
+struct vmedia_drive;
 
 /* `piglix user add|passwd|del|list|token|totp-off|ipmi-passwd NAME`: argv[0]
  * is the verb. Passwords come from stdin (without echo on a terminal).
  * Returns the exit status. */
 int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FILE *out, FILE *err);
 
-/* The web API's keyboard and mouse calls, served by hid/'s USB device. */
-void app_web_hid_from_device(struct web_hid *out, struct hid_device *d);
+/* The web API's keyboard and mouse calls, served by hid/'s USB device in
+ * *slot once there (main fills it); until then they say -ENODEV. */
+void app_web_hid_from_slot(struct web_hid *out, struct hid_device *_Atomic *slot);
+
+/* app_usb (usb_wait.c): [hid] and the [vmedia] USB drive on a USB device
+ * controller that may come later. Made without touching the hardware;
+ * app_usb_poll (each turn of the main loop) tries when due: at once, then
+ * every 5 s while configfs or the controller is missing (the reason logged
+ * once), and returns 1 on the turn the keyboard and mice (and drive, with a
+ * store) started. Until then the server's input is only counted (counters)
+ * and the web API's HID calls say 503. All calls from the main thread. */
+struct app_usb;
+struct app_usb *app_usb_create(const struct piglix_config *cfg, struct vmedia_store *store,
+                               struct hid_log_counters *counters);
+/* The struct hid_input to give the VNC server (it forwards). */
+void app_usb_input(struct app_usb *a, struct hid_input *out);
+/* The web_hid to give the web server. */
+void app_usb_web_hid(struct app_usb *a, struct web_hid *out);
+int app_usb_poll(struct app_usb *a, int64_t now_ms);
+/* NULL until started (and for a NULL a). */
+struct hid_device *app_usb_device(struct app_usb *a);
+struct vmedia_drive *app_usb_drive(struct app_usb *a);
+/* Stops the drive and the keyboard and mice, removes the gadget. NULL is fine. */
+void app_usb_destroy(struct app_usb *a);
 
 #endif

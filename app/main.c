@@ -12,6 +12,7 @@
 #include "atx/atx.h"
 #include "sensors/sensors.h"
 #include "capture/capture.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/prompt.h"
@@ -212,65 +213,61 @@ static const struct subcommand *find_subcommand(const char *name)
     return NULL;
 }
 
+static void show_keyboard_leds(void *srv, unsigned leds)
+{
+    server_set_keyboard_leds(srv, leds);
+}
+
+/* The keyboard and mice (and USB drive) once the USB device controller is
+ * there: at start or on a later turn of the loop. */
+static void poll_usb(struct app_usb *usb, struct server *srv, struct web *web)
+{
+    if (!usb || app_usb_poll(usb, clock_mono_ms()) != 1)
+        return;
+    hid_device_set_led_callback(app_usb_device(usb), show_keyboard_leds, srv);
+    web_set_vmedia_drive(web, app_usb_drive(usb));
+}
+
 /* The server loop, kicking systemd's watchdog every turn: a turn waits at
  * most a second, so a wedged loop (not a slow client) trips WatchdogSec=. */
-static int serve(struct server *srv, struct sdnotify_watchdog *wd)
+static int serve(struct server *srv, struct sdnotify_watchdog *wd, struct app_usb *usb, struct web *web)
 {
     while (!stop_requested) {
         if (server_run_once(srv, 1000) < 0)
             return -1;
+        poll_usb(usb, srv, web);
         sdnotify_watchdog_kick(wd);
     }
     return 0;
 }
 
 /* Viewers' keys and pointer go to the USB keyboard and mice ([hid]
- * enabled) or are only logged. */
-static int start_input(const struct piglix_config *cfg, struct hid_usb **usb, struct hid_input *input,
-                       struct hid_log_counters *counters, struct vmedia_store *store, struct vmedia_drive **drive)
+ * enabled: once the USB device controller is there, app/usb_wait.c) or are
+ * only logged. */
+static int start_input(const struct piglix_config *cfg, struct app_usb **usb, struct hid_input *input,
+                       struct hid_log_counters *counters, struct vmedia_store *store)
 {
     *usb = NULL;
-    *drive = NULL;
     if (!cfg->hid.enabled) {
         if (store)
             LOG_WARN("main", "[vmedia] without [hid]: the image store works, the USB drive needs the gadget");
         hid_log_input_init(input, counters);
         return 0;
     }
-    *usb = hid_usb_create(&cfg->hid);
-    /* The mass storage joins the gadget before it is bound. */
-    if (*usb && store && !(*drive = vmedia_drive_create(&cfg->vmedia, cfg->state.dir, store, hid_usb_gadget(*usb)))) {
-        hid_usb_destroy(*usb);
-        *usb = NULL;
-    }
-    int r = *usb ? hid_usb_start(*usb) : -1;
-    if (r < 0) {
-        vmedia_drive_destroy(*drive);
-        *drive = NULL;
-        hid_usb_destroy(*usb);
-        *usb = NULL;
+    if (!(*usb = app_usb_create(cfg, store, counters)))
         return -1;
-    }
-    hid_device_input(hid_usb_device(*usb), input);
-    if (*drive)
-        vmedia_drive_restore(*drive);
+    app_usb_input(*usb, input);
     return 0;
-}
-
-static void show_keyboard_leds(void *srv, unsigned leds)
-{
-    server_set_keyboard_leds(srv, leds);
 }
 
 /* The server goes first (closing viewers releases their keys), then the
  * gadget; the LED callback into the server stops before either. */
-static void stop_server_and_input(struct server *srv, struct hid_usb *usb, struct vmedia_drive *drive)
+static void stop_server_and_input(struct server *srv, struct app_usb *usb)
 {
-    if (usb)
-        hid_device_set_led_callback(hid_usb_device(usb), NULL, NULL);
+    if (app_usb_device(usb))
+        hid_device_set_led_callback(app_usb_device(usb), NULL, NULL);
     server_destroy(srv);
-    vmedia_drive_destroy(drive);
-    hid_usb_destroy(usb);
+    app_usb_destroy(usb);
 }
 
 static int open_store(const struct piglix_config *cfg, struct vmedia_store **store)
@@ -298,10 +295,9 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     struct capture_slot *slot = capture_slot_create();
     struct hid_log_counters counters = {0};
     struct hid_input input;
-    struct hid_usb *usb = NULL;
+    struct app_usb *usb = NULL;
     struct vmedia_store *store = NULL;
-    struct vmedia_drive *drive = NULL;
-    if (!slot || open_store(cfg, &store) < 0 || start_input(cfg, &usb, &input, &counters, store, &drive) < 0) {
+    if (!slot || open_store(cfg, &store) < 0 || start_input(cfg, &usb, &input, &counters, store) < 0) {
         vmedia_store_close(store);
         capture_slot_destroy(slot);
         return 1;
@@ -309,36 +305,37 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     struct server_params sp = {.vnc = &cfg->vnc, .encode = &cfg->encode, .width = (unsigned)cfg->capture.width,
                                .height = (unsigned)cfg->capture.height, .state_dir = cfg->state.dir};
     struct server *srv = server_create(&sp, slot, &input);
-    if (srv && usb)
-        hid_device_set_led_callback(hid_usb_device(usb), show_keyboard_leds, srv);
     struct capture_thread *ct = srv ? start_capture(cfg, slot) : NULL;
     if (!ct) {
-        stop_server_and_input(srv, usb, drive);
+        stop_server_and_input(srv, usb);
         vmedia_store_close(store);
         capture_slot_destroy(slot);
         return 1;
     }
-    /* The web API's HID calls go to the USB device; without one they say
-     * 503 (browsers' keys and pointer still go through the VNC server). */
+    /* The web API's HID calls go to the USB device; without one (yet) they
+     * say 503 (browsers' keys and pointer still go through the VNC server). */
     struct web *web = NULL;
     struct web_hid web_hid = {0};
     if (usb)
-        app_web_hid_from_device(&web_hid, hid_usb_device(usb));
+        app_usb_web_hid(usb, &web_hid);
     struct web_params wp = {.web = &cfg->web, .redfish = &cfg->redfish, .state_dir = cfg->state.dir,
                             .capture_source = cfg->capture.source, .sensors_poll_ms = cfg->sensors.poll_ms,
                             .upload_idle_s = cfg->vmedia.upload_idle_s};
     if (cfg->web.enabled && (web = web_create(&wp, srv, slot, &web_hid, atx))) {
-        web_set_vmedia(web, store, drive);
+        web_set_vmedia(web, store, NULL);
         web_set_sensors(web, sensors);
     }
     if (cfg->web.enabled && (!web || web_start(web) < 0)) {
         web_destroy(web);
         capture_thread_stop(ct);
-        stop_server_and_input(srv, usb, drive);
+        stop_server_and_input(srv, usb);
         vmedia_store_close(store);
         capture_slot_destroy(slot);
         return 1;
     }
+    /* The keyboard, mice and drive now, or later when the USB device
+     * controller appears: absent hardware is not a reason to exit. */
+    poll_usb(usb, srv, web);
     LOG_INFO("main", "piglix running; VNC on port %d", cfg->vnc.port);
     /* Type=notify: systemd starts dependent units once the ports are bound. */
     struct sdnotify_watchdog wd;
@@ -346,7 +343,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     sdnotify_send("READY=1\nSTATUS=serving");
     int r;
     for (;;) {
-        r = serve(srv, &wd);
+        r = serve(srv, &wd, usb, web);
         if (r != 0 || stop_requested != 2)
             break;
         stop_requested = 0;
@@ -368,7 +365,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
              (unsigned long long)st.encode_cache_hits, (unsigned long long)st.lossless_refreshes,
              (unsigned long long)counters.key_sym,
              (unsigned long long)counters.key_code, (unsigned long long)counters.pointer);
-    stop_server_and_input(srv, usb, drive);
+    stop_server_and_input(srv, usb);
     vmedia_store_close(store);
     capture_slot_destroy(slot);
     return r == 0 ? 0 : 1;

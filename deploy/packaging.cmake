@@ -15,14 +15,42 @@ set(PIGLIX_UDEV_RULES_DIR /lib/udev/rules.d CACHE PATH "Where the udev rules go"
 set(PIGLIX_MODULES_LOAD_DIR /usr/lib/modules-load.d CACHE PATH "Where modules-load.d files go")
 set(PIGLIX_DATA_DIR share/piglix)
 
-# The configuration an installed piglix starts with: the documented example,
-# capturing from the HDMI bridge instead of the built-in test picture (with
-# no device it shows NO CAPTURE DEVICE and keeps looking).
+# The configuration an installed piglix starts with: the documented example
+# (whose values are the built-in defaults, which the demo and the tests
+# start from) made an appliance: capturing from the HDMI bridge instead of
+# the built-in test picture (with no device it shows NO CAPTURE DEVICE and
+# keeps looking), with the web UI, the USB keyboard and mice and virtual
+# media on (without a USB device controller piglix says so and waits for
+# one). [atx] stays off: a wrong pin could drive something else.
 file(READ ${CMAKE_SOURCE_DIR}/deploy/piglix.ini PIGLIX_INI)
 string(REGEX REPLACE "\nsource = test\n" "\nsource = v4l2\n" PIGLIX_INSTALLED_INI "${PIGLIX_INI}")
 if(PIGLIX_INSTALLED_INI STREQUAL PIGLIX_INI)
   message(FATAL_ERROR "deploy/piglix.ini: no 'source = test' line to turn into v4l2")
 endif()
+# The first "enabled = no" line of a section becomes "enabled = yes".
+function(piglix_ini_enable var section)
+  set(ini "${${var}}")
+  string(FIND "${ini}" "\n[${section}]\n" start)
+  if(start EQUAL -1)
+    message(FATAL_ERROR "deploy/piglix.ini: no [${section}] section")
+  endif()
+  string(SUBSTRING "${ini}" 0 ${start} head)
+  string(SUBSTRING "${ini}" ${start} -1 rest)
+  string(FIND "${rest}" "\nenabled = no\n" at)
+  # the line must be in this section, before the next one starts
+  string(SUBSTRING "${rest}" 1 -1 after_header)
+  string(FIND "${after_header}" "\n[" next)
+  if(at EQUAL -1 OR (NOT next EQUAL -1 AND at GREATER next))
+    message(FATAL_ERROR "deploy/piglix.ini: no 'enabled = no' line in [${section}]")
+  endif()
+  string(SUBSTRING "${rest}" 0 ${at} before)
+  math(EXPR tail_at "${at} + 14")
+  string(SUBSTRING "${rest}" ${tail_at} -1 tail)
+  set(${var} "${head}${before}\nenabled = yes\n${tail}" PARENT_SCOPE)
+endfunction()
+foreach(section web hid vmedia)
+  piglix_ini_enable(PIGLIX_INSTALLED_INI ${section})
+endforeach()
 file(WRITE ${CMAKE_BINARY_DIR}/deploy/piglix.ini "${PIGLIX_INSTALLED_INI}")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/deploy/piglix.ini)
 

@@ -82,6 +82,15 @@ struct gadget *gadget_attach(const struct gadget_params *p);
 void gadget_release(struct gadget *g);
 void gadget_remove(const char *configfs);
 
+/* Whether a gadget can be made (or attached) now, without logging: 0, or
+ * -1 with the reason and its fix in why. Unless `piglix gadget up` made
+ * the gadget already, looks for a USB device controller (udc, or any when
+ * NULL or "") in /sys/class/udc, configfs' usb_gadget (configfs mounted,
+ * libcomposite loaded) and write access to it (root). udc_dir NULL:
+ * /sys/class/udc (tests pass a fixture). For a daemon that waits for the
+ * hardware instead of failing on it. */
+int gadget_probe(const char *configfs, const char *udc_dir, const char *udc, char *why, size_t n);
+
 /* Unbinds and removes the gadget from configfs (an attached one is left
  * alone). NULL is fine. */
 void gadget_destroy(struct gadget *g);

@@ -185,3 +185,52 @@ int gadget_hand_over(const struct gadget *g, uid_t uid, gid_t gid)
     }
     return 0;
 }
+
+/* True when dir has an entry not starting with a dot. */
+static bool has_entry(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *e;
+    bool found = false;
+    while (!found && (e = readdir(d)))
+        found = e->d_name[0] != '.';
+    closedir(d);
+    return found;
+}
+
+int gadget_probe(const char *configfs, const char *udc_dir, const char *udc, char *why, size_t n)
+{
+    const char *cfs = configfs ? configfs : DEFAULT_CONFIGFS;
+    const char *udcs = udc_dir ? udc_dir : SYS_CLASS_UDC;
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    snprintf(dir, sizeof(dir), "%s/usb_gadget", cfs);
+    /* `piglix gadget up` already bound it: the daemon only attaches. */
+    if (gadget_is_external(configfs))
+        return 0;
+    /* The hardware first: without a controller nothing else would help. */
+    if (udc && *udc) {
+        snprintf(path, sizeof(path), "%s/%s", udcs, udc);
+        if (access(path, F_OK) != 0) {
+            snprintf(why, n, "no USB device controller '%s' in %s ([hid] udc; `ls %s` lists those present)", udc, udcs,
+                     udcs);
+            return -1;
+        }
+    } else if (!has_entry(udcs)) {
+        snprintf(why, n, "no USB device controller in %s (the USB port must be in device mode: on a Raspberry Pi 4, "
+                 "dtoverlay=dwc2 in config.txt and the dwc2 module; a USB-C cable with data lines)", udcs);
+        return -1;
+    }
+    if (access(dir, F_OK) != 0) {
+        snprintf(why, n, "no USB gadget configfs at %s (mount configfs on %s and load the libcomposite module)", dir,
+                 cfs);
+        return -1;
+    }
+    if (access(dir, W_OK) != 0) {
+        snprintf(why, n, "%s is not writable and holds no piglix gadget (root makes it: `systemctl restart "
+                 "piglix-gadget`, or `piglix gadget up`)", dir);
+        return -1;
+    }
+    return 0;
+}

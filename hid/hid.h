@@ -143,6 +143,10 @@ struct gadget;
  * together. Other functions join the gadget between create and start. */
 struct hid_usb;
 
+/* Whether hid_usb_create can work now (configfs, root or a gadget `piglix
+ * gadget up` made, a USB device controller): 0, or -1 with the reason in
+ * why, not logged (the daemon waits for the hardware and says it once). */
+int hid_usb_probe(const struct config_hid *cfg, char *why, size_t n);
 /* Builds the gadget from [hid] (not bound yet). NULL after logging why. */
 struct hid_usb *hid_usb_create(const struct config_hid *cfg);
 /* `piglix gadget up` / `down` (root): make and bind the gadget and leave it

@@ -109,6 +109,11 @@ static bool host_ready(void *ctx, char *state, size_t n)
     return gadget_host_ready(u->gadget, state, n);
 }
 
+int hid_usb_probe(const struct config_hid *cfg, char *why, size_t n)
+{
+    return gadget_probe(NULL, NULL, cfg->udc, why, n);
+}
+
 struct hid_usb *hid_usb_create(const struct config_hid *cfg)
 {
     const struct hid_layout *layout = hid_layout_find(cfg->layout);

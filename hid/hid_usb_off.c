@@ -1,6 +1,7 @@
 /* [hid] in a build without libusbgx (PIGLIX_WITH_USBGX=OFF): no keyboard or
  * mice; viewers still see the screen, and the log says why. */
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/log.h"
 #include "hid/hid.h"
@@ -8,6 +9,12 @@
 static void say(void)
 {
     LOG_ERROR("hid", "this piglix was built without USB gadget support (libusbgx): no keyboard or mouse");
+}
+
+int hid_usb_probe(const struct config_hid *cfg, char *why, size_t n)
+{
+    snprintf(why, n, "this piglix was built without USB gadget support (libusbgx)");
+    return -1;
 }
 
 struct hid_usb *hid_usb_create(const struct config_hid *cfg)

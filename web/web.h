@@ -47,6 +47,9 @@ struct vmedia_store;
 struct vmedia_drive;
 void web_set_sensors(struct web *w, struct sensors *sensors);
 void web_set_vmedia(struct web *w, struct vmedia_store *store, struct vmedia_drive *drive);
+/* The USB drive that came later (the USB device controller appeared after
+ * start): from any thread, also while the server runs; once, from NULL. */
+void web_set_vmedia_drive(struct web *w, struct vmedia_drive *drive);
 /* Runs the event loop in a new thread (signals blocked there). 0 or -1. */
 int web_start(struct web *w);
 /* Stops the thread (if started), closes every connection and frees. */

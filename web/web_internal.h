@@ -119,7 +119,10 @@ struct web {
     struct atx *atx;                    /* NULL: no ATX board configured */
     struct sensors *sensors;            /* NULL: none */
     struct vmedia_store *vstore;        /* NULL: [vmedia] off */
-    struct vmedia_drive *vdrive;        /* NULL: no USB drive */
+    /* NULL: no USB drive (yet). Atomic: the drive may come while the web
+     * thread runs (web_set_vmedia_drive, once the USB device controller
+     * appears); it only goes from NULL to a drive that outlives the server. */
+    struct vmedia_drive *_Atomic vdrive;
     struct redfish *redfish;            /* NULL: [redfish] off (web/redfish.h) */
     struct capture_slot *slot;
     struct web_hid hid;

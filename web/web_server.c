@@ -579,6 +579,12 @@ void web_set_vmedia(struct web *w, struct vmedia_store *store, struct vmedia_dri
     w->vdrive = drive;
 }
 
+void web_set_vmedia_drive(struct web *w, struct vmedia_drive *drive)
+{
+    if (w)
+        w->vdrive = drive;
+}
+
 int web_start(struct web *w)
 {
     int r = thread_start(&w->thread, web_thread, w);

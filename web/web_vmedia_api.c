@@ -65,7 +65,7 @@ static bool need_drive(struct web_conn *c)
 {
     if (c->w->vdrive)
         return true;
-    web_reply_error(c, 503, "no USB drive: [vmedia] needs [hid] enabled (the USB gadget)");
+    web_reply_error(c, 503, "no USB drive: [vmedia] needs [hid] enabled and a USB device controller (the USB gadget; see the log)");
     return false;
 }
 

@@ -282,6 +282,9 @@ test('the panels and a phone-sized viewport', async () => {
   await page.click('#dlg-media .close');
   await page.click('#btn-atx');
   assert.match(await page.textContent('#atx-state'), /not configured/);
+  // how to turn it on: the pins in [atx], then enabled (a wrong pin could drive something else)
+  assert.ok(await page.isVisible('#atx-off-help'), 'the Power panel says how to turn ATX on');
+  assert.match(await page.textContent('#atx-off-help'), /\[atx\][\s\S]*enabled = yes[\s\S]*INSTALL\.md/);
   await page.click('#dlg-atx .close');
   await page.click('#btn-paste');
   await page.fill('#paste-text', 'hi');

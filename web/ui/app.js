@@ -438,6 +438,7 @@ function showAtx(a) {
   state.atx = a;
   $('btn-atx').textContent = a.configured && a.power !== 'unknown' ? 'Power: ' + a.power : 'Power';
   $('atx-controls').hidden = !a.configured;
+  $('atx-off-help').hidden = a.configured;
   if (!a.configured) {
     $('atx-state').textContent = 'ATX power control is not configured on this piglix.';
     return;
