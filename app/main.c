@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "common/prompt.h"
 #include "common/sdnotify.h"
 #include "common/statefile.h"
+#include "health/health.h"
 #include "hid/hid.h"
 #include "server/server.h"
 #include "vmedia/vmedia.h"
@@ -122,6 +124,7 @@ static void usage(FILE *out)
             "       piglix [options] user add|passwd|del|token|totp-off|ipmi-passwd NAME, user list\n"
             "                                       manage web accounts (password from stdin)\n"
             "       piglix [options] gadget up|down make or remove the USB gadget (root; [hid])\n"
+            "       piglix [options] doctor         check the appliance: one line per check, with the fix\n"
             "options:\n"
             "  -c, --config FILE        INI file (default " DEFAULT_CONFIG " if it exists)\n"
             "  -o SECTION.KEY=VALUE     override one option (also --SECTION.KEY=VALUE)\n"
@@ -192,6 +195,37 @@ static int cmd_vnc_passwd_args(const struct piglix_config *cfg, int n_args, char
     return cmd_vnc_passwd(cfg);
 }
 
+/* `piglix doctor`: every check of health/, each with its own section;
+ * exit status 1 when one is a problem (warnings alone are 0). */
+static int cmd_doctor(const struct piglix_config *cfg, int n_args, char **args)
+{
+    struct health_env env;
+    health_env_defaults(&env);
+    /* The package's daemon runs as "piglix" (deploy/systemd/piglix.service);
+     * without that user (a build tree) the daemon is whoever runs this. */
+    struct passwd pw, *res = NULL;
+    char buf[1024];
+    if (getpwnam_r("piglix", &pw, buf, sizeof(buf), &res) == 0 && res) {
+        env.daemon_uid = res->pw_uid;
+        snprintf(env.daemon_user, sizeof(env.daemon_user), "%s", res->pw_name);
+    }
+    static struct health_report report; /* 12 KiB: not on the stack */
+    report.n = 0;
+    health_check_capture(&report, &env, &cfg->capture);
+    health_check_cma(&report, &env, &cfg->capture);
+    health_check_usb(&report, &env, &cfg->hid);
+    health_check_image_store(&report, &env, &cfg->vmedia);
+    health_check_atx(&report, &env, &cfg->atx);
+    health_check_state(&report, &env, &cfg->state);
+    health_check_vnc_password(&report, &env, &cfg->state, &cfg->vnc);
+    health_check_web_accounts(&report, &env, &cfg->state, &cfg->web);
+    health_check_clock(&report, &env);
+    health_check_memory(&report, &env);
+    health_check_temperature(&report, &env);
+    health_print(&report, stdout);
+    return health_worst(&report) == HEALTH_PROBLEM ? 1 : 0;
+}
+
 /* The subcommands: what `piglix COMMAND ARGS` runs instead of the daemon. */
 static const struct subcommand {
     const char *name;
@@ -203,6 +237,7 @@ static const struct subcommand {
     {"user", 4, true, cmd_user},
     {"atx", 4, false, cmd_atx},
     {"gadget", 1, false, cmd_gadget},
+    {"doctor", 0, false, cmd_doctor},
 };
 
 static const struct subcommand *find_subcommand(const char *name)

@@ -3,10 +3,12 @@
 is absent is reported and waited for, never a reason to exit.
 Usage: e2e_appliance.py PIGLIX TOOLS_DIR CASE"""
 import os
+import re
+import subprocess
 import sys
 import time
 
-from piglix_e2e import check, run
+from piglix_e2e import Piglix, check, run
 from e2e_web import Web, expect
 
 WARNING = "no USB keyboard and mouse or USB drive yet"
@@ -61,6 +63,64 @@ def case_no_udc(env):
           "the warning does not say why: %s" % lines[0])
     check("tries again every 5 s" in lines[0], "the warning does not say it retries: %s" % lines[0])
     check("gadget: USB gadget configfs" not in log, "libusbgx's error was logged (the probe should come first):\n" + log)
+
+
+def doctor(env, p):
+    """`piglix doctor` with p's configuration: (exit status, {check: (status, text)})."""
+    r = subprocess.run([env.piglix, "-c", p.config, "doctor"], capture_output=True, text=True, timeout=60)
+    checks = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"^(ok|warning|problem) +([a-z0-9-]+): (.+)$", line)
+        check(m, "not a doctor line: %r\n%s" % (line, r.stdout))
+        checks[m.group(2)] = (m.group(1), m.group(3))
+    return r.returncode, checks, r.stdout + r.stderr
+
+
+def case_doctor(env):
+    """`piglix doctor` on this machine (no UDC, no configfs, the test source):
+    [hid] on is a problem that names the USB device controller (exit 1); with
+    [hid] off nothing is (exit 0), and the missing VNC password is a warning
+    that says how to set it."""
+    if usb_gadget_possible():
+        print("SKIP: this machine has a USB device controller and configfs")
+        sys.exit(77)
+    images = os.path.join(env.tmp, "images")
+    os.makedirs(images, mode=0o700)
+    p = Piglix(env, hid__enabled="yes", vmedia__enabled="yes", vmedia__dir=images, web__enabled="yes")
+    rc, checks, out = doctor(env, p)
+    check(rc == 1, "exit status %d with a problem, want 1:\n%s" % (rc, out))
+    check(checks.get("usb-controller", ("",))[0] == "problem" and
+          "no USB device controller" in checks["usb-controller"][1] and "dwc2" in checks["usb-controller"][1],
+          "the missing USB device controller:\n" + out)
+    check(checks.get("usb-gadget", ("",))[0] == "problem" and "libcomposite" in checks["usb-gadget"][1],
+          "the missing configfs:\n" + out)
+    check(checks.get("capture") and checks["capture"][0] == "ok" and "test picture" in checks["capture"][1],
+          "the test source:\n" + out)
+    check(checks.get("state", ("",))[0] == "ok", "[state] dir:\n" + out)
+    check(checks.get("vnc-password", ("",))[0] == "ok", "the VNC password is set:\n" + out)
+    check(checks.get("web-accounts", ("",))[0] == "warning" and "one-time token" in checks["web-accounts"][1],
+          "no web accounts yet:\n" + out)
+    check(checks.get("image-store", ("",))[0] in ("ok", "warning") and images in checks["image-store"][1],
+          "the image store:\n" + out)
+    for name in ("atx", "clock", "memory", "temperature"):
+        check(name in checks, "no %s line:\n%s" % (name, out))
+    problems = [n for n, (st, _) in checks.items() if st == "problem"]
+    check(sorted(problems) == ["usb-controller", "usb-gadget"], "other problems: %s\n%s" % (problems, out))
+
+    # [hid] off, and no VNC password: nothing is a problem.
+    q = Piglix(env, password=None, hid__enabled="no", vmedia__enabled="no")
+    rc, checks, out = doctor(env, q)
+    check(rc == 0, "exit status %d with nothing wrong, want 0:\n%s" % (rc, out))
+    check(checks.get("usb", ("",))[0] == "ok" and "usb-controller" not in checks, "[hid] off:\n" + out)
+    check(checks.get("vnc-password", ("",))[0] == "warning" and
+          "the VNC port stays closed until `piglix vnc-passwd`" in checks["vnc-password"][1],
+          "no VNC password:\n" + out)
+
+    # [state] dir writable by its group: a problem, whatever else is fine.
+    os.chmod(q.state, 0o770)
+    rc, checks, out = doctor(env, q)
+    check(rc == 1 and checks.get("state", ("",))[0] == "problem" and "chmod go-w" in checks["state"][1],
+          "a group-writable [state] dir (rc %d):\n%s" % (rc, out))
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

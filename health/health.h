@@ -1,0 +1,80 @@
+/* health: the checks behind `piglix doctor` (and, later, GET /api/health and
+ * the first-run checklist): each looks at one thing the appliance needs and
+ * gives one line, "ok", "warning" or "problem", with the fix in words.
+ * Every check reads the system through the roots in struct health_env, so
+ * the unit tests run them on a fixture tree instead of this machine. */
+#ifndef PIGLIX_HEALTH_HEALTH_H
+#define PIGLIX_HEALTH_HEALTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/timex.h>
+#include <sys/types.h>
+
+#include "common/config.h"
+
+enum health_status { HEALTH_OK, HEALTH_WARNING, HEALTH_PROBLEM };
+
+#define HEALTH_MAX_CHECKS 32
+#define HEALTH_NAME_MAX 24
+#define HEALTH_TEXT_MAX 384
+
+struct health_check {
+    char name[HEALTH_NAME_MAX];   /* what was checked: "capture", "usb-controller"... */
+    enum health_status status;
+    char text[HEALTH_TEXT_MAX];   /* what was found and, unless ok, what to do */
+};
+
+struct health_report {
+    int n;
+    struct health_check checks[HEALTH_MAX_CHECKS];
+};
+
+/* Where the checks look and what they accept. */
+struct health_env {
+    char sys[CONFIG_STR_MAX];       /* "/sys" */
+    char dev[CONFIG_STR_MAX];       /* "/dev": configured /dev/... paths are read under it */
+    char configfs[CONFIG_STR_MAX];  /* "/sys/kernel/config" */
+    char proc[CONFIG_STR_MAX];      /* "/proc" */
+    uid_t daemon_uid;               /* who must own [state] dir */
+    char daemon_user[64];           /* ... by name, for the fix text */
+    uint64_t min_free_bytes;        /* image store: warning under this (1 GiB) */
+    uint64_t min_available_bytes;   /* MemAvailable: warning under this (64 MiB) */
+    int temp_warn_mc, temp_problem_mc; /* the appliance's own temperature, m°C (75 / 85 °C) */
+    uint64_t min_cma_bytes;         /* a Pi with v4l2 capture: warning under this (128 MiB) */
+    int (*adjtimex)(struct timex *); /* the clock's state (tests give their own) */
+};
+
+/* The real system's roots and the default limits; the daemon's user is the
+ * caller's until it sets another. */
+void health_env_defaults(struct health_env *env);
+
+/* The checks: each appends one line (or a few) to the report. */
+void health_check_capture(struct health_report *r, const struct health_env *env,
+                          const struct config_capture *capture);
+void health_check_cma(struct health_report *r, const struct health_env *env,
+                      const struct config_capture *capture);
+void health_check_usb(struct health_report *r, const struct health_env *env, const struct config_hid *hid);
+void health_check_atx(struct health_report *r, const struct health_env *env, const struct config_atx *atx);
+void health_check_state(struct health_report *r, const struct health_env *env, const struct config_state *state);
+void health_check_vnc_password(struct health_report *r, const struct health_env *env,
+                               const struct config_state *state, const struct config_vnc *vnc);
+void health_check_web_accounts(struct health_report *r, const struct health_env *env,
+                               const struct config_state *state, const struct config_web *web);
+void health_check_image_store(struct health_report *r, const struct health_env *env,
+                              const struct config_vmedia *vmedia);
+void health_check_clock(struct health_report *r, const struct health_env *env);
+void health_check_memory(struct health_report *r, const struct health_env *env);
+void health_check_temperature(struct health_report *r, const struct health_env *env);
+
+/* "ok", "warning", "problem". */
+const char *health_status_name(enum health_status status);
+/* The worst status in the report (HEALTH_OK when it is empty). */
+enum health_status health_worst(const struct health_report *r);
+/* The first check of that name, or NULL. */
+const struct health_check *health_find(const struct health_report *r, const char *name);
+/* One line per check: "STATUS   NAME: TEXT". */
+void health_print(const struct health_report *r, FILE *out);
+
+#endif
