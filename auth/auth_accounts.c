@@ -186,7 +186,7 @@ int auth_accounts_refresh(struct auth_accounts *a)
     return auth_accounts_load(a, dir, NULL) < 0 ? -1 : 1;
 }
 
-static void write_accounts(FILE *f, void *ctx)
+static int write_accounts(FILE *f, void *ctx)
 {
     const struct auth_accounts *a = ctx;
     fprintf(f, "# piglix web accounts: name:yescrypt hash:TOTP secret:last TOTP step:API token SHA-256\n");
@@ -195,13 +195,14 @@ static void write_accounts(FILE *f, void *ctx)
         fprintf(f, "%s:%s:%s:%lld:%s\n", acc->name, acc->hash, acc->totp,
                 (long long)acc->totp_last_step, acc->token_sha256);
     }
+    return 0; /* write errors: the stream's, checked by statefile */
 }
 
 int auth_accounts_save(struct auth_accounts *a, FILE *err)
 {
     char path[300];
     path_of(a, USERS_FILE, path, sizeof(path));
-    return statefile_write(path, write_accounts, a, &a->mtime, err);
+    return statefile_write(path, write_accounts, a, 0600, &a->mtime, err);
 }
 
 int auth_accounts_lock(struct auth_accounts *a, FILE *err)

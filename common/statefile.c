@@ -110,7 +110,7 @@ int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), vo
 }
 
 struct stdio_body {
-    void (*write_body)(FILE *f, void *ctx);
+    int (*write_body)(FILE *f, void *ctx);
     void *ctx;
 };
 
@@ -124,17 +124,17 @@ static int stdio_body(int fd, void *ctx)
             close(dup_fd);
         return -1;
     }
-    b->write_body(f, b->ctx);
-    int bad = ferror(f) != 0;
+    int bad = b->write_body(f, b->ctx) != 0;
+    bad |= ferror(f) != 0;
     bad |= fclose(f) != 0;
     return bad ? -1 : 0;
 }
 
-int statefile_write(const char *path, void (*write_body)(FILE *f, void *ctx), void *ctx,
+int statefile_write(const char *path, int (*write_body)(FILE *f, void *ctx), void *ctx, mode_t mode,
                     struct timespec *mtime, FILE *err)
 {
     struct stdio_body b = {write_body, ctx};
-    return statefile_replace(path, stdio_body, &b, 0600, mtime, err);
+    return statefile_replace(path, stdio_body, &b, mode, mtime, err);
 }
 
 struct bytes_body {

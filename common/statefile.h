@@ -30,9 +30,10 @@ int statefile_next_line(FILE *f, char *line, size_t size, int *lineno);
  * 1 changed, 0 unchanged, -1 error. */
 int statefile_changed(const char *path, const struct timespec *seen);
 
-/* Replaces path atomically with mode 0600 with what write_body(f, ctx)
- * prints; on success *mtime is the new file's. 0 or -1. */
-int statefile_write(const char *path, void (*write_body)(FILE *f, void *ctx), void *ctx,
+/* Replaces path atomically (as statefile_replace) with what write_body(f,
+ * ctx) prints, -1 from it or a stream error failing the write; on success
+ * *mtime (may be NULL) is the new file's. 0 or -1. */
+int statefile_write(const char *path, int (*write_body)(FILE *f, void *ctx), void *ctx, mode_t mode,
                     struct timespec *mtime, FILE *err);
 /* The same with what write_body(fd, ctx) writes (0 on success) and the
  * given mode. The temporary file has a random name made with O_EXCL beside

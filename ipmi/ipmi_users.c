@@ -119,7 +119,7 @@ void ipmi_users_clear(struct ipmi_users *u)
 }
 
 /* name:password in hex; the hex copies of the passwords are wiped */
-static void write_users(FILE *f, void *ctx)
+static int write_users(FILE *f, void *ctx)
 {
     const struct ipmi_users *u = ctx;
     fprintf(f, "# piglix IPMI passwords, recoverable because RMCP+ needs them: name:password in hex\n");
@@ -129,6 +129,7 @@ static void write_users(FILE *f, void *ctx)
         fprintf(f, "%s:%s\n", u->u[i].name, hex);
         explicit_bzero(hex, sizeof(hex));
     }
+    return 0; /* write errors: the stream's, checked by statefile */
 }
 
 int ipmi_users_save(struct ipmi_users *u, FILE *err)
@@ -144,7 +145,7 @@ int ipmi_users_save(struct ipmi_users *u, FILE *err)
         u->mtime = (struct timespec){0};
         return 0;
     }
-    return statefile_write(path, write_users, u, &u->mtime, err);
+    return statefile_write(path, write_users, u, 0600, &u->mtime, err);
 }
 
 const struct ipmi_user *ipmi_users_find(const struct ipmi_users *u, const char *name)

@@ -85,19 +85,10 @@ struct pem_body {
     X509 *cert;
 };
 
-static int pem_body(int fd, void *ctx)
+static int pem_body(FILE *f, void *ctx)
 {
     const struct pem_body *b = ctx;
-    int dup_fd = dup(fd);
-    FILE *f = dup_fd >= 0 ? fdopen(dup_fd, "w") : NULL;
-    if (!f) {
-        if (dup_fd >= 0)
-            close(dup_fd);
-        return -1;
-    }
     int ok = b->key ? PEM_write_PrivateKey(f, b->key, NULL, NULL, 0, NULL, NULL) : PEM_write_X509(f, b->cert);
-    if (fclose(f) != 0)
-        ok = 0;
     return ok ? 0 : -1;
 }
 
@@ -106,7 +97,7 @@ static int pem_body(int fd, void *ctx)
 static int write_pem(const char *path, int mode, EVP_PKEY *key, X509 *cert)
 {
     struct pem_body b = {key, cert};
-    if (statefile_replace(path, pem_body, &b, (mode_t)mode, NULL, NULL) != 0) {
+    if (statefile_write(path, pem_body, &b, (mode_t)mode, NULL, NULL) != 0) {
         LOG_ERROR("web", "cannot write %s: %s", path, strerror(errno));
         return -1;
     }

@@ -21,9 +21,10 @@
 static char dir[64];
 static char path[128];
 
-static void body(FILE *f, void *ctx)
+static int body(FILE *f, void *ctx)
 {
     fprintf(f, "# a comment\n\n%s\r\nsecond\n", (const char *)ctx);
+    return 0;
 }
 
 static int entries(void)
@@ -51,7 +52,7 @@ static void test_write_read_changed(void **state)
     assert_int_equal(statefile_changed(path, &seen), 0);         /* missing = mtime {0} */
 
     umask(022); /* a default umask would give 0644 */
-    assert_int_equal(statefile_write(path, body, "first", &seen, stderr), 0);
+    assert_int_equal(statefile_write(path, body, "first", 0600, &seen, stderr), 0);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(entries(), 1); /* no temporary file left */
@@ -79,7 +80,7 @@ static void test_write_read_changed(void **state)
     snprintf(bad, sizeof(bad), "%s/none/data", dir);
     FILE *err = tmpfile();
     struct timespec keep = seen;
-    assert_int_equal(statefile_write(bad, body, "x", &seen, err), -1);
+    assert_int_equal(statefile_write(bad, body, "x", 0600, &seen, err), -1);
     assert_true(keep.tv_sec == seen.tv_sec && keep.tv_nsec == seen.tv_nsec);
     rewind(err);
     char msg[256] = "";
