@@ -30,6 +30,9 @@ import pvm  # noqa: E402
 from capture_common import GuestPiglix, TestFailure, check, log  # noqa: E402
 from test_e2e_screen import Contract, Screen  # noqa: E402
 
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+from curl_api import curl_api  # noqa: E402
+
 SOURCE = pathlib.Path(HERE).resolve().parents[1]
 VIVID = "vivid n_devs=1 node_types=0x101 num_inputs=1 input_types=0x3 num_outputs=1 output_types=0x1"
 USB = ["dummy_hcd", "libcomposite", "usb_f_hid", "usb_f_mass_storage", "usbhid", "hid_generic", "evdev",
@@ -154,21 +157,10 @@ class Appliance:
 
     def api(self, method, path, body=None, upload=None, timeout=120):
         """(HTTP status, JSON or None) of an API call with curl, as the admin account."""
-        cmd = ["curl", "-sS", "-k", "-u", "admin:" + self.web_password, "-X", method, "-o", "-",
-               "-w", "\n%{http_code}", self.web_url + path]
-        if body is not None:
-            cmd += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
-        elif method == "POST":
-            cmd += ["-H", "Content-Type: application/json"]  # every POST is JSON, even an empty one
-        if upload:
-            cmd += ["-T", upload]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        text, _, code = r.stdout.rpartition("\n")
-        try:
-            data = json.loads(text) if text.strip() else None
-        except ValueError:
-            data = None
-        return int(code or 0), data
+        args = ["-T", upload] if upload else []
+        status, data, _ = curl_api(self.web_url, "admin", self.web_password, method, path, *args, body=body,
+                                   timeout=timeout)
+        return status, data
 
     def api_ok(self, method, path, body=None, want=(200,), upload=None):
         status, data = self.api(method, path, body, upload)
