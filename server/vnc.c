@@ -31,6 +31,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/netlisten.h"
 #include "server/server.h"
 #include "server/vnc_internal.h"
 
@@ -54,22 +55,6 @@ static void rfb_log_debug(const char *fmt, ...)
 }
 
 /* ---- listening ---- */
-
-static void format_addr(const struct sockaddr_storage *ss, char *out, size_t n)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        port = ntohs(in6->sin6_port);
-        snprintf(out, n, "[%s]:%d", host, port);
-        return;
-    }
-    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-    snprintf(out, n, "%s:%d", host, ntohs(in->sin_port));
-}
 
 /* Binds one address. An IPv6 socket serves IPv4 too (as mapped addresses)
  * only for the wildcard "::" written as such: "::1", a host name's IPv6
@@ -102,20 +87,20 @@ static int listen_on(struct server *s, const struct sockaddr *sa, socklen_t len,
     return 0;
 }
 
-/* Says what each socket is really bound to, as the kernel reports it. */
-static int log_listeners(struct server *s, bool dual_stack)
+/* Says what each socket is really bound to, as the kernel reports it
+ * (address, port, and whether an IPv6 socket takes IPv4 too). */
+static int log_listeners(struct server *s)
 {
     for (int i = 0; i < s->n_listen; i++) {
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof(ss);
-        if (getsockname(s->listen_fds[i], (struct sockaddr *)&ss, &len) < 0) {
+        struct netlisten_addr got;
+        int port;
+        char addr[INET6_ADDRSTRLEN + 32];
+        if (netlisten_bound(s->listen_fds[i], &got, &port) < 0) {
             LOG_ERROR("vnc", "getsockname: %s", strerror(errno));
             return -1;
         }
-        char addr[INET6_ADDRSTRLEN + 16];
-        format_addr(&ss, addr, sizeof(addr));
-        LOG_INFO("vnc", "listening on %s%s", addr,
-                 ss.ss_family == AF_INET6 && dual_stack ? " (IPv6 and IPv4)" : "");
+        netlisten_format(&got, port, addr, sizeof(addr));
+        LOG_INFO("vnc", "listening on %s", addr);
     }
     return 0;
 }
@@ -159,7 +144,7 @@ static int open_listeners(struct server *s)
         close_listeners(s);
         return -1;
     }
-    return log_listeners(s, dual_stack);
+    return log_listeners(s);
 }
 
 /* ---- libvncserver hooks ---- */
