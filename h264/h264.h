@@ -1,0 +1,70 @@
+/* h264/h264.h — H.264 encoders behind one interface.
+ *
+ * Owns: one encoder session per (resolution, settings): the V4L2
+ * memory-to-memory hardware encoder (the Pi 4's bcm2835-codec, found by
+ * capability, not by path), libx264 or openh264 in software. Latency first:
+ * no B-frames, no lookahead; one frame in, that frame's NAL units out
+ * (Annex-B, start codes) before the call returns. Every IDR carries SPS and
+ * PPS; the SPS's VUI says BT.601 and the range the caller asked for.
+ *
+ * Threads: an encoder belongs to the thread that opened it (asserted in test
+ * builds); different encoders may run on different threads.
+ *
+ * Errors: open returns NULL with a sentence in err (no such device, format
+ * refused, library missing in this build). encode returns 0 with output,
+ * -1 when the encoder is unusable from now on (device gone, library error:
+ * close it and open another), with the reason logged once. */
+#ifndef PIGLIX_H264_H
+#define PIGLIX_H264_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum h264_backend {
+    H264_BACKEND_AUTO,      /* M2M if one is found, else the best software encoder built in */
+    H264_BACKEND_M2M,
+    H264_BACKEND_X264,
+    H264_BACKEND_OPENH264,
+};
+
+struct h264_params {
+    unsigned width, height;      /* even; the encoder crops nothing */
+    unsigned fps;                /* nominal rate, for rate control */
+    unsigned bitrate_kbps;       /* target; 0 = the backend's default for the size */
+    unsigned keyframe_interval;  /* frames between IDRs; 0 = only when asked */
+    bool full_range;             /* the VUI's video_full_range_flag */
+    enum h264_backend backend;
+    const char *m2m_device;      /* NULL or "": search /dev/video* by capability */
+};
+
+/* One picture in: planar I420 (Y, then U and V at half size), the format
+ * every backend takes. dmabuf_fd >= 0 offers the capture buffer itself to a
+ * backend that can import it (else -1; data is then read). */
+struct h264_picture {
+    const uint8_t *plane[3];
+    unsigned stride[3];
+    int dmabuf_fd;
+    int64_t pts_us;
+};
+
+/* The frame's NAL units, valid until the next encode or close. */
+struct h264_output {
+    const uint8_t *data;
+    size_t size;
+    bool idr;
+};
+
+struct h264_encoder;
+
+struct h264_encoder *h264_encoder_open(const struct h264_params *p, char *err, size_t errlen);
+int h264_encoder_encode(struct h264_encoder *e, const struct h264_picture *in, bool force_idr,
+                        struct h264_output *out);
+/* "m2m:/dev/video11 (bcm2835-codec)", "x264", "openh264". */
+const char *h264_encoder_name(const struct h264_encoder *e);
+void h264_encoder_close(struct h264_encoder *e);
+
+/* Parses "auto", "m2m", "x264", "openh264"; -1 on anything else. */
+int h264_backend_parse(const char *s, enum h264_backend *out);
+
+#endif
