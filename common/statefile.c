@@ -78,6 +78,26 @@ int statefile_changed(const char *path, const struct timespec *seen)
     return m.tv_sec != seen->tv_sec || m.tv_nsec != seen->tv_nsec;
 }
 
+/* fsync of the directory that holds path. */
+static int sync_parent_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    int r = fsync(dfd);
+    close(dfd);
+    return r;
+}
+
 int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), void *ctx, mode_t mode,
                       struct timespec *mtime, FILE *err)
 {
@@ -101,6 +121,12 @@ int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), vo
     if (bad || rename(tmp, path) != 0) {
         report(err, path);
         unlink(tmp);
+        return -1;
+    }
+    /* The rename is only durable once the directory is on disk: a power cut
+     * before that could bring back the old file (or none) after reboot. */
+    if (sync_parent_dir(path) != 0) {
+        report(err, path);
         return -1;
     }
     struct stat st;
