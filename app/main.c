@@ -118,13 +118,17 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: piglix [options]                run the appliance\n"
             "       piglix [options] --check-config validate and print the effective config\n"
-            "       piglix [options] vnc-passwd     set the VNC password (stdin when not a terminal)\n"
+            "       piglix [options] vnc-passwd [--view-only]\n"
+            "                                       set the VNC password (stdin when not a terminal);\n"
+            "                                       --view-only: a second one whose viewers only watch\n"
             "       piglix [options] atx status|on|off|force-off|reset|cycle|wol\n"
             "                                       server power from the command line ([atx])\n"
-            "       piglix [options] user add|passwd|del|token|totp-off|ipmi-passwd NAME, user list\n"
+            "       piglix [options] user add|passwd|del|token|totp-off|ipmi-passwd NAME, user list,\n"
+            "                                       user add NAME --role admin|operator|viewer, user role NAME ROLE\n"
             "                                       manage web accounts (password from stdin)\n"
             "       piglix [options] gadget up|down make or remove the USB gadget (root; [hid])\n"
             "       piglix [options] doctor         check the appliance: one line per check, with the fix\n"
+            "       piglix [options] api-routes     list the web API's routes and the least role of each\n"
             "options:\n"
             "  -c, --config FILE        INI file (default " DEFAULT_CONFIG " if it exists)\n"
             "  -o SECTION.KEY=VALUE     override one option (also --SECTION.KEY=VALUE)\n"
@@ -132,7 +136,7 @@ static void usage(FILE *out)
             "  -h, --help               this text\n");
 }
 
-static int cmd_vnc_passwd(const struct piglix_config *cfg)
+static int cmd_vnc_passwd(const struct piglix_config *cfg, bool view_only)
 {
     char pw[128], again[128];
     if (prompt_secret("New VNC password: ", pw, sizeof(pw), stderr) < 0) {
@@ -145,12 +149,17 @@ static int cmd_vnc_passwd(const struct piglix_config *cfg)
             return 1;
         }
     }
-    int r = vnc_auth_store_password(cfg->state.dir, pw, stderr);
+    int r = view_only ? vnc_auth_store_view_password(cfg->state.dir, pw, stderr)
+                      : vnc_auth_store_password(cfg->state.dir, pw, stderr);
     memset(pw, 0, sizeof(pw));
     memset(again, 0, sizeof(again));
     if (r < 0)
         return 1;
-    fprintf(stderr, "VNC password stored in %s/vnc.passwd\n", cfg->state.dir);
+    if (view_only)
+        fprintf(stderr, "view-only VNC password stored in %s/vnc-view.passwd (read when piglix starts)\n",
+                cfg->state.dir);
+    else
+        fprintf(stderr, "VNC password stored in %s/vnc.passwd\n", cfg->state.dir);
     return 0;
 }
 
@@ -185,6 +194,17 @@ static int cmd_user(const struct piglix_config *cfg, int n_args, char **args)
     return app_user_command(cfg, n_args, args, stdout, stderr);
 }
 
+/* `piglix api-routes`: the web API's route table with each route's least
+ * role (the role-matrix test walks it; web/API.md documents it). */
+static int cmd_api_routes(const struct piglix_config *cfg, int n_args, char **args)
+{
+    (void)cfg;
+    (void)n_args;
+    (void)args;
+    web_routes_print(stdout);
+    return 0;
+}
+
 static int cmd_atx(const struct piglix_config *cfg, int n_args, char **args)
 {
     return atx_command(&cfg->atx, n_args, args, stdout, stderr);
@@ -192,7 +212,12 @@ static int cmd_atx(const struct piglix_config *cfg, int n_args, char **args)
 
 static int cmd_vnc_passwd_args(const struct piglix_config *cfg, int n_args, char **args)
 {
-    return cmd_vnc_passwd(cfg);
+    bool view_only = n_args == 1 && strcmp(args[0], "--view-only") == 0;
+    if (n_args && !view_only) {
+        fprintf(stderr, "usage: piglix vnc-passwd [--view-only]\n");
+        return 2;
+    }
+    return cmd_vnc_passwd(cfg, view_only);
 }
 
 /* `piglix doctor`: every check of health/, each with its own section;
@@ -233,11 +258,12 @@ static const struct subcommand {
     bool as_state_owner;        /* writes [state] dir: run as its owner when root */
     int (*run)(const struct piglix_config *cfg, int n_args, char **args);
 } subcommands[] = {
-    {"vnc-passwd", 0, true, cmd_vnc_passwd_args},
+    {"vnc-passwd", 1, true, cmd_vnc_passwd_args},
     {"user", 4, true, cmd_user},
     {"atx", 4, false, cmd_atx},
     {"gadget", 1, false, cmd_gadget},
     {"doctor", 0, false, cmd_doctor},
+    {"api-routes", 0, false, cmd_api_routes},
 };
 
 static const struct subcommand *find_subcommand(const char *name)
@@ -419,7 +445,9 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    /* Accept --section.key=value by rewriting it before getopt sees it. */
+    /* Accept --section.key=value by taking it out before getopt sees it
+     * (out of argv, not replaced: getopt stops at the first non-option). */
+    int kept = 1;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '.') && strchr(argv[i], '=') &&
             strchr(argv[i], '.') < strchr(argv[i], '=')) {
@@ -428,11 +456,16 @@ int main(int argc, char **argv)
                 return 2;
             }
             cl.overrides[cl.n_over++] = argv[i] + 2;
-            argv[i] = "-";
+        } else {
+            argv[kept++] = argv[i];
         }
     }
+    argc = kept;
+    argv[argc] = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, "c:o:dh", longopts, NULL)) != -1) {
+    /* "+": options end at the subcommand, whose own flags (user add NAME
+     * --role R, vnc-passwd --view-only) are its arguments. */
+    while ((opt = getopt_long(argc, argv, "+c:o:dh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': cl.config_path = optarg; break;
         case 'C': check = true; break;

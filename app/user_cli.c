@@ -1,4 +1,4 @@
-/* `piglix user add|passwd|del|list|token|totp-off NAME`: manages the web
+/* `piglix user add NAME [--role R]|role NAME R|passwd|del|list|token|totp-off NAME`: manages the web
  * accounts in [state] dir, with the same file lock the daemon takes, so it
  * works while piglix runs (the daemon notices within a second). */
 #include <stdbool.h>
@@ -39,7 +39,9 @@ static int read_password(char *pw, size_t n, FILE *err)
 
 static void usage(FILE *err)
 {
-    fprintf(err, "usage: piglix user add NAME       create an account (password from stdin)\n"
+    fprintf(err, "usage: piglix user add NAME [--role admin|operator|viewer]\n"
+                 "                                  create an account (password from stdin; role admin)\n"
+                 "       piglix user role NAME ROLE change its role (admin, operator or viewer)\n"
                  "       piglix user passwd NAME    change its password\n"
                  "       piglix user del NAME       delete it (its sessions end)\n"
                  "       piglix user list           list the accounts\n"
@@ -56,8 +58,21 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
     }
     const char *verb = argv[0];
     bool list = strcmp(verb, "list") == 0;
-    if ((list && argc != 1) || (!list && argc != 2)) {
+    /* add NAME --role ROLE (default admin, as before roles), role NAME ROLE */
+    enum auth_role role = AUTH_ROLE_ADMIN;
+    const char *role_arg = NULL;
+    if (strcmp(verb, "add") == 0 && argc == 4 && strcmp(argv[2], "--role") == 0)
+        role_arg = argv[3];
+    else if (strcmp(verb, "add") == 0 && argc == 3 && strncmp(argv[2], "--role=", 7) == 0)
+        role_arg = argv[2] + 7;
+    else if (strcmp(verb, "role") == 0 && argc == 3)
+        role_arg = argv[2];
+    if ((list && argc != 1) || (!list && !role_arg && argc != 2) || (strcmp(verb, "role") == 0 && !role_arg)) {
         usage(err);
+        return 2;
+    }
+    if (role_arg && auth_role_parse(role_arg, &role) < 0) {
+        fprintf(err, "user: '%s' is not a role (admin, operator or viewer)\n", role_arg);
         return 2;
     }
     const char *name = list ? "" : argv[1];
@@ -80,7 +95,8 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
         static struct ipmi_users ipmi;
         ipmi_users_load(&ipmi, cfg->state.dir, NULL);
         for (int i = 0; i < acc.n; i++)
-            fprintf(out, "%s%s%s%s\n", acc.acc[i].name, acc.acc[i].totp[0] ? "  totp" : "",
+            fprintf(out, "%s  %s%s%s%s\n", acc.acc[i].name, auth_role_name(acc.acc[i].role),
+                    acc.acc[i].totp[0] ? "  totp" : "",
                     acc.acc[i].token_sha256[0] ? "  api-token" : "",
                     ipmi_users_find(&ipmi, acc.acc[i].name) ? "  ipmi" : "");
         ipmi_users_clear(&ipmi);
@@ -97,10 +113,21 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
         } else if (read_password(pw, sizeof(pw), err) < 0) {
             rc = 1;
         } else if (auth_accounts_set_password(&acc, name, pw, !add, err) != 0 ||
-                   auth_accounts_save(&acc, err) < 0) {
+                   (add && auth_accounts_set_role(&acc, name, role) < 0) || auth_accounts_save(&acc, err) < 0) {
+            rc = 1;
+        } else if (add) {
+            fprintf(err, "%s: account created (role %s)\n", name, auth_role_name(role));
+        } else {
+            fprintf(err, "%s: password changed\n", name);
+        }
+    } else if (strcmp(verb, "role") == 0) {
+        if (auth_accounts_set_role(&acc, name, role) < 0) {
+            fprintf(err, "user: no account '%s'\n", name);
+            rc = 1;
+        } else if (auth_accounts_save(&acc, err) < 0) {
             rc = 1;
         } else {
-            fprintf(err, "%s: %s\n", name, add ? "account created" : "password changed");
+            fprintf(err, "%s: role %s (its sessions, viewers and streams end)\n", name, auth_role_name(role));
         }
     } else if (strcmp(verb, "del") == 0) {
         if (auth_accounts_delete(&acc, name) < 0) {

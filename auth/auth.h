@@ -17,6 +17,12 @@
 
 #define AUTH_NAME_MAX 32          /* account names: [a-z0-9._-], 1..32 */
 #define AUTH_PASSWORD_MAX 256
+/* What an account may do: viewer sees the screen and the state; operator also types, clicks,
+ * pastes, powers, mounts media and writes to the serial console; admin also manages accounts
+ * and configuration. Ordered: a higher role may do all a lower one may. */
+enum auth_role { AUTH_ROLE_VIEWER = 0, AUTH_ROLE_OPERATOR = 1, AUTH_ROLE_ADMIN = 2 };
+const char *auth_role_name(enum auth_role r);          /* "viewer", "operator", "admin" */
+int auth_role_parse(const char *s, enum auth_role *out); /* 0, or -1 for anything else */
 
 /* An account name: 1..AUTH_NAME_MAX of [a-z0-9._-], starting with a letter or digit. */
 bool auth_name_valid(const char *name);
@@ -51,8 +57,8 @@ void auth_forbid_hashing_on_this_thread(void);
 
 /* Accounts: the web UI's, API's, Redfish's and IPMI's accounts, kept in one file under
  * [state] dir (web.users, mode 0600): a name, a slow salted password hash
- * (yescrypt through libcrypt's crypt_r), an optional TOTP secret and the
- * SHA-256 of an optional API token. There is no default account: the file
+ * (yescrypt through libcrypt's crypt_r), an optional TOTP secret, the
+ * SHA-256 of an optional API token and the role (new accounts: admin). There is no default account: the file
  * starts empty, and `piglix user add` or the set-up page makes the first.
  * Writers (the daemon and `piglix user`) take an flock on web.users.lock
  * around read-modify-write and replace the file atomically (common/statefile). */
@@ -66,6 +72,7 @@ struct auth_account {
     char totp[AUTH_TOTP_B32_MAX + 1]; /* base32 secret, "" = no TOTP */
     int64_t totp_last_step;          /* refuses a code used twice */
     char token_sha256[AUTH_TOKEN_HEX + 1]; /* "" = no API token */
+    enum auth_role role;             /* a line without one (older files): admin */
 };
 
 struct auth_accounts {
@@ -96,6 +103,10 @@ int auth_accounts_set_password(struct auth_accounts *a, const char *name, const 
  * -1, or 1 when the account exists. Does not save. */
 int auth_accounts_set_hash(struct auth_accounts *a, const char *name, const char *hash, FILE *err);
 int auth_accounts_delete(struct auth_accounts *a, const char *name);
+/* Sets an existing account's role. 0, or -1 when there is no such account. Does not save. */
+int auth_accounts_set_role(struct auth_accounts *a, const char *name, enum auth_role role);
+/* The account's role, or -1 when there is no such account (refuse everything). */
+int auth_accounts_role(struct auth_accounts *a, const char *name);
 
 /* Checks a password; always costs one hash, even for unknown names, so
  * timing does not tell which names exist. Returns the account or NULL. */
@@ -108,9 +119,10 @@ struct auth_account *auth_accounts_check_token(struct auth_accounts *a, const ch
 int auth_accounts_new_token(struct auth_account *acc, char *out);
 
 /* What an account's credentials are now: SHA-256 over its name, password
- * hash, API token hash and TOTP secret (not the last TOTP step, which
+ * hash, API token hash, TOTP secret and role (not the last TOTP step, which
  * changes with every login). Sessions, tokens and streams remember it and
- * end when it changes (a password, token or TOTP change, or deletion). */
+ * end when it changes (a password, token, TOTP or role change, or deletion):
+ * a viewer made of an operator keeps no open viewer that was allowed to type. */
 #define AUTH_CRED_FP_LEN 32
 void auth_account_fingerprint(const struct auth_account *acc, uint8_t out[AUTH_CRED_FP_LEN]);
 

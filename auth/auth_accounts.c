@@ -114,12 +114,34 @@ static void path_of(const struct auth_accounts *a, const char *file, char *out, 
     snprintf(out, n, "%s/%s", a->dir, file);
 }
 
-/* name:hash:totp:totp_last_step:token_sha256 */
+const char *auth_role_name(enum auth_role r)
+{
+    switch (r) {
+    case AUTH_ROLE_VIEWER: return "viewer";
+    case AUTH_ROLE_OPERATOR: return "operator";
+    case AUTH_ROLE_ADMIN: return "admin";
+    }
+    return "viewer";
+}
+
+int auth_role_parse(const char *s, enum auth_role *out)
+{
+    static const enum auth_role all[] = {AUTH_ROLE_VIEWER, AUTH_ROLE_OPERATOR, AUTH_ROLE_ADMIN};
+    for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(s, auth_role_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    return -1;
+}
+
+/* name:hash:totp:totp_last_step:token_sha256[:role]; files written before
+ * roles existed have five fields, and their accounts could do everything. */
 static int parse_line(char *line, struct auth_account *acc)
 {
-    char *f[5];
+    char *f[6];
     int n = 0;
-    for (char *p = line; n < 5; n++) {
+    for (char *p = line; n < 6; n++) {
         f[n] = p;
         char *c = strchr(p, ':');
         if (!c) {
@@ -129,10 +151,13 @@ static int parse_line(char *line, struct auth_account *acc)
         *c = '\0';
         p = c + 1;
     }
-    if (n != 5 || !auth_name_valid(f[0]) || strlen(f[1]) >= sizeof(acc->hash) ||
-        strlen(f[2]) >= sizeof(acc->totp) || strlen(f[4]) >= sizeof(acc->token_sha256))
-        return -1;
+    enum auth_role role = AUTH_ROLE_ADMIN;
+    if (n < 5 || !auth_name_valid(f[0]) || strlen(f[1]) >= sizeof(acc->hash) ||
+        strlen(f[2]) >= sizeof(acc->totp) || strlen(f[4]) >= sizeof(acc->token_sha256) ||
+        (n == 6 && auth_role_parse(f[5], &role) < 0))
+        return -1; /* an unknown role costs the account, never grants more */
     memset(acc, 0, sizeof(*acc));
+    acc->role = role;
     strcpy(acc->name, f[0]);
     strcpy(acc->hash, f[1]);
     strcpy(acc->totp, f[2]);
@@ -189,11 +214,11 @@ int auth_accounts_refresh(struct auth_accounts *a)
 static int write_accounts(FILE *f, void *ctx)
 {
     const struct auth_accounts *a = ctx;
-    fprintf(f, "# piglix web accounts: name:yescrypt hash:TOTP secret:last TOTP step:API token SHA-256\n");
+    fprintf(f, "# piglix web accounts: name:yescrypt hash:TOTP secret:last TOTP step:API token SHA-256:role\n");
     for (int i = 0; i < a->n; i++) {
         const struct auth_account *acc = &a->acc[i];
-        fprintf(f, "%s:%s:%s:%lld:%s\n", acc->name, acc->hash, acc->totp,
-                (long long)acc->totp_last_step, acc->token_sha256);
+        fprintf(f, "%s:%s:%s:%lld:%s:%s\n", acc->name, acc->hash, acc->totp,
+                (long long)acc->totp_last_step, acc->token_sha256, auth_role_name(acc->role));
     }
     return 0; /* write errors: the stream's, checked by statefile */
 }
@@ -266,6 +291,7 @@ static struct auth_account *account_slot(struct auth_accounts *a, const char *na
         acc = &a->acc[a->n];
         memset(acc, 0, sizeof(*acc));
         snprintf(acc->name, sizeof(acc->name), "%s", name);
+        acc->role = AUTH_ROLE_ADMIN; /* scripts written before roles existed keep working */
     }
     return acc;
 }
@@ -312,6 +338,21 @@ int auth_accounts_delete(struct auth_accounts *a, const char *name)
     return 0;
 }
 
+int auth_accounts_set_role(struct auth_accounts *a, const char *name, enum auth_role role)
+{
+    struct auth_account *acc = auth_accounts_find(a, name);
+    if (!acc || (role != AUTH_ROLE_VIEWER && role != AUTH_ROLE_OPERATOR && role != AUTH_ROLE_ADMIN))
+        return -1;
+    acc->role = role;
+    return 0;
+}
+
+int auth_accounts_role(struct auth_accounts *a, const char *name)
+{
+    const struct auth_account *acc = auth_accounts_find(a, name);
+    return acc ? (int)acc->role : -1;
+}
+
 /* What an unknown name is checked against: a real hash, made once with the
  * same algorithm and cost as stored ones (auth_password_hash) of a random
  * password nobody knows, so unknown names cost exactly what known ones do. */
@@ -355,7 +396,9 @@ void auth_account_fingerprint(const struct auth_account *acc, uint8_t out[AUTH_C
         EVP_DigestUpdate(ctx, acc->name, strlen(acc->name) + 1) != 1 ||
         EVP_DigestUpdate(ctx, acc->hash, strlen(acc->hash) + 1) != 1 ||
         EVP_DigestUpdate(ctx, acc->token_sha256, strlen(acc->token_sha256) + 1) != 1 ||
-        EVP_DigestUpdate(ctx, acc->totp, strlen(acc->totp) + 1) != 1 || EVP_DigestFinal_ex(ctx, out, &n) != 1)
+        EVP_DigestUpdate(ctx, acc->totp, strlen(acc->totp) + 1) != 1 ||
+        EVP_DigestUpdate(ctx, auth_role_name(acc->role), strlen(auth_role_name(acc->role)) + 1) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, &n) != 1)
         memset(out, 0, AUTH_CRED_FP_LEN); /* matches no stored fingerprint (random ones are never all zero) */
     EVP_MD_CTX_free(ctx);
 }

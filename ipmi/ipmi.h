@@ -8,8 +8,9 @@
  * web accounts that have an IPMI password (`piglix user ipmi-passwd NAME`,
  * ipmi/ipmi_users.h), and serves the device (Get Device ID, System GUID,
  * Self Test), the chassis (status and control through atx/atx.h) and the
- * sensors (SDR repository and readings from sensors/sensors.h). Every
- * account may reach the Administrator level. web/IPMI.md lists the
+ * sensors (SDR repository and readings from sensors/sensors.h). An
+ * account's role limits its privilege level (admin: Administrator,
+ * operator: Operator, viewer: User; ipmi_cmd.c). web/IPMI.md lists the
  * commands. */
 #ifndef PIGLIX_WEB_IPMI_H
 #define PIGLIX_WEB_IPMI_H

@@ -131,15 +131,39 @@ static size_t cipher_suites(struct req *q)
     return 2 + len;
 }
 
+uint8_t ipmi_role_limit(struct ipmi_core *c, const char *name)
+{
+    auth_accounts_refresh(&c->accounts);
+    switch (auth_accounts_role(&c->accounts, name)) {
+    case AUTH_ROLE_ADMIN: return IPMI_PRIV_ADMIN;
+    case AUTH_ROLE_OPERATOR: return IPMI_PRIV_OPERATOR;
+    case AUTH_ROLE_VIEWER: return IPMI_PRIV_USER;
+    default: return 0;
+    }
+}
+
+void ipmi_refuse_priv(struct ipmi_core *c, const struct ipmi_session *s, const char *what, uint8_t need,
+                      uint8_t have)
+{
+    c->stats.priv_refusals++;
+    LOG_WARN("ipmi", "%s from %s: %s refused: needs privilege level %u, the session may use %u", s->user,
+             s->peer_name, what, need, have);
+}
+
 static size_t set_privilege(struct req *q)
 {
     if (q->n < 1)
         return cc(q, CC_BAD_LENGTH);
     uint8_t want = q->d[0] & 0x0f, limit = q->s->rakp.role & 0x0f;
+    uint8_t role_limit = ipmi_role_limit(q->c, q->s->user);
+    if (role_limit < limit)
+        limit = role_limit;
     if (want > IPMI_PRIV_ADMIN)
         return cc(q, 0x80);            /* not available for this user */
-    if (want > limit)
-        return cc(q, 0x81);            /* beyond the session's limit */
+    if (want > limit) {
+        ipmi_refuse_priv(q->c, q->s, "Set Session Privilege Level", want, limit);
+        return cc(q, 0x81);            /* beyond the session's or the account's limit */
+    }
     if (want)
         q->s->priv = want;
     q->r[0] = CC_OK;
@@ -357,11 +381,23 @@ size_t ipmi_cmd_handle(struct ipmi_core *c, struct ipmi_session *s, const struct
     *close_after = false;
     if (cap < 128)
         return 0;
+    if (s) {
+        /* the role may have been lowered since the login */
+        uint8_t limit = ipmi_role_limit(c, s->user);
+        if (s->priv > limit)
+            s->priv = limit;
+    }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (commands[i].netfn != rq->netfn || commands[i].cmd != rq->cmd)
             continue;
-        if (commands[i].priv && (!s || s->priv < commands[i].priv))
+        if (commands[i].priv && (!s || s->priv < commands[i].priv)) {
+            if (s) {
+                char what[48];
+                snprintf(what, sizeof(what), "command netfn %02x cmd %02x", rq->netfn, rq->cmd);
+                ipmi_refuse_priv(c, s, what, commands[i].priv, s->priv);
+            }
             return cc(&q, CC_PRIVILEGE);
+        }
         size_t n = commands[i].fn(&q);
         *close_after = q.close_after;
         return n;

@@ -57,6 +57,7 @@ struct ipmi_session {
 
 struct ipmi_stats {
     uint64_t packets, replies, dropped, replayed, bad_icv, logins, login_failures;
+    uint64_t priv_refusals;         /* logins and commands refused for the account's role */
 };
 
 struct ipmi_core {
@@ -116,6 +117,17 @@ size_t ipmi_rakp_3(struct ipmi_core *c, const struct ipmi_pkt *p, const struct s
 /* The session with this BMC id that came from peer, in any state but free. */
 struct ipmi_session *ipmi_session_find(struct ipmi_core *c, uint32_t bmc_id, const struct sockaddr *peer,
                                        socklen_t peer_len);
+
+/* ipmi_cmd.c: roles. The highest privilege level the named web account
+ * may use: its role's (admin: Administrator, operator: Operator, viewer:
+ * User), 0 when the account is gone. Read per call, so a role change
+ * counts at the next packet. */
+uint8_t ipmi_role_limit(struct ipmi_core *c, const char *name);
+/* Every refusal for the account's role goes through here (logged,
+ * counted): a login asking for more than the role allows, a command or
+ * Set Session Privilege Level above the session's level. */
+void ipmi_refuse_priv(struct ipmi_core *c, const struct ipmi_session *s, const char *what, uint8_t need,
+                      uint8_t have);
 
 /* ipmi_cmd.c: one IPMI request inside session s (NULL: outside any
  * session, where only the pre-session commands work). Writes the

@@ -284,6 +284,14 @@ size_t ipmi_rakp_3(struct ipmi_core *c, const struct ipmi_pkt *p, const struct s
         login_failed(c, s, s->known_user ? "wrong password" : "unknown name or no IPMI password", now_ms);
         return refuse(out, cap, IPMI_PAYLOAD_RAKP4, m.tag, ST_INVALID_ICV, sid_m);
     }
+    uint8_t asked = s->rakp.role & 0x0f, limit = ipmi_role_limit(c, s->user);
+    if (asked > limit) {
+        /* Only now, with the password proven: an earlier refusal would
+         * tell anyone which names exist and what they may do. */
+        ipmi_refuse_priv(c, s, "login", asked, limit);
+        ipmi_session_end(c, s, "refused (privilege above the account's role)");
+        return refuse(out, cap, IPMI_PAYLOAD_RAKP4, m.tag, ST_UNAUTHORIZED_ROLE, sid_m);
+    }
     if (ipmi_core_active_sessions(c) >= c->max_sessions) {
         /* others completed first: half-open sessions do not count until here */
         ipmi_session_end(c, s, "refused (max_sessions reached)");

@@ -25,6 +25,10 @@ struct server_stats {
     uint64_t connections, auth_failures, updates_sent, bytes_sent, lossless_refreshes;
     uint64_t frames, static_frames, encodes, encode_cache_hits;
     uint64_t encode_ns;         /* time spent encoding updates, cumulative */
+    /* key, pointer and clipboard messages of view-only viewers (the VNC
+     * view-only password, a web viewer's account with the viewer role):
+     * dropped, never given to the hid_input */
+    uint64_t input_dropped_view_only;
 };
 
 /* Creates the VNC server and binds its port(s). The password comes from
@@ -56,6 +60,10 @@ void server_get_stats(const struct server *s, struct server_stats *out);
  * on it but offers no VNC password. who names the peer in logs. Thread-safe;
  * the server takes ownership of fd. Returns 0 or -1 (fd closed). */
 int server_adopt_client(struct server *s, int fd, const char *who);
+/* The same for a viewer that may only watch (an account with the viewer
+ * role): its key, pointer and clipboard messages are dropped and counted
+ * (server_stats.input_dropped_view_only). */
+int server_adopt_client_view_only(struct server *s, int fd, const char *who, bool view_only);
 
 /* Keyboard LED state to show in viewers (bit 0 Scroll, 1 Num, 2 Caps Lock,
  * as in the QEMU LED state pseudo-encoding). Thread-safe. */
@@ -153,6 +161,13 @@ void vnc_auth_obfuscate(const char *password, uint8_t out[8]);
  * is set, -1 on error (logged). */
 int vnc_auth_load_password(const char *state_dir, char out[VNC_AUTH_MAX_LEN + 1]);
 
+/* The optional view-only password (vnc-view.passwd beside vnc.passwd, the
+ * same format, `piglix vnc-passwd --view-only`): a viewer that answers with
+ * it sees the picture, and its keys, pointer and clipboard are dropped
+ * (counted). Read when the VNC port opens. Same returns as above. */
+void vnc_auth_view_password_path(const char *state_dir, char *out, size_t n);
+int vnc_auth_store_view_password(const char *state_dir, const char *password, FILE *err);
+int vnc_auth_load_view_password(const char *state_dir, char out[VNC_AUTH_MAX_LEN + 1]);
 /* Checks a VncAuth response to a challenge; constant time. */
 bool vnc_auth_check_response(const char *password, const uint8_t challenge[16],
                              const uint8_t response[16]);

@@ -381,10 +381,16 @@ void vnc_wake(struct server *s)
 
 int server_adopt_client(struct server *s, int fd, const char *who)
 {
+    return server_adopt_client_view_only(s, fd, who, false);
+}
+
+int server_adopt_client_view_only(struct server *s, int fd, const char *who, bool view_only)
+{
     pthread_mutex_lock(&s->adopt_lock);
     int ok = s->n_adopt < (int)(sizeof(s->adopt_queue) / sizeof(s->adopt_queue[0]));
     if (ok) {
         s->adopt_queue[s->n_adopt].fd = fd;
+        s->adopt_queue[s->n_adopt].view_only = view_only;
         snprintf(s->adopt_queue[s->n_adopt].who, sizeof(s->adopt_queue[0].who), "%s", who);
         s->n_adopt++;
     }
@@ -422,7 +428,9 @@ static void take_adopted(struct server *s)
             continue;
         struct vnc_client *c = cl->clientData;
         c->preauth = true; /* offered None only; [web] max_viewers bounds these */
-        LOG_INFO("vnc", "client %s (%s) connected, authenticated by the web session", cl->host, q[i].who);
+        c->view_only = q[i].view_only;
+        LOG_INFO("vnc", "client %s (%s) connected, authenticated by the web session%s", cl->host, q[i].who,
+                 c->view_only ? " (view only)" : "");
     }
 }
 
@@ -495,6 +503,16 @@ static void reap_clients(struct server *s)
 
 /* Room in the poll set for the listeners, the two event fds and every
  * client. */
+void vnc_load_view_password(struct server *s)
+{
+    s->view_password[0] = '\0';
+    int r = vnc_auth_load_view_password(s->state_dir, s->view_password);
+    if (r == 0)
+        LOG_INFO("vnc", "view-only VNC password set (%s/vnc-view.passwd): its viewers only watch", s->state_dir);
+    else
+        s->view_password[0] = '\0'; /* none, or a bad file (said why): only the full password */
+}
+
 /* The VNC port opens once a password has been stored (`piglix vnc-passwd`
  * writes it atomically, so a file that exists is whole). */
 static void open_when_password_set(struct server *s, int64_t now)
@@ -514,6 +532,7 @@ static void open_when_password_set(struct server *s, int64_t now)
         return;
     }
     s->awaiting_password = false;
+    vnc_load_view_password(s);
     LOG_INFO("vnc", "authentication: VNC password (from %s/vnc.passwd): the VNC port is open", s->state_dir);
 }
 
@@ -667,6 +686,7 @@ struct server *server_create(const struct server_params *p, struct capture_slot 
                             "(state dir %s); viewers through the web UI are not affected", p->state_dir);
         } else {
             LOG_INFO("vnc", "authentication: VNC password (from %s/vnc.passwd)", p->state_dir);
+            vnc_load_view_password(s);
         }
     }
     s->throttle = auth_throttle_create(p->vnc->auth_fail_limit, p->vnc->auth_throttle_s);
@@ -745,6 +765,7 @@ void server_destroy(struct server *s)
     server_snapshot_destroy(s->snapshot);
     auth_throttle_destroy(s->throttle);
     memset(s->password, 0, sizeof(s->password));
+    memset(s->view_password, 0, sizeof(s->view_password));
     free(s);
 }
 

@@ -18,7 +18,24 @@ void vnc_auth_password_path(const char *state_dir, char *out, size_t n)
     snprintf(out, n, "%s/vnc.passwd", state_dir);
 }
 
+void vnc_auth_view_password_path(const char *state_dir, char *out, size_t n)
+{
+    snprintf(out, n, "%s/vnc-view.passwd", state_dir);
+}
+
+static int store_at(const char *state_dir, bool view, const char *password, FILE *err);
+
 int vnc_auth_store_password(const char *state_dir, const char *password, FILE *err)
+{
+    return store_at(state_dir, false, password, err);
+}
+
+int vnc_auth_store_view_password(const char *state_dir, const char *password, FILE *err)
+{
+    return store_at(state_dir, true, password, err);
+}
+
+static int store_at(const char *state_dir, bool view, const char *password, FILE *err)
 {
     size_t len = strlen(password);
     if (len < VNC_AUTH_MIN_LEN || len > VNC_AUTH_MAX_LEN) {
@@ -31,7 +48,10 @@ int vnc_auth_store_password(const char *state_dir, const char *password, FILE *e
         return -1;
     }
     char path[512];
-    vnc_auth_password_path(state_dir, path, sizeof(path));
+    if (view)
+        vnc_auth_view_password_path(state_dir, path, sizeof(path));
+    else
+        vnc_auth_password_path(state_dir, path, sizeof(path));
     uint8_t stored[8];
     vnc_auth_obfuscate(password, stored);
     int r = statefile_write_bytes(path, stored, sizeof(stored), 0600, err);
@@ -61,10 +81,24 @@ void vnc_auth_obfuscate(const char *password, uint8_t out[8])
     explicit_bzero(block, sizeof(block));
 }
 
+static int load_from(char *path, char out[VNC_AUTH_MAX_LEN + 1]);
+
 int vnc_auth_load_password(const char *state_dir, char out[VNC_AUTH_MAX_LEN + 1])
 {
     char path[512];
     vnc_auth_password_path(state_dir, path, sizeof(path));
+    return load_from(path, out);
+}
+
+int vnc_auth_load_view_password(const char *state_dir, char out[VNC_AUTH_MAX_LEN + 1])
+{
+    char path[512];
+    vnc_auth_view_password_path(state_dir, path, sizeof(path));
+    return load_from(path, out);
+}
+
+static int load_from(char *path, char out[VNC_AUTH_MAX_LEN + 1])
+{
     struct stat st;
     if (stat(path, &st) < 0) {
         if (errno == ENOENT)

@@ -265,7 +265,12 @@ static int on_response(struct vnc_client *c, const uint8_t *response)
         memset(c->challenge, 0, sizeof(c->challenge));
         return send_result(c, "too many failed logins: try again later");
     }
-    bool ok = vnc_auth_check_response(s->password, c->challenge, response);
+    /* Both passwords are always checked, so the time taken says nothing of
+     * which one (if any) matched; the answer to a wrong one is the same. */
+    bool full = vnc_auth_check_response(s->password, c->challenge, response);
+    bool view = s->view_password[0] && vnc_auth_check_response(s->view_password, c->challenge, response);
+    bool ok = full || view;
+    c->view_only = !full && view;
     memset(c->challenge, 0, sizeof(c->challenge)); /* one response per challenge */
     auth_throttle_record(s->throttle, cl->host, ok, now);
     if (!ok) {
@@ -273,7 +278,7 @@ static int on_response(struct vnc_client *c, const uint8_t *response)
         LOG_WARN("vnc", "client %s: wrong password", cl->host);
         return send_result(c, "authentication failed");
     }
-    LOG_INFO("vnc", "client %s: authenticated", cl->host);
+    LOG_INFO("vnc", "client %s: authenticated%s", cl->host, c->view_only ? " with the view-only password" : "");
     return admit(c, true);
 }
 

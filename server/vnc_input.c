@@ -11,14 +11,30 @@
 
 static struct server *server_of(rfbClientPtr cl) { return cl->screen->screenData; }
 
+/* A view-only viewer (view-only VNC password, or a web account with the
+ * viewer role) sees the picture; whatever it sends as input goes no
+ * further than this, counted. Every input path asks here. */
+static bool input_refused(rfbClientPtr cl)
+{
+    struct vnc_client *c = cl->clientData;
+    if (!c || !c->view_only)
+        return false;
+    server_of(cl)->stats.input_dropped_view_only++;
+    return true;
+}
+
 static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 {
+    if (input_refused(cl))
+        return;
     struct server *srv = server_of(cl);
     srv->input.ops->key_sym(srv->input.ctx, (uint32_t)keysym, down != 0);
 }
 
 static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 {
+    if (input_refused(cl))
+        return;
     struct server *srv = server_of(cl);
     struct vnc_client *c = cl->clientData;
     if (c)
@@ -29,6 +45,15 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
     if ((unsigned)x >= w) x = (int)w - 1;
     if ((unsigned)y >= h) y = (int)h - 1;
     srv->input.ops->pointer(srv->input.ctx, x, y, w, h, (uint8_t)mask);
+}
+
+/* piglix does not take the viewers' clipboard (paste goes through
+ * /api/hid/paste); a view-only viewer's is counted as refused input. */
+static void on_cut_text(char *str, int len, rfbClientPtr cl)
+{
+    (void)str;
+    (void)len;
+    (void)input_refused(cl);
 }
 
 static rfbBool qemu_new_client(rfbClientPtr cl, void **data)
@@ -73,6 +98,8 @@ static rfbBool qemu_message(rfbClientPtr cl, void *data, const rfbClientToServer
     bool down = (b[1] << 8 | b[2]) != 0;
     uint32_t keysym = (uint32_t)b[3] << 24 | (uint32_t)b[4] << 16 | (uint32_t)b[5] << 8 | b[6];
     uint32_t code = (uint32_t)b[7] << 24 | (uint32_t)b[8] << 16 | (uint32_t)b[9] << 8 | b[10];
+    if (input_refused(cl))
+        return TRUE;
     struct server *srv = server_of(cl);
     srv->input.ops->key_code(srv->input.ctx, code, keysym, down);
     return TRUE;
@@ -94,6 +121,7 @@ void vnc_input_install(struct server *srv)
     rfbRegisterProtocolExtension(&qemu_extension);
     srv->screen->kbdAddEvent = on_key;
     srv->screen->ptrAddEvent = on_pointer;
+    srv->screen->setXCutText = on_cut_text;
     /* Deliver every pointer event at once: deferred ones are flushed only by
      * rfbProcessEvents, which piglix does not use. */
     srv->screen->deferPtrUpdateTime = 0;
@@ -115,6 +143,7 @@ void vnc_input_free_extensions(rfbClientPtr cl)
 
 void vnc_input_release(struct server *srv, struct vnc_client *c)
 {
-    srv->input.ops->release_all(srv->input.ctx);
+    if (!c->view_only) /* it pressed nothing: others' held keys stay held */
+        srv->input.ops->release_all(srv->input.ctx);
     vnc_input_free_extensions(c->cl);
 }

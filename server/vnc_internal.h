@@ -36,6 +36,7 @@ struct server {
     struct pipeline *pipe;
     struct hid_input input;
     char password[VNC_AUTH_MAX_LEN + 1];
+    char view_password[VNC_AUTH_MAX_LEN + 1]; /* "": no view-only password */
     bool auth_none;
     /* [vnc] on but no password yet: the port opens once `piglix vnc-passwd`
      * has stored one (looked for every second); web viewers work meanwhile. */
@@ -46,7 +47,7 @@ struct server {
      * through an eventfd the loop polls. */
     int wake_fd;
     pthread_mutex_t adopt_lock;
-    struct vnc_adopted { int fd; char who[64]; } adopt_queue[16];
+    struct vnc_adopted { int fd; char who[64]; bool view_only; } adopt_queue[16];
     int n_adopt;
     atomic_uint leds;           /* bit 8 set: changed since last sent */
     struct server_stats stats;
@@ -74,6 +75,7 @@ struct vnc_client {
     bool resized_early;         /* the picture changed size before its SetEncodings came */
     bool qemu_keys, qemu_ack_pending;
     bool preauth;               /* authenticated elsewhere: no VNC password */
+    bool view_only;             /* input dropped (vnc_input.c): view-only password or role */
     bool pending;               /* a TCP handshake not yet authenticated (the pool) */
     bool admitted;              /* authenticated: counted in stats.clients */
     int sec_type;               /* the one security type offered to this client */
@@ -120,5 +122,7 @@ int vnc_handshake_message(struct vnc_client *c, size_t len);
 void vnc_input_install(struct server *srv);
 void vnc_input_release(struct server *srv, struct vnc_client *c);
 void vnc_input_free_extensions(rfbClientPtr cl);
+/* vnc.c: loads the view-only password, if any, beside the full one. */
+void vnc_load_view_password(struct server *s);
 
 #endif

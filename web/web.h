@@ -52,6 +52,11 @@ void web_set_vmedia(struct web *w, struct vmedia_store *store, struct vmedia_dri
 void web_set_vmedia_drive(struct web *w, struct vmedia_drive *drive);
 /* Runs the event loop in a new thread (signals blocked there). 0 or -1. */
 int web_start(struct web *w);
+/* `piglix api-routes`: every API route with the least role that may call
+ * it ("GET /api/info viewer"), from the table the server dispatches by,
+ * then Redfish's ("redfish /redfish/v1/... operator": the least role that
+ * may change the resource). */
+void web_routes_print(FILE *out);
 /* Stops the thread (if started), closes every connection and frees. */
 void web_destroy(struct web *w);
 

@@ -1,6 +1,7 @@
 /* Routes: static files for the UI and noVNC, and the JSON API (web/API.md).
  * The API's HID calls go to the web_hid backend when main.c wired one. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -140,84 +141,161 @@ static void hid_call(struct web_conn *c, const char *what)
 static bool is_get(const struct web_conn *c) { return c->method == LWSHUMETH_GET; }
 static bool is_post(const struct web_conn *c) { return c->method == LWSHUMETH_POST; }
 
+/* The handlers, each given the route's "*" segment and what follows it
+ * (or the path after /api/vmedia for the image store). The routes that
+ * log in authenticate from their bodies; every other handler runs after
+ * web_auth_request, which checks the route's role. */
+static void h_setup_get(struct web_conn *c, const char *arg) { (void)arg; web_auth_setup_get(c); }
+static void h_setup_post(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    if (origin_ok(c))
+        web_auth_setup_post(c);
+}
+static void h_login(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    if (origin_ok(c))
+        web_auth_login(c);
+}
+static void h_logout(struct web_conn *c, const char *arg) { (void)arg; web_auth_logout(c); }
+static void h_session(struct web_conn *c, const char *arg) { (void)arg; web_auth_session(c); }
+static void h_totp(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    web_auth_totp(c, c->path + strlen("/api/totp/"));
+}
+static void h_info(struct web_conn *c, const char *arg) { (void)arg; web_info_reply(c); }
+static void h_metrics(struct web_conn *c, const char *arg) { (void)arg; web_metrics_reply(c); }
+static void h_snapshot(struct web_conn *c, const char *arg) { (void)arg; web_stream_snapshot(c); }
+static void h_mjpeg(struct web_conn *c, const char *arg) { (void)arg; web_stream_mjpeg(c); }
+static void h_hid(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    hid_call(c, c->path + strlen("/api/hid/"));
+}
+static void h_atx_get(struct web_conn *c, const char *arg) { (void)arg; web_atx_get(c); }
+static void h_atx_post(struct web_conn *c, const char *arg) { web_atx_post(c, arg); }
+static void h_sensors(struct web_conn *c, const char *arg) { (void)arg; web_sensors_get(c); }
+static void h_vmedia(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    web_vmedia_call(c, c->path + strlen("/api/vmedia"));
+}
+static void h_websocket(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    web_reply_error(c, 400, "%s is a WebSocket (send Upgrade: websocket)", c->path);
+}
+
+#define R_PUBLIC (-1) /* no account needed: the route logs in (its body is the credential) */
+#define R_VIEWER AUTH_ROLE_VIEWER
+#define R_OPERATOR AUTH_ROLE_OPERATOR
+#define R_ADMIN AUTH_ROLE_ADMIN
+
+/* Every API route with the least role that may use it: a route added here
+ * must say who may call it, and `piglix api-routes` (which the role-matrix
+ * test walks, and web/API.md documents) prints this very table. "*" is one
+ * path segment. */
+static const struct web_route routes[] = {
+    {"GET", "/api/setup", R_PUBLIC, h_setup_get},
+    {"POST", "/api/setup", R_PUBLIC, h_setup_post},
+    {"POST", "/api/login", R_PUBLIC, h_login},
+    {"POST", "/api/logout", R_VIEWER, h_logout},
+    {"GET", "/api/session", R_VIEWER, h_session},
+    {"POST", "/api/totp/setup", R_VIEWER, h_totp}, /* one's own second factor */
+    {"POST", "/api/totp/enable", R_VIEWER, h_totp},
+    {"POST", "/api/totp/disable", R_VIEWER, h_totp},
+    {"GET", "/api/info", R_VIEWER, h_info},
+    {"GET", "/api/metrics", R_VIEWER, h_metrics},
+    {"GET", "/api/snapshot.jpg", R_VIEWER, h_snapshot},
+    {"GET", "/api/stream.mjpg", R_VIEWER, h_mjpeg},
+    {"GET", "/api/vnc", R_VIEWER, h_websocket}, /* below operator: view only (web_bridge.c) */
+    {"POST", "/api/hid/keys", R_OPERATOR, h_hid},
+    {"POST", "/api/hid/combo", R_OPERATOR, h_hid},
+    {"POST", "/api/hid/paste", R_OPERATOR, h_hid},
+    {"POST", "/api/hid/mouse", R_OPERATOR, h_hid},
+    {"GET", "/api/atx", R_VIEWER, h_atx_get},
+    {"POST", "/api/atx/*", R_OPERATOR, h_atx_post},
+    {"GET", "/api/sensors", R_VIEWER, h_sensors},
+    {"GET", "/api/vmedia", R_VIEWER, h_vmedia},
+    {"PUT", "/api/vmedia/images/*", R_OPERATOR, h_vmedia},
+    {"DELETE", "/api/vmedia/images/*", R_OPERATOR, h_vmedia},
+    {"POST", "/api/vmedia/images/*/rename", R_OPERATOR, h_vmedia},
+    {"POST", "/api/vmedia/download", R_OPERATOR, h_vmedia},
+    {"DELETE", "/api/vmedia/transfers/*", R_OPERATOR, h_vmedia},
+    {"POST", "/api/vmedia/mount", R_OPERATOR, h_vmedia},
+    {"POST", "/api/vmedia/mount-url", R_OPERATOR, h_vmedia},
+    {"POST", "/api/vmedia/eject", R_OPERATOR, h_vmedia},
+};
+
+/* pattern matches path, "*" standing for one non-empty segment; *arg is
+ * where the first "*" begins in path (for the handler). */
+static bool route_match(const char *pattern, const char *path, const char **arg)
+{
+    while (*pattern) {
+        if (*pattern == '*') {
+            if (!*path || *path == '/')
+                return false;
+            if (!*arg)
+                *arg = path;
+            while (*path && *path != '/')
+                path++;
+            pattern++;
+        } else if (*pattern++ != *path++) {
+            return false;
+        }
+    }
+    return *path == '\0';
+}
+
+const struct web_route *web_route_find(int method, const char *path, bool *path_known, const char **arg)
+{
+    const char *m = method_name(method);
+    if (path_known)
+        *path_known = false;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const char *a = NULL;
+        if (!route_match(routes[i].pattern, path, &a))
+            continue;
+        if (path_known)
+            *path_known = true;
+        if (strcmp(routes[i].method, m) == 0) {
+            if (arg)
+                *arg = a ? a : "";
+            return &routes[i];
+        }
+    }
+    return NULL;
+}
+
+void web_routes_print(FILE *out)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        fprintf(out, "%s %s %s\n", routes[i].method, routes[i].pattern,
+                routes[i].role == R_PUBLIC ? "public" : auth_role_name((enum auth_role)routes[i].role));
+    redfish_routes_print(out);
+}
+
 static void api(struct web_conn *c)
 {
-    const char *p = c->path + 4; /* after "/api" */
-    struct route { const char *path; int method; };
-    static const struct route routes[] = {
-        {"/setup", LWSHUMETH_GET}, {"/setup", LWSHUMETH_POST}, {"/login", LWSHUMETH_POST},
-        {"/logout", LWSHUMETH_POST}, {"/session", LWSHUMETH_GET}, {"/info", LWSHUMETH_GET},
-        {"/metrics", LWSHUMETH_GET}, {"/snapshot.jpg", LWSHUMETH_GET}, {"/stream.mjpg", LWSHUMETH_GET},
-        {"/hid/keys", LWSHUMETH_POST}, {"/hid/combo", LWSHUMETH_POST}, {"/hid/paste", LWSHUMETH_POST},
-        {"/hid/mouse", LWSHUMETH_POST}, {"/totp/setup", LWSHUMETH_POST},
-        {"/totp/enable", LWSHUMETH_POST}, {"/totp/disable", LWSHUMETH_POST},
-        {"/atx", LWSHUMETH_GET}, {"/sensors", LWSHUMETH_GET},
-    };
-    bool known = false;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(routes[i].path, p) != 0)
-            continue;
-        known = true;
-        if (routes[i].method == c->method)
-            goto found;
-    }
-    if (strncmp(p, "/atx/", 5) == 0 && c->method == LWSHUMETH_POST)
-        goto found;
-    if (strcmp(p, "/vmedia") == 0 || strncmp(p, "/vmedia/", 8) == 0)
-        goto found; /* web_vmedia_call checks methods */
-    if (known || strncmp(p, "/atx/", 5) == 0) {
-        web_reply_error(c, 405, "%s is not allowed on %s", method_name(c->method), c->path);
+    bool known;
+    const char *arg = "";
+    const struct web_route *r = web_route_find(c->method, c->path, &known, &arg);
+    if (!r) {
+        if (known)
+            web_reply_error(c, 405, "%s is not allowed on %s", method_name(c->method), c->path);
+        else
+            web_reply_error(c, 404, "no such endpoint: %s", c->path);
         return;
     }
-    web_reply_error(c, 404, "no such endpoint: %s", c->path);
-    return;
-found:
     if (is_post(c) && c->body_len && !json_body_ok(c))
         return;
-    if (strcmp(p, "/setup") == 0) {
-        if (is_get(c))
-            web_auth_setup_get(c);
-        else if (origin_ok(c))
-            web_auth_setup_post(c);
+    /* Every route but the logins goes through web_auth_request, which
+     * refuses a role below the route's (web_roles.c). */
+    if (r->role != R_PUBLIC && web_auth_request(c, !is_get(c)) < 0)
         return;
-    }
-    if (strcmp(p, "/login") == 0) {
-        if (origin_ok(c))
-            web_auth_login(c);
-        return;
-    }
-    if (strcmp(p, "/logout") == 0) {
-        web_auth_logout(c);
-        return;
-    }
-    if (strcmp(p, "/session") == 0) {
-        web_auth_session(c);
-        return;
-    }
-    if (strncmp(p, "/totp/", 6) == 0) {
-        web_auth_totp(c, p + 6);
-        return;
-    }
-    if (web_auth_request(c, !is_get(c)) < 0)
-        return;
-    if (strcmp(p, "/info") == 0)
-        web_info_reply(c);
-    else if (strcmp(p, "/metrics") == 0)
-        web_metrics_reply(c);
-    else if (strcmp(p, "/snapshot.jpg") == 0)
-        web_stream_snapshot(c);
-    else if (strcmp(p, "/stream.mjpg") == 0)
-        web_stream_mjpeg(c);
-    else if (strcmp(p, "/atx") == 0)
-        web_atx_get(c);
-    else if (strncmp(p, "/atx/", 5) == 0)
-        web_atx_post(c, p + 5);
-    else if (strcmp(p, "/sensors") == 0)
-        web_sensors_get(c);
-    else if (strncmp(p, "/vmedia", 7) == 0)
-        web_vmedia_call(c, p + 7);
-    else
-        hid_call(c, p + 5);
+    r->fn(c, arg);
 }
 
 void web_api_dispatch(struct web_conn *c)

@@ -205,6 +205,8 @@ int web_auth_request(struct web_conn *c, bool csrf)
     if (c->authed) /* already, on the headers, before the body (web_guard.c) */
         return 0;
     if (identify(c, csrf, &f) == 0) {
+        if (web_role_check(c) < 0)
+            return -1;
         c->authed = true;
         return 0;
     }
@@ -244,6 +246,12 @@ int web_auth_websocket(struct web_conn *c)
         LOG_WARN("web", "?@%s: WebSocket refused: %s", c->addr, f.msg);
         return -1;
     }
+    int role = auth_accounts_role(&w->accounts, c->user);
+    if (role < AUTH_ROLE_VIEWER) {
+        web_refuse_role(c, AUTH_ROLE_VIEWER, false);
+        return -1;
+    }
+    c->role = role; /* below operator: a view-only viewer (web_bridge.c) */
     if (w->viewers >= w->cfg->max_viewers) {
         LOG_WARN("web", "%s@%s: WebSocket refused: [web] max_viewers = %d reached", c->user, c->addr,
                  w->cfg->max_viewers);
@@ -264,6 +272,8 @@ static cJSON *session_json(const struct web *w, const struct auth_session *s, co
     cJSON_AddStringToObject(j, "name", name);
     const struct auth_account *acc = auth_accounts_find((struct auth_accounts *)&w->accounts, name);
     cJSON_AddBoolToObject(j, "totp", acc && acc->totp[0]);
+    /* what the UI shows and hides; the server decides (web_roles.c) */
+    cJSON_AddStringToObject(j, "role", acc ? auth_role_name(acc->role) : "viewer");
     if (s) {
         cJSON_AddStringToObject(j, "auth", "session");
         cJSON_AddStringToObject(j, "csrf", s->csrf);

@@ -119,12 +119,14 @@ int web_bridge_open(struct web_conn *c)
     }
     char who[64]; /* the VNC server keeps 63 characters of it */
     snprintf(who, sizeof(who), "web %.24s@%.34s", c->user, c->addr);
-    if (server_adopt_client(w->srv, sv[1], who) < 0)
+    /* A viewer below operator watches: the VNC server drops its input. */
+    bool view_only = c->role < AUTH_ROLE_OPERATOR;
+    if (server_adopt_client_view_only(w->srv, sv[1], who, view_only) < 0)
         return -1; /* the pipe closes with the WebSocket */
     c->kind = WEB_CONN_WS;
     w->stats.ws_opened++;
     web_longs_add(c);
-    LOG_INFO("web", "%s@%s: viewer connected", c->user, c->addr);
+    LOG_INFO("web", "%s@%s: viewer connected%s", c->user, c->addr, view_only ? " (view only: role viewer)" : "");
     return 0;
 }
 

@@ -162,6 +162,13 @@ void web_metrics_reply(struct web_conn *c)
            (double)w->stats.ws_bytes_to_browser);
     metric(&t, "piglix_web_ws_from_browser_bytes_total", "counter", "RFB bytes from browsers.",
            (double)w->stats.ws_bytes_from_browser);
+    metric(&t, "piglix_vnc_input_dropped_total", "counter",
+           "Key, pointer and clipboard messages of view-only viewers, dropped.",
+           (double)ss.input_dropped_view_only);
+    put(&t, "# HELP piglix_role_refusals_total Requests refused for the account's role.\n"
+            "# TYPE piglix_role_refusals_total counter\n"
+            "piglix_role_refusals_total{interface=\"web\"} %llu\npiglix_role_refusals_total{interface=\"redfish\"} %llu\n",
+        (unsigned long long)w->stats.role_refusals, (unsigned long long)w->stats.role_refusals_redfish);
     metric(&t, "piglix_hid_online", "gauge", "1 when the target sees the keyboard and mouse.",
            w->have_hid && w->hid.ops->online && w->hid.ops->online(w->hid.ctx));
     char *hw = web_metrics_hw(w);

@@ -69,6 +69,7 @@ struct web_conn {
     bool body_too_big;
     /* who: set by web_auth_request */
     char user[AUTH_NAME_MAX + 1];
+    int role;                   /* the account's enum auth_role when authenticated, else -1 */
     bool authed;                /* this request passed web_auth_request (or Redfish's) */
     /* a reply sent before the body was read (refused on the headers): the
      * body is dropped as it comes, then the connection goes on; a body too
@@ -105,6 +106,8 @@ struct web_conn {
 struct web_stats {
     uint64_t requests, logins_ok, logins_failed, logins_throttled, snapshots, stream_frames;
     uint64_t ws_opened, ws_bytes_to_browser, ws_bytes_from_browser;
+    uint64_t role_refusals;     /* requests refused for the account's role (web_refuse_role) */
+    uint64_t role_refusals_redfish; /* the same through Redfish (rf_refuse_role) */
 };
 
 struct atx;
@@ -243,6 +246,25 @@ void web_request_continue(struct web_conn *c);
 
 /* web_api.c */
 void web_api_dispatch(struct web_conn *c);
+/* One API route: method, path pattern ("*": one segment), the least role
+ * that may call it (-1: public, the logins) and its handler. */
+struct web_route {
+    const char *method;
+    const char *pattern;
+    int role;
+    void (*fn)(struct web_conn *c, const char *arg);
+};
+/* The route for this method and path, or NULL (*path_known: some route
+ * has this path, so the method is wrong); *arg: where its "*" begins. */
+const struct web_route *web_route_find(int method, const char *path, bool *path_known, const char **arg);
+
+/* web_roles.c: roles on the web API. web_role_check sets c->role from the
+ * account and refuses (403) a request whose route needs more; every role
+ * refusal of the API and the viewer goes through web_refuse_role (logged,
+ * counted; reply: answer 403, else the caller refuses its own way, e.g.
+ * a WebSocket upgrade). 0, or -1 when refused. */
+int web_role_check(struct web_conn *c);
+void web_refuse_role(struct web_conn *c, int need, bool reply);
 
 /* web_info.c */
 void web_info_reply(struct web_conn *c);

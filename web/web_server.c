@@ -81,6 +81,7 @@ static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
     c->pending_headers = false;
     c->content_len = 0;
     c->user[0] = '\0';
+    c->role = -1;
     c->session_id = 0;
     web_hash_result_clear(c);
     c->kind = WEB_CONN_HTTP;

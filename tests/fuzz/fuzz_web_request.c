@@ -1,12 +1,15 @@
 /* libFuzzer target for the parts of a web request an attacker controls:
  * the first byte picks the parser (URL path, Cookie, Authorization, Origin
  * against Host, the cross-site headers, an image URL, or one of the JSON
- * bodies), the rest is its input. */
+ * bodies, the API's route table with the role it needs), the rest is its
+ * input. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "web/web_internal.h"
 #include "web/web_parse.h"
 #include "auth/auth.h"
 
@@ -19,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size - 1] = '\0';
     size_t len = size - 1;
     char out[512], out2[512], err[WEB_ERR_MAX];
-    switch (data[0] % 14) {
+    switch (data[0] % 15) {
     case 0:
         if (web_path_normalize(s, out, sizeof(out)) == 0 && (strstr(out, "/../") || strstr(out, "//")))
             abort(); /* a path that could leave the root must never pass */
@@ -92,6 +95,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (strlen(out) != strlen(s) || (strncmp(out, "http://", 7) != 0 && strncmp(out, "https://", 8) != 0)))
             abort();
         break;
+    case 14: { /* the route for a path, with each method */
+        static const int methods[] = {LWSHUMETH_GET, LWSHUMETH_POST, LWSHUMETH_PUT, LWSHUMETH_DELETE,
+                                      LWSHUMETH_PATCH, LWSHUMETH_HEAD, -1};
+        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+            bool known = false;
+            const char *arg = NULL;
+            const struct web_route *r = web_route_find(methods[i], s, &known, &arg);
+            /* a route found: the path is known, its "*" lies inside the path
+             * (no "*": ""), and it names a role (or public); every /api route
+             * but the logins needs one */
+            bool star = r && strchr(r->pattern, '*');
+            if (r && (!known || !arg || (star && (arg < s || arg > s + strlen(s))) || (!star && arg[0]) ||
+                      r->role < -1 ||
+                      r->role > AUTH_ROLE_ADMIN || strncmp(s, "/api/", 5) != 0 ||
+                      (r->role == -1 && strcmp(s, "/api/login") != 0 && strcmp(s, "/api/setup") != 0)))
+                abort();
+        }
+        break;
+    }
     case 11: {
         uint8_t b[64];
         auth_base32_decode(s, b, sizeof(b));

@@ -179,6 +179,60 @@ static void test_accounts_file(void **state)
     rmdir(dir);
 }
 
+/* Roles: names both ways, kept in the file, an old file (five fields) read
+ * as admin, an unknown role costing the account, the fingerprint changing
+ * with the role. */
+static void test_roles(void **state)
+{
+    (void)state;
+    enum auth_role r;
+    assert_int_equal(auth_role_parse("viewer", &r), 0);
+    assert_int_equal(r, AUTH_ROLE_VIEWER);
+    assert_int_equal(auth_role_parse("operator", &r), 0);
+    assert_int_equal(r, AUTH_ROLE_OPERATOR);
+    assert_int_equal(auth_role_parse("admin", &r), 0);
+    assert_int_equal(r, AUTH_ROLE_ADMIN);
+    assert_int_equal(auth_role_parse("Admin", &r), -1);
+    assert_int_equal(auth_role_parse("", &r), -1);
+    assert_int_equal(auth_role_parse(NULL, &r), -1);
+    assert_string_equal(auth_role_name(AUTH_ROLE_OPERATOR), "operator");
+    assert_true(AUTH_ROLE_VIEWER < AUTH_ROLE_OPERATOR && AUTH_ROLE_OPERATOR < AUTH_ROLE_ADMIN);
+
+    const char *dir = tempdir();
+    static struct auth_accounts a, b;
+    FILE *err = fopen("/dev/null", "w");
+    char path[256];
+    snprintf(path, sizeof(path), "%s/web.users", dir);
+    FILE *f = fopen(path, "w");
+    /* before roles: five fields; then a viewer, and a role nobody knows */
+    fprintf(f, "old:$y$x:::\nvic:$y$x::0::viewer\nodd:$y$x::0::root\n");
+    fclose(f);
+    chmod(path, 0600);
+    assert_int_equal(auth_accounts_load(&a, dir, err), 0);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(auth_accounts_role(&a, "old"), AUTH_ROLE_ADMIN);
+    assert_int_equal(auth_accounts_role(&a, "vic"), AUTH_ROLE_VIEWER);
+    assert_int_equal(auth_accounts_role(&a, "odd"), -1);
+    assert_int_equal(auth_accounts_set_password(&a, "new", "pw-new-123", false, err), 0);
+    assert_int_equal(auth_accounts_role(&a, "new"), AUTH_ROLE_ADMIN); /* the default */
+    uint8_t fp1[AUTH_CRED_FP_LEN], fp2[AUTH_CRED_FP_LEN];
+    auth_account_fingerprint(auth_accounts_find(&a, "new"), fp1);
+    assert_int_equal(auth_accounts_set_role(&a, "new", AUTH_ROLE_OPERATOR), 0);
+    auth_account_fingerprint(auth_accounts_find(&a, "new"), fp2);
+    assert_memory_not_equal(fp1, fp2, AUTH_CRED_FP_LEN);
+    assert_int_equal(auth_accounts_set_role(&a, "nobody", AUTH_ROLE_OPERATOR), -1);
+    assert_int_equal(auth_accounts_set_role(&a, "new", (enum auth_role)7), -1);
+    assert_int_equal(auth_accounts_save(&a, err), 0);
+    assert_int_equal(auth_accounts_load(&b, dir, err), 0);
+    assert_int_equal(b.n, 3);
+    assert_int_equal(auth_accounts_role(&b, "old"), AUTH_ROLE_ADMIN);
+    assert_int_equal(auth_accounts_role(&b, "vic"), AUTH_ROLE_VIEWER);
+    assert_int_equal(auth_accounts_role(&b, "new"), AUTH_ROLE_OPERATOR);
+    fclose(err);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_sessions(void **state)
 {
     (void)state;
@@ -264,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_dummy_hash_is_real),
         cmocka_unit_test(test_hashing_forbidden_on_loop_thread),
         cmocka_unit_test(test_sessions),
+        cmocka_unit_test(test_roles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

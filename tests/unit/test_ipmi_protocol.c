@@ -471,6 +471,71 @@ static void test_core_presession(void **state)
     ipmi_core_destroy(c);
 }
 
+/* Roles: each web account's role limits its IPMI privilege (admin:
+ * Administrator, operator: Operator, viewer: User), checked per command
+ * against the role now, and Set Session Privilege Level stops there. */
+static uint8_t run_cmd(struct ipmi_core *c, struct ipmi_session *s, uint8_t netfn, uint8_t cmd,
+                       const uint8_t *data, size_t n, uint8_t *rsp)
+{
+    struct ipmi_msg rq = {.rs_addr = 0x20, .netfn = netfn, .rq_addr = 0x81, .cmd = cmd, .data = data, .len = n};
+    bool close_after;
+    assert_true(ipmi_cmd_handle(c, s, &rq, rsp, 256, &close_after) >= 1);
+    return rsp[0];
+}
+
+static void test_core_roles(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/piglix-ipmi-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[300];
+    snprintf(path, sizeof(path), "%s/web.users", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "ann:$y$x::0::admin\nolga:$y$x::0::operator\nvic:$y$x::0::viewer\nold:$y$x::0:\n");
+    fclose(f);
+    chmod(path, 0600);
+    static const uint8_t guid[16] = {1};
+    struct ipmi_core *c = ipmi_core_create(dir, 2, 60, NULL, NULL, guid);
+    assert_non_null(c);
+    assert_int_equal(ipmi_role_limit(c, "ann"), IPMI_PRIV_ADMIN);
+    assert_int_equal(ipmi_role_limit(c, "old"), IPMI_PRIV_ADMIN); /* before roles: admin */
+    assert_int_equal(ipmi_role_limit(c, "olga"), IPMI_PRIV_OPERATOR);
+    assert_int_equal(ipmi_role_limit(c, "vic"), IPMI_PRIV_USER);
+    assert_int_equal(ipmi_role_limit(c, "nobody"), 0);
+
+    static struct ipmi_session s;
+    memset(&s, 0, sizeof(s));
+    s.state = IPMI_S_ACTIVE;
+    s.rakp.role = IPMI_PRIV_ADMIN; /* as if the login had asked for it */
+    uint8_t rsp[256];
+    const uint8_t on[1] = {0x01}, op[1] = {IPMI_PRIV_OPERATOR};
+    /* a viewer at User: Chassis Control needs Operator */
+    snprintf(s.user, sizeof(s.user), "vic");
+    s.priv = IPMI_PRIV_USER;
+    assert_int_equal(run_cmd(c, &s, 0x00, 0x02, on, 1, rsp), 0xd4);
+    assert_int_equal(run_cmd(c, &s, 0x06, 0x01, NULL, 0, rsp), 0x00); /* Get Device ID: User */
+    /* nor can it raise its level past its role, whatever the login asked */
+    assert_int_equal(run_cmd(c, &s, 0x06, 0x3b, op, 1, rsp), 0x81);
+    assert_int_equal(s.priv, IPMI_PRIV_USER);
+    /* a session at Operator whose account is a viewer now: held to User */
+    s.priv = IPMI_PRIV_OPERATOR;
+    assert_int_equal(run_cmd(c, &s, 0x00, 0x02, on, 1, rsp), 0xd4);
+    assert_int_equal(s.priv, IPMI_PRIV_USER);
+    /* an operator may: past the privilege check (no ATX board: not in this state) */
+    snprintf(s.user, sizeof(s.user), "olga");
+    assert_int_equal(run_cmd(c, &s, 0x06, 0x3b, op, 1, rsp), 0x00);
+    assert_int_equal(rsp[1], IPMI_PRIV_OPERATOR);
+    assert_int_equal(run_cmd(c, &s, 0x00, 0x02, on, 1, rsp), 0xd5);
+    const uint8_t adm[1] = {IPMI_PRIV_ADMIN};
+    assert_int_equal(run_cmd(c, &s, 0x06, 0x3b, adm, 1, rsp), 0x81);
+    assert_int_equal(c->stats.priv_refusals, 4);
+    ipmi_core_destroy(c);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/ipmi.guid", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     log_set_level(LOG_LEVEL_ERROR);
@@ -482,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_sdr),
         cmocka_unit_test(test_users_file),
         cmocka_unit_test(test_core_presession),
+        cmocka_unit_test(test_core_roles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,36 @@ static void test_store_and_load(void **state)
     rmdir(dir);
 }
 
+/* The view-only password is a file of its own beside the full one. */
+static void test_view_password(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/piglix-auth-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char pw[VNC_AUTH_MAX_LEN + 1];
+    FILE *err = fopen("/dev/null", "w");
+    assert_int_equal(vnc_auth_store_password(dir, "full-pw1", err), 0);
+    assert_int_equal(vnc_auth_load_view_password(dir, pw), 1); /* none yet */
+    assert_int_equal(vnc_auth_store_view_password(dir, "short", err), -1);
+    assert_int_equal(vnc_auth_store_view_password(dir, "view-pw1", err), 0);
+    fclose(err);
+    assert_int_equal(vnc_auth_load_view_password(dir, pw), 0);
+    assert_string_equal(pw, "view-pw1");
+    assert_int_equal(vnc_auth_load_password(dir, pw), 0);
+    assert_string_equal(pw, "full-pw1");
+    char path[512], full[512];
+    vnc_auth_view_password_path(dir, path, sizeof(path));
+    vnc_auth_password_path(dir, full, sizeof(full));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    chmod(path, 0640);
+    assert_int_equal(vnc_auth_load_view_password(dir, pw), -1);
+    unlink(path);
+    unlink(full);
+    rmdir(dir);
+}
+
 static void test_check_response(void **state)
 {
     (void)state;
@@ -64,6 +94,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_and_load),
         cmocka_unit_test(test_check_response),
+        cmocka_unit_test(test_view_password),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,37 +17,63 @@ struct rf_route {
     unsigned methods;
     unsigned public_methods;    /* need no authentication */
     void (*fn)(struct rf_req *r);
+    /* The least role for anything but GET (GET: any account): checked
+     * before the method, so a ReadOnly account's change is refused 403
+     * even where nobody may make it (405 for the others). */
+    int write_role;
 };
 
+#define RO AUTH_ROLE_VIEWER
+#define OP AUTH_ROLE_OPERATOR
+#define AD AUTH_ROLE_ADMIN
+
 static const struct rf_route routes[] = {
-    {"", RF_GET, RF_GET, rf_root_get},
-    {"/odata", RF_GET, RF_GET, rf_odata_get},
-    {"/$metadata", RF_GET, RF_GET, rf_metadata_get},
-    {"/Systems", RF_GET, 0, rf_systems},
-    {"/Systems/1", RF_GET, 0, rf_system},
-    {"/Systems/1/Actions/ComputerSystem.Reset", RF_POST, 0, rf_system_reset},
-    {"/Chassis", RF_GET, 0, rf_chassis_coll},
-    {"/Chassis/1", RF_GET, 0, rf_chassis},
-    {"/Chassis/1/Sensors", RF_GET, 0, rf_sensors},
-    {"/Chassis/1/Sensors/*", RF_GET, 0, rf_sensor},
-    {"/Chassis/1/Thermal", RF_GET, 0, rf_thermal},
-    {"/Chassis/1/Power", RF_GET, 0, rf_power},
-    {"/Managers", RF_GET, 0, rf_managers},
-    {"/Managers/1", RF_GET, 0, rf_manager},
-    {"/Managers/1/VirtualMedia", RF_GET, 0, rf_vmedia_coll},
-    {"/Managers/1/VirtualMedia/*", RF_GET | RF_PATCH, 0, rf_vmedia},
-    {"/Managers/1/VirtualMedia/*/Actions/VirtualMedia.InsertMedia", RF_POST, 0, rf_vmedia_insert},
-    {"/Managers/1/VirtualMedia/*/Actions/VirtualMedia.EjectMedia", RF_POST, 0, rf_vmedia_eject},
-    {"/SessionService", RF_GET | RF_PATCH, 0, rf_session_service},
-    /* POST is the login itself: credentials in the body. */
-    {"/SessionService/Sessions", RF_GET | RF_POST, RF_POST, rf_sessions},
-    {"/SessionService/Sessions/*", RF_GET | RF_DELETE, 0, rf_session},
-    {"/AccountService", RF_GET, 0, rf_account_service},
-    {"/AccountService/Accounts", RF_GET, 0, rf_accounts},
-    {"/AccountService/Accounts/*", RF_GET, 0, rf_account},
-    {"/AccountService/Roles", RF_GET, 0, rf_roles},
-    {"/AccountService/Roles/*", RF_GET, 0, rf_role},
+    {"", RF_GET, RF_GET, rf_root_get, AD},
+    {"/odata", RF_GET, RF_GET, rf_odata_get, AD},
+    {"/$metadata", RF_GET, RF_GET, rf_metadata_get, AD},
+    {"/Systems", RF_GET, 0, rf_systems, AD},
+    {"/Systems/1", RF_GET, 0, rf_system, AD},
+    {"/Systems/1/Actions/ComputerSystem.Reset", RF_POST, 0, rf_system_reset, OP},
+    {"/Chassis", RF_GET, 0, rf_chassis_coll, AD},
+    {"/Chassis/1", RF_GET, 0, rf_chassis, AD},
+    {"/Chassis/1/Sensors", RF_GET, 0, rf_sensors, AD},
+    {"/Chassis/1/Sensors/*", RF_GET, 0, rf_sensor, AD},
+    {"/Chassis/1/Thermal", RF_GET, 0, rf_thermal, AD},
+    {"/Chassis/1/Power", RF_GET, 0, rf_power, AD},
+    {"/Managers", RF_GET, 0, rf_managers, AD},
+    {"/Managers/1", RF_GET, 0, rf_manager, AD},
+    {"/Managers/1/VirtualMedia", RF_GET, 0, rf_vmedia_coll, AD},
+    {"/Managers/1/VirtualMedia/*", RF_GET | RF_PATCH, 0, rf_vmedia, OP},
+    {"/Managers/1/VirtualMedia/*/Actions/VirtualMedia.InsertMedia", RF_POST, 0, rf_vmedia_insert, OP},
+    {"/Managers/1/VirtualMedia/*/Actions/VirtualMedia.EjectMedia", RF_POST, 0, rf_vmedia_eject, OP},
+    {"/SessionService", RF_GET | RF_PATCH, 0, rf_session_service, AD},
+    /* POST is the login itself: credentials in the body. DELETE ends a
+     * session: one's own with any role, another's as Administrator
+     * (rf_session). */
+    {"/SessionService/Sessions", RF_GET | RF_POST, RF_POST, rf_sessions, RO},
+    {"/SessionService/Sessions/*", RF_GET | RF_DELETE, 0, rf_session, RO},
+    {"/AccountService", RF_GET, 0, rf_account_service, AD},
+    {"/AccountService/Accounts", RF_GET, 0, rf_accounts, AD},
+    {"/AccountService/Accounts/*", RF_GET, 0, rf_account, AD},
+    {"/AccountService/Roles", RF_GET, 0, rf_roles, AD},
+    {"/AccountService/Roles/*", RF_GET, 0, rf_role, AD},
 };
+
+void rf_refuse_role(struct rf_req *r, int need)
+{
+    r->w->stats.role_refusals_redfish++;
+    LOG_WARN("redfish", "%s@%s: %s %s refused: role %s, needs %s", r->c->user, r->c->addr,
+             r->method == RF_POST ? "POST" : r->method == RF_PATCH ? "PATCH" : r->method == RF_DELETE ? "DELETE" : "GET",
+             r->uri, rf_role_id(r->c->role), rf_role_id(need));
+    rf_error(r, 403, RF_MSG_INSUFFICIENT_PRIVILEGE);
+}
+
+void redfish_routes_print(FILE *out)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        fprintf(out, "redfish %s%s %s\n", RF_ROOT, routes[i].pattern,
+                routes[i].public_methods == routes[i].methods ? "public" : rf_role_id(routes[i].write_role));
+}
 
 /* A stable UUID for the service root: from the machine id, so it survives
  * restarts and reinstalls of piglix, but differs between appliances. */
@@ -303,13 +329,23 @@ static void dispatch(struct rf_req *r)
         web_reply_bytes(c, 405, "application/json", NULL, 0);
         return;
     }
-    if (!(route && (route->public_methods & r->method)) && !c->authed && rf_authenticate(r) < 0)
+    bool public = route && (route->public_methods & r->method);
+    if (!public && !c->authed && rf_authenticate(r) < 0)
         return;
     if (!route) {
         rf_error(r, 404, RF_MSG_RESOURCE_MISSING_AT_URI, r->uri);
         return;
     }
     r->allow = route->methods;
+    if (!public) {
+        /* per request, so a role change counts at once */
+        c->role = auth_accounts_role(&r->w->accounts, c->user);
+        int need = r->method == RF_GET ? AUTH_ROLE_VIEWER : route->write_role;
+        if (c->role < need) {
+            rf_refuse_role(r, need);
+            return;
+        }
+    }
     if (!(route->methods & r->method)) {
         rf_error(r, 405, RF_MSG_OPERATION_NOT_ALLOWED);
         return;

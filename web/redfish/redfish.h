@@ -10,6 +10,7 @@
 #define PIGLIX_WEB_REDFISH_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct web;
 struct web_conn;
@@ -34,6 +35,9 @@ bool redfish_is_login(const char *path);
 /* Authenticates a request from its headers before its body is read;
  * 0, or -1 after replying (401, 429, 503). */
 int redfish_preauth(struct web_conn *c);
+/* `piglix api-routes`: each Redfish resource with the least role that may
+ * change it (reading needs any account; "public": no account). */
+void redfish_routes_print(FILE *out);
 /* Replies status with a Redfish error naming the bad header. */
 void redfish_refuse(struct web_conn *c, int status, const char *header, const char *why);
 

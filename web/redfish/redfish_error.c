@@ -118,6 +118,11 @@ static const struct rf_message messages[RF_MSG_COUNT] = {
         "An error occurred internal to the service as part of the overall request.  Partial results may "
         "have been returned.", "Warning",
         "Resubmit the request.  If the problem persists, consider resetting the service or provider."},
+    [RF_MSG_INSUFFICIENT_PRIVILEGE] = {"InsufficientPrivilege",
+        "There are insufficient privileges for the account or credentials associated with the current "
+        "session to perform the requested operation.", "Critical",
+        "Either abandon the operation or change the associated access rights and resubmit the request "
+        "if the operation failed."},
 };
 
 const char *rf_msg_id(enum rf_msg msg, char *buf, size_t n)

@@ -108,6 +108,7 @@ enum rf_msg {
     RF_MSG_UNAVAILABLE,                  /* seconds */
     RF_MSG_SHUTTING_DOWN,
     RF_MSG_OPERATION_FAILED,
+    RF_MSG_INSUFFICIENT_PRIVILEGE,
     RF_MSG_COUNT
 };
 
@@ -136,6 +137,12 @@ void rf_etag_of(const cJSON *j, char out[24]);
 
 /* redfish_error.c: an error body ({"error": {code, message,
  * @Message.ExtendedInfo}}); args as the message takes them. */
+/* Every refusal for the account's role (Redfish's roles: Administrator,
+ * Operator, ReadOnly = auth/'s admin, operator, viewer): 403 with the Base
+ * registry's InsufficientPrivilege, logged and counted (redfish.c). */
+void rf_refuse_role(struct rf_req *r, int need);
+/* The Redfish RoleId of an auth/ role. */
+const char *rf_role_id(int role);
 void rf_error(struct rf_req *r, int status, enum rf_msg msg, ...);
 /* The same with piglix's own reason as the error's "message". */
 void rf_error_why(struct rf_req *r, int status, const char *why, enum rf_msg msg, ...);

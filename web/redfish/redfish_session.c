@@ -242,6 +242,10 @@ void rf_session(struct rf_req *r)
         rf_error(r, 404, RF_MSG_RESOURCE_MISSING_AT_URI, r->uri);
         return;
     }
+    if (r->method == RF_DELETE && strcmp(s->name, r->c->user) != 0 && r->c->role < AUTH_ROLE_ADMIN) {
+        rf_refuse_role(r, AUTH_ROLE_ADMIN); /* another account's session */
+        return;
+    }
     if (r->method == RF_DELETE) {
         char why[128];
         snprintf(why, sizeof(why), "deleted by %s@%s", r->c->user, r->c->addr);

@@ -4,6 +4,7 @@
 // noVNC would fail this whole module and leave the page on "Loading..."
 // with no login, no panels and no word of what is wrong.
 import { initMedia, openMedia } from '/media.js';
+import { applyRole, roleAtLeast } from '/roles.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -257,6 +258,8 @@ async function connect() {
   rfb.background = '#000';
   applyScale();
   rfb.focusOnClick = true;
+  // A viewer's input is dropped by the server; noVNC need not send it.
+  rfb.viewOnly = !roleAtLeast(state.session, 'operator');
   rfb.addEventListener('connect', () => {
     state.wsState = 'connected';
     state.connectedAt = performance.now();
@@ -531,6 +534,7 @@ function enterKvm() {
   show('kvm');
   showError('', null);
   $('who').textContent = state.session.name;
+  applyRole(state.session);
   connect();
   refreshInfo();
   clearInterval(infoTimer);
