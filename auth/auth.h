@@ -17,6 +17,12 @@
 
 #define AUTH_NAME_MAX 32          /* account names: [a-z0-9._-], 1..32 */
 #define AUTH_PASSWORD_MAX 256
+/* What an account may do: viewer sees the screen and the state; operator also types, clicks,
+ * pastes, powers, mounts media and writes to the serial console; admin also manages accounts
+ * and configuration. Ordered: a higher role may do all a lower one may. */
+enum auth_role { AUTH_ROLE_VIEWER = 0, AUTH_ROLE_OPERATOR = 1, AUTH_ROLE_ADMIN = 2 };
+const char *auth_role_name(enum auth_role r);          /* "viewer", "operator", "admin" */
+int auth_role_parse(const char *s, enum auth_role *out); /* 0, or -1 for anything else */
 
 /* An account name: 1..AUTH_NAME_MAX of [a-z0-9._-], starting with a letter or digit. */
 bool auth_name_valid(const char *name);
