@@ -87,6 +87,8 @@ void control_destroy(struct control *c)
 
 bool control_exclusive(const struct control *c) { return c->exclusive; }
 
+static unsigned group_of(const struct entry *e) { return e->info.parent ? e->info.parent : e->info.id; }
+
 static struct entry *find(struct control *c, unsigned id)
 {
     if (!id)
@@ -184,7 +186,8 @@ void control_owner_service(struct control *c, struct control_owner *o)
 }
 
 unsigned control_session_open(struct control *c, struct control_owner *o, enum control_iface iface,
-                              const char *account, const char *addr, enum auth_role role, uintptr_t key)
+                              const char *account, const char *addr, enum auth_role role, uintptr_t key,
+                              unsigned parent)
 {
     if (!c || !o)
         return 0;
@@ -206,6 +209,7 @@ unsigned control_session_open(struct control *c, struct control_owner *o, enum c
         snprintf(e->info.account, sizeof(e->info.account), "%s", account ? account : "");
         snprintf(e->info.addr, sizeof(e->info.addr), "%s", addr ? addr : "");
         e->info.role = role;
+        e->info.parent = find(c, parent) ? parent : 0;
         e->info.start_unix_ms = e->info.last_unix_ms = wall_ms();
         e->last_mono_ms = clock_mono_ms();
     }
@@ -224,11 +228,17 @@ void control_session_close(struct control *c, unsigned id)
     pthread_mutex_lock(&c->lock);
     struct entry *e = find(c, id);
     if (e) {
-        if (c->holder == id)
-            set_holder(c, 0, &a, "the holder left");
+        e->used = false;
+        if (c->holder && c->holder == group_of(e)) {
+            /* The group keeps the keyboard while one of it that can type is left. */
+            bool left = false;
+            for (int i = 0; i < CONTROL_SESSIONS_MAX && !left && c->holder != id; i++)
+                left = c->e[i].used && group_of(&c->e[i]) == c->holder && control_iface_inputs(c->e[i].info.iface);
+            if (!left)
+                set_holder(c, 0, &a, "the holder left");
+        }
         if (c->requested_by == id)
             c->requested_by = 0;
-        e->used = false;
     }
     pthread_mutex_unlock(&c->lock);
     run_after(c, &a);
@@ -279,8 +289,8 @@ static void fill_info(const struct control *c, const struct entry *e, int64_t no
 {
     *out = e->info;
     out->typing = e->input_mono_ms && now - e->input_mono_ms < CONTROL_TYPING_MS;
-    out->holder = c->holder == e->info.id;
-    out->requested = c->requested_by == e->info.id;
+    out->holder = c->holder && c->holder == group_of(e);
+    out->requested = c->requested_by && c->requested_by == group_of(e);
 }
 
 int control_list(struct control *c, struct control_session_info *out, int max)
@@ -323,19 +333,19 @@ bool control_input(struct control *c, unsigned id)
     int64_t now = clock_mono_ms();
     pthread_mutex_lock(&c->lock);
     struct entry *e = find(c, id);
-    bool ok = e && e->info.role >= AUTH_ROLE_OPERATOR;
-    if (ok && c->exclusive) {
+    bool ok = e ? e->info.role >= AUTH_ROLE_OPERATOR : !id && !c->exclusive;
+    if (ok && e && c->exclusive) {
         expire_holder(c, now, &a);
         if (!c->holder)
-            set_holder(c, id, &a, "first input while free");
-        ok = c->holder == id;
+            set_holder(c, group_of(e), &a, "first input while free");
+        ok = c->holder == group_of(e);
     }
-    if (ok) {
+    if (ok && e) {
         e->input_mono_ms = e->last_mono_ms = now;
         e->info.last_unix_ms = wall_ms();
-        if (c->holder == id)
+        if (c->holder == group_of(e))
             c->holder_input_ms = now;
-    } else {
+    } else if (!ok) {
         c->dropped++;
         if (e)
             e->info.dropped++;
@@ -376,8 +386,8 @@ int control_request(struct control *c, unsigned id)
         r = -2;
     } else {
         expire_holder(c, clock_mono_ms(), &a);
-        if (!c->holder || c->holder == id) {
-            set_holder(c, id, &a, "requested while free");
+        if (!c->holder || c->holder == group_of(e)) {
+            set_holder(c, group_of(e), &a, "requested while free");
             r = 0;
         } else {
             if (c->requested_by != id) {
@@ -385,7 +395,7 @@ int control_request(struct control *c, unsigned id)
                 LOG_INFO("control", "keyboard: %s@%s asks %s for it", e->info.account, e->info.addr,
                          h ? h->info.account : "?");
             }
-            c->requested_by = id;
+            c->requested_by = group_of(e);
             r = 1;
         }
     }
@@ -398,7 +408,8 @@ int control_release(struct control *c, unsigned id)
 {
     struct after a = {0};
     pthread_mutex_lock(&c->lock);
-    int r = !find(c, id) ? -1 : c->holder != id ? -2 : 0;
+    struct entry *e = find(c, id);
+    int r = !e ? -1 : c->holder != group_of(e) ? -2 : 0;
     if (r == 0)
         set_holder(c, 0, &a, "released");
     pthread_mutex_unlock(&c->lock);
@@ -410,10 +421,10 @@ int control_give(struct control *c, unsigned from, unsigned to)
 {
     struct after a = {0};
     pthread_mutex_lock(&c->lock);
-    struct entry *t = find(c, to);
-    int r = !find(c, from) || !t ? -1 : (c->holder != from || !may_type(t)) ? -2 : 0;
+    struct entry *f = find(c, from), *t = find(c, to);
+    int r = !f || !t ? -1 : (c->holder != group_of(f) || !may_type(t)) ? -2 : 0;
     if (r == 0)
-        set_holder(c, to, &a, "handed over");
+        set_holder(c, group_of(t), &a, "handed over");
     pthread_mutex_unlock(&c->lock);
     run_after(c, &a);
     return r;
@@ -426,7 +437,7 @@ int control_take(struct control *c, unsigned id)
     struct entry *e = find(c, id);
     int r = !e ? -1 : (!c->exclusive || !may_type(e)) ? -2 : 0;
     if (r == 0)
-        set_holder(c, id, &a, "taken by an admin");
+        set_holder(c, group_of(e), &a, "taken by an admin");
     pthread_mutex_unlock(&c->lock);
     run_after(c, &a);
     return r;

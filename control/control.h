@@ -74,12 +74,17 @@ void control_owner_service(struct control *c, struct control_owner *o);
 
 /* ---- sessions ---- */
 /* Registers a session: key is the owner's own handle (given back to end).
+ * parent (0: none) is the session this one belongs to, e.g. the web session
+ * a browser viewer was opened from: the keyboard is held by a session and
+ * its children together (the viewer types, the same page pastes).
  * Returns its id (never 0, never reused), or 0 when the list is full (the
- * session works on, unlisted, and no input of it is allowed in exclusive
- * mode). */
+ * session works on, unlisted: its input is allowed in shared mode, never in
+ * exclusive mode). */
 unsigned control_session_open(struct control *c, struct control_owner *o, enum control_iface iface,
-                              const char *account, const char *addr, enum auth_role role, uintptr_t key);
-/* The session is gone (any reason). Releases control if it held it. 0 is fine. */
+                              const char *account, const char *addr, enum auth_role role, uintptr_t key,
+                              unsigned parent);
+/* The session is gone (any reason). Releases the keyboard when it held it
+ * and no session of its group that can type is left. 0 is fine. */
 void control_session_close(struct control *c, unsigned id);
 /* Activity that is not input (a request, a frame asked for). */
 void control_session_touch(struct control *c, unsigned id);
@@ -94,9 +99,10 @@ struct control_session_info {
     char account[AUTH_NAME_MAX + 1];
     char addr[CONTROL_ADDR_MAX];
     enum auth_role role;
+    unsigned parent;                      /* 0, or the session it belongs to */
     int64_t start_unix_ms, last_unix_ms;  /* wall clock, for display */
     bool typing;                          /* input in the last CONTROL_TYPING_MS */
-    bool holder;                          /* holds the keyboard (exclusive mode) */
+    bool holder;                          /* holds the keyboard (exclusive mode), itself or its parent */
     bool requested;                       /* asked for the keyboard */
     uint64_t dropped;                     /* its input events dropped */
 };
@@ -131,7 +137,7 @@ int control_take(struct control *c, unsigned id);
 struct control_state {
     bool exclusive;
     int idle_release_s;
-    unsigned holder;                      /* 0: nobody */
+    unsigned holder;                      /* 0: nobody; else the session (with its children) */
     char holder_account[AUTH_NAME_MAX + 1];
     enum control_iface holder_iface;
     unsigned requested_by;                /* 0: nobody asked */

@@ -14,6 +14,9 @@ static struct server *server_of(rfbClientPtr cl) { return cl->screen->screenData
 static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 {
     struct server *srv = server_of(cl);
+    struct vnc_client *c = cl->clientData;
+    if (!c || !vnc_control_input(c))
+        return; /* dropped (counted in control/) */
     srv->input.ops->key_sym(srv->input.ctx, (uint32_t)keysym, down != 0);
 }
 
@@ -21,8 +24,9 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 {
     struct server *srv = server_of(cl);
     struct vnc_client *c = cl->clientData;
-    if (c)
-        c->buttons = (uint8_t)mask;
+    if (!c || !vnc_control_input(c))
+        return; /* dropped (counted in control/) */
+    c->buttons = (uint8_t)mask;
     unsigned w = (unsigned)cl->screen->width, h = (unsigned)cl->screen->height;
     if (x < 0) x = 0;
     if (y < 0) y = 0;
@@ -74,6 +78,8 @@ static rfbBool qemu_message(rfbClientPtr cl, void *data, const rfbClientToServer
     uint32_t keysym = (uint32_t)b[3] << 24 | (uint32_t)b[4] << 16 | (uint32_t)b[5] << 8 | b[6];
     uint32_t code = (uint32_t)b[7] << 24 | (uint32_t)b[8] << 16 | (uint32_t)b[9] << 8 | b[10];
     struct server *srv = server_of(cl);
+    if (!vnc_control_input(c))
+        return TRUE; /* dropped (counted in control/) */
     srv->input.ops->key_code(srv->input.ctx, code, keysym, down);
     return TRUE;
 }

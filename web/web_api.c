@@ -73,6 +73,10 @@ static void hid_call(struct web_conn *c, const char *what)
     struct web *w = c->w;
     /* The body is checked first: a bad request is a 400/422 either way. */
     const struct web_hid_ops *ops = w->have_hid ? w->hid.ops : NULL;
+    /* [control] mode = exclusive: only the keyboard's holder types, clicks
+     * and pastes; anyone else's call is refused whole (409). */
+    if (!web_control_input(c))
+        return;
     char err[WEB_ERR_MAX] = "";
     int st, r = -EINVAL;
     if (strcmp(what, "keys") == 0 || strcmp(what, "combo") == 0) {
@@ -153,6 +157,12 @@ static void api(struct web_conn *c)
         {"/totp/enable", LWSHUMETH_POST}, {"/totp/disable", LWSHUMETH_POST},
         {"/atx", LWSHUMETH_GET}, {"/sensors", LWSHUMETH_GET},
     };
+    if (strcmp(p, "/sessions") == 0 || strncmp(p, "/sessions/", 10) == 0 || strcmp(p, "/control") == 0 ||
+        strncmp(p, "/control/", 9) == 0) {
+        if (!(is_post(c) && c->body_len && !json_body_ok(c)))
+            web_control_call(c, p); /* who is connected, who types: web_control.c */
+        return;
+    }
     bool known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (strcmp(routes[i].path, p) != 0)

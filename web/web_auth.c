@@ -206,6 +206,7 @@ int web_auth_request(struct web_conn *c, bool csrf)
         return 0;
     if (identify(c, csrf, &f) == 0) {
         c->authed = true;
+        web_control_identify(c);
         return 0;
     }
     if (f.status == 0)
@@ -390,6 +391,7 @@ void web_auth_logout(struct web_conn *c)
     LOG_INFO("web", "%s@%s: logged out", s->name, c->addr);
     auth_session_end(s);
     web_auth_revalidate(c->w);
+    web_control_sync(c->w);
     set_cookie(c, "", true);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "ok", true);

@@ -119,7 +119,7 @@ int web_bridge_open(struct web_conn *c)
     }
     char who[64]; /* the VNC server keeps 63 characters of it */
     snprintf(who, sizeof(who), "web %.24s@%.34s", c->user, c->addr);
-    if (server_adopt_client(w->srv, sv[1], who) < 0)
+    if (server_adopt_client_session(w->srv, sv[1], who, web_control_viewer_open(c)) < 0)
         return -1; /* the pipe closes with the WebSocket */
     c->kind = WEB_CONN_WS;
     w->stats.ws_opened++;
@@ -235,6 +235,7 @@ void web_bridge_closed(struct web_conn *c)
         return;
     c->bridge = NULL;
     c->w->viewers--;
+    web_control_viewer_closed(c);
     LOG_INFO("web", "%s@%s: viewer disconnected after %lld s", c->user, c->addr,
              (long long)((clock_mono_ms() - b->opened_ms) / 1000));
     if (b->pipe) {

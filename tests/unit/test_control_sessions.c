@@ -47,8 +47,8 @@ static void test_list_and_end(void **state)
     struct owner_ctx oc = {.c = c};
     struct control_owner *o = control_owner_add(c, "vnc", on_wake, on_end, &oc);
     assert_non_null(o);
-    unsigned a = control_session_open(c, o, CONTROL_IF_VNC, "alice", "10.0.0.1", AUTH_ROLE_OPERATOR, 11);
-    unsigned b = control_session_open(c, o, CONTROL_IF_REDFISH, "bob", "10.0.0.2", AUTH_ROLE_ADMIN, 22);
+    unsigned a = control_session_open(c, o, CONTROL_IF_VNC, "alice", "10.0.0.1", AUTH_ROLE_OPERATOR, 11, 0);
+    unsigned b = control_session_open(c, o, CONTROL_IF_REDFISH, "bob", "10.0.0.2", AUTH_ROLE_ADMIN, 22, 0);
     assert_true(a && b && a != b);
     assert_int_equal(control_session_find(c, o, 22), b);
     struct control_session_info l[4];
@@ -72,7 +72,7 @@ static void test_list_and_end(void **state)
     control_session_close(c, a);
     assert_int_equal(control_list(c, l, 4), 0);
     /* ids are never reused */
-    unsigned d = control_session_open(c, o, CONTROL_IF_VNC, "carol", "::1", AUTH_ROLE_OPERATOR, 33);
+    unsigned d = control_session_open(c, o, CONTROL_IF_VNC, "carol", "::1", AUTH_ROLE_OPERATOR, 33, 0);
     assert_true(d > b);
     control_destroy(c);
 }
@@ -83,9 +83,9 @@ static void test_shared_mode(void **state)
     struct control *c = make("shared", 60);
     struct owner_ctx oc = {.c = c};
     struct control_owner *o = control_owner_add(c, "web", NULL, on_end, &oc);
-    unsigned a = control_session_open(c, o, CONTROL_IF_BROWSER, "alice", "a", AUTH_ROLE_OPERATOR, 1);
-    unsigned b = control_session_open(c, o, CONTROL_IF_BROWSER, "bob", "b", AUTH_ROLE_ADMIN, 2);
-    unsigned v = control_session_open(c, o, CONTROL_IF_BROWSER, "vic", "v", AUTH_ROLE_VIEWER, 3);
+    unsigned a = control_session_open(c, o, CONTROL_IF_BROWSER, "alice", "a", AUTH_ROLE_OPERATOR, 1, 0);
+    unsigned b = control_session_open(c, o, CONTROL_IF_BROWSER, "bob", "b", AUTH_ROLE_ADMIN, 2, 0);
+    unsigned v = control_session_open(c, o, CONTROL_IF_BROWSER, "vic", "v", AUTH_ROLE_VIEWER, 3, 0);
     assert_true(control_input(c, a));
     assert_true(control_input(c, b));
     assert_false(control_input(c, v)); /* a viewer never types */
@@ -110,9 +110,9 @@ static void test_exclusive_handover(void **state)
     assert_int_equal(control_watch(c, on_change, NULL), 0);
     struct owner_ctx oc = {.c = c};
     struct control_owner *o = control_owner_add(c, "web", NULL, on_end, &oc);
-    unsigned a = control_session_open(c, o, CONTROL_IF_BROWSER, "alice", "a", AUTH_ROLE_OPERATOR, 1);
-    unsigned b = control_session_open(c, o, CONTROL_IF_BROWSER, "bob", "b", AUTH_ROLE_OPERATOR, 2);
-    unsigned adm = control_session_open(c, o, CONTROL_IF_API, "root", "r", AUTH_ROLE_ADMIN, 3);
+    unsigned a = control_session_open(c, o, CONTROL_IF_BROWSER, "alice", "a", AUTH_ROLE_OPERATOR, 1, 0);
+    unsigned b = control_session_open(c, o, CONTROL_IF_BROWSER, "bob", "b", AUTH_ROLE_OPERATOR, 2, 0);
+    unsigned adm = control_session_open(c, o, CONTROL_IF_API, "root", "r", AUTH_ROLE_ADMIN, 3, 0);
     uint64_t g0 = control_generation(c);
     /* The first input while free takes the keyboard; others are dropped. */
     assert_true(control_input(c, a));
@@ -168,9 +168,9 @@ static void test_exclusive_idle_release(void **state)
     struct control *c = make("exclusive", 1);
     struct owner_ctx oc = {.c = c};
     struct control_owner *o = control_owner_add(c, "web", NULL, on_end, &oc);
-    unsigned a = control_session_open(c, o, CONTROL_IF_VNC, "alice", "a", AUTH_ROLE_OPERATOR, 1);
-    unsigned b = control_session_open(c, o, CONTROL_IF_VNC, "bob", "b", AUTH_ROLE_OPERATOR, 2);
-    unsigned v = control_session_open(c, o, CONTROL_IF_VNC, "vic", "v", AUTH_ROLE_VIEWER, 3);
+    unsigned a = control_session_open(c, o, CONTROL_IF_VNC, "alice", "a", AUTH_ROLE_OPERATOR, 1, 0);
+    unsigned b = control_session_open(c, o, CONTROL_IF_VNC, "bob", "b", AUTH_ROLE_OPERATOR, 2, 0);
+    unsigned v = control_session_open(c, o, CONTROL_IF_VNC, "vic", "v", AUTH_ROLE_VIEWER, 3, 0);
     assert_int_equal(control_request(c, v), -2);
     assert_int_equal(control_request(c, a), 0);
     assert_int_equal(control_give(c, a, v), -2); /* a viewer cannot hold it */
@@ -188,6 +188,40 @@ static void test_exclusive_idle_release(void **state)
     control_destroy(c);
 }
 
+/* A browser viewer belongs to its web session: the page's paste and the
+ * viewer's keys are one holder; the keyboard goes when the last session of
+ * the group that can type leaves. */
+static void test_exclusive_group(void **state)
+{
+    (void)state;
+    struct control *c = make("exclusive", 60);
+    struct owner_ctx oc = {.c = c};
+    struct control_owner *o = control_owner_add(c, "web", NULL, on_end, &oc);
+    unsigned web = control_session_open(c, o, CONTROL_IF_WEB, "alice", "a", AUTH_ROLE_OPERATOR, 1, 0);
+    unsigned view = control_session_open(c, o, CONTROL_IF_BROWSER, "alice", "a", AUTH_ROLE_OPERATOR, 2, web);
+    unsigned other = control_session_open(c, o, CONTROL_IF_BROWSER, "bob", "b", AUTH_ROLE_OPERATOR, 3, 0);
+    struct control_session_info i;
+    assert_int_equal(control_get(c, view, &i), 0);
+    assert_int_equal(i.parent, web);
+    assert_true(control_input(c, view));
+    assert_true(control_input(c, web)); /* the same page's paste */
+    assert_false(control_input(c, other));
+    assert_int_equal(control_get(c, web, &i), 0);
+    assert_true(i.holder);
+    assert_int_equal(control_request(c, other), 1);
+    assert_int_equal(control_get(c, other, &i), 0);
+    assert_true(i.requested);
+    struct control_state st;
+    control_get_state(c, &st);
+    assert_int_equal(st.holder, web);
+    /* The viewer goes: the web session alone cannot type, so the keyboard is free. */
+    control_session_close(c, view);
+    control_get_state(c, &st);
+    assert_int_equal(st.holder, 0);
+    assert_true(control_input(c, other));
+    control_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_shared_mode),
         cmocka_unit_test(test_exclusive_handover),
         cmocka_unit_test(test_exclusive_idle_release),
+        cmocka_unit_test(test_exclusive_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
