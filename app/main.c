@@ -528,6 +528,7 @@ int main(int argc, char **argv)
         atx_stop(atx);
         return 1;
     }
+    ipmi_set_control(ipmi, app_control_get(control));
     int rc = run_daemon(&cl, &cfg, atx, sensors);
     ipmi_stop(ipmi);
     app_control_destroy(control);

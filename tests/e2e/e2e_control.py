@@ -10,10 +10,11 @@ import json
 import re
 import socket
 import struct
+import subprocess
 import sys
 import time
 
-from piglix_e2e import check, run, TestFailure
+from piglix_e2e import check, free_port, run, TestFailure
 from e2e_web import Web, WebSocket, rfb_handshake, expect, tls_context, PASSWORD
 
 KEY_A, KEY_B, KEY_C, KEY_D, KEY_E, KEY_F = 0x61, 0x62, 0x63, 0x64, 0x65, 0x66
@@ -119,11 +120,14 @@ def hid_events(log):
 
 def case_sessions_list_and_end(env):
     """A browser viewer, a VNC TCP viewer, an API token (with a stream open),
-    a Redfish session and two web sessions are listed with the right
+    a Redfish session, an IPMI session (ipmitool) and two web sessions are listed with the right
     interface and account; an admin ends each and it is disconnected."""
-    w = Web(env, log__level="debug")
+    ipmi_port = free_port()
+    w = Web(env, log__level="debug", ipmi__enabled="yes", ipmi__listen="127.0.0.1", ipmi__port=ipmi_port)
     w.add_user("admin")
     w.add_user("bob")
+    r = w.user("ipmi-passwd", "bob", stdin="ipmi-pw-1\n")
+    check(r.returncode == 0, "ipmi-passwd: %s" % r.stderr)
     r = w.user("token", "bob")
     check(r.returncode == 0, "user token: %s" % r.stderr)
     token = re.search(r"[0-9a-f]{64}", r.stdout).group(0)
@@ -143,6 +147,27 @@ def case_sessions_list_and_end(env):
                                 {"UserName": "bob", "Password": PASSWORD}, cookie=False, csrf=False)
     check(st == 201, "Redfish login: %d %s" % (st, js))
     rf_token, rf_uri = resp.getheader("X-Auth-Token"), resp.getheader("Location")
+    # an IPMI session: ipmitool's shell keeps one open between commands
+    ipmi = subprocess.Popen(["ipmitool", "-I", "lanplus", "-H", "127.0.0.1", "-p", str(ipmi_port), "-U", "bob",
+                             "-P", "ipmi-pw-1", "-C", "17", "-L", "OPERATOR", "-N", "1", "-R", "1", "shell"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        check_and_end(w, bob, token, ws, vnc, stream, rf_token, rf_uri, ipmi)
+    finally:
+        if ipmi.poll() is None:
+            ipmi.kill()
+            ipmi.wait()
+    log = w.stop()
+    for line in ("client 127.0.0.1: session ended by an admin", "bob@127.0.0.1: API client ended by an admin",
+                 "viewer ended by an admin", "ended by an admin)", "bob@127.0.0.1: session ended by an admin",
+                 "of bob from 127.0.0.1"):
+        check(line in log, "not logged: %r" % line)
+
+
+def check_and_end(w, bob, token, ws, vnc, stream, rf_token, rf_uri, ipmi):
+    ipmi.stdin.write("mc guid\n")
+    ipmi.stdin.flush()
+    wait_for(lambda: [s for s in sessions(w)["sessions"] if s["interface"] == "ipmi"], "the IPMI session")
 
     js = sessions(w)
     me = find(js, "web", "admin")
@@ -153,10 +178,12 @@ def case_sessions_list_and_end(env):
     tcp = find(js, "vnc", "vnc")
     tok = find(js, "api", "bob")
     rfs = find(js, "redfish", "bob")
+    ips = find(js, "ipmi", "bob")
+    check(ips["role"] == "operator" and ips["address"].startswith("127.0.0.1:"), "the IPMI session: %s" % ips)
     # every account is an admin until accounts carry roles; the VNC password is no account
     check(tcp["role"] == "operator", "a VNC-password viewer's role: %s" % tcp)
-    for s in (me, bweb, view, tcp, tok, rfs):
-        check(s["address"] == "127.0.0.1" and s["role"] in ("admin", "operator") and s["started"] > 1.7e9 and
+    for s in (me, bweb, view, tcp, tok, rfs, ips):
+        check(s["address"].startswith("127.0.0.1") and s["role"] in ("admin", "operator") and s["started"] > 1.7e9 and
               s["last_activity"] >= s["started"], "session fields: %s" % s)
     # everyone sees the list; the same list from bob's side marks his own
     bjs = sessions(bob)
@@ -184,6 +211,7 @@ def case_sessions_list_and_end(env):
     check(closed(stream), "the API client's stream stayed open after it was ended")
     expect(w.request("POST", "/api/sessions/%d/end" % rfs["id"]), 202, "end the Redfish session")
     expect(w.request("POST", "/api/sessions/%d/end" % bweb["id"]), 202, "end bob's web session")
+    expect(w.request("POST", "/api/sessions/%d/end" % ips["id"]), 202, "end the IPMI session")
     js = wait_for(lambda: (lambda j: j if len(j["sessions"]) == 1 else None)(sessions(w)),
                   "every ended session to leave the list")
     check(js["sessions"][0]["id"] == me["id"], "left: %s" % js)
@@ -192,10 +220,11 @@ def case_sessions_list_and_end(env):
     check(st == 401, "the ended Redfish token still works: %d" % st)
     st, _, _, _ = bob.request("GET", "/api/info")
     check(st == 401, "bob's ended web session still works: %d" % st)
-    log = w.stop()
-    for line in ("client 127.0.0.1: session ended by an admin", "bob@127.0.0.1: API client ended by an admin",
-                 "viewer ended by an admin", "ended by an admin)", "bob@127.0.0.1: session ended by an admin"):
-        check(line in log, "not logged: %r" % line)
+    # ipmitool's next command in the ended session gets no answer
+    ipmi.stdin.write("mc guid\nquit\n")
+    ipmi.stdin.flush()
+    out = ipmi.communicate(timeout=30)[0]
+    check(out.count("System GUID") == 1, "ipmitool's session still answered after it was ended:\n" + out)
 
 
 def state(c):
