@@ -149,11 +149,30 @@ test('exclusive control: the second viewer cannot type until it gets the keyboar
   assert.ok(!ev.some((e) => e.sym === D || e.sym === A), 'alice typed after handing over: ' + JSON.stringify(ev));
   await b.page.screenshot({ path: path.join(ART, 'control-02-handed-over.png') });
 
+  // the API's keyboard calls follow the same holder: a non-holder's paste is
+  // refused whole; an admin (every account until roles) takes the keyboard
+  const post = (page, what, body) => page.evaluate(async ([w, b]) => {
+    const r = await fetch(w, { method: 'POST', body: JSON.stringify(b || {}),
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': window.piglix.session.csrf } });
+    return { status: r.status, data: await r.json() };
+  }, [what, body]);
+  let r = await post(a.page, '/api/hid/paste', { text: 'x' });
+  assert.equal(r.status, 409, 'a non-holder\'s paste: ' + JSON.stringify(r));
+  assert.match(r.data.error, /bob has the keyboard/);
+  assert.equal((await post(a.page, '/api/control/release')).status, 409, 'alice releases what she does not hold');
+  r = await post(a.page, '/api/control/take');
+  assert.ok(r.status === 200 && r.data.you_hold, 'take: ' + JSON.stringify(r));
+  assert.equal((await post(b.page, '/api/hid/paste', { text: 'x' })).status, 409, "bob's paste after the take");
+  assert.equal((await post(a.page, '/api/hid/paste', { text: 'x' })).status, 503, "the holder's paste reaches the (absent) HID");
+  r = await post(a.page, '/api/control/release');
+  assert.ok(r.status === 200 && r.data.holder === null, 'release: ' + JSON.stringify(r));
+
   // the Sessions panel lists both viewers for everyone
   await a.page.click('#btn-sessions');
   await a.page.waitForFunction(() => document.querySelectorAll('#sessions-list tr').length >= 4);
   const rows = await a.page.$$eval('#sessions-list tr', (trs) => trs.map((t) => t.textContent));
-  assert.ok(rows.some((r) => /bob.*browser viewer.*has the keyboard/.test(r)), 'sessions: ' + rows.join(' | '));
+  assert.ok(rows.some((r) => /bob.*browser viewer/.test(r)) && rows.some((r) => /alice.*browser viewer.*you/.test(r)),
+    'sessions: ' + rows.join(' | '));
   await a.page.screenshot({ path: path.join(ART, 'control-03-sessions.png') });
   await a.ctx.close();
   await b.ctx.close();
