@@ -470,6 +470,17 @@ void control_get_state(struct control *c, struct control_state *out)
     run_after(c, &a);
 }
 
+void control_unwatch(struct control *c, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&c->lock);
+    for (int i = 0; i < c->n_watchers; i++)
+        if (c->watchers[i].fn == fn && c->watchers[i].ctx == ctx) {
+            c->watchers[i] = c->watchers[--c->n_watchers];
+            break;
+        }
+    pthread_mutex_unlock(&c->lock);
+}
+
 int control_watch(struct control *c, void (*fn)(void *ctx), void *ctx)
 {
     pthread_mutex_lock(&c->lock);

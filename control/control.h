@@ -151,5 +151,8 @@ void control_get_state(struct control *c, struct control_state *out);
  * lock (e.g. to wake the VNC server, which then releases held keys, or to
  * stop a paste). At most 8 watchers; 0 or -1. */
 int control_watch(struct control *c, void (*fn)(void *ctx), void *ctx);
+/* Removes that watcher (its ctx is about to go); once this returns, fn is
+ * not called again with ctx from any change that starts later. */
+void control_unwatch(struct control *c, void (*fn)(void *ctx), void *ctx);
 
 #endif

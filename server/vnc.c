@@ -742,6 +742,7 @@ void server_destroy(struct server *s)
         s->screen->frameBuffer = NULL;
         rfbScreenCleanup(s->screen);
     }
+    vnc_control_detach(s);
     close_listeners(s);
     for (int i = 0; i < s->n_adopt; i++)
         close(s->adopt_queue[i].fd);

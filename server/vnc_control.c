@@ -41,6 +41,12 @@ void server_set_control(struct server *s, struct control *ctl)
         LOG_WARN("vnc", "control: too many watchers; held keys are released at the next event");
 }
 
+void vnc_control_detach(struct server *s)
+{
+    if (s->ctl)
+        control_unwatch(s->ctl, wake, s);
+}
+
 void vnc_control_admit(struct vnc_client *c)
 {
     struct server *s = c->srv;

@@ -131,6 +131,8 @@ void vnc_control_gone(struct vnc_client *c);
 bool vnc_control_input(struct vnc_client *c);
 /* Once per turn: held keys released after a change of holder; ends asked for. */
 void vnc_control_turn(struct server *s);
+/* server_destroy, after the clients: control/ no longer wakes this server. */
+void vnc_control_detach(struct server *s);
 
 /* vnc_input.c */
 void vnc_input_install(struct server *srv);

@@ -159,6 +159,10 @@ static void test_exclusive_handover(void **state)
     struct control_session_info i;
     assert_int_equal(control_get(c, a, &i), 0);
     assert_true(i.holder);
+    control_unwatch(c, on_change, NULL);
+    assert_int_equal(control_request(c, b), -1); /* b is gone */
+    assert_int_equal(control_take(c, adm), 0);
+    assert_int_equal(changes, 7); /* no longer told */
     control_destroy(c);
 }
 
