@@ -48,4 +48,16 @@ struct vmedia_drive *app_usb_drive(struct app_usb *a);
 /* Stops the drive and the keyboard and mice, removes the gadget. NULL is fine. */
 void app_usb_destroy(struct app_usb *a);
 
+/* app_control (control_wire.c): control/ made from [control], with a
+ * paste stopped when the keyboard changes hands. NULL when out of memory. */
+struct app_control;
+struct control;
+struct config_control;
+struct app_control *app_control_create(const struct config_control *cfg);
+struct control *app_control_get(struct app_control *a);
+/* The USB keyboard once it is there (main thread). */
+void app_control_set_device(struct app_control *a, struct hid_device *d);
+/* After every user of the control (server, web) is gone. NULL is fine. */
+void app_control_destroy(struct app_control *a);
+
 #endif

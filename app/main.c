@@ -274,6 +274,10 @@ static const struct subcommand *find_subcommand(const char *name)
     return NULL;
 }
 
+/* Who is connected and who types (control/): made in main() before any
+ * interface, destroyed after all of them. */
+static struct app_control *control;
+
 static void show_keyboard_leds(void *srv, unsigned leds)
 {
     server_set_keyboard_leds(srv, leds);
@@ -286,6 +290,7 @@ static void poll_usb(struct app_usb *usb, struct server *srv, struct web *web)
     if (!usb || app_usb_poll(usb, clock_mono_ms()) != 1)
         return;
     hid_device_set_led_callback(app_usb_device(usb), show_keyboard_leds, srv);
+    app_control_set_device(control, app_usb_device(usb));
     web_set_vmedia_drive(web, app_usb_drive(usb));
 }
 
@@ -366,6 +371,8 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     struct server_params sp = {.vnc = &cfg->vnc, .encode = &cfg->encode, .width = (unsigned)cfg->capture.width,
                                .height = (unsigned)cfg->capture.height, .state_dir = cfg->state.dir};
     struct server *srv = server_create(&sp, slot, &input);
+    if (srv)
+        server_set_control(srv, app_control_get(control));
     struct capture_thread *ct = srv ? start_capture(cfg, slot) : NULL;
     if (!ct) {
         stop_server_and_input(srv, usb);
@@ -385,6 +392,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     if (cfg->web.enabled && (web = web_create(&wp, srv, slot, &web_hid, atx))) {
         web_set_vmedia(web, store, NULL);
         web_set_sensors(web, sensors);
+        web_set_control(web, app_control_get(control));
     }
     if (cfg->web.enabled && (!web || web_start(web) < 0)) {
         web_destroy(web);
@@ -547,8 +555,16 @@ int main(int argc, char **argv)
         atx_stop(atx);
         return 1;
     }
+    if (!(control = app_control_create(&cfg.control))) {
+        ipmi_stop(ipmi);
+        sensors_stop(sensors);
+        atx_stop(atx);
+        return 1;
+    }
+    ipmi_set_control(ipmi, app_control_get(control));
     int rc = run_daemon(&cl, &cfg, atx, sensors);
     ipmi_stop(ipmi);
+    app_control_destroy(control);
     sensors_stop(sensors);
     atx_stop(atx);
     return rc;

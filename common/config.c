@@ -119,6 +119,8 @@ static const struct option_def options[] = {
     {"ipmi", "max_sessions", OPT_INT, F(ipmi.max_sessions), "8", 1, 64, NULL},
     {"state", "dir", OPT_STR, F(state.dir), "/var/lib/piglix", 0, 0, NULL},
     {"log", "level", OPT_ENUM, F(log.level), "info", 0, 0, "error|warn|info|debug"},
+    {"control", "mode", OPT_ENUM, F(control.mode), "shared", 0, 0, "shared|exclusive"},
+    {"control", "idle_release_s", OPT_INT, F(control.idle_release_s), "60", 1, 86400, NULL},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

@@ -119,6 +119,11 @@ struct config_ipmi {
     int max_sessions;
 };
 
+struct config_control {
+    char mode[12];          /* shared | exclusive: who may type */
+    int idle_release_s;     /* exclusive: the keyboard is released after this long without input */
+};
+
 struct config_state {
     char dir[CONFIG_STR_MAX];
 };
@@ -140,6 +145,7 @@ struct piglix_config {
     struct config_ipmi ipmi;
     struct config_state state;
     struct config_log log;
+    struct config_control control;
 };
 
 /* Fills every option with its default. */

@@ -34,6 +34,13 @@ struct ipmi;
 struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, struct atx *atx,
                          struct sensors *sensors);
 
+/* Lists IPMI sessions in control/ (interface "ipmi"; an admin's end
+ * closes the session on the IPMI thread within a second). Once, from the
+ * main thread, after ipmi_start; ctl must outlive the IPMI thread. NULL ip
+ * is fine. */
+struct control;
+void ipmi_set_control(struct ipmi *ip, struct control *ctl);
+
 /* Stops the thread, ends every session, frees. NULL is fine. */
 void ipmi_stop(struct ipmi *ipmi);
 

@@ -6,6 +6,7 @@
 #ifndef PIGLIX_WEB_IPMI_INTERNAL_H
 #define PIGLIX_WEB_IPMI_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,12 +54,16 @@ struct ipmi_session {
     char user[IPMI_USER_MAX + 1];   /* printable, for logs and "who" */
     uint8_t rakp4[64];              /* answered again when RAKP 3 is repeated */
     size_t rakp4_len;
+    unsigned ctl_id;                /* its entry in control/ while active (0: none) */
 };
 
 struct ipmi_stats {
     uint64_t packets, replies, dropped, replayed, bad_icv, logins, login_failures;
     uint64_t priv_refusals;         /* logins and commands refused for the account's role */
 };
+
+struct control;
+struct control_owner;
 
 struct ipmi_core {
     char state_dir[256];
@@ -78,6 +83,10 @@ struct ipmi_core {
     int64_t log_window_ms;          /* see ipmi_log_ok */
     int log_count;
     unsigned log_suppressed;
+    /* control/ (who is connected): set once from the main thread
+     * (ipmi_set_control), read by the IPMI thread; NULL: not listed. */
+    struct control *_Atomic ctl;
+    struct control_owner *ctl_owner;
 };
 
 /* Everything but the sockets. NULL on failure (logged). */
@@ -135,5 +144,11 @@ void ipmi_refuse_priv(struct ipmi_core *c, const struct ipmi_session *s, const c
  * set when the session must end once the reply is sent. */
 size_t ipmi_cmd_handle(struct ipmi_core *c, struct ipmi_session *s, const struct ipmi_msg *rq,
                        uint8_t *rsp, size_t cap, bool *close_after);
+
+/* ipmi_session.c: the sessions in control/: listed when active, closed
+ * when they end, ended on the IPMI thread when an admin asks (each turn). */
+void ipmi_core_control_service(struct ipmi_core *c);
+void ipmi_core_set_control(struct ipmi_core *c, struct control *ctl);
+void ipmi_session_listed(struct ipmi_core *c, struct ipmi_session *s);
 
 #endif

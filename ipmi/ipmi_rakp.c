@@ -314,6 +314,7 @@ size_t ipmi_rakp_3(struct ipmi_core *c, const struct ipmi_pkt *p, const struct s
     s->priv = role < IPMI_PRIV_USER ? role : IPMI_PRIV_USER;
     s->last_ms = now_ms;
     c->stats.logins++;
+    ipmi_session_listed(c, s);
     LOG_INFO("ipmi", "session %08x opened for %s from %s (cipher suite %u, up to privilege %u)",
              s->rakp.sid_c, s->user, s->peer_name, s->suite->id, role);
     return n;

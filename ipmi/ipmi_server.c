@@ -239,8 +239,15 @@ static void *run(void *arg)
                 for (int k = 0; k < 32 && serve_one(ip, ip->fd[i]); k++)
                     ; /* a burst, then the others get their turn */
         ipmi_core_expire(ip->core, clock_mono_ms());
+        ipmi_core_control_service(ip->core);
     }
     return NULL;
+}
+
+void ipmi_set_control(struct ipmi *ip, struct control *ctl)
+{
+    if (ip)
+        ipmi_core_set_control(ip->core, ctl);
 }
 
 static void close_all(struct ipmi *ip)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "control/control.h"
 #include "ipmi/ipmi_internal.h"
 
 #define SEQ_AHEAD_MAX 1024u          /* a larger jump forward is not a lost packet */
@@ -104,9 +105,51 @@ struct ipmi_session *ipmi_session_find(struct ipmi_core *c, uint32_t bmc_id, con
     return s && same_peer(s, peer, peer_len) ? s : NULL;
 }
 
+/* IPMI's privilege levels as roles: what the session may reach. */
+static enum auth_role role_of(uint8_t priv)
+{
+    return priv >= IPMI_PRIV_ADMIN ? AUTH_ROLE_ADMIN : priv >= IPMI_PRIV_OPERATOR ? AUTH_ROLE_OPERATOR
+                                                                                 : AUTH_ROLE_VIEWER;
+}
+
+void ipmi_session_listed(struct ipmi_core *c, struct ipmi_session *s)
+{
+    struct control *ctl = atomic_load(&c->ctl);
+    if (ctl)
+        s->ctl_id = control_session_open(ctl, c->ctl_owner, CONTROL_IF_IPMI, s->user, s->peer_name,
+                                         role_of(s->rakp.role & 0x0f), (uintptr_t)(s - c->sessions), 0);
+}
+
+/* control_owner_service, on the IPMI thread: an admin ended session id. */
+static void end_listed(void *ctx, unsigned id, uintptr_t key)
+{
+    struct ipmi_core *c = ctx;
+    struct ipmi_session *s = key < IPMI_SESSIONS_MAX ? &c->sessions[key] : NULL;
+    if (s && s->state == IPMI_S_ACTIVE && s->ctl_id == id)
+        ipmi_session_end(c, s, "ended by an admin");
+    else
+        control_session_close(atomic_load(&c->ctl), id);
+}
+
+void ipmi_core_set_control(struct ipmi_core *c, struct control *ctl)
+{
+    if (!ctl)
+        return;
+    c->ctl_owner = control_owner_add(ctl, "ipmi", NULL, end_listed, c);
+    atomic_store(&c->ctl, ctl); /* after the owner: the IPMI thread reads both */
+}
+
+void ipmi_core_control_service(struct ipmi_core *c)
+{
+    struct control *ctl = atomic_load(&c->ctl);
+    if (ctl)
+        control_owner_service(ctl, c->ctl_owner);
+}
+
 void ipmi_session_end(struct ipmi_core *c, struct ipmi_session *s, const char *why)
 {
-    (void)c;
+    if (s->ctl_id)
+        control_session_close(atomic_load(&c->ctl), s->ctl_id);
     if (s->state == IPMI_S_ACTIVE)
         LOG_INFO("ipmi", "session %08x of %s from %s %s", s->rakp.sid_c, s->user, s->peer_name, why);
     else
@@ -193,6 +236,8 @@ static size_t in_session(struct ipmi_core *c, const struct ipmi_pkt *p, const ui
     if (len < 0 || ipmi_msg_parse(plain, (size_t)len, &rq) < 0)
         return 0;
     s->last_ms = now_ms;
+    if (s->ctl_id)
+        control_session_touch(atomic_load(&c->ctl), s->ctl_id);
     bool close_after = false;
     size_t r = ipmi_cmd_handle(c, s, &rq, rsp, sizeof(rsp), &close_after);
     size_t m = ipmi_msg_response(&rq, rsp, r, msg, sizeof(msg));

@@ -60,10 +60,23 @@ void server_get_stats(const struct server *s, struct server_stats *out);
  * on it but offers no VNC password. who names the peer in logs. Thread-safe;
  * the server takes ownership of fd. Returns 0 or -1 (fd closed). */
 int server_adopt_client(struct server *s, int fd, const char *who);
-/* The same for a viewer that may only watch (an account with the viewer
- * role): its key, pointer and clipboard messages are dropped and counted
- * (server_stats.input_dropped_view_only). */
-int server_adopt_client_view_only(struct server *s, int fd, const char *who, bool view_only);
+
+/* ---- who is connected, who types (server/vnc_control.c) ---- */
+struct control;
+/* Lists the VNC port's viewers in control/ (interface "vnc", ended on the
+ * server thread), asks it before every key and pointer event of any viewer
+ * (dropped when not allowed) and releases every held key and button before
+ * the first event after a change of keyboard holder. Call before
+ * server_run; without it every viewer types. */
+void server_set_control(struct server *s, struct control *ctl);
+/* server_adopt_client for a viewer listed in control/ by its adopter as
+ * session control_id (a browser viewer; 0: not listed): its input is checked
+ * against that session; the adopter ends it by closing its end of the
+ * socket. view_only: a viewer that may only watch (an account with the
+ * viewer role): its key, pointer and clipboard messages are dropped and
+ * counted (server_stats.input_dropped_view_only). */
+int server_adopt_client_session(struct server *s, int fd, const char *who, bool view_only,
+                                unsigned control_id);
 
 /* Keyboard LED state to show in viewers (bit 0 Scroll, 1 Num, 2 Caps Lock,
  * as in the QEMU LED state pseudo-encoding). Thread-safe. */

@@ -165,6 +165,7 @@ static void client_gone(rfbClientPtr cl)
     struct server *s = cl->screen->screenData;
     if (c) {
         vnc_input_release(s, c);
+        vnc_control_gone(c);
         if (c->admitted)
             s->stats.clients--;
         memset(c->challenge, 0, sizeof(c->challenge));
@@ -381,10 +382,11 @@ void vnc_wake(struct server *s)
 
 int server_adopt_client(struct server *s, int fd, const char *who)
 {
-    return server_adopt_client_view_only(s, fd, who, false);
+    return server_adopt_client_session(s, fd, who, false, 0);
 }
 
-int server_adopt_client_view_only(struct server *s, int fd, const char *who, bool view_only)
+int server_adopt_client_session(struct server *s, int fd, const char *who, bool view_only,
+                                unsigned control_id)
 {
     pthread_mutex_lock(&s->adopt_lock);
     int ok = s->n_adopt < (int)(sizeof(s->adopt_queue) / sizeof(s->adopt_queue[0]));
@@ -392,6 +394,7 @@ int server_adopt_client_view_only(struct server *s, int fd, const char *who, boo
         s->adopt_queue[s->n_adopt].fd = fd;
         s->adopt_queue[s->n_adopt].view_only = view_only;
         snprintf(s->adopt_queue[s->n_adopt].who, sizeof(s->adopt_queue[0].who), "%s", who);
+        s->adopt_queue[s->n_adopt].control_id = control_id;
         s->n_adopt++;
     }
     pthread_mutex_unlock(&s->adopt_lock);
@@ -429,6 +432,7 @@ static void take_adopted(struct server *s)
         struct vnc_client *c = cl->clientData;
         c->preauth = true; /* offered None only; [web] max_viewers bounds these */
         c->view_only = q[i].view_only;
+        c->control_id = q[i].control_id; /* listed by the adopter, which also ends it */
         LOG_INFO("vnc", "client %s (%s) connected, authenticated by the web session%s", cl->host, q[i].who,
                  c->view_only ? " (view only)" : "");
     }
@@ -628,6 +632,7 @@ int server_run_once(struct server *s, int max_wait_ms)
                 vnc_client_service(cl->clientData, now) < 0)
                 rfbCloseClient(cl);
         }
+        vnc_control_turn(s);
         reap_clients(s);
         server_snapshot_service(s);
         if (s->awaiting_password && now >= s->password_check_ms)
@@ -753,6 +758,7 @@ void server_destroy(struct server *s)
         s->screen->frameBuffer = NULL;
         rfbScreenCleanup(s->screen);
     }
+    vnc_control_detach(s);
     close_listeners(s);
     for (int i = 0; i < s->n_adopt; i++)
         close(s->adopt_queue[i].fd);

@@ -188,6 +188,7 @@ static int admit(struct vnc_client *c, bool send_ok)
     c->pending = false;
     c->admitted = true;
     s->stats.clients++;
+    vnc_control_admit(c);
     cl->state = RFB_INITIALISATION;
     return 0;
 }

@@ -28,6 +28,9 @@ static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
     if (input_refused(cl))
         return;
     struct server *srv = server_of(cl);
+    struct vnc_client *c = cl->clientData;
+    if (!c || !vnc_control_input(c))
+        return; /* dropped (counted in control/) */
     srv->input.ops->key_sym(srv->input.ctx, (uint32_t)keysym, down != 0);
 }
 
@@ -37,8 +40,9 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
         return;
     struct server *srv = server_of(cl);
     struct vnc_client *c = cl->clientData;
-    if (c)
-        c->buttons = (uint8_t)mask;
+    if (!c || !vnc_control_input(c))
+        return; /* dropped (counted in control/) */
+    c->buttons = (uint8_t)mask;
     unsigned w = (unsigned)cl->screen->width, h = (unsigned)cl->screen->height;
     if (x < 0) x = 0;
     if (y < 0) y = 0;
@@ -101,6 +105,8 @@ static rfbBool qemu_message(rfbClientPtr cl, void *data, const rfbClientToServer
     if (input_refused(cl))
         return TRUE;
     struct server *srv = server_of(cl);
+    if (!vnc_control_input(c))
+        return TRUE; /* dropped (counted in control/) */
     srv->input.ops->key_code(srv->input.ctx, code, keysym, down);
     return TRUE;
 }

@@ -47,7 +47,7 @@ struct server {
      * through an eventfd the loop polls. */
     int wake_fd;
     pthread_mutex_t adopt_lock;
-    struct vnc_adopted { int fd; char who[64]; bool view_only; } adopt_queue[16];
+    struct vnc_adopted { int fd; char who[64]; bool view_only; unsigned control_id; } adopt_queue[16];
     int n_adopt;
     atomic_uint leds;           /* bit 8 set: changed since last sent */
     struct server_stats stats;
@@ -56,6 +56,9 @@ struct server {
     rfbClientPtr *pfd_owner;
     size_t pfd_cap;
     struct thread_owner loop_owner;   /* the one thread that runs the loop and owns libvncserver */
+    struct control *ctl;              /* NULL: no session list, every viewer types */
+    struct control_owner *ctl_owner;
+    uint64_t ctl_generation;          /* the keyboard holder last seen (vnc_control.c) */
 };
 
 struct vnc_client {
@@ -86,6 +89,8 @@ struct vnc_client {
     int64_t connected_ms;       /* to drop clients stuck in the handshake */
     int64_t partial_since_ms;   /* a message started but not finished, or 0 */
     uint8_t buttons;
+    unsigned control_id;        /* its session in control/ (0: none) */
+    bool control_own;           /* listed by the server (TCP), not by an adopter */
 };
 
 /* Wakes the server thread's poll() from any thread. */
@@ -117,6 +122,19 @@ bool vnc_handshake_stage(rfbClientPtr cl);
 /* Handles the whole message of len bytes waiting (peeked) on the socket.
  * Returns 0, or -1 when the client was closed. */
 int vnc_handshake_message(struct vnc_client *c, size_t len);
+
+/* vnc_control.c: the server's part of control/ (who is connected, who types) */
+/* An authenticated TCP viewer joins the list. */
+void vnc_control_admit(struct vnc_client *c);
+/* The client is gone: it leaves the list (when the server listed it). */
+void vnc_control_gone(struct vnc_client *c);
+/* Before an input event of c reaches HID: releases held keys after a
+ * change of holder, then says whether c's event may go. */
+bool vnc_control_input(struct vnc_client *c);
+/* Once per turn: held keys released after a change of holder; ends asked for. */
+void vnc_control_turn(struct server *s);
+/* server_destroy, after the clients: control/ no longer wakes this server. */
+void vnc_control_detach(struct server *s);
 
 /* vnc_input.c */
 void vnc_input_install(struct server *srv);

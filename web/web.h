@@ -50,6 +50,12 @@ void web_set_vmedia(struct web *w, struct vmedia_store *store, struct vmedia_dri
 /* The USB drive that came later (the USB device controller appeared after
  * start): from any thread, also while the server runs; once, from NULL. */
 void web_set_vmedia_drive(struct web *w, struct vmedia_drive *drive);
+/* Who is connected and who types (control/): web sessions, API clients,
+ * browser viewers and Redfish sessions are listed and ended there; the API
+ * serves /api/sessions and /api/control. Before web_start; it must outlive
+ * the web server. Without it those endpoints answer 503. */
+struct control;
+void web_set_control(struct web *w, struct control *ctl);
 /* Runs the event loop in a new thread (signals blocked there). 0 or -1. */
 int web_start(struct web *w);
 /* `piglix api-routes`: every API route with the least role that may call

@@ -74,6 +74,10 @@ static void hid_call(struct web_conn *c, const char *what)
     struct web *w = c->w;
     /* The body is checked first: a bad request is a 400/422 either way. */
     const struct web_hid_ops *ops = w->have_hid ? w->hid.ops : NULL;
+    /* [control] mode = exclusive: only the keyboard's holder types, clicks
+     * and pastes; anyone else's call is refused whole (409). */
+    if (!web_control_input(c))
+        return;
     char err[WEB_ERR_MAX] = "";
     int st, r = -EINVAL;
     if (strcmp(what, "keys") == 0 || strcmp(what, "combo") == 0) {
@@ -197,6 +201,12 @@ static void h_websocket(struct web_conn *c, const char *arg)
  * must say who may call it, and `piglix api-routes` (which the role-matrix
  * test walks, and web/API.md documents) prints this very table. "*" is one
  * path segment. */
+static void h_control(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    web_control_call(c, c->path + strlen("/api"));
+}
+
 static const struct web_route routes[] = {
     {"GET", "/api/setup", R_PUBLIC, h_setup_get},
     {"POST", "/api/setup", R_PUBLIC, h_setup_post},
@@ -227,6 +237,14 @@ static const struct web_route routes[] = {
     {"POST", "/api/vmedia/mount", R_OPERATOR, h_vmedia},
     {"POST", "/api/vmedia/mount-url", R_OPERATOR, h_vmedia},
     {"POST", "/api/vmedia/eject", R_OPERATOR, h_vmedia},
+    /* who is connected, who types (web_control.c) */
+    {"GET", "/api/sessions", R_VIEWER, h_control},
+    {"POST", "/api/sessions/*/end", R_ADMIN, h_control},
+    {"GET", "/api/control", R_VIEWER, h_control},
+    {"POST", "/api/control/request", R_OPERATOR, h_control},
+    {"POST", "/api/control/release", R_OPERATOR, h_control},
+    {"POST", "/api/control/give/*", R_OPERATOR, h_control},
+    {"POST", "/api/control/take", R_ADMIN, h_control},
 };
 
 /* pattern matches path, "*" standing for one non-empty segment; *arg is

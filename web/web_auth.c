@@ -208,6 +208,7 @@ int web_auth_request(struct web_conn *c, bool csrf)
         if (web_role_check(c) < 0)
             return -1;
         c->authed = true;
+        web_control_identify(c);
         return 0;
     }
     if (f.status == 0)
@@ -400,6 +401,7 @@ void web_auth_logout(struct web_conn *c)
     LOG_INFO("web", "%s@%s: logged out", s->name, c->addr);
     auth_session_end(s);
     web_auth_revalidate(c->w);
+    web_control_sync(c->w);
     set_cookie(c, "", true);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "ok", true);

@@ -121,7 +121,7 @@ int web_bridge_open(struct web_conn *c)
     snprintf(who, sizeof(who), "web %.24s@%.34s", c->user, c->addr);
     /* A viewer below operator watches: the VNC server drops its input. */
     bool view_only = c->role < AUTH_ROLE_OPERATOR;
-    if (server_adopt_client_view_only(w->srv, sv[1], who, view_only) < 0)
+    if (server_adopt_client_session(w->srv, sv[1], who, view_only, web_control_viewer_open(c)) < 0)
         return -1; /* the pipe closes with the WebSocket */
     c->kind = WEB_CONN_WS;
     w->stats.ws_opened++;
@@ -237,6 +237,7 @@ void web_bridge_closed(struct web_conn *c)
         return;
     c->bridge = NULL;
     c->w->viewers--;
+    web_control_viewer_closed(c);
     LOG_INFO("web", "%s@%s: viewer disconnected after %lld s", c->user, c->addr,
              (long long)((clock_mono_ms() - b->opened_ms) / 1000));
     if (b->pipe) {

@@ -33,6 +33,10 @@
  * the client reads its answer (closing on unread data resets the
  * connection); a bigger one closes the connection after the answer. */
 #define WEB_DRAIN_MAX (16 * 1024)
+/* API clients (a token or HTTP Basic) listed in control/ at once; one
+ * unused this long leaves the list. */
+#define WEB_API_CLIENTS 32
+#define WEB_API_IDLE_MS 60000
 
 enum web_conn_kind {
     WEB_CONN_HTTP,      /* an ordinary request/response */
@@ -101,6 +105,9 @@ struct web_conn {
     char hash_of[AUTH_HASH_MAX];
     struct web_conn *next_long, *prev_long; /* in w->longs while long-lived */
     bool in_longs;
+    /* control/ (web_control.c): the session this request belongs to (its
+     * web session or API client), and a browser viewer's own session */
+    unsigned ctl_id, viewer_ctl_id;
 };
 
 struct web_stats {
@@ -152,6 +159,16 @@ struct web {
     int64_t hash_window_ms;             /* WEB_HASHES_PER_S budget */
     int hashes_in_window;
     struct web_stats stats;
+    /* control/ (web_control.c): who is connected; NULL: not listed */
+    struct control *ctl;
+    struct control_owner *ctl_owner;
+    struct web_ctl_web { unsigned auth_id, ctl_id; int64_t last_ms; } ctl_web[AUTH_SESSIONS_MAX];
+    struct web_api_client {
+        unsigned ctl_id;        /* 0: free */
+        char name[AUTH_NAME_MAX + 1];
+        char addr[64];
+        int64_t last_ms;
+    } api_clients[WEB_API_CLIENTS];
 };
 
 
@@ -311,6 +328,29 @@ void web_vmedia_reply_state(struct web_conn *c, int status);
 void web_vmedia_reply_err(struct web_conn *c, int err, const char *what, const char *msg);
 int web_vmedia_http_status(int err);
 cJSON *web_vmedia_drive_json(struct web *w);
+
+/* web_control.c: this server's sessions in control/ (web sessions, API
+ * clients, browser viewers, Redfish sessions), ended on the web thread;
+ * GET /api/sessions, POST /api/sessions/ID/end, GET/POST /api/control. */
+struct control;
+/* The role of an account (viewer for one deleted since): the one place
+ * control/'s entries read it. */
+enum auth_role web_account_role(struct web *w, const char *name);
+/* Each tick and after logins and logouts: web sessions and idle API clients. */
+void web_control_sync(struct web *w);
+/* After a request was authenticated: c->ctl_id, and its session touched. */
+void web_control_identify(struct web_conn *c);
+/* The web thread, when woken or each tick: ends what an admin asked to end. */
+void web_control_service(struct web *w);
+/* A browser viewer opens (listed under its web session) or closes. */
+unsigned web_control_viewer_open(struct web_conn *c);
+void web_control_viewer_closed(struct web_conn *c);
+/* A Redfish session joins the list (0: not listed); redfish_end_session ends it. */
+unsigned web_control_redfish_open(struct web *w, const char *name, const char *addr);
+/* An API HID call of c may reach the HID: true, or false after a 409. */
+bool web_control_input(struct web_conn *c);
+/* /api/sessions..., /api/control...: sub is what follows "/api". */
+void web_control_call(struct web_conn *c, const char *sub);
 
 /* web_server.c: the list of long-lived connections */
 void web_longs_add(struct web_conn *c);

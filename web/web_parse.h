@@ -102,4 +102,14 @@ struct web_mouse_req {
 };
 int web_parse_mouse(const char *body, size_t len, struct web_mouse_req *out, char *err);
 
+/* The paths of who is connected and who types (after "/api"):
+ * /sessions, /sessions/ID/end, /control, /control/request|release|take,
+ * /control/give/ID. IDs are decimal, 1..UINT32_MAX, no sign, no leading
+ * zero. Returns the route and sets *id, or WEB_CTL_NONE. */
+enum web_ctl_route {
+    WEB_CTL_NONE, WEB_CTL_SESSIONS, WEB_CTL_SESSION_END, WEB_CTL_STATE, WEB_CTL_REQUEST,
+    WEB_CTL_RELEASE, WEB_CTL_TAKE, WEB_CTL_GIVE,
+};
+enum web_ctl_route web_parse_control_path(const char *sub, unsigned *id);
+
 #endif

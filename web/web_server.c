@@ -244,8 +244,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (atomic_exchange(&w->jpeg_ready, 0))
             web_stream_jpeg_ready(w);
-        if (!atomic_load(&w->stop))
+        if (!atomic_load(&w->stop)) {
             web_hasher_complete(w);
+            web_control_service(w);
+        }
         return 0;
     case LWS_CALLBACK_HTTP:
         return on_http(c, wsi, w, in);
@@ -370,6 +372,8 @@ static void tick(lws_sorted_usec_list_t *sul)
      * save, and a changed password, token or TOTP secret, or a deleted
      * account, ends its access within a second either way. */
     web_auth_enforce_credentials(w);
+    web_control_sync(w);
+    web_control_service(w);
     web_stream_tick(w, now);
     lws_sul_schedule(w->ctx, 0, &w->tick, tick, LWS_US_PER_SEC);
 }

@@ -22,4 +22,4 @@ fi
 rm -rf "$OUT/artifacts"
 export PIGLIX PIGLIX_ARTIFACTS="$OUT/artifacts" PIGLIX_NODE_MODULES="$OUT/node_modules"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-exec node --test --test-reporter=spec "$SRC/web.test.mjs"
+exec node --test --test-reporter=spec "$SRC/web.test.mjs" "$SRC/control.test.mjs"

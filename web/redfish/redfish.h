@@ -25,6 +25,10 @@ void redfish_destroy(struct redfish *rf);   /* NULL is fine */
  * changed (or that was deleted). */
 void redfish_sweep(struct redfish *rf, struct web *w);
 
+/* Ends the Redfish session listed in control/ as ctl_id (an admin ended
+ * it in the session list). False when there is none. */
+bool redfish_end_session(struct redfish *rf, struct web *w, unsigned ctl_id, const char *why);
+
 /* True for /redfish and /redfish/...: such a request goes to
  * redfish_dispatch when Redfish is on. */
 bool redfish_path(const char *path);

@@ -34,6 +34,7 @@ struct rf_session {
     int64_t created_ms, last_ms;
     int64_t created_wall;        /* seconds since the epoch, for CreatedTime */
     uint8_t cred_fp[32];         /* the account's credentials at login */
+    unsigned ctl_id;             /* its entry in control/ (0: none) */
 };
 
 /* What Redfish remembers about a VirtualMedia member between requests. */

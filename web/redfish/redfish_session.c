@@ -8,14 +8,26 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "control/control.h"
 #include "web/redfish/redfish_internal.h"
 
 #define SESSIONS RF_ROOT "/SessionService/Sessions"
 
-static void session_end(struct rf_session *s, const char *why)
+static void session_end(struct web *w, struct rf_session *s, const char *why)
 {
     LOG_INFO("redfish", "%s@%s: session %s ended (%s)", s->name, s->addr, s->id, why);
+    control_session_close(w->ctl, s->ctl_id);
     explicit_bzero(s, sizeof(*s));
+}
+
+bool redfish_end_session(struct redfish *rf, struct web *w, unsigned ctl_id, const char *why)
+{
+    for (int i = 0; rf && ctl_id && i < RF_SESSIONS_MAX; i++)
+        if (rf->sessions[i].used && rf->sessions[i].ctl_id == ctl_id) {
+            session_end(w, &rf->sessions[i], why);
+            return true;
+        }
+    return false;
 }
 
 void redfish_sweep(struct redfish *rf, struct web *w)
@@ -28,13 +40,13 @@ void redfish_sweep(struct redfish *rf, struct web *w)
         if (!s->used)
             continue;
         if (now - s->last_ms > (int64_t)rf->timeout_s * 1000)
-            session_end(s, "timed out");
+            session_end(w, s, "timed out");
         else if (now - s->created_ms > (int64_t)w->cfg->session_max_s * 1000)
-            session_end(s, "[web] session_max_s");
+            session_end(w, s, "[web] session_max_s");
         else if (!auth_accounts_find(&w->accounts, s->name))
-            session_end(s, "account deleted");
+            session_end(w, s, "account deleted");
         else if (!web_auth_cred_current(w, s->name, s->cred_fp))
-            session_end(s, "the account's credentials changed");
+            session_end(w, s, "the account's credentials changed");
     }
 }
 
@@ -61,6 +73,7 @@ struct rf_session *rf_session_by_token(struct rf_req *r, const char *hex)
         struct rf_session *s = &r->rf->sessions[i];
         if (s->used && auth_equal_ct(s->token, tok, sizeof(tok))) {
             s->last_ms = now;
+            control_session_touch(r->w->ctl, s->ctl_id);
             return s;
         }
     }
@@ -203,6 +216,7 @@ static void session_create(struct rf_req *r)
     s->created_ms = s->last_ms = now;
     s->created_wall = (int64_t)time(NULL);
     web_auth_cred_of(r->w, s->name, s->cred_fp);
+    s->ctl_id = web_control_redfish_open(r->w, s->name, s->addr);
     r->w->stats.logins_ok++;
     char token[65];
     auth_hex(s->token, sizeof(s->token), token);
@@ -249,7 +263,7 @@ void rf_session(struct rf_req *r)
     if (r->method == RF_DELETE) {
         char why[128];
         snprintf(why, sizeof(why), "deleted by %s@%s", r->c->user, r->c->addr);
-        session_end(s, why);
+        session_end(r->w, s, why);
         rf_no_content(r);
         return;
     }

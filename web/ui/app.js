@@ -5,6 +5,7 @@
 // with no login, no panels and no word of what is wrong.
 import { initMedia, openMedia } from '/media.js';
 import { applyRole, roleAtLeast } from '/roles.js';
+import { initSessions, openSessions, refreshControl } from '/sessions.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -414,6 +415,7 @@ async function refreshInfo() {
     showError('Status', null);
   }
   const i = r.data;
+  refreshControl();
   const sig = $('st-signal');
   sig.textContent = i.signal === 'ok' ? 'signal' : i.signal_text;
   sig.className = 'pill ' + (i.signal === 'ok' ? 'ok' : 'bad');
@@ -527,6 +529,9 @@ $('btn-logout').addEventListener('click', async () => {
 initMedia(api, () => state.session, errText);
 $('btn-media').addEventListener('click', () => { $('dlg-media').showModal(); openMedia(); });
 $('btn-atx').addEventListener('click', () => $('dlg-atx').showModal());
+// Who is connected, who has the keyboard (sessions.js)
+initSessions(api, errText);
+$('btn-sessions').addEventListener('click', () => { $('dlg-sessions').showModal(); openSessions(); });
 for (const b of document.querySelectorAll('dialog .close'))
   b.addEventListener('click', (e) => e.target.closest('dialog').close());
 
