@@ -88,7 +88,7 @@ struct encoder *encoder_create(const struct encode_settings *s)
 {
     if (s->quality < 1 || s->quality > 100 || s->subsamp < ENCODE_SUBSAMP_444 ||
         s->subsamp > ENCODE_SUBSAMP_GRAY || s->workers > ENCODE_MAX_WORKERS) {
-        LOG_ERROR("encode", "invalid settings (quality %d)", s->quality);
+        LOG_ERROR("encode", "invalid settings (quality %d, workers %u)", s->quality, s->workers);
         return NULL;
     }
     struct encoder *e = calloc(1, sizeof(*e));
