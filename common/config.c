@@ -35,6 +35,7 @@ static const struct option_def options[] = {
     {"encode", "subsampling", OPT_ENUM, F(encode.subsampling), "422", 0, 0, "444|422|420|gray"},
     {"encode", "lossless_refresh_ms", OPT_INT, F(encode.lossless_refresh_ms), "500", 0, 60000, NULL},
     {"encode", "tile_size", OPT_INT, F(encode.tile_size), "64", 16, 256, NULL},
+    {"encode", "workers", OPT_ENUM, F(encode.workers), "auto", 0, 0, "auto|1|2|3|4|5|6|7|8"},
     {"vnc", "enabled", OPT_BOOL, F(vnc.enabled), "yes", 0, 0, NULL},
     {"vnc", "listen", OPT_STR, F(vnc.listen), "::", 0, 0, NULL},
     {"vnc", "port", OPT_INT, F(vnc.port), "5900", 1, 65535, NULL},

@@ -24,6 +24,7 @@ struct config_encode {
     char subsampling[8];    /* 444 | 422 | 420 | gray */
     int lossless_refresh_ms;/* 0 disables the automatic lossless refresh */
     int tile_size;          /* damage tile edge in pixels */
+    char workers[8];        /* auto | 1..8: threads encoding a frame's tiles */
 };
 
 struct config_vnc {

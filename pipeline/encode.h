@@ -6,7 +6,9 @@
  * compression-control byte, so the bytes are valid for any client and are
  * encoded once. JPEG rects are merged across adjacent photo-like tiles.
  * Owns the TurboJPEG handle, the zlib stream, an RGBX copy of the picture
- * converted lazily per tile, and planar YUV buffers for JPEG from YUV. */
+ * converted lazily per tile, and planar YUV buffers for JPEG from YUV.
+ * An encoder belongs to the thread that calls encoder_encode (asserted in
+ * test builds); its worker threads run only inside that call. */
 #ifndef PIGLIX_SERVER_ENCODE_H
 #define PIGLIX_SERVER_ENCODE_H
 
@@ -22,7 +24,14 @@ int encode_subsamp_parse(const char *name); /* "422" -> ENCODE_SUBSAMP_422, -1 i
 struct encode_settings {
     int quality;                 /* 1..100 */
     enum encode_subsamp subsamp;
+    /* Threads that encode a frame's rects together (the caller is one of
+     * them): 0 = one per CPU, at most ENCODE_MAX_WORKERS. The bytes are the
+     * same for any count. */
+    unsigned workers;
 };
+#define ENCODE_MAX_WORKERS 8
+/* "auto" -> 0, "1".."8" -> that count; -1 if neither. */
+int encode_workers_parse(const char *name);
 
 enum encode_mode {
     ENCODE_LOSSY,    /* photo-like tiles as JPEG */

@@ -12,6 +12,7 @@
 #include <turbojpeg.h>
 #include <zlib.h>
 
+#include "common/thread.h"
 #include "pipeline/encode.h"
 
 #define ENC_TIGHT_ENCODING 7
@@ -106,7 +107,41 @@ struct encoder {
     struct enc_run *runs;   /* two rows of runs */
 
     struct encode_stats stats;
+
+    /* Parallel encoding. helper[0] is this encoder; the others are
+     * scratch-only encoders (own TurboJPEG handle, zlib streams, palette and
+     * buffers) that borrow this one's picture caches (tiles, rgbx, plane)
+     * for the duration of one encoder_encode: each job touches only its own
+     * tiles of them. */
+    struct enc_pool *pool;
+    unsigned nworkers;
+    struct encoder *helper[ENCODE_MAX_WORKERS];
+    bool is_helper;
+    struct update *job_out;      /* one output per job when parallel */
+    size_t job_out_cap;
+    struct enc_job *jobs;        /* the fill and JPEG rects of a frame, in order */
+    size_t jobs_cap, njobs;
+    unsigned parallel_min_tiles, parallel_min_jpeg_pixels; /* ENC_PARALLEL_MIN_* */
+    struct thread_owner owner;
 };
+
+/* A rect planned by the run merging, encoded by any worker. */
+struct enc_job {
+    unsigned x, y, w, h;
+    uint32_t key;                /* fill colour + 1, or ENC_RUN_JPEG */
+};
+#define ENC_RUN_NONE 0u
+#define ENC_RUN_JPEG 0x80000000u
+/* Largest JPEG rect in pixels: a full-frame photo is cut into bands of tile
+ * rows (1080p at tile 64: 2 rows, 9 bands), so the workers share the frame
+ * while the extra JPEG headers cost ~2% of the bytes (bench_encode_workers,
+ * motion 1080p: 294.6 KB a frame against 289.6 KB as one JPEG). */
+#define ENC_JPEG_MAX_PIXELS (256u * 1024u)
+/* Waking the workers costs more than a little work: fewer changed tiles
+ * than this are classified on the calling thread, and JPEG rects of fewer
+ * pixels than this in all are compressed there (about 1 ms of work each). */
+#define ENC_PARALLEL_MIN_TILES 128
+#define ENC_PARALLEL_MIN_JPEG_PIXELS (384u * 1024u)
 
 static inline unsigned enc_min(unsigned a, unsigned b) { return a < b ? a : b; }
 
@@ -152,6 +187,26 @@ int enc_jpeg_rect(struct encoder *e, const struct capture_frame *pic, struct upd
 /* Splits a row of pairs 4:2:2 pixel pairs into planes, in JPEG's full range. */
 void enc_yuv422_row_to_planes(const uint8_t *src, enum pixfmt fmt, uint8_t *py, uint8_t *pu,
                               uint8_t *pv, unsigned pairs);
+
+/* ---- encode_pool.c ---- */
+/* Runs fn(ctx, worker, job) for job 0..njobs-1 on the pool's threads and the
+ * caller's (worker 0 .. nthreads); returns when all are done: 0, or -1 if
+ * any returned non-zero. A NULL pool runs them in order on the caller. */
+typedef int (*enc_pool_fn)(void *ctx, unsigned worker, unsigned job);
+struct enc_pool;
+struct enc_pool *enc_pool_create(unsigned nthreads);
+void enc_pool_destroy(struct enc_pool *p);
+int enc_pool_run(struct enc_pool *p, unsigned njobs, enc_pool_fn fn, void *ctx);
+
+/* ---- encode_jpeg.c ---- (buffers) */
+/* Allocates the full-picture buffers JPEG rects of pic will write into, so
+ * parallel jobs never reallocate them. */
+int enc_jpeg_prepare(struct encoder *e, const struct capture_frame *pic);
+
+/* ---- encode.c (tests) ---- */
+/* Lowers the ENC_PARALLEL_MIN_* thresholds so small test pictures use the
+ * workers too (the bytes must not change). */
+void enc_set_parallel_min(struct encoder *e, unsigned tiles, unsigned jpeg_pixels);
 
 /* ---- encode.c (caches shared with encode_jpeg.c) ---- */
 /* Makes sure the RGBX copy holds the tiles in columns c0..c1-1 of rows r0..r1-1. */

@@ -228,3 +228,12 @@ int enc_jpeg_rect(struct encoder *e, const struct capture_frame *pic, struct upd
     }
     return enc_tight_jpeg(e, out, x, y, w, h, e->jpeg, size);
 }
+
+int enc_jpeg_prepare(struct encoder *e, const struct capture_frame *pic)
+{
+    if (enc_jpeg_from_planes(e, pic->fmt))
+        return enc_planes_alloc(e);
+    if (pic->fmt != PIXFMT_RGB24)
+        return enc_rgbx_ensure(e, pic, 0, 0, 0, 0);
+    return 0;
+}

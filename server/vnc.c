@@ -696,7 +696,8 @@ struct server *server_create(const struct server_params *p, struct capture_slot 
     }
     s->throttle = auth_throttle_create(p->vnc->auth_fail_limit, p->vnc->auth_throttle_s);
     struct encode_settings es = {.quality = p->encode->quality,
-                                 .subsamp = encode_subsamp_parse(p->encode->subsampling)};
+                                 .subsamp = encode_subsamp_parse(p->encode->subsampling),
+                                 .workers = (unsigned)encode_workers_parse(p->encode->workers)};
     s->pipe = pipeline_create(&es, (unsigned)p->encode->tile_size);
     s->snapshot = server_snapshot_create(p->encode);
     if (!s->throttle || !s->pipe || !s->snapshot)
