@@ -339,6 +339,8 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     }
     struct server_params sp = {.vnc = &cfg->vnc, .encode = &cfg->encode, .width = (unsigned)cfg->capture.width,
                                .height = (unsigned)cfg->capture.height, .state_dir = cfg->state.dir};
+    sp.video = &cfg->video; /* H.264 (vid-h264) */
+    sp.fps = (unsigned)cfg->capture.fps;
     struct server *srv = server_create(&sp, slot, &input);
     struct capture_thread *ct = srv ? start_capture(cfg, slot) : NULL;
     if (!ct) {

@@ -118,6 +118,11 @@ static const struct option_def options[] = {
     {"ipmi", "max_sessions", OPT_INT, F(ipmi.max_sessions), "8", 1, 64, NULL},
     {"state", "dir", OPT_STR, F(state.dir), "/var/lib/piglix", 0, 0, NULL},
     {"log", "level", OPT_ENUM, F(log.level), "info", 0, 0, "error|warn|info|debug"},
+    {"video", "h264", OPT_ENUM, F(video.h264), "auto", 0, 0, "auto|always|never"},
+    {"video", "backend", OPT_ENUM, F(video.backend), "auto", 0, 0, "auto|m2m|x264|openh264"},
+    {"video", "bitrate_kbps", OPT_INT, F(video.bitrate_kbps), "4000", 0, 25000, NULL},
+    {"video", "keyframe_interval", OPT_INT, F(video.keyframe_interval), "120", 0, 3600, NULL},
+    {"video", "m2m_device", OPT_STR, F(video.m2m_device), "", 0, 0, NULL},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

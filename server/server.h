@@ -25,6 +25,9 @@ struct server_stats {
     uint64_t connections, auth_failures, updates_sent, bytes_sent, lossless_refreshes;
     uint64_t frames, static_frames, encodes, encode_cache_hits;
     uint64_t encode_ns;         /* time spent encoding updates, cumulative */
+    /* H.264 (RFB encoding 50): frames encoded, rects and their bytes sent,
+     * viewers sent back to tiles to wait for an IDR; encoding time. */
+    uint64_t h264_frames, h264_rects, h264_bytes, h264_resyncs, h264_encode_ns;
 };
 
 /* Creates the VNC server and binds its port(s). The password comes from
@@ -36,6 +39,8 @@ struct server_stats {
 struct server_params {
     const struct config_vnc *vnc;
     const struct config_encode *encode;
+    const struct config_video *video;   /* NULL: no H.264 */
+    unsigned fps;                       /* nominal, for the H.264 rate control */
     unsigned width, height;
     const char *state_dir;
 };
