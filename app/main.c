@@ -108,8 +108,9 @@ static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct c
     if (memcmp(&next.vnc, &cfg->vnc, sizeof(cfg->vnc)) != 0 ||
         memcmp(&next.encode, &cfg->encode, sizeof(cfg->encode)) != 0 ||
         memcmp(&next.state, &cfg->state, sizeof(cfg->state)) != 0 ||
-        memcmp(&next.hid, &cfg->hid, sizeof(cfg->hid)) != 0)
-        LOG_WARN("main", "reload: [vnc], [encode], [hid] and [state] changes apply after a restart");
+        memcmp(&next.hid, &cfg->hid, sizeof(cfg->hid)) != 0 ||
+        memcmp(&next.video, &cfg->video, sizeof(cfg->video)) != 0)
+        LOG_WARN("main", "reload: [vnc], [encode], [hid], [video] and [state] changes apply after a restart");
     LOG_INFO("main", "configuration reloaded");
 }
 

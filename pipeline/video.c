@@ -37,7 +37,7 @@ struct pipeline_video {
     uint8_t *i420;
     size_t i420_cap;
     uint64_t stream, last, last_idr;
-    bool want_idr;
+    bool want_idr, open_failed;
     int64_t last_idr_ms, last_encode_ms, retry_ms;
     struct ring_slot ring[PIPELINE_VIDEO_RING];
     int64_t hist_ms[VIDEO_HISTORY];
@@ -151,7 +151,10 @@ static int open_encoder(struct pipeline_video *v, unsigned w, unsigned h, int64_
     char err[200];
     v->enc = h264_encoder_open(&p, err, sizeof(err));
     if (!v->enc) {
-        LOG_ERROR("video", "no H.264 encoder for %ux%u: %s; viewers get tiles", w, h, err);
+        /* Said once (e.g. a build without encoders); retried quietly. */
+        if (!v->open_failed)
+            LOG_ERROR("video", "no H.264 encoder for %ux%u: %s; viewers get tiles", w, h, err);
+        v->open_failed = true;
         v->retry_ms = now_ms + VIDEO_RETRY_MS;
         return -1;
     }
