@@ -108,8 +108,9 @@ static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct c
     if (memcmp(&next.vnc, &cfg->vnc, sizeof(cfg->vnc)) != 0 ||
         memcmp(&next.encode, &cfg->encode, sizeof(cfg->encode)) != 0 ||
         memcmp(&next.state, &cfg->state, sizeof(cfg->state)) != 0 ||
-        memcmp(&next.hid, &cfg->hid, sizeof(cfg->hid)) != 0)
-        LOG_WARN("main", "reload: [vnc], [encode], [hid] and [state] changes apply after a restart");
+        memcmp(&next.hid, &cfg->hid, sizeof(cfg->hid)) != 0 ||
+        memcmp(&next.video, &cfg->video, sizeof(cfg->video)) != 0)
+        LOG_WARN("main", "reload: [vnc], [encode], [hid], [video] and [state] changes apply after a restart");
     LOG_INFO("main", "configuration reloaded");
 }
 
@@ -370,6 +371,8 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     }
     struct server_params sp = {.vnc = &cfg->vnc, .encode = &cfg->encode, .width = (unsigned)cfg->capture.width,
                                .height = (unsigned)cfg->capture.height, .state_dir = cfg->state.dir};
+    sp.video = &cfg->video; /* H.264 (vid-h264) */
+    sp.fps = (unsigned)cfg->capture.fps;
     struct server *srv = server_create(&sp, slot, &input);
     if (srv)
         server_set_control(srv, app_control_get(control));

@@ -122,6 +122,11 @@ static const struct option_def options[] = {
     {"log", "level", OPT_ENUM, F(log.level), "info", 0, 0, "error|warn|info|debug"},
     {"control", "mode", OPT_ENUM, F(control.mode), "shared", 0, 0, "shared|exclusive"},
     {"control", "idle_release_s", OPT_INT, F(control.idle_release_s), "60", 1, 86400, NULL},
+    {"video", "h264", OPT_ENUM, F(video.h264), "auto", 0, 0, "auto|always|never"},
+    {"video", "backend", OPT_ENUM, F(video.backend), "auto", 0, 0, "auto|m2m|x264|openh264"},
+    {"video", "bitrate_kbps", OPT_INT, F(video.bitrate_kbps), "4000", 0, 25000, NULL},
+    {"video", "keyframe_interval", OPT_INT, F(video.keyframe_interval), "120", 0, 3600, NULL},
+    {"video", "m2m_device", OPT_STR, F(video.m2m_device), "", 0, 0, NULL},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

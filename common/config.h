@@ -133,6 +133,14 @@ struct config_log {
     char level[8];
 };
 
+struct config_video {
+    char h264[8];           /* auto | always | never: RFB encoding 50 for viewers that take it */
+    char backend[16];       /* auto | m2m | x264 | openh264 */
+    int bitrate_kbps;       /* 0: the encoder's default for the size */
+    int keyframe_interval;  /* frames between IDRs; 0: only when a viewer needs one */
+    char m2m_device[CONFIG_STR_MAX]; /* "": find the encoder by capability */
+};
+
 struct piglix_config {
     struct config_capture capture;
     struct config_encode encode;
@@ -147,6 +155,7 @@ struct piglix_config {
     struct config_state state;
     struct config_log log;
     struct config_control control;
+    struct config_video video;
 };
 
 /* Fills every option with its default. */

@@ -2,6 +2,7 @@
 #ifndef PIGLIX_H264_INTERNAL_H
 #define PIGLIX_H264_INTERNAL_H
 
+#include "common/thread.h"
 #include "h264.h"
 
 struct h264_backend_ops {
@@ -18,6 +19,7 @@ struct h264_encoder {
     struct h264_params params;
     char name[96];
     void *priv;
+    struct thread_owner owner; /* the thread that opened it (h264.h) */
 };
 
 /* NULL in builds without that backend (PIGLIX_WITH_X264=OFF etc.). */

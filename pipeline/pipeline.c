@@ -177,3 +177,8 @@ void pipeline_get_encode_stats(const struct pipeline *p, struct encode_stats *ou
 {
     encoder_get_stats(p->enc, out);
 }
+
+const struct capture_frame *pipeline_picture(const struct pipeline *p)
+{
+    return p->has_picture ? damage_shadow(p->damage) : NULL;
+}

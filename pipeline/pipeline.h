@@ -51,4 +51,64 @@ const uint8_t *pipeline_rgbx(struct pipeline *p, const uint8_t *tiles, unsigned 
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out);
 void pipeline_get_encode_stats(const struct pipeline *p, struct encode_stats *out);
 
+/* The current picture (valid until the next pipeline_feed); NULL before the first. */
+const struct capture_frame *pipeline_picture(const struct pipeline *p);
+
+/* ---- The H.264 stream (pipeline/video.c) ----
+ * Encode once: one H.264 encoder (h264/) for every viewer that takes RFB
+ * encoding 50, fed the pipeline's current picture as planar 4:2:0 in the
+ * capture's own limited range (BT.601; the SPS says so). The last
+ * PIPELINE_VIDEO_RING frames stay for viewers one or a few frames behind; a
+ * viewer further behind (or new) waits for an IDR, which it can ask for.
+ * It also keeps the damage history that decides when the picture is
+ * "moving" (video mode). Server thread only, like the pipeline. */
+#define PIPELINE_VIDEO_RING 16
+
+struct pipeline_video;
+struct h264_params;
+
+/* base: the encoder settings ([video]); width and height come from the
+ * picture. NULL on allocation failure. */
+struct pipeline_video *pipeline_video_create(const struct h264_params *base, bool always);
+void pipeline_video_destroy(struct pipeline_video *v);
+
+/* Notes one fed frame's damage (changed of total tiles) at now_ms. */
+void pipeline_video_note_damage(struct pipeline_video *v, int changed, unsigned total, int64_t now_ms);
+/* Video mode: H.264 is worth it now (always, or a large area kept changing
+ * in the last second). */
+bool pipeline_video_active(struct pipeline_video *v, int64_t now_ms);
+
+/* Encodes the current picture of p as the stream's next frame (an IDR when
+ * one was asked for, or first after a size change: a new stream whose
+ * number changes). Returns 0, or -1 when no encoder can be opened (logged;
+ * tried again at most every few seconds) or encoding failed. */
+int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t now_ms);
+/* Asks for an IDR with the next frame (at most one forced IDR per 500 ms). */
+void pipeline_video_request_idr(struct pipeline_video *v);
+
+struct pipeline_video_frame {
+    const uint8_t *data;       /* Annex-B, whole frame */
+    size_t len;
+    bool idr;
+    uint64_t picture_seq;      /* pipeline_seq of the picture it shows */
+};
+/* The stream's number (changes with the resolution) and its newest frame's
+ * number (0: none yet); frame numbers start at 1 in each stream. */
+uint64_t pipeline_video_stream(const struct pipeline_video *v);
+uint64_t pipeline_video_last(const struct pipeline_video *v);
+/* Frame n of the current stream if still held; false otherwise. */
+bool pipeline_video_frame(const struct pipeline_video *v, uint64_t n, struct pipeline_video_frame *out);
+/* The newest IDR held (0: none). */
+uint64_t pipeline_video_last_idr(const struct pipeline_video *v);
+/* The encoded picture's size (even) and when the last frame was encoded. */
+void pipeline_video_size(const struct pipeline_video *v, unsigned *w, unsigned *h);
+int64_t pipeline_video_last_encode_ms(const struct pipeline_video *v);
+
+struct pipeline_video_stats {
+    uint64_t frames, idrs, bytes, failures;
+    double encode_ms;          /* cumulative: conversion and encoding */
+    char encoder[96];          /* h264_encoder_name, "" before the first */
+};
+void pipeline_video_get_stats(const struct pipeline_video *v, struct pipeline_video_stats *out);
+
 #endif

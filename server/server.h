@@ -29,6 +29,9 @@ struct server_stats {
      * view-only password, a web viewer's account with the viewer role):
      * dropped, never given to the hid_input */
     uint64_t input_dropped_view_only;
+    /* H.264 (RFB encoding 50): frames encoded, rects and their bytes sent,
+     * viewers sent back to tiles to wait for an IDR; encoding time. */
+    uint64_t h264_frames, h264_rects, h264_bytes, h264_resyncs, h264_encode_ns;
 };
 
 /* Creates the VNC server and binds its port(s). The password comes from
@@ -40,6 +43,8 @@ struct server_stats {
 struct server_params {
     const struct config_vnc *vnc;
     const struct config_encode *encode;
+    const struct config_video *video;   /* NULL: no H.264 */
+    unsigned fps;                       /* nominal, for the H.264 rate control */
     unsigned width, height;
     const char *state_dir;
 };

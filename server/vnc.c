@@ -473,12 +473,14 @@ static void on_frame(struct server *s)
             if (vnc_client_reset_tiles(c) < 0)
                 rfbCloseClient(cl);
         }
+        vnc_h264_on_frame(s, n, true);
         return;
     }
     const uint8_t *damage = pipeline_last_damage(s->pipe);
     for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next)
         if (cl->clientData)
             vnc_client_add_damage(cl->clientData, damage);
+    vnc_h264_on_frame(s, n, false);
 }
 
 static void reap_clients(struct server *s)
@@ -702,6 +704,8 @@ struct server *server_create(const struct server_params *p, struct capture_slot 
     s->snapshot = server_snapshot_create(p->encode);
     if (!s->throttle || !s->pipe || !s->snapshot)
         goto fail;
+    if (vnc_h264_create(s, p->video, p->fps) < 0)
+        goto fail;
 
     rfbLog = rfb_log_debug;
     rfbErr = rfb_log_debug;
@@ -768,6 +772,7 @@ void server_destroy(struct server *s)
     free(s->fb);
     free(s->pfd);
     free(s->pfd_owner);
+    vnc_h264_destroy(s);
     pipeline_destroy(s->pipe);
     server_snapshot_destroy(s->snapshot);
     auth_throttle_destroy(s->throttle);
@@ -786,4 +791,10 @@ void server_get_stats(const struct server *s, struct server_stats *out)
     out->encodes = ps.encodes;
     out->encode_cache_hits = ps.cache_hits;
     out->encode_ns = (uint64_t)(ps.encode_ms * 1e6);
+    if (s->video) {
+        struct pipeline_video_stats vs;
+        pipeline_video_get_stats(s->video, &vs);
+        out->h264_encode_ns = (uint64_t)(vs.encode_ms * 1e6);
+        out->h264_frames = vs.frames;
+    }
 }

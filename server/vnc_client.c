@@ -20,6 +20,7 @@
 #define ENC_EXT_DESKTOP_SIZE (-308)
 #define ENC_QEMU_EXT_KEY (-258)
 #define ENC_QEMU_LED_STATE (-261)
+#define ENC_H264 50
 
 struct vnc_client *vnc_client_new(struct server *srv, rfbClientPtr cl)
 {
@@ -96,7 +97,7 @@ static uint32_t be32(const uint8_t *p)
 
 void vnc_client_note_encodings(struct vnc_client *c, const uint8_t *msg, size_t len)
 {
-    c->tight = c->jpeg = c->lastrect = c->led_qemu = false;
+    c->tight = c->jpeg = c->lastrect = c->led_qemu = c->h264 = false;
     c->encodings_seen = true;
     size_t n = (size_t)(msg[2] << 8 | msg[3]);
     for (size_t i = 0; i < n && 4 + 4 * i + 4 <= len; i++) {
@@ -109,6 +110,8 @@ void vnc_client_note_encodings(struct vnc_client *c, const uint8_t *msg, size_t 
             c->lastrect = true;
         else if (e == ENC_QEMU_LED_STATE)
             c->led_qemu = true;
+        else if (e == ENC_H264)
+            c->h264 = c->srv->video != NULL;
     }
 }
 
@@ -137,6 +140,8 @@ static int out_append(struct vnc_client *c, const void *p, size_t n)
     c->out_len += n;
     return 0;
 }
+
+int vnc_client_out_append(struct vnc_client *c, const void *p, size_t n) { return out_append(c, p, n); }
 
 static int out_rect_header(struct vnc_client *c, unsigned x, unsigned y, unsigned w, unsigned h,
                            int32_t enc)
@@ -289,7 +294,8 @@ static int build_update(struct vnc_client *c, int64_t now)
     bool size_msg = cl->useNewFBSize && cl->newFBSizePending;
     bool dirty = any_set(c->dirty, c->ntiles);
     bool tight = client_takes_tight(c);
-    bool refresh = tight && c->jpeg && collect_refresh(c, now);
+    bool refresh = tight && (c->jpeg || c->h264) && !vnc_h264_holds_refresh(c, now) &&
+                   collect_refresh(c, now);
     int leds = (int)(atomic_load(&srv->leds) & 7);
     bool led_msg = c->led_qemu && leds != c->leds_sent;
     if (!size_msg && !c->qemu_ack_pending && !dirty && !refresh && !led_msg)
@@ -318,7 +324,17 @@ static int build_update(struct vnc_client *c, int64_t now)
         c->leds_sent = leds;
         nrects++;
     }
-    if (dirty) {
+    bool h264_sent = false;
+    if (dirty && vnc_h264_append(c, now, &nrects, &h264_sent) < 0)
+        return -1;
+    if (h264_sent) {
+        /* The frame is the whole current picture, lossy. */
+        memset(c->dirty, 0, c->ntiles);
+        /* Only Tight takes the lossless refresh that makes it exact again. */
+        memset(c->lossy, tight ? 1 : 0, c->ntiles);
+        memset(c->refresh, 0, c->ntiles);
+        refresh = false;
+    } else if (dirty) {
         int r = tight ? append_tight(c, c->dirty, c->jpeg ? ENCODE_LOSSY : ENCODE_LOSSLESS, &nrects)
                       : append_raw(c, c->dirty, &nrects);
         if (r < 0)

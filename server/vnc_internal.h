@@ -59,6 +59,9 @@ struct server {
     struct control *ctl;              /* NULL: no session list, every viewer types */
     struct control_owner *ctl_owner;
     uint64_t ctl_generation;          /* the keyboard holder last seen (vnc_control.c) */
+    /* RFB encoding 50 (vnc_h264.c): NULL with [video] h264 = never. */
+    const struct config_video *video_cfg;
+    struct pipeline_video *video;
 };
 
 struct vnc_client {
@@ -91,6 +94,11 @@ struct vnc_client {
     uint8_t buttons;
     unsigned control_id;        /* its session in control/ (0: none) */
     bool control_own;           /* listed by the server (TCP), not by an adopter */
+    /* H.264 (vnc_h264.c): it announced encoding 50; the stream and frame
+     * it holds (0: no context in step); its contexts are of an old size. */
+    bool h264;
+    uint64_t h264_stream, h264_have;
+    bool h264_reset_all;
 };
 
 /* Wakes the server thread's poll() from any thread. */
@@ -111,6 +119,22 @@ int vnc_client_service(struct vnc_client *c, int64_t now);
 /* True while some tile this client holds is still the JPEG version. */
 bool vnc_client_has_lossy(const struct vnc_client *c);
 bool vnc_client_output_pending(const struct vnc_client *c);
+
+/* Appends bytes to the update being built; 0 or -1 (out of memory). */
+int vnc_client_out_append(struct vnc_client *c, const void *p, size_t n);
+
+/* vnc_h264.c: RFB encoding 50 from the pipeline's H.264 stream. */
+/* Sets up the stream from [video] (nothing with h264 = never). 0 or -1. */
+int vnc_h264_create(struct server *s, const struct config_video *cfg, unsigned fps);
+void vnc_h264_destroy(struct server *s);
+/* After each fed frame that changed something: notes its damage and
+ * encodes the next frame while in video mode and an H.264 viewer is there. */
+void vnc_h264_on_frame(struct server *s, int changed, bool resized);
+/* Appends the client's H.264 rectangle when it should get one now (*sent:
+ * it covers the whole picture, no tiles needed). -1: out of memory. */
+int vnc_h264_append(struct vnc_client *c, int64_t now, uint16_t *nrects, bool *sent);
+/* True while the lossless refresh should wait (frames still coming). */
+bool vnc_h264_holds_refresh(const struct vnc_client *c, int64_t now);
 
 /* vnc_handshake.c: the RFB handshake up to ClientInit, per client. */
 void vnc_addr_key_from(struct vnc_addr_key *k, const struct sockaddr_storage *ss);

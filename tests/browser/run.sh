@@ -1,7 +1,8 @@
 #!/bin/sh
 # Browser tests of piglix's web UI: installs playwright-core (npm, into the
 # build dir; no browser download: Debian's chromium is used), then runs
-# web.test.mjs with node's test runner. Usage: run.sh PIGLIX BUILD_DIR
+# web.test.mjs (or the test file named third) with node's test runner.
+# Usage: run.sh PIGLIX BUILD_DIR [TEST.mjs]
 # Exits 77 (skipped) when chromium, node or npm is missing.
 set -eu
 PIGLIX=$1
@@ -22,4 +23,12 @@ fi
 rm -rf "$OUT/artifacts"
 export PIGLIX PIGLIX_ARTIFACTS="$OUT/artifacts" PIGLIX_NODE_MODULES="$OUT/node_modules"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-exec node --test --test-reporter=spec "$SRC/web.test.mjs" "$SRC/control.test.mjs"
+# The test files: the arguments after BUILD_DIR (default: the UI and the
+# two-viewer control test).
+shift 2
+[ $# -gt 0 ] || set -- web.test.mjs control.test.mjs
+files=""
+for f in "$@"; do files="$files $SRC/$f"; done
+# word splitting of the file list is intended
+# shellcheck disable=SC2086
+exec node --test --test-reporter=spec $files

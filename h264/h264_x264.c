@@ -1,0 +1,120 @@
+/* h264/h264_x264.c — libx264 (GPL-2+), tuned for latency: ultrafast,
+ * zerolatency (no B-frames, no lookahead, no frame threads: one frame in,
+ * its NAL units out), constrained baseline, one thread, SPS/PPS repeated on
+ * every IDR so a viewer can join at any keyframe. */
+#include "h264/h264_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <x264.h>
+
+#include "common/log.h"
+
+struct x264_priv {
+    x264_t *x;
+    x264_picture_t pic;
+    int64_t pts;
+};
+
+static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *err, size_t errlen)
+{
+    x264_param_t par;
+    if (x264_param_default_preset(&par, "ultrafast", "zerolatency") < 0) {
+        snprintf(err, errlen, "x264: preset refused");
+        return -1;
+    }
+    par.i_width = (int)p->width;
+    par.i_height = (int)p->height;
+    par.i_csp = X264_CSP_I420;
+    par.i_fps_num = p->fps;
+    par.i_fps_den = 1;
+    par.i_timebase_num = 1;
+    par.i_timebase_den = p->fps;
+    /* One thread: the figure to compare with "one core at 1080p30"; the
+     * server runs one encoder for every viewer. */
+    par.i_threads = 1;
+    par.b_sliced_threads = 0;
+    par.i_bframe = 0;
+    par.rc.i_lookahead = 0;
+    par.i_sync_lookahead = 0;
+    par.b_repeat_headers = 1;
+    par.b_annexb = 1;
+    par.b_vfr_input = 0;
+    par.i_log_level = X264_LOG_NONE;
+    par.i_keyint_max = p->keyframe_interval ? (int)p->keyframe_interval : X264_KEYINT_MAX_INFINITE;
+    par.i_keyint_min = 1;
+    par.i_scenecut_threshold = 0; /* IDRs only when asked or at the interval */
+    unsigned kbps = p->bitrate_kbps ? p->bitrate_kbps : (p->width * p->height >= 1280 * 720 ? 4000 : 2000);
+    par.rc.i_rc_method = X264_RC_ABR;
+    par.rc.i_bitrate = (int)kbps;
+    par.rc.i_vbv_max_bitrate = (int)kbps;
+    /* A one-frame-and-a-bit buffer: a frame never waits for the bitrate. */
+    par.rc.i_vbv_buffer_size = (int)(kbps / p->fps * 2 + 1);
+    par.vui.b_fullrange = p->full_range;
+    par.vui.i_colorprim = 6;  /* SMPTE 170M (BT.601 525) */
+    par.vui.i_transfer = 6;
+    par.vui.i_colmatrix = 6;  /* BT.601 */
+    if (x264_param_apply_profile(&par, "baseline") < 0) {
+        snprintf(err, errlen, "x264: baseline profile refused");
+        return -1;
+    }
+    struct x264_priv *x = calloc(1, sizeof(*x));
+    if (!x) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    x->x = x264_encoder_open(&par);
+    if (!x->x) {
+        snprintf(err, errlen, "x264: cannot open an encoder for %ux%u", p->width, p->height);
+        free(x);
+        return -1;
+    }
+    x264_picture_init(&x->pic);
+    x->pic.img.i_csp = X264_CSP_I420;
+    x->pic.img.i_plane = 3;
+    e->priv = x;
+    snprintf(e->name, sizeof(e->name), "x264");
+    return 0;
+}
+
+static int x264_encode_frame(struct h264_encoder *e, const struct h264_picture *in, bool force_idr,
+                             struct h264_output *out)
+{
+    struct x264_priv *x = e->priv;
+    for (int i = 0; i < 3; i++) {
+        x->pic.img.plane[i] = (uint8_t *)in->plane[i]; /* x264 reads it only */
+        x->pic.img.i_stride[i] = (int)in->stride[i];
+    }
+    x->pic.i_pts = x->pts++;
+    x->pic.i_type = force_idr ? X264_TYPE_IDR : X264_TYPE_AUTO;
+    x264_nal_t *nal;
+    int nnal;
+    x264_picture_t pic_out;
+    int size = x264_encoder_encode(x->x, &nal, &nnal, &x->pic, &pic_out);
+    if (size < 0) {
+        LOG_ERROR("h264", "x264: encoding failed");
+        return -1;
+    }
+    /* Annex-B payloads of one frame are contiguous (x264.h: "nal payloads
+     * are guaranteed to be sequential in memory"). */
+    out->data = size > 0 ? nal[0].p_payload : NULL;
+    out->size = (size_t)size;
+    out->idr = size > 0 && pic_out.b_keyframe;
+    return 0;
+}
+
+static void x264_close_enc(struct h264_encoder *e)
+{
+    struct x264_priv *x = e->priv;
+    if (!x)
+        return;
+    x264_encoder_close(x->x);
+    free(x);
+    e->priv = NULL;
+}
+
+static const struct h264_backend_ops x264_ops = {
+    .name = "x264", .open = x264_open, .encode = x264_encode_frame, .close = x264_close_enc,
+};
+const struct h264_backend_ops *const h264_backend_x264 = &x264_ops;

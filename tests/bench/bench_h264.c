@@ -1,0 +1,259 @@
+/* bench_h264: H.264 against Tight on the test source, side by side in one
+ * run (figures, not a test). Per size (1080p30, 720p30) and scenario
+ * (motion, desktop) it encodes the same N frames
+ *   - as piglix's Tight tiles (damage -> encode once, JPEG quality 80 4:2:2),
+ *     decoded with the tests' independent Tight decoder, and
+ *   - with each software H.264 encoder built in (x264, openh264) through
+ *     h264/, decoded with libavcodec,
+ * and prints bytes/s at the nominal rate, PSNR (RGB) and SSIM (luma, 8x8
+ * windows) of what a viewer sees against the captured picture, and the
+ * encoder's CPU ms per frame (thread CPU time: one core's share).
+ * usage: bench_h264 [frames] [bitrate_kbps]   (60 4000) */
+#include <libavcodec/avcodec.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture/testsrc.h"
+#include "common/pixfmt.h"
+#include "h264/h264.h"
+#include "pipeline/pipeline.h"
+#include "tests/support/tight_decode.h"
+
+static double thread_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+struct quality { double sq, ssim; uint64_t n, windows; };
+
+/* Adds one picture's squared error (RGB) and SSIM (luma, 8x8 windows) of
+ * got against ref (both RGBX). */
+static void measure(struct quality *q, const uint8_t *ref, const uint8_t *got, unsigned w, unsigned h)
+{
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        for (int c = 0; c < 3; c++) {
+            int d = ref[4 * i + c] - got[4 * i + c];
+            q->sq += d * d;
+        }
+    q->n += (uint64_t)w * h * 3;
+    const double c1 = 6.5025, c2 = 58.5225;
+    for (unsigned by = 0; by + 8 <= h; by += 8)
+        for (unsigned bx = 0; bx + 8 <= w; bx += 8) {
+            double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+            for (unsigned y = by; y < by + 8; y++)
+                for (unsigned x = bx; x < bx + 8; x++) {
+                    const uint8_t *a = ref + 4 * ((size_t)y * w + x), *b = got + 4 * ((size_t)y * w + x);
+                    double la = 0.299 * a[0] + 0.587 * a[1] + 0.114 * a[2];
+                    double lb = 0.299 * b[0] + 0.587 * b[1] + 0.114 * b[2];
+                    sa += la; sb += lb; saa += la * la; sbb += lb * lb; sab += la * lb;
+                }
+            double ma = sa / 64, mb = sb / 64;
+            double va = saa / 64 - ma * ma, vb = sbb / 64 - mb * mb, cov = sab / 64 - ma * mb;
+            q->ssim += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+            q->windows++;
+        }
+}
+
+static double psnr_of(const struct quality *q)
+{
+    double mse = q->sq / (double)(q->n ? q->n : 1);
+    return mse == 0 ? 99.0 : 10 * log10(255.0 * 255.0 / mse);
+}
+
+/* The same conversion as pipeline/video.c: YUYV (limited range) to I420. */
+static void yuyv_to_i420(const struct capture_frame *f, uint8_t *y, uint8_t *u, uint8_t *v)
+{
+    unsigned w = f->width, cw = w / 2;
+    for (unsigned r = 0; r < f->height; r += 2) {
+        const uint8_t *s0 = f->data + (size_t)r * f->stride, *s1 = s0 + f->stride;
+        for (unsigned i = 0; i < cw; i++) {
+            const uint8_t *a = s0 + 4 * i, *b = s1 + 4 * i;
+            y[(size_t)r * w + 2 * i] = a[0];
+            y[(size_t)r * w + 2 * i + 1] = a[2];
+            y[(size_t)(r + 1) * w + 2 * i] = b[0];
+            y[(size_t)(r + 1) * w + 2 * i + 1] = b[2];
+            u[(size_t)(r / 2) * cw + i] = (uint8_t)((a[1] + b[1] + 1) / 2);
+            v[(size_t)(r / 2) * cw + i] = (uint8_t)((a[3] + b[3] + 1) / 2);
+        }
+    }
+}
+
+static void frame_to_rgbx(const AVFrame *fr, uint8_t *rgbx, unsigned w, unsigned h)
+{
+    for (unsigned y = 0; y < h; y++)
+        for (unsigned x = 0; x < w; x++) {
+            uint8_t *o = rgbx + 4 * ((size_t)y * w + x);
+            pixfmt_yuv_to_rgb(fr->data[0][y * fr->linesize[0] + x], fr->data[1][(y / 2) * fr->linesize[1] + x / 2],
+                              fr->data[2][(y / 2) * fr->linesize[2] + x / 2], &o[0], &o[1], &o[2]);
+            o[3] = 0;
+        }
+}
+
+struct result { const char *name; double kbps, psnr, ssim, ms; bool ok; };
+
+static struct capture_frame *render_all(const char *scenario, unsigned w, unsigned h, int frames,
+                                        uint8_t **store)
+{
+    struct testsrc *ts = testsrc_create(scenario, w, h, 30, PIXFMT_YUYV);
+    if (!ts)
+        return NULL;
+    struct capture_frame *f = calloc((size_t)frames, sizeof(*f));
+    size_t sz = (size_t)w * h * 2;
+    *store = malloc(sz * (size_t)frames);
+    if (!f || !*store)
+        abort();
+    for (int i = 0; i < frames; i++) {
+        struct capture_frame cf;
+        testsrc_next_unpaced(ts, &cf);
+        memcpy(*store + sz * (size_t)i, cf.data, sz);
+        f[i] = cf;
+        f[i].data = *store + sz * (size_t)i;
+        f[i].stride = w * 2;
+    }
+    testsrc_destroy(ts);
+    return f;
+}
+
+static struct result run_tight(const struct capture_frame *f, int frames, uint8_t *ref, uint8_t *got)
+{
+    struct result r = {.name = "tight"};
+    unsigned w = f[0].width, h = f[0].height;
+    struct encode_settings es = {.quality = 80, .subsamp = ENCODE_SUBSAMP_422};
+    struct pipeline *p = pipeline_create(&es, 64);
+    struct tight_decoder *d = tight_decoder_new();
+    tight_decoder_set_size(d, w, h);
+    struct quality q = {0};
+    uint64_t bytes = 0;
+    double ms = 0;
+    for (int i = 0; i < frames; i++) {
+        bool resized;
+        double t0 = thread_ms();
+        int n = pipeline_feed(p, &f[i], &resized);
+        struct update *u = NULL;
+        if (n > 0) {
+            u = pipeline_encode(p, pipeline_last_damage(p), ENCODE_LOSSY, NULL);
+            if (!u)
+                abort();
+        }
+        ms += thread_ms() - t0;
+        if (u) {
+            bytes += u->len + 4;
+            if (tight_decode_update(d, u, got, w * 4, NULL, NULL) != 0)
+                abort();
+            update_unref(u);
+        }
+        pixfmt_to_rgbx(PIXFMT_YUYV, f[i].data, f[i].stride, ref, w * 4, w, h);
+        if (i > 0) /* the first frame is the same full picture for both */
+            measure(&q, ref, got, w, h);
+    }
+    r.kbps = bytes * 8.0 / 1000 / (frames / 30.0);
+    r.psnr = psnr_of(&q);
+    r.ssim = q.ssim / (double)(q.windows ? q.windows : 1);
+    r.ms = ms / frames;
+    r.ok = true;
+    tight_decoder_free(d);
+    pipeline_destroy(p);
+    return r;
+}
+
+static struct result run_h264(enum h264_backend b, const char *name, const struct capture_frame *f,
+                              int frames, unsigned kbps, uint8_t *ref, uint8_t *got)
+{
+    struct result r = {.name = name};
+    unsigned w = f[0].width, h = f[0].height;
+    struct h264_params hp = {.width = w, .height = h, .fps = 30, .bitrate_kbps = kbps,
+                             .keyframe_interval = 0, .backend = b};
+    char err[160];
+    struct h264_encoder *e = h264_encoder_open(&hp, err, sizeof(err));
+    if (!e)
+        return r;
+    const AVCodec *codec = avcodec_find_decoder(AV_CODEC_ID_H264);
+    AVCodecContext *dc = avcodec_alloc_context3(codec);
+    if (!dc || avcodec_open2(dc, codec, NULL) < 0)
+        abort();
+    AVPacket *pkt = av_packet_alloc();
+    AVFrame *fr = av_frame_alloc();
+    uint8_t *i420 = malloc((size_t)w * h * 3 / 2);
+    struct quality q = {0};
+    uint64_t bytes = 0;
+    double ms = 0;
+    for (int i = 0; i < frames; i++) {
+        uint8_t *y = i420, *u = y + (size_t)w * h, *v = u + (size_t)w * h / 4;
+        double t0 = thread_ms();
+        yuyv_to_i420(&f[i], y, u, v);
+        struct h264_picture pic = {.plane = {y, u, v}, .stride = {w, w / 2, w / 2}, .dmabuf_fd = -1};
+        struct h264_output out;
+        if (h264_encoder_encode(e, &pic, false, &out) < 0)
+            abort();
+        ms += thread_ms() - t0;
+        bytes += out.size + 20; /* rect header, length and flags */
+        pkt->data = (uint8_t *)out.data;
+        pkt->size = (int)out.size;
+        if (avcodec_send_packet(dc, pkt) < 0 || avcodec_receive_frame(dc, fr) < 0) {
+            fprintf(stderr, "%s: frame %d did not decode at once\n", name, i);
+            abort();
+        }
+        frame_to_rgbx(fr, got, w, h);
+        pixfmt_to_rgbx(PIXFMT_YUYV, f[i].data, f[i].stride, ref, w * 4, w, h);
+        if (i > 0)
+            measure(&q, ref, got, w, h);
+    }
+    r.kbps = bytes * 8.0 / 1000 / (frames / 30.0);
+    r.psnr = psnr_of(&q);
+    r.ssim = q.ssim / (double)(q.windows ? q.windows : 1);
+    r.ms = ms / frames;
+    r.ok = true;
+    free(i420);
+    av_frame_free(&fr);
+    av_packet_free(&pkt);
+    avcodec_free_context(&dc);
+    h264_encoder_close(e);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    int frames = argc > 1 ? atoi(argv[1]) : 60;
+    unsigned kbps = argc > 2 ? (unsigned)atoi(argv[2]) : 4000;
+    if (frames < 2) {
+        fprintf(stderr, "usage: bench_h264 [frames>=2] [bitrate_kbps]\n");
+        return 64;
+    }
+    static const unsigned sizes[][2] = {{1920, 1080}, {1280, 720}};
+    static const char *scenarios[] = {"motion", "desktop"};
+    printf("bench_h264: %d frames at 30 fps, H.264 at %u kbit/s (ABR), Tight JPEG q80 4:2:2\n", frames, kbps);
+    printf("%-10s %-8s %-9s %10s %8s %7s %10s %12s\n", "size", "scenario", "encoder", "kbit/s", "PSNR dB",
+           "SSIM", "ms/frame", "bytes/Tight");
+    for (size_t s = 0; s < 2; s++)
+        for (size_t k = 0; k < 2; k++) {
+            unsigned w = sizes[s][0], h = sizes[s][1];
+            uint8_t *store;
+            struct capture_frame *f = render_all(scenarios[k], w, h, frames, &store);
+            uint8_t *ref = malloc((size_t)w * h * 4), *got = calloc((size_t)w * h, 4);
+            struct result res[3];
+            res[0] = run_tight(f, frames, ref, got);
+            res[1] = run_h264(H264_BACKEND_X264, "x264", f, frames, kbps, ref, got);
+            res[2] = run_h264(H264_BACKEND_OPENH264, "openh264", f, frames, kbps, ref, got);
+            for (int i = 0; i < 3; i++) {
+                char size[16];
+                snprintf(size, sizeof(size), "%ux%u", w, h);
+                if (!res[i].ok) {
+                    printf("%-10s %-8s %-9s (not built in)\n", size, scenarios[k], res[i].name);
+                    continue;
+                }
+                printf("%-10s %-8s %-9s %10.0f %8.2f %7.4f %10.2f %12.3f\n", size, scenarios[k], res[i].name,
+                       res[i].kbps, res[i].psnr, res[i].ssim, res[i].ms, res[i].kbps / res[0].kbps);
+            }
+            fflush(stdout);
+            free(ref);
+            free(got);
+            free(store);
+            free(f);
+        }
+    return 0;
+}

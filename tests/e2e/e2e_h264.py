@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Open H.264 (RFB encoding 50) end to end: piglix on its test source, a
+Python RFB client (rfb_h264.py) decoding H.264 with libavcodec (PyAV) and
+Tight itself. Pictures are compared with the test source's own frames
+(imgtool ref) by PSNR; the source's frame number is not on the wire, so the
+best match among the frames around the time is taken."""
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import piglix_e2e  # noqa: E402
+from piglix_e2e import Piglix, check, read_ppm, ref_image  # noqa: E402
+import rfb_h264  # noqa: E402
+
+W, H = 640, 360
+# Stated targets: H.264 at [video] bitrate_kbps 4000 decodes to the source
+# within these PSNRs (x264 measures ~38-45 dB here; tiles give 99 = exact).
+MOTION_PSNR = 30.0
+DESKTOP_PSNR = 30.0
+
+
+def start(env, scenario, mode="auto", fps=30, **more):
+    return Piglix(env, password=None, vnc__auth="none", capture__width=W, capture__height=H,
+                  capture__fps=fps, capture__scenario=scenario, video__h264=mode, **more).start()
+
+
+def ref(env, scenario, fps, frame, w=W, h=H):
+    import numpy as np
+    rw, rh, px = ref_image(env, scenario, w, h, fps, frame)
+    return np.frombuffer(px, np.uint8).reshape(rh, rw, 3)
+
+
+def best_match(env, c, scenario, fps, t_start, good):
+    """The PSNR of the client's picture against the source's frames from
+    the one due now backwards (the source counts frames from piglix's
+    start; the picture on the wire lags a little): the first at least good,
+    else the best of the last 1.5 s."""
+    est = int((time.time() - t_start) * fps) + 1
+    best = (0.0, -1)
+    for f in range(est, max(-1, est - 2 * fps), -1):
+        best = max(best, (rfb_h264.psnr(c.fb, ref(env, scenario, fps, f, c.w, c.h)), f))
+        if best[0] >= good:
+            break
+    return best
+
+
+def picture_case(env, scenario, target):
+    fps = 3  # few candidate frames to search (imgtool renders one in ~0.5 s)
+    t0 = time.time()
+    p = start(env, scenario, "always", fps)
+    c = rfb_h264.Client(p.port)
+    # A loaded machine (sanitizer build, shared cores) may run the source slowly.
+    c.run(15, until=lambda cl, kinds: cl.counts["h264"] >= 6)
+    check(c.counts["h264"] >= 6, "few H.264 rects in 15 s: %s" % c.counts)
+    # The last update was H.264: its picture against the source.
+    c.run(1, until=lambda cl, kinds: 50 in kinds)
+    psnr, frame = best_match(env, c, scenario, fps, t0, target + 5)
+    print("%s: %d H.264 rects, %d bytes; decoded picture vs source frame %d: PSNR %.1f dB (target %.0f)"
+          % (scenario, c.counts["h264"], c.counts["h264_bytes"], frame, psnr, target))
+    check(psnr >= target, "H.264 picture too far from the source: %.1f dB" % psnr)
+    p.stop()
+
+
+def case_motion_picture(env):
+    picture_case(env, "motion", MOTION_PSNR)
+
+
+def case_desktop_picture(env):
+    picture_case(env, "desktop", DESKTOP_PSNR)
+
+
+def case_mode_switch(env):
+    """auto: the moving picture goes as H.264; when it settles (the source
+    switches to the still BIOS screen) tiles and the lossless refresh make
+    the viewer's picture exact."""
+    p = start(env, "motion", "auto", encode__lossless_refresh_ms=300)
+    c = rfb_h264.Client(p.port)
+    c.run(1.5)
+    kinds = []
+    c.run(3, until=lambda cl, k: kinds.append(50 in k) and False)
+    share = sum(kinds) / max(1, len(kinds))
+    print("during motion: %d updates, %.0f%% of them H.264" % (len(kinds), share * 100))
+    check(len(kinds) >= 5 and share >= 0.6, "motion did not go as H.264: %s" % c.counts)
+    h264_before = c.counts["h264"]
+    p.write_config(capture__scenario="bios")
+    p.signal(signal.SIGHUP)
+    c.run(5)
+    a = ref(env, "bios", 30, 0)
+    others = [ref(env, "bios", 30, f) for f in (15, 45, 30 * 61 + 15)]
+    import numpy as np
+    mask = np.zeros((H, W), bool)
+    for o in others:
+        mask |= (o != a).any(axis=2)
+    # grow the mask to whole rows' spans like piglix_e2e.dynamic_mask does
+    ys, xs = np.nonzero(mask)
+    if len(ys):
+        mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1] = True
+    diff = (c.fb.astype(int) - a.astype(int))[~mask]
+    maxerr = int(np.abs(diff).max()) if diff.size else 0
+    print("after the switch: %d more H.264 rects, tiles %s; max error outside the clock: %d"
+          % (c.counts["h264"] - h264_before, {k: v for k, v in c.counts.items() if k.startswith("tight")}, maxerr))
+    check(c.counts["h264"] - h264_before <= 40, "H.264 went on after the picture settled")
+    check(maxerr == 0, "the still picture is not exact after the lossless refresh (max error %d)" % maxerr)
+    p.stop()
+
+
+def case_join_midstream(env):
+    """A viewer joining while H.264 runs has a picture at once (tiles) and
+    the stream from the next IDR (asked for; within one keyframe)."""
+    p = start(env, "motion", "always", video__keyframe_interval=0)
+    a = rfb_h264.Client(p.port)
+    a.run(8, until=lambda cl, kinds: cl.counts["h264"] >= 5)
+    check(a.counts["h264"] >= 5, "first viewer got no H.264: %s" % a.counts)
+    b = rfb_h264.Client(p.port)
+    t = time.time()
+    b.update()
+    check(b.counts["tight"] > 0 or b.counts["h264"] > 0, "no picture in the joining viewer's first update")
+    got = b.run(3, until=lambda cl, kinds: 50 in kinds)
+    check(got, "the joining viewer never got H.264: %s" % b.counts)
+    dt = time.time() - t
+    check(b.counts["reset"] >= 1, "its first H.264 rect did not reset the context: %s" % b.counts)
+    b.run(1)
+    a.run(0.5)
+    print("joined: first H.264 after %.2f s; counts %s" % (dt, b.counts))
+    # IDRs only when asked (keyframe_interval 0): this one was forced for it.
+    check(dt < 3.0, "the joining viewer waited %.1f s for H.264" % dt)
+    p.stop()
+
+
+def case_no_h264_viewer(env):
+    """A viewer that does not announce encoding 50 never gets it, even in
+    motion with h264 = always."""
+    p = start(env, "motion", "always")
+    h = rfb_h264.Client(p.port)
+    c = rfb_h264.Client(p.port, h264=False)
+    for _ in range(3):
+        c.run(1)
+        h.run(0.3)
+    check(c.counts["h264"] == 0, "a viewer without encoding 50 got H.264: %s" % c.counts)
+    check(c.counts["tight"] > 0, "no tiles: %s" % c.counts)
+    check(h.counts["h264"] > 0, "the H.264 viewer got none: %s" % h.counts)
+    p.stop()
+
+
+def case_resolution_change(env):
+    """A resolution change: DesktopSize, then a new stream with
+    ResetAllContexts, decoded at the new size."""
+    p = start(env, "motion", "always")
+    c = rfb_h264.Client(p.port)
+    c.run(2)
+    check(c.counts["h264"] > 0, "no H.264 before the change: %s" % c.counts)
+    p.write_config(capture__width=480, capture__height=270)
+    p.signal(signal.SIGHUP)
+    c.run(6, until=lambda cl, kinds: cl.w == 480 and cl.counts["reset_all"] > 0 and 50 in kinds)
+    check((c.w, c.h) == (480, 270), "client did not follow: %dx%d %s" % (c.w, c.h, c.counts))
+    check(c.counts["reset_all"] >= 1, "no ResetAllContexts after the change: %s" % c.counts)
+    n = c.counts["h264"]
+    c.run(1)
+    check(c.counts["h264"] > n, "no H.264 at the new size")
+    print("after the change: %s" % c.counts)
+    p.stop()
+
+
+def case_slow_viewer(env):
+    """A viewer that stops reading never stalls another, and gets the
+    stream again (from an IDR) when it reads again; nothing queues up."""
+    p = start(env, "motion", "always")
+    fast = rfb_h264.Client(p.port)
+    slow = rfb_h264.Client(p.port)
+    fast.run(8, until=lambda cl, kinds: cl.counts["h264"] >= 3)
+    slow.run(1)
+    fast.run(1)
+    n0 = fast.counts["h264"]
+    fast.run(2)  # slow reads nothing meanwhile
+    rate = (fast.counts["h264"] - n0) / 2
+    check(rate >= 2, "the fast viewer slowed down to %.1f H.264 updates/s" % rate)
+    resets = slow.counts["reset"]
+    slow.run(2)
+    check(slow.counts["h264"] > 0 and slow.counts["reset"] > resets,
+          "the slow viewer did not resume from an IDR: %s" % slow.counts)
+    print("fast viewer %.1f frames/s while the other stalled; slow: %s" % (rate, slow.counts))
+    p.stop()
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    if not (len(sys.argv) == 2 and sys.argv[1] == "--list"):
+        if not rfb_h264.ensure_debian_python():
+            print("SKIP: python3-av and python3-numpy are needed (deploy/deps.sh test)")
+            sys.exit(77)
+    sys.exit(piglix_e2e.run(CASES))

@@ -1,0 +1,168 @@
+/* Unit tests for h264/: every backend built in encodes Annex-B frames whose
+ * IDRs carry SPS and PPS, P-frames in between, IDRs when asked and at the
+ * keyframe interval; bad parameters and missing backends fail with a reason.
+ * (Decoding to the picture is checked with libavcodec in e2e_h264.py.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "h264/h264.h"
+
+#define W 320
+#define H 240
+
+static uint8_t planes[W * H * 3 / 2];
+
+static void fill_picture(struct h264_picture *pic, unsigned frame)
+{
+    uint8_t *y = planes, *u = planes + W * H, *v = u + W * H / 4;
+    for (unsigned r = 0; r < H; r++)
+        for (unsigned c = 0; c < W; c++) {
+            bool box = c >= frame * 4 % W && c < frame * 4 % W + 40 && r >= 60 && r < 120;
+            y[r * W + c] = box ? 235 : (uint8_t)(16 + (r + c) % 200);
+        }
+    memset(u, 100, W * H / 4);
+    memset(v, 160, W * H / 4);
+    *pic = (struct h264_picture){.plane = {y, u, v}, .stride = {W, W / 2, W / 2}, .dmabuf_fd = -1};
+}
+
+/* NAL unit types present in an Annex-B buffer, as a bit set. */
+static unsigned nal_types(const uint8_t *d, size_t n)
+{
+    unsigned set = 0;
+    for (size_t i = 0; i + 3 < n; i++)
+        if (d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1) {
+            set |= 1u << (d[i + 3] & 31);
+            i += 3;
+        }
+    return set;
+}
+
+static void check_backend(enum h264_backend b, const char *name)
+{
+    struct h264_params p = {.width = W, .height = H, .fps = 30, .bitrate_kbps = 500,
+                            .keyframe_interval = 10, .backend = b};
+    char err[160];
+    struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
+    assert_non_null(e);
+    assert_string_equal(h264_encoder_name(e), name);
+    unsigned idrs = 0;
+    for (unsigned f = 0; f < 25; f++) {
+        struct h264_picture pic;
+        fill_picture(&pic, f);
+        struct h264_output out;
+        bool force = f == 13;
+        assert_int_equal(h264_encoder_encode(e, &pic, force, &out), 0);
+        assert_true(out.size > 4);
+        /* Annex-B: a start code first. */
+        assert_true(memcmp(out.data, "\0\0\1", 3) == 0 || memcmp(out.data, "\0\0\0\1", 4) == 0);
+        unsigned t = nal_types(out.data, out.size);
+        bool want_idr = f == 0 || f == 10 || f == 13 || f == 23;
+        if (out.idr)
+            idrs++;
+        assert_int_equal(out.idr, want_idr);
+        if (want_idr) {
+            assert_true(t & (1u << 7)); /* SPS */
+            assert_true(t & (1u << 8)); /* PPS */
+            assert_true(t & (1u << 5)); /* IDR slice */
+        } else {
+            assert_true(t & (1u << 1)); /* non-IDR slice */
+            assert_false(t & (1u << 5));
+        }
+    }
+    assert_int_equal(idrs, 4);
+    h264_encoder_close(e);
+}
+
+static void test_x264(void **state)
+{
+    (void)state;
+    struct h264_params p = {.width = W, .height = H, .fps = 30, .backend = H264_BACKEND_X264};
+    char err[160];
+    struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
+    if (!e) {
+        assert_non_null(strstr(err, "without"));
+        skip();
+    }
+    h264_encoder_close(e);
+    check_backend(H264_BACKEND_X264, "x264");
+}
+
+static void test_openh264(void **state)
+{
+    (void)state;
+    struct h264_params p = {.width = W, .height = H, .fps = 30, .backend = H264_BACKEND_OPENH264};
+    char err[160];
+    struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
+    if (!e) {
+        assert_non_null(strstr(err, "without"));
+        skip();
+    }
+    h264_encoder_close(e);
+    check_backend(H264_BACKEND_OPENH264, "openh264");
+}
+
+static void test_auto_picks_software_without_m2m(void **state)
+{
+    (void)state;
+    struct h264_params p = {.width = W, .height = H, .fps = 30, .backend = H264_BACKEND_AUTO};
+    char err[160];
+    struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
+    assert_non_null(e);
+    assert_true(strcmp(h264_encoder_name(e), "x264") == 0 ||
+                strcmp(h264_encoder_name(e), "openh264") == 0);
+    h264_encoder_close(e);
+}
+
+static void test_bad_params_and_missing_m2m(void **state)
+{
+    (void)state;
+    char err[160];
+    struct h264_params p = {.width = 321, .height = H, .fps = 30, .backend = H264_BACKEND_X264};
+    assert_null(h264_encoder_open(&p, err, sizeof(err)));
+    assert_non_null(strstr(err, "321x240"));
+    p.width = W;
+    p.fps = 0;
+    assert_null(h264_encoder_open(&p, err, sizeof(err)));
+    p.fps = 30;
+    p.backend = H264_BACKEND_M2M;
+    struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
+    if (e) /* a build with the M2M backend on a machine that has one */
+        h264_encoder_close(e);
+    else
+        assert_true(strlen(err) > 10);
+}
+
+static void test_backend_parse(void **state)
+{
+    (void)state;
+    enum h264_backend b;
+    assert_int_equal(h264_backend_parse("auto", &b), 0);
+    assert_int_equal(b, H264_BACKEND_AUTO);
+    assert_int_equal(h264_backend_parse("m2m", &b), 0);
+    assert_int_equal(b, H264_BACKEND_M2M);
+    assert_int_equal(h264_backend_parse("x264", &b), 0);
+    assert_int_equal(b, H264_BACKEND_X264);
+    assert_int_equal(h264_backend_parse("openh264", &b), 0);
+    assert_int_equal(b, H264_BACKEND_OPENH264);
+    assert_int_equal(h264_backend_parse("X264", &b), -1);
+    assert_int_equal(h264_backend_parse("", &b), -1);
+    assert_int_equal(h264_backend_parse(NULL, &b), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_x264),
+        cmocka_unit_test(test_openh264),
+        cmocka_unit_test(test_auto_picks_software_without_m2m),
+        cmocka_unit_test(test_bad_params_and_missing_m2m),
+        cmocka_unit_test(test_backend_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,138 @@
+/* Unit tests for pipeline/video.c: the video-mode rule from the damage
+ * history, the frame ring, IDRs on request (rate-limited) and a new stream
+ * on a size change. (The bytes are checked by unit.test_h264_encode and,
+ * decoded, by e2e.h264_*.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "h264/h264.h"
+#include "pipeline/pipeline.h"
+
+static void test_video_mode_rule(void **state)
+{
+    (void)state;
+    struct h264_params p = {.fps = 30, .backend = H264_BACKEND_AUTO};
+    struct pipeline_video *v = pipeline_video_create(&p, false);
+    assert_non_null(v);
+    int64_t t = 10000;
+    assert_false(pipeline_video_active(v, t));
+    /* Small changes (a cursor, a clock) never make video mode. */
+    for (int i = 0; i < 30; i++)
+        pipeline_video_note_damage(v, 10, 100, t += 33);
+    assert_false(pipeline_video_active(v, t));
+    /* More than a quarter of the tiles, 3 frames: not yet; 4: video. */
+    for (int i = 0; i < 3; i++)
+        pipeline_video_note_damage(v, 26, 100, t += 33);
+    assert_false(pipeline_video_active(v, t));
+    pipeline_video_note_damage(v, 26, 100, t += 33);
+    assert_true(pipeline_video_active(v, t));
+    /* Exactly a quarter is not busy; two busy frames in the window keep it. */
+    for (int i = 0; i < 20; i++)
+        pipeline_video_note_damage(v, 25, 100, t += 33);
+    assert_false(pipeline_video_active(v, t));
+    for (int i = 0; i < 4; i++)
+        pipeline_video_note_damage(v, 90, 100, t += 33);
+    assert_true(pipeline_video_active(v, t));
+    for (int i = 0; i < 14; i++)
+        pipeline_video_note_damage(v, 0, 100, t += 33);
+    assert_true(pipeline_video_active(v, t)); /* 2 busy frames still in the last 16 */
+    /* A still picture: after a second without busy frames, tiles again. */
+    assert_false(pipeline_video_active(v, t + 1100));
+    pipeline_video_destroy(v);
+    /* always: video mode without any damage. */
+    v = pipeline_video_create(&p, true);
+    assert_true(pipeline_video_active(v, 0));
+    pipeline_video_destroy(v);
+}
+
+static uint8_t *frame_data;
+
+static void feed(struct pipeline *pl, unsigned w, unsigned h, unsigned n)
+{
+    free(frame_data);
+    frame_data = malloc((size_t)w * h * 2);
+    for (size_t i = 0; i < (size_t)w * h * 2; i++)
+        frame_data[i] = (uint8_t)(i % 2 ? 128 : 16 + (i / 2 + n * 7) % 200);
+    struct capture_frame f = {.fmt = PIXFMT_YUYV, .width = w, .height = h, .stride = w * 2,
+                              .data = frame_data, .seq = n};
+    bool resized;
+    assert_true(pipeline_feed(pl, &f, &resized) > 0);
+}
+
+static void test_stream_ring_idr_and_resize(void **state)
+{
+    (void)state;
+    struct encode_settings es = {.quality = 80, .subsamp = ENCODE_SUBSAMP_422};
+    struct pipeline *pl = pipeline_create(&es, 64);
+    struct h264_params p = {.fps = 30, .bitrate_kbps = 500, .backend = H264_BACKEND_AUTO};
+    struct pipeline_video *v = pipeline_video_create(&p, true);
+    int64_t t = 100000;
+    feed(pl, 128, 96, 0);
+    assert_int_equal(pipeline_video_encode(v, pl, t), 0);
+    uint64_t s1 = pipeline_video_stream(v);
+    assert_int_equal(pipeline_video_last(v), 1);
+    assert_int_equal(pipeline_video_last_idr(v), 1);
+    unsigned w, h;
+    pipeline_video_size(v, &w, &h);
+    assert_int_equal(w, 128);
+    assert_int_equal(h, 96);
+    struct pipeline_video_frame fr;
+    assert_true(pipeline_video_frame(v, 1, &fr));
+    assert_true(fr.idr);
+    assert_int_equal(fr.picture_seq, pipeline_seq(pl));
+    for (unsigned n = 1; n < 20; n++) {
+        feed(pl, 128, 96, n);
+        assert_int_equal(pipeline_video_encode(v, pl, t += 33), 0);
+    }
+    assert_int_equal(pipeline_video_last(v), 20);
+    assert_true(pipeline_video_frame(v, 20, &fr));
+    assert_false(fr.idr);
+    assert_true(pipeline_video_frame(v, 20 - PIPELINE_VIDEO_RING + 1, &fr));
+    assert_false(pipeline_video_frame(v, 20 - PIPELINE_VIDEO_RING, &fr)); /* left the ring */
+    assert_false(pipeline_video_frame(v, 0, &fr));
+    /* An IDR on request, then no second one within 500 ms. */
+    pipeline_video_request_idr(v);
+    feed(pl, 128, 96, 21);
+    pipeline_video_encode(v, pl, t += 33);
+    assert_int_equal(pipeline_video_last_idr(v), 21);
+    pipeline_video_request_idr(v);
+    feed(pl, 128, 96, 22);
+    pipeline_video_encode(v, pl, t += 33);
+    assert_int_equal(pipeline_video_last_idr(v), 21);
+    feed(pl, 128, 96, 23);
+    pipeline_video_encode(v, pl, t += 600); /* still asked for: now due */
+    assert_int_equal(pipeline_video_last_idr(v), 23);
+    /* A new size: a new stream, starting with an IDR at frame 1. */
+    feed(pl, 160, 90, 24);
+    assert_int_equal(pipeline_video_encode(v, pl, t += 33), 0);
+    assert_int_not_equal(pipeline_video_stream(v), s1);
+    assert_int_equal(pipeline_video_last(v), 1);
+    assert_int_equal(pipeline_video_last_idr(v), 1);
+    pipeline_video_size(v, &w, &h);
+    assert_int_equal(w, 160);
+    assert_int_equal(h, 90);
+    struct pipeline_video_stats st;
+    pipeline_video_get_stats(v, &st);
+    assert_int_equal(st.frames, 24);
+    assert_true(st.bytes > 0);
+    assert_true(st.encoder[0] != 0);
+    pipeline_video_destroy(v);
+    pipeline_destroy(pl);
+    free(frame_data);
+    frame_data = NULL;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_video_mode_rule),
+        cmocka_unit_test(test_stream_ring_idr_and_resize),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
