@@ -48,4 +48,19 @@ struct vmedia_drive *app_usb_drive(struct app_usb *a);
 /* Stops the drive and the keyboard and mice, removes the gadget. NULL is fine. */
 void app_usb_destroy(struct app_usb *a);
 
+/* doctor.c: the checks of `piglix doctor` on this machine, in its order;
+ * app_health_env sets the real roots and the daemon's user ("piglix" when
+ * it exists). */
+struct health_env;
+struct health_report;
+void app_health_env(struct health_env *env);
+void app_health_run(const struct piglix_config *cfg, const struct health_env *env, struct health_report *report);
+/* health_worker.c: those checks on a thread of their own for the web API
+ * (cfg is copied). NULL (logged) when the thread cannot start. */
+struct app_health;
+struct web_health;
+struct app_health *app_health_start(const struct piglix_config *cfg);
+void app_health_web(struct app_health *h, struct web_health *out);
+void app_health_stop(struct app_health *h); /* after the web server; NULL is fine */
+
 #endif

@@ -95,7 +95,7 @@ static bool is_dir(const char *path)
 }
 
 /* The last component of a symlink's target: a sysfs device's driver. */
-static int link_name(const char *path, char *out, size_t size)
+int health_link_name(const char *path, char *out, size_t size)
 {
     char target[PATH_MAX];
     ssize_t n = readlink(path, target, sizeof(target) - 1);
@@ -166,7 +166,7 @@ void health_check_capture(struct health_report *r, const struct health_env *env,
     health_fmt(path, sizeof(path), "%s/index", rel);
     health_read(env->sys, path, index, sizeof(index));
     health_fmt(path, sizeof(path), "%s/device/driver", sysdir);
-    if (link_name(path, driver, sizeof(driver)) < 0)
+    if (health_link_name(path, driver, sizeof(driver)) < 0)
         health_fmt(driver, sizeof(driver), "unknown");
     if (not_video_capture(name, driver, index)) {
         health_add(r, "capture", HEALTH_PROBLEM, "%s (%s, driver %s) is not a video capture node: set "

@@ -16,6 +16,8 @@ void health_fmt(char *out, size_t size, const char *fmt, ...);
 void health_dev_path(const struct health_env *env, const char *path, char *out, size_t size);
 /* sysfs_read of root/rel. */
 int health_read(const char *root, const char *rel, char *buf, size_t size);
+/* The last component of a symlink's target (a sysfs device's driver). */
+int health_link_name(const char *path, char *out, size_t size);
 int64_t health_meminfo_kb(const struct health_env *env, const char *key);
 
 #endif

@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -18,6 +19,11 @@
 static int real_adjtimex(struct timex *t)
 {
     return adjtimex(t);
+}
+
+static int real_ioctl(int fd, unsigned long request, void *arg)
+{
+    return ioctl(fd, request, arg);
 }
 
 void health_env_defaults(struct health_env *env)
@@ -40,6 +46,10 @@ void health_env_defaults(struct health_env *env)
     env->temp_problem_mc = 85000;
     env->min_cma_bytes = 128ull << 20;
     env->adjtimex = real_adjtimex;
+    env->ioctl = real_ioctl;
+    env->csi2_lanes = 2;
+    env->csi2_lane_mbps = 972;
+    env->probe_timeout_ms = 300;
 }
 
 void health_check_state(struct health_report *r, const struct health_env *env, const struct config_state *state)

@@ -149,6 +149,7 @@ struct web {
     int64_t hash_window_ms;             /* WEB_HASHES_PER_S budget */
     int hashes_in_window;
     struct web_stats stats;
+    struct web_health health;           /* ops NULL: /api/health says 503 */
 };
 
 
@@ -251,6 +252,8 @@ void web_metrics_reply(struct web_conn *c);
 /* web_sensors.c: GET /api/sensors; the sensors', ATX's and USB drive's
  * metrics as Prometheus text (malloc'ed, NULL when out of memory). */
 void web_sensors_get(struct web_conn *c);
+/* web_health.c */
+void web_health_get(struct web_conn *c);
 char *web_metrics_hw(struct web *w);
 
 /* web_atx.c */
