@@ -4,6 +4,7 @@
 // noVNC would fail this whole module and leave the page on "Loading..."
 // with no login, no panels and no word of what is wrong.
 import { initMedia, openMedia } from '/media.js';
+import { initHealth, openHealth } from '/health.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -118,6 +119,7 @@ $('setup-form').addEventListener('submit', async (ev) => {
   }
   state.session = r.data;
   enterKvm();
+  openHealth(true); // the first-run checklist: what the appliance still needs
 });
 
 $('login-form').addEventListener('submit', async (ev) => {
@@ -523,6 +525,8 @@ $('btn-logout').addEventListener('click', async () => {
 initMedia(api, () => state.session, errText);
 $('btn-media').addEventListener('click', () => { $('dlg-media').showModal(); openMedia(); });
 $('btn-atx').addEventListener('click', () => $('dlg-atx').showModal());
+initHealth(api, errText);
+$('btn-health').addEventListener('click', () => openHealth());
 for (const b of document.querySelectorAll('dialog .close'))
   b.addEventListener('click', (e) => e.target.closest('dialog').close());
 
