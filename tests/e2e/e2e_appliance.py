@@ -167,6 +167,48 @@ def case_health_api(env):
     w.stop()
 
 
+PREVIOUS_INI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "piglix-0.1-installed.ini")
+
+
+def case_previous_config(env):
+    """The configuration the previous release (0.1.0, commit fa32a74) installed
+    as /etc/piglix/piglix.ini, edited the way a user edits it, loads in this
+    piglix without an error or a warning and keeps every edited value (no
+    key was renamed since; a renamed one would need an alias here)."""
+    with open(PREVIOUS_INI) as f:
+        text = f.read()
+    edits = {("vnc", "port"): "5999", ("hid", "layout"): "de", ("web", "enabled"): "yes",
+             ("web", "port"): "8443", ("atx", "power_button_line"): "17", ("state", "dir"): env.tmp}
+    out, section = [], None
+    for line in text.splitlines():
+        m = re.match(r"^\[(\w+)\]$", line)
+        if m:
+            section = m.group(1)
+        m = re.match(r"^(\w+) = ", line)
+        if m and (section, m.group(1)) in edits:
+            line = "%s = %s" % (m.group(1), edits.pop((section, m.group(1))))
+        out.append(line)
+    check(not edits, "keys not in the previous release's file: %s" % edits)
+    path = os.path.join(env.tmp, "piglix.ini")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    r = subprocess.run([env.piglix, "-c", path, "--check-config"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, "the previous release's configuration does not load:\n%s" % r.stderr)
+    check(r.stderr.strip() == "", "warnings for the previous release's configuration:\n%s" % r.stderr)
+    effective, section = {}, None
+    for line in r.stdout.splitlines():
+        m = re.match(r"^\[(\w+)\]$", line)
+        if m:
+            section = m.group(1)
+        m = re.match(r"^(\w+) = (.*)$", line)
+        if m:
+            effective[(section, m.group(1))] = m.group(2)
+    for key, value in {("vnc", "port"): "5999", ("hid", "layout"): "de", ("web", "enabled"): "yes",
+                       ("web", "port"): "8443", ("atx", "power_button_line"): "17",
+                       ("capture", "source"): "v4l2"}.items():
+        check(effective.get(key) == value, "%s.%s is %r, the file says %r" % (key + (effective.get(key), value)))
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
