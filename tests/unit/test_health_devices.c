@@ -255,6 +255,7 @@ static void test_signal(void **state)
     video(f);
     expect(f, "signal", HEALTH_PROBLEM, "1920x1080p50, pixel clock 148.50 MHz; needs 2376 Mbit/s at 16 bits per "
            "pixel, MORE than the CSI-2 link's 1944");
+    health_print(&f->r, stdout); /* deploy/INSTALL.md quotes it */
     set_dv(1920, 1080, 148500000, 2200, 1125);
     video(f);
     expect(f, "signal", HEALTH_PROBLEM, "1920x1080p60");
@@ -436,6 +437,36 @@ static void test_ports(void **state)
     expect(f, "ports", HEALTH_WARNING, "no port is open");
 }
 
+/* The Pi of the fixture with everything checked, as `piglix doctor` runs
+ * them (app/doctor.c): what deploy/INSTALL.md quotes. Only the clock (this
+ * machine's) and the ports (nothing listens) may differ from ok. */
+static void test_pi_report(void **state)
+{
+    struct fixture *f = *state;
+    snprintf(f->cfg.vmedia.dir, sizeof(f->cfg.vmedia.dir), "%s", f->root);
+    in_root(f, "printf x > state/vnc.passwd && printf '# piglix\\nadmin:x\\n' > state/web.users");
+    f->cfg.web.port = 1; /* nothing listens there */
+    f->cfg.vnc.port = 2;
+    struct health_report *r = &f->r;
+    health_check_capture(r, &f->env, &f->cfg.capture);
+    health_check_video(r, &f->env, &f->cfg.capture);
+    health_check_cma(r, &f->env, &f->cfg.capture);
+    health_check_usb(r, &f->env, &f->cfg.hid);
+    health_check_mass_storage(r, &f->env, &f->cfg.hid, &f->cfg.vmedia);
+    health_check_atx(r, &f->env, &f->cfg.atx);
+    health_check_atx_lines(r, &f->env, &f->cfg.atx);
+    health_check_state(r, &f->env, &f->cfg.state);
+    health_check_vnc_password(r, &f->env, &f->cfg.state, &f->cfg.vnc);
+    health_check_web_accounts(r, &f->env, &f->cfg.state, &f->cfg.web);
+    health_check_certificate(r, &f->cfg.web, &f->cfg.state);
+    health_check_memory(r, &f->env);
+    health_check_temperature(r, &f->env);
+    health_print(r, stdout);
+    for (int i = 0; i < r->n; i++)
+        if (r->checks[i].status != HEALTH_OK)
+            fail_msg("%s: %s", r->checks[i].name, r->checks[i].text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mass_storage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certificate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pi_report, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
