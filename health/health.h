@@ -23,7 +23,8 @@ enum health_status { HEALTH_OK, HEALTH_WARNING, HEALTH_PROBLEM };
 struct health_check {
     char name[HEALTH_NAME_MAX];   /* what was checked: "capture", "usb-controller"... */
     enum health_status status;
-    char text[HEALTH_TEXT_MAX];   /* what was found and, unless ok, what to do */
+    char text[HEALTH_TEXT_MAX];   /* what was found */
+    char fix[HEALTH_TEXT_MAX];    /* what to do about it; "" when there is nothing to do */
 };
 
 struct health_report {
@@ -108,7 +109,7 @@ const char *health_status_name(enum health_status status);
 enum health_status health_worst(const struct health_report *r);
 /* The first check of that name, or NULL. */
 const struct health_check *health_find(const struct health_report *r, const char *name);
-/* One line per check: "STATUS   NAME: TEXT". */
+/* One line per check: "STATUS   NAME: TEXT" and ": FIX" when there is one. */
 void health_print(const struct health_report *r, FILE *out);
 
 #endif

@@ -7,6 +7,10 @@
 
 #include "health/health.h"
 
+/* Between what was found and the fix in health_add's format: "... not found"
+ * HEALTH_FIX "set [atx] chip to ..." (the ASCII unit separator). */
+#define HEALTH_FIX "\x1f"
+
 __attribute__((format(printf, 4, 5)))
 void health_add(struct health_report *r, const char *name, enum health_status status, const char *fmt, ...);
 /* snprintf for paths and names: a truncated path names nothing, which the

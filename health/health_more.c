@@ -124,13 +124,13 @@ void health_check_atx_lines(struct health_report *r, const struct health_env *en
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         health_add(r, "atx-lines", errno == EACCES ? HEALTH_WARNING : HEALTH_PROBLEM, "cannot open %s: %s%s", path,
-                   strerror(errno), errno == EACCES ? ": run `piglix doctor` as root or as the daemon's user" : "");
+                   strerror(errno), errno == EACCES ? HEALTH_FIX "run `piglix doctor` as root or as the daemon's user" : "");
         return;
     }
     struct gpiochip_info chip;
     memset(&chip, 0, sizeof(chip));
     if (env->ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, &chip) < 0) {
-        health_add(r, "atx-lines", HEALTH_PROBLEM, "%s is not a GPIO chip (%s): set [atx] chip to one `gpiodetect` "
+        health_add(r, "atx-lines", HEALTH_PROBLEM, "%s is not a GPIO chip (%s)" HEALTH_FIX "set [atx] chip to one `gpiodetect` "
                    "lists", path, strerror(errno));
         close(fd);
         return;
@@ -155,11 +155,11 @@ void health_check_atx_lines(struct health_report *r, const struct health_env *en
         }
     }
     if (missing[0]) {
-        health_add(r, "atx-lines", HEALTH_PROBLEM, "%s (%s) has lines 0-%u only: no %s; set the [atx] *_line keys "
+        health_add(r, "atx-lines", HEALTH_PROBLEM, "%s (%s) has lines 0-%u only: no %s" HEALTH_FIX "set the [atx] *_line keys "
                    "to the offsets your board is wired to (gpioinfo %s)", atx->chip, chip.label,
                    chip.lines ? chip.lines - 1 : 0, missing, chip.name);
     } else if (wired == 0) {
-        health_add(r, "atx-lines", HEALTH_WARNING, "no line is wired in [atx]: set power_button_line, "
+        health_add(r, "atx-lines", HEALTH_WARNING, "no line is wired in [atx]" HEALTH_FIX "set power_button_line, "
                    "reset_button_line and power_led_line to your board's offsets");
     } else {
         char led[192] = "";
@@ -214,7 +214,7 @@ void health_check_mass_storage(struct health_report *r, const struct health_env 
             health_add(r, "mass-storage", HEALTH_OK, "no USB drive on the bus now: it comes when an image is "
                        "mounted ([vmedia] usb = mounted)");
         else
-            health_add(r, "mass-storage", HEALTH_WARNING, "no mass-storage function in the gadget: the running "
+            health_add(r, "mass-storage", HEALTH_WARNING, "no mass-storage function in the gadget" HEALTH_FIX "the running "
                        "piglix adds it (start the piglix service; the kernel needs usb_f_mass_storage)");
         return;
     }
@@ -252,7 +252,7 @@ void health_check_certificate(struct health_report *r, const struct config_web *
     X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     if (!x) {
-        health_add(r, "certificate", HEALTH_PROBLEM, "%s holds no PEM certificate: fix [web] cert (or delete it to "
+        health_add(r, "certificate", HEALTH_PROBLEM, "%s holds no PEM certificate" HEALTH_FIX "fix [web] cert (or delete it to "
                    "get a self-signed one)", path);
         return;
     }
@@ -260,19 +260,19 @@ void health_check_certificate(struct health_report *r, const struct config_web *
     ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x));
     bool self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
     if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
-        health_add(r, "certificate", HEALTH_PROBLEM, "%s is not valid yet: the clock is behind (see clock) or the "
+        health_add(r, "certificate", HEALTH_PROBLEM, "%s is not valid yet" HEALTH_FIX "the clock is behind (see clock) or the "
                    "certificate was made on a machine whose clock is ahead", path);
     else if (days < 0 || secs < 0 || (days == 0 && secs == 0))
-        health_add(r, "certificate", HEALTH_PROBLEM, "%s expired %d days ago: browsers refuse it; %s", path, -days,
+        health_add(r, "certificate", HEALTH_PROBLEM, "%s expired %d days ago: browsers refuse it" HEALTH_FIX "%s", path, -days,
                    self_signed && !web->cert[0] ? "delete it and restart piglix for a new one"
                                                 : "renew it and restart piglix");
     else if (days < 30)
-        health_add(r, "certificate", HEALTH_WARNING, "%s expires in %d days: %s", path, days,
+        health_add(r, "certificate", HEALTH_WARNING, "%s expires in %d days" HEALTH_FIX "%s", path, days,
                    self_signed && !web->cert[0] ? "delete it and restart piglix for a new one"
                                                 : "renew it and restart piglix");
     else if (self_signed)
         health_add(r, "certificate", HEALTH_WARNING, "%s is self-signed (valid %d more days): browsers warn until "
-                   "you accept it; for none, set [web] cert and key to one from your CA", path, days);
+                   "you accept it" HEALTH_FIX "for none, set [web] cert and key to one from your CA", path, days);
     else
         health_add(r, "certificate", HEALTH_OK, "%s is valid %d more days", path, days);
     X509_free(x);
@@ -350,13 +350,13 @@ void health_check_ports(struct health_report *r, const struct health_env *env, c
         n += (size_t)snprintf(text + n, sizeof(text) - n, "IPMI udp %s (before login: RMCP+ session set-up); ", at);
     }
     if (n == 0) {
-        health_add(r, "ports", HEALTH_WARNING, "no port is open: enable [web] or [vnc] to reach the appliance");
+        health_add(r, "ports", HEALTH_WARNING, "no port is open" HEALTH_FIX "enable [web] or [vnc] to reach the appliance");
         return;
     }
     if (n >= 2 && n < sizeof(text))
         text[n - 2] = '\0';
     if (closed)
-        health_add(r, "ports", HEALTH_WARNING, "%s: a port piglix should open is not listening: is the piglix "
+        health_add(r, "ports", HEALTH_WARNING, "%s: a port piglix should open is not listening" HEALTH_FIX "is the piglix "
                    "service running (systemctl status piglix)?", text);
     else
         health_add(r, "ports", HEALTH_OK, "%s", text);

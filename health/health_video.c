@@ -117,7 +117,7 @@ static void check_edid(struct health_report *r, const struct health_env *env, in
                        capture->device);
         else if (err == ENODATA)
             health_add(r, "edid", HEALTH_PROBLEM, "no EDID loaded: the source sees no monitor and may send no "
-                       "picture; set [capture] edid = /usr/share/piglix/edid/tc358743-1080p30.hex (piglix "
+                       "picture" HEALTH_FIX "set [capture] edid = /usr/share/piglix/edid/tc358743-1080p30.hex (piglix "
                        "loads it at start)");
         else
             health_add(r, "edid", HEALTH_WARNING, "cannot read the EDID of %s: %s", capture->device, strerror(err));
@@ -126,11 +126,11 @@ static void check_edid(struct health_report *r, const struct health_env *env, in
     struct health_edid info;
     if (e.blocks == 0) {
         health_add(r, "edid", HEALTH_PROBLEM, "no EDID loaded: the source sees no monitor and may send no "
-                   "picture; set [capture] edid = /usr/share/piglix/edid/tc358743-1080p30.hex");
+                   "picture" HEALTH_FIX "set [capture] edid = /usr/share/piglix/edid/tc358743-1080p30.hex");
         return;
     }
     if (health_edid_parse(buf, 128, &info) < 0) {
-        health_add(r, "edid", HEALTH_PROBLEM, "the EDID in %s is not valid (header or checksum): set [capture] "
+        health_add(r, "edid", HEALTH_PROBLEM, "the EDID in %s is not valid (header or checksum)" HEALTH_FIX "set [capture] "
                    "edid = /usr/share/piglix/edid/tc358743-1080p30.hex and restart piglix", capture->device);
         return;
     }
@@ -146,7 +146,7 @@ static void check_edid(struct health_report *r, const struct health_env *env, in
     link_words(env, csi2, (uint64_t)info.pixclk_khz * 1000u, bpp, words, sizeof(words), &fits);
     if (!fits)
         health_add(r, "edid", HEALTH_WARNING, "%s prefers %dx%d%s%u (%.2f MHz)%s: the source will likely send it "
-                   "and the bridge cannot; set [capture] edid = /usr/share/piglix/edid/tc358743-1080p30.hex",
+                   "and the bridge cannot" HEALTH_FIX "set [capture] edid = /usr/share/piglix/edid/tc358743-1080p30.hex",
                    what, info.width, info.height, info.interlaced ? "i" : "p", (info.refresh_mhz + 500) / 1000,
                    info.pixclk_khz / 1000.0, words);
     else
@@ -162,14 +162,14 @@ static void check_signal(struct health_report *r, const struct health_env *env, 
     if (env->ioctl(fd, VIDIOC_QUERY_DV_TIMINGS, &t) < 0) {
         int err = errno;
         if (err == ENOLINK)
-            health_add(r, "signal", HEALTH_PROBLEM, "no signal on %s: the source is off or asleep, the HDMI cable "
+            health_add(r, "signal", HEALTH_PROBLEM, "no signal on %s" HEALTH_FIX "the source is off or asleep, the HDMI cable "
                        "is loose, or the source ignores the EDID (try another port, or wake it with a key)",
                        capture->device);
         else if (err == ENOLCK)
-            health_add(r, "signal", HEALTH_PROBLEM, "a signal that does not lock on %s: a poor HDMI cable or "
+            health_add(r, "signal", HEALTH_PROBLEM, "a signal that does not lock on %s" HEALTH_FIX "a poor HDMI cable or "
                        "adapter, or a mode the bridge cannot take", capture->device);
         else if (err == ERANGE)
-            health_add(r, "signal", HEALTH_PROBLEM, "the signal on %s is out of range for the capture chip: give "
+            health_add(r, "signal", HEALTH_PROBLEM, "the signal on %s is out of range for the capture chip" HEALTH_FIX "give "
                        "the source an EDID it can follow ([capture] edid)", capture->device);
         else if (err == ENOTTY || err == ENODATA || err == EINVAL)
             health_add(r, "signal", HEALTH_OK, "%s has no DV timings (the device picks the mode; [capture] "
@@ -186,7 +186,7 @@ static void check_signal(struct health_report *r, const struct health_env *env, 
     bool fits;
     link_words(env, csi2, bt->pixelclock, bpp, words, sizeof(words), &fits);
     if (!fits)
-        health_add(r, "signal", HEALTH_PROBLEM, "%ux%u%s%.0f, pixel clock %.2f MHz%s: no picture at this mode; "
+        health_add(r, "signal", HEALTH_PROBLEM, "%ux%u%s%.0f, pixel clock %.2f MHz%s: no picture at this mode" HEALTH_FIX
                    "set the source to 1920x1080 at 30 Hz or 1280x720 at 60 Hz, or load piglix's EDID ([capture] "
                    "edid)", bt->width, bt->height, bt->interlaced ? "i" : "p", fps, bt->pixelclock / 1e6, words);
     else
@@ -205,7 +205,7 @@ void health_check_video(struct health_report *r, const struct health_env *env, c
         if (errno == ENOENT)
             return; /* the capture line says the device is missing */
         if (errno == EACCES)
-            health_add(r, "signal", HEALTH_WARNING, "cannot open %s (%s): run `piglix doctor` as root or as %s",
+            health_add(r, "signal", HEALTH_WARNING, "cannot open %s (%s)" HEALTH_FIX "run `piglix doctor` as root or as %s",
                        capture->device, strerror(errno), env->daemon_user);
         else
             health_add(r, "signal", HEALTH_PROBLEM, "cannot open %s: %s (see the capture line)", capture->device,

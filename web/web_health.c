@@ -34,6 +34,7 @@ void web_health_get(struct web_conn *c)
         cJSON_AddStringToObject(o, "name", r->checks[i].name);
         cJSON_AddStringToObject(o, "status", health_status_name(r->checks[i].status));
         cJSON_AddStringToObject(o, "message", r->checks[i].text);
+        cJSON_AddStringToObject(o, "fix", r->checks[i].fix);
         cJSON_AddItemToArray(arr, o);
     }
     free(r);

@@ -20,6 +20,12 @@ function row(c) {
   name.textContent = c.name;
   const msg = document.createElement('td');
   msg.textContent = c.message;
+  if (c.fix) {
+    const fix = document.createElement('div');
+    fix.className = 'health-fix';
+    fix.textContent = 'Fix: ' + c.fix;
+    msg.appendChild(fix);
+  }
   tr.append(st, name, msg);
   return tr;
 }
