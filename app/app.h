@@ -59,5 +59,19 @@ struct control *app_control_get(struct app_control *a);
 void app_control_set_device(struct app_control *a, struct hid_device *d);
 /* After every user of the control (server, web) is gone. NULL is fine. */
 void app_control_destroy(struct app_control *a);
+/* doctor.c: the checks of `piglix doctor` on this machine, in its order;
+ * app_health_env sets the real roots and the daemon's user ("piglix" when
+ * it exists). */
+struct health_env;
+struct health_report;
+void app_health_env(struct health_env *env);
+void app_health_run(const struct piglix_config *cfg, const struct health_env *env, struct health_report *report);
+/* health_worker.c: those checks on a thread of their own for the web API
+ * (cfg is copied). NULL (logged) when the thread cannot start. */
+struct app_health;
+struct web_health;
+struct app_health *app_health_start(const struct piglix_config *cfg);
+void app_health_web(struct app_health *h, struct web_health *out);
+void app_health_stop(struct app_health *h); /* after the web server; NULL is fine */
 
 #endif

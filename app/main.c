@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,28 +225,9 @@ static int cmd_vnc_passwd_args(const struct piglix_config *cfg, int n_args, char
 static int cmd_doctor(const struct piglix_config *cfg, int n_args, char **args)
 {
     struct health_env env;
-    health_env_defaults(&env);
-    /* The package's daemon runs as "piglix" (deploy/systemd/piglix.service);
-     * without that user (a build tree) the daemon is whoever runs this. */
-    struct passwd pw, *res = NULL;
-    char buf[1024];
-    if (getpwnam_r("piglix", &pw, buf, sizeof(buf), &res) == 0 && res) {
-        env.daemon_uid = res->pw_uid;
-        snprintf(env.daemon_user, sizeof(env.daemon_user), "%s", res->pw_name);
-    }
+    app_health_env(&env);
     static struct health_report report; /* 12 KiB: not on the stack */
-    report.n = 0;
-    health_check_capture(&report, &env, &cfg->capture);
-    health_check_cma(&report, &env, &cfg->capture);
-    health_check_usb(&report, &env, &cfg->hid);
-    health_check_image_store(&report, &env, &cfg->vmedia);
-    health_check_atx(&report, &env, &cfg->atx);
-    health_check_state(&report, &env, &cfg->state);
-    health_check_vnc_password(&report, &env, &cfg->state, &cfg->vnc);
-    health_check_web_accounts(&report, &env, &cfg->state, &cfg->web);
-    health_check_clock(&report, &env);
-    health_check_memory(&report, &env);
-    health_check_temperature(&report, &env);
+    app_health_run(cfg, &env, &report);
     health_print(&report, stdout);
     return health_worst(&report) == HEALTH_PROBLEM ? 1 : 0;
 }
@@ -392,13 +372,19 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     struct web_params wp = {.web = &cfg->web, .redfish = &cfg->redfish, .state_dir = cfg->state.dir,
                             .capture_source = cfg->capture.source, .sensors_poll_ms = cfg->sensors.poll_ms,
                             .upload_idle_s = cfg->vmedia.upload_idle_s};
+    struct app_health *health = NULL;
     if (cfg->web.enabled && (web = web_create(&wp, srv, slot, &web_hid, atx))) {
         web_set_vmedia(web, store, NULL);
         web_set_sensors(web, sensors);
         web_set_control(web, app_control_get(control));
+        /* GET /api/health: the doctor's checks, run off the web thread */
+        struct web_health wh;
+        app_health_web(health = app_health_start(cfg), &wh);
+        web_set_health(web, &wh);
     }
     if (cfg->web.enabled && (!web || web_start(web) < 0)) {
         web_destroy(web);
+        app_health_stop(health);
         capture_thread_stop(ct);
         stop_server_and_input(srv, usb);
         vmedia_store_close(store);
@@ -426,6 +412,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     sdnotify_send("STOPPING=1");
     LOG_INFO("main", "stopping");
     web_destroy(web);
+    app_health_stop(health);
     capture_thread_stop(ct);
     struct server_stats st;
     server_get_stats(srv, &st);

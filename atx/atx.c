@@ -25,6 +25,7 @@
 #include "common/thread.h"
 
 #define RESET_SETTLE_MS 500
+#define CHIP_RETRY_MS 5000 /* like the USB device controller's (app/usb_wait.c) */
 
 struct atx {
     pthread_mutex_t lock;
@@ -53,6 +54,8 @@ struct atx {
     uint8_t mac[6];
     char wol_interface[32], wol_address[64];
     int wol_port;
+    struct config_atx cfg;    /* for a chip that comes after the start */
+    int64_t chip_retry_ms;    /* when to look for the chip again; 0: not waiting */
 };
 
 /* Under lock: a change everyone waiting should see. */
@@ -247,6 +250,8 @@ static void update_inputs(struct atx *a, struct pollfd *fds, const int *fd_input
 static int poll_timeout(const struct atx *a, int64_t now)
 {
     int64_t next = a->seq.running ? a->seq.deadline : INT64_MAX;
+    if (a->chip_retry_ms && a->chip_retry_ms < next)
+        next = a->chip_retry_ms;
     for (int i = 0; i < ATX_INPUT_COUNT; i++) {
         if (!atx_gpio_has_input(a->gpio, i))
             continue;
@@ -272,11 +277,9 @@ static void check_guard(struct atx *a, struct pollfd *guard_fd)
     guard_fd->fd = a->guard.sock;
 }
 
-static void *atx_thread(void *arg)
+/* The thread's poll set: wake, guard, then each wired input. */
+static int build_fds(const struct atx *a, struct pollfd *fds, int *fd_input)
 {
-    struct atx *a = arg;
-    struct pollfd fds[2 + ATX_INPUT_COUNT];
-    int fd_input[2 + ATX_INPUT_COUNT];
     int n_fds = 0;
     fds[n_fds] = (struct pollfd){.fd = a->wake_fd, .events = POLLIN};
     fd_input[n_fds++] = -1;
@@ -288,6 +291,38 @@ static void *atx_thread(void *arg)
         fds[n_fds] = (struct pollfd){.fd = atx_gpio_input_fd(a->gpio, i), .events = POLLIN};
         fd_input[n_fds++] = i;
     }
+    return n_fds;
+}
+
+static int start_gpio(struct atx *a);
+
+/* A chip missing at the start, looked for every CHIP_RETRY_MS; true on the
+ * turn its lines were opened. A chip that is there but whose lines cannot be
+ * used is a wiring error, as at the start: logged, no more retries. */
+static bool chip_arrived(struct atx *a, int64_t now)
+{
+    if (!a->chip_retry_ms || now < a->chip_retry_ms)
+        return false;
+    if (!atx_gpio_chip_present(a->cfg.chip)) {
+        a->chip_retry_ms = now + CHIP_RETRY_MS;
+        return false;
+    }
+    a->chip_retry_ms = 0;
+    if (start_gpio(a) < 0) {
+        LOG_ERROR("atx", "GPIO chip '%s' appeared but its lines cannot be used: power buttons stay off "
+                  "until piglix restarts", a->cfg.chip);
+        return false;
+    }
+    LOG_INFO("atx", "GPIO chip '%s' is there now: power buttons and LEDs work", a->cfg.chip);
+    return true;
+}
+
+static void *atx_thread(void *arg)
+{
+    struct atx *a = arg;
+    struct pollfd fds[2 + ATX_INPUT_COUNT];
+    int fd_input[2 + ATX_INPUT_COUNT];
+    int n_fds = build_fds(a, fds, fd_input);
     for (;;) {
         int timeout = poll_timeout(a, clock_mono_ms());
         if (poll(fds, (nfds_t)n_fds, timeout) < 0 && errno != EINTR) {
@@ -308,7 +343,9 @@ static void *atx_thread(void *arg)
         pthread_mutex_unlock(&a->lock);
         if (stop)
             break;
-        if (a->gpio) {
+        if (chip_arrived(a, now))
+            n_fds = build_fds(a, fds, fd_input);
+        else if (a->gpio) {
             check_guard(a, &fds[1]);
             update_inputs(a, fds, fd_input, n_fds, now);
         }
@@ -439,14 +476,35 @@ static int open_inputs(struct atx *a, const struct config_atx *cfg)
             return -1;
         atx_led_init(&a->leds[i], &params[i], level, now);
     }
+    pthread_mutex_lock(&a->lock); /* also run by the thread when a chip comes late */
     a->st.power_led_wired = atx_gpio_has_input(a->gpio, ATX_INPUT_POWER_LED);
     a->st.hdd_led_wired = atx_gpio_has_input(a->gpio, ATX_INPUT_HDD_LED);
     a->st.intrusion_wired = atx_gpio_has_input(a->gpio, ATX_INPUT_INTRUSION);
     a->st.power_button_wired = atx_gpio_has_button(a->gpio, ATX_BUTTON_POWER);
     a->st.reset_button_wired = atx_gpio_has_button(a->gpio, ATX_BUTTON_RESET);
     a->st.gpio = atx_gpio_has_button(a->gpio, ATX_BUTTON_POWER) || atx_gpio_has_button(a->gpio, ATX_BUTTON_RESET);
+    publish(a);
+    pthread_mutex_unlock(&a->lock);
     publish_inputs(a); /* the levels read now, before the first edge */
     return 0;
+}
+
+/* Opens the chip's lines and starts the button-release guard (at start
+ * before any thread; when the chip comes late, from the ATX thread, which
+ * guard.h allows). */
+static int start_gpio(struct atx *a)
+{
+    a->gpio = atx_gpio_open(&a->cfg);
+    if (!a->gpio || open_inputs(a, &a->cfg) < 0)
+        goto fail;
+    a->n_guard_lines = atx_gpio_button_lines(a->gpio, a->guard_lines, ATX_GUARD_MAX_LINES);
+    if (atx_guard_start(&a->guard, atx_gpio_chip_path(a->gpio), a->guard_lines, a->n_guard_lines) < 0)
+        goto fail;
+    return 0;
+fail:
+    atx_gpio_close(a->gpio);
+    a->gpio = NULL;
+    return -1;
 }
 
 static int start_thread(struct atx *a)
@@ -493,20 +551,21 @@ struct atx *atx_start(const struct config_atx *cfg)
         }
         a->st.wol = true;
     }
-    if (cfg->chip[0]) {
-        a->gpio = atx_gpio_open(cfg);
-        if (!a->gpio || open_inputs(a, cfg) < 0)
-            goto fail;
-        /* The guard is forked before the thread exists. */
-        a->n_guard_lines = atx_gpio_button_lines(a->gpio, a->guard_lines, ATX_GUARD_MAX_LINES);
-        if (atx_guard_start(&a->guard, atx_gpio_chip_path(a->gpio), a->guard_lines, a->n_guard_lines) < 0)
-            goto fail;
+    a->cfg = *cfg;
+    if (cfg->chip[0] && !atx_gpio_chip_present(cfg->chip)) {
+        /* hardware that is absent is waited for, not a reason to exit */
+        LOG_WARN("atx", "GPIO chip '%s' is not there: piglix runs without the power buttons and LEDs and "
+                 "looks for it every %d s (gpiodetect lists the chips; `piglix doctor` says more)", cfg->chip,
+                 CHIP_RETRY_MS / 1000);
+        a->chip_retry_ms = clock_mono_ms() + CHIP_RETRY_MS;
+    } else if (cfg->chip[0] && start_gpio(a) < 0) {
+        goto fail; /* the chip is there: a wrong line is a wiring error */
     }
-    if (!a->st.gpio && !a->st.wol)
+    if (!a->st.gpio && !a->st.wol && !a->chip_retry_ms)
         LOG_WARN("atx", "enabled, but neither GPIO buttons nor a Wake-on-LAN MAC are configured");
     if (start_thread(a) < 0)
         goto fail;
-    LOG_INFO("atx", "running: GPIO %s, Wake-on-LAN %s", a->st.gpio ? cfg->chip : "off",
+    LOG_INFO("atx", "running: GPIO %s, Wake-on-LAN %s", a->st.gpio ? cfg->chip : a->chip_retry_ms ? "waiting" : "off",
              a->st.wol ? cfg->wol_mac : "off");
     return a;
 fail:

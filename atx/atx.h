@@ -95,8 +95,11 @@ struct atx_status {
     uint64_t generation;       /* changes whenever anything above changes */
 };
 
-/* Opens the configured lines, starts the guard and the thread. Returns NULL
- * (logged) when a configured chip or line cannot be used. */
+/* Opens the configured lines, starts the guard and the thread. A chip that
+ * is not there is logged and looked for every 5 s (the buttons and LEDs
+ * start when it comes; until then actions other than Wake-on-LAN say there
+ * is no GPIO). Returns NULL (logged) when the chip is there but a line
+ * cannot be used. */
 struct atx *atx_start(const struct config_atx *cfg);
 
 /* Releases any held button, stops the thread and the guard, frees. NULL is fine. */

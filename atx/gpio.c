@@ -69,6 +69,14 @@ static int drive_released(struct atx_gpio *g, struct gpio_line *l)
     return 0;
 }
 
+bool atx_gpio_chip_present(const char *chip)
+{
+    struct gpiod_chip *c = gpiod_chip_open_lookup(chip);
+    if (c)
+        gpiod_chip_close(c);
+    return c != NULL;
+}
+
 struct atx_gpio *atx_gpio_open(const struct config_atx *cfg)
 {
     struct atx_gpio *g = calloc(1, sizeof(*g));

@@ -29,6 +29,10 @@ struct atx_gpio;
  * Returns NULL (logged) on failure. */
 struct atx_gpio *atx_gpio_open(const struct config_atx *cfg);
 
+/* Whether [atx] chip can be found now (libgpiod's lookup: path, name,
+ * number or label). Without GPIO support always true: atx_gpio_open says why. */
+bool atx_gpio_chip_present(const char *chip);
+
 /* Releases a held button, frees every line, closes the chip. NULL is fine. */
 void atx_gpio_close(struct atx_gpio *gpio);
 

@@ -32,10 +32,16 @@ void health_add(struct health_report *r, const char *name, enum health_status st
     struct health_check *c = &r->checks[r->n++];
     health_fmt(c->name, sizeof(c->name), "%s", name);
     c->status = status;
+    char all[2 * HEALTH_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->text, sizeof(c->text), fmt, ap);
+    vsnprintf(all, sizeof(all), fmt, ap);
     va_end(ap);
+    char *sep = strchr(all, HEALTH_FIX[0]);
+    if (sep)
+        *sep = '\0';
+    health_fmt(c->text, sizeof(c->text), "%s", all);
+    health_fmt(c->fix, sizeof(c->fix), "%s", sep ? sep + 1 : "");
 }
 
 enum health_status health_worst(const struct health_report *r)
@@ -58,8 +64,8 @@ const struct health_check *health_find(const struct health_report *r, const char
 void health_print(const struct health_report *r, FILE *out)
 {
     for (int i = 0; i < r->n; i++)
-        fprintf(out, "%-8s %s: %s\n", health_status_name(r->checks[i].status), r->checks[i].name,
-                r->checks[i].text);
+        fprintf(out, "%-8s %s: %s%s%s\n", health_status_name(r->checks[i].status), r->checks[i].name,
+                r->checks[i].text, r->checks[i].fix[0] ? ": " : "", r->checks[i].fix);
 }
 
 void health_fmt(char *out, size_t size, const char *fmt, ...)
@@ -95,7 +101,7 @@ static bool is_dir(const char *path)
 }
 
 /* The last component of a symlink's target: a sysfs device's driver. */
-static int link_name(const char *path, char *out, size_t size)
+int health_link_name(const char *path, char *out, size_t size)
 {
     char target[PATH_MAX];
     ssize_t n = readlink(path, target, sizeof(target) - 1);
@@ -143,7 +149,7 @@ void health_check_capture(struct health_report *r, const struct health_env *env,
     health_dev_path(env, capture->device, dev, sizeof(dev));
     struct stat st;
     if (stat(dev, &st) < 0) {
-        health_add(r, "capture", HEALTH_PROBLEM, "%s does not exist: on a Pi with an HDMI-to-CSI bridge add "
+        health_add(r, "capture", HEALTH_PROBLEM, "%s does not exist" HEALTH_FIX "on a Pi with an HDMI-to-CSI bridge add "
                    "dtoverlay=tc358743 to /boot/firmware/config.txt and reboot; for a USB stick plug it in "
                    "(and check [capture] device)", capture->device);
         return;
@@ -155,7 +161,7 @@ void health_check_capture(struct health_report *r, const struct health_env *env,
     char sysdir[PATH_MAX];
     health_fmt(sysdir, sizeof(sysdir), "%s/%s", env->sys, rel);
     if (!is_dir(sysdir)) {
-        health_add(r, "capture", HEALTH_PROBLEM, "%s is not a V4L2 device (nothing in %s/class/video4linux): "
+        health_add(r, "capture", HEALTH_PROBLEM, "%s is not a V4L2 device (nothing in %s/class/video4linux)" HEALTH_FIX
                    "set [capture] device to a /dev/videoN capture node (v4l2-ctl --list-devices)",
                    capture->device, env->sys);
         return;
@@ -166,10 +172,10 @@ void health_check_capture(struct health_report *r, const struct health_env *env,
     health_fmt(path, sizeof(path), "%s/index", rel);
     health_read(env->sys, path, index, sizeof(index));
     health_fmt(path, sizeof(path), "%s/device/driver", sysdir);
-    if (link_name(path, driver, sizeof(driver)) < 0)
+    if (health_link_name(path, driver, sizeof(driver)) < 0)
         health_fmt(driver, sizeof(driver), "unknown");
     if (not_video_capture(name, driver, index)) {
-        health_add(r, "capture", HEALTH_PROBLEM, "%s (%s, driver %s) is not a video capture node: set "
+        health_add(r, "capture", HEALTH_PROBLEM, "%s (%s, driver %s) is not a video capture node" HEALTH_FIX "set "
                    "[capture] device to the capture node of the same device (v4l2-ctl --list-devices)",
                    capture->device, name, driver);
         return;
@@ -218,11 +224,11 @@ void health_check_cma(struct health_report *r, const struct health_env *env,
     uint64_t min_mib = env->min_cma_bytes >> 20;
     if (kb < 0) {
         health_add(r, "cma", HEALTH_WARNING, "no CmaTotal in %s/meminfo: V4L2 capture needs about %" PRIu64
-                   " MiB of CMA; add cma=128M to /boot/firmware/cmdline.txt (or dtoverlay=vc4-kms-v3d,cma-256 "
+                   " MiB of CMA" HEALTH_FIX "add cma=128M to /boot/firmware/cmdline.txt (or dtoverlay=vc4-kms-v3d,cma-256 "
                    "to config.txt) and reboot", env->proc, min_mib);
     } else if ((uint64_t)kb * 1024 < env->min_cma_bytes) {
         health_add(r, "cma", HEALTH_WARNING, "CMA is %" PRId64 " MiB, under %" PRIu64 " MiB: capture may fail "
-                   "to get frame buffers at 1080p; add cma=128M to /boot/firmware/cmdline.txt (or "
+                   "to get frame buffers at 1080p" HEALTH_FIX "add cma=128M to /boot/firmware/cmdline.txt (or "
                    "dtoverlay=vc4-kms-v3d,cma-256 to config.txt) and reboot", kb / 1024, min_mib);
     } else {
         health_add(r, "cma", HEALTH_OK, "CMA is %" PRId64 " MiB", kb / 1024);
@@ -266,10 +272,10 @@ void health_check_usb(struct health_report *r, const struct health_env *env, con
     }
     if (!udc[0]) {
         if (hid->udc[0])
-            health_add(r, "usb-controller", HEALTH_PROBLEM, "no USB device controller %s (in %s): set [hid] udc "
+            health_add(r, "usb-controller", HEALTH_PROBLEM, "no USB device controller %s (in %s)" HEALTH_FIX "set [hid] udc "
                        "to one listed there, or leave it empty for the first", hid->udc, dir);
         else
-            health_add(r, "usb-controller", HEALTH_PROBLEM, "no USB device controller (%s is empty): on a Pi 4 add "
+            health_add(r, "usb-controller", HEALTH_PROBLEM, "no USB device controller (%s is empty)" HEALTH_FIX "on a Pi 4 add "
                        "dtoverlay=dwc2,dr_mode=peripheral to /boot/firmware/config.txt and reboot, and use the "
                        "USB-C port", dir);
     } else {
@@ -279,21 +285,21 @@ void health_check_usb(struct health_report *r, const struct health_env *env, con
     char gadgets[PATH_MAX];
     health_fmt(gadgets, sizeof(gadgets), "%s/usb_gadget", env->configfs);
     if (!is_dir(gadgets)) {
-        health_add(r, "usb-gadget", HEALTH_PROBLEM, "no USB gadget configfs (%s): modprobe libcomposite "
+        health_add(r, "usb-gadget", HEALTH_PROBLEM, "no USB gadget configfs (%s)" HEALTH_FIX "modprobe libcomposite "
                    "(and mount configfs on %s)", gadgets, env->configfs);
         return;
     }
     char gadget[PATH_MAX];
     health_fmt(gadget, sizeof(gadget), "%s/" GADGET_DIR, env->configfs);
     if (!is_dir(gadget)) {
-        health_add(r, "usb-gadget", HEALTH_PROBLEM, "the piglix gadget is not made (%s): run `piglix gadget up` "
+        health_add(r, "usb-gadget", HEALTH_PROBLEM, "the piglix gadget is not made (%s)" HEALTH_FIX "run `piglix gadget up` "
                    "as root (the service does it at start)", gadget);
         return;
     }
     char bound[64] = "";
     health_read(env->configfs, GADGET_DIR "/UDC", bound, sizeof(bound));
     if (!bound[0]) {
-        health_add(r, "usb-gadget", HEALTH_PROBLEM, "the piglix gadget is made but not bound to a controller: "
+        health_add(r, "usb-gadget", HEALTH_PROBLEM, "the piglix gadget is made but not bound to a controller" HEALTH_FIX
                    "run `piglix gadget up` as root once the controller is there");
         return;
     }
@@ -306,10 +312,10 @@ void health_check_usb(struct health_report *r, const struct health_env *env, con
     } else if (strcmp(state, "configured") == 0) {
         health_add(r, "usb-host", HEALTH_OK, "the target's USB host has configured the keyboard and mouse");
     } else if (strcmp(state, "not attached") == 0) {
-        health_add(r, "usb-host", HEALTH_WARNING, "no USB host attached: plug the USB-C port into the target; "
+        health_add(r, "usb-host", HEALTH_WARNING, "no USB host attached" HEALTH_FIX "plug the USB-C port into the target; "
                    "if it is, the cable may have no data lines (a charging cable)");
     } else {
-        health_add(r, "usb-host", HEALTH_WARNING, "the USB host has not configured the device yet (state \"%s\"): "
+        health_add(r, "usb-host", HEALTH_WARNING, "the USB host has not configured the device yet (state \"%s\")" HEALTH_FIX
                    "the target may be off or asleep, or still booting", state);
     }
 }
@@ -374,6 +380,6 @@ void health_check_atx(struct health_report *r, const struct health_env *env, con
         health_add(r, "atx", HEALTH_OK, "GPIO chip \"%s\" found (%s)", atx->chip, chip);
         return;
     }
-    health_add(r, "atx", HEALTH_PROBLEM, "GPIO chip \"%s\" not found (no %s, no chip with that label): set [atx] "
+    health_add(r, "atx", HEALTH_PROBLEM, "GPIO chip \"%s\" not found (no %s, no chip with that label)" HEALTH_FIX "set [atx] "
                "chip to one `gpiodetect` lists (on a Pi: gpiochip0, label pinctrl-bcm2711 or pinctrl-rp1)", atx->chip, path);
 }

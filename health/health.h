@@ -23,7 +23,8 @@ enum health_status { HEALTH_OK, HEALTH_WARNING, HEALTH_PROBLEM };
 struct health_check {
     char name[HEALTH_NAME_MAX];   /* what was checked: "capture", "usb-controller"... */
     enum health_status status;
-    char text[HEALTH_TEXT_MAX];   /* what was found and, unless ok, what to do */
+    char text[HEALTH_TEXT_MAX];   /* what was found */
+    char fix[HEALTH_TEXT_MAX];    /* what to do about it; "" when there is nothing to do */
 };
 
 struct health_report {
@@ -44,6 +45,11 @@ struct health_env {
     int temp_warn_mc, temp_problem_mc; /* the appliance's own temperature, m°C (75 / 85 °C) */
     uint64_t min_cma_bytes;         /* a Pi with v4l2 capture: warning under this (128 MiB) */
     int (*adjtimex)(struct timex *); /* the clock's state (tests give their own) */
+    /* ioctl on the capture device and the GPIO chip (tests answer for the
+     * plain files of their fixture) */
+    int (*ioctl)(int fd, unsigned long request, void *arg);
+    int csi2_lanes, csi2_lane_mbps; /* the bridge's link: 2 x 972 Mbit/s on a Pi 4 */
+    int probe_timeout_ms;           /* a TCP connect to a configured port (ports) */
 };
 
 /* The real system's roots and the default limits; the daemon's user is the
@@ -68,13 +74,42 @@ void health_check_clock(struct health_report *r, const struct health_env *env);
 void health_check_memory(struct health_report *r, const struct health_env *env);
 void health_check_temperature(struct health_report *r, const struct health_env *env);
 
+/* What the capture device, the gadget, the GPIO lines, the certificate
+ * and the ports look like (health_video.c, health_more.c). */
+void health_check_video(struct health_report *r, const struct health_env *env,
+                        const struct config_capture *capture); /* "edid", "signal" */
+void health_check_atx_lines(struct health_report *r, const struct health_env *env, const struct config_atx *atx);
+void health_check_mass_storage(struct health_report *r, const struct health_env *env, const struct config_hid *hid,
+                               const struct config_vmedia *vmedia);
+void health_check_certificate(struct health_report *r, const struct config_web *web,
+                              const struct config_state *state);
+void health_check_ports(struct health_report *r, const struct health_env *env, const struct config_vnc *vnc,
+                        const struct config_web *web, const struct config_ipmi *ipmi,
+                        const struct config_state *state);
+
+/* The base EDID block: vendor, name and preferred mode (the first
+ * detailed timing). 0, or -1 when it is not an EDID (header, checksum). */
+struct health_edid {
+    char vendor[4];
+    char name[14];
+    int width, height;       /* 0 when there is no detailed timing */
+    bool interlaced;
+    uint32_t pixclk_khz;
+    uint32_t refresh_mhz;    /* mHz: 60000 = 60 Hz */
+    int extensions;
+};
+int health_edid_parse(const uint8_t *edid, size_t len, struct health_edid *out);
+/* Whether a pixel clock (blanking counted: the bridge's line FIFO cannot
+ * spread a frame over its blanking) fits lanes x lane_mbps. */
+bool health_csi2_fits(uint64_t pixclk_hz, int bits_per_pixel, int lanes, int lane_mbps);
+
 /* "ok", "warning", "problem". */
 const char *health_status_name(enum health_status status);
 /* The worst status in the report (HEALTH_OK when it is empty). */
 enum health_status health_worst(const struct health_report *r);
 /* The first check of that name, or NULL. */
 const struct health_check *health_find(const struct health_report *r, const char *name);
-/* One line per check: "STATUS   NAME: TEXT". */
+/* One line per check: "STATUS   NAME: TEXT" and ": FIX" when there is one. */
 void health_print(const struct health_report *r, FILE *out);
 
 #endif

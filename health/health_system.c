@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -18,6 +19,11 @@
 static int real_adjtimex(struct timex *t)
 {
     return adjtimex(t);
+}
+
+static int real_ioctl(int fd, unsigned long request, void *arg)
+{
+    return ioctl(fd, request, arg);
 }
 
 void health_env_defaults(struct health_env *env)
@@ -40,25 +46,29 @@ void health_env_defaults(struct health_env *env)
     env->temp_problem_mc = 85000;
     env->min_cma_bytes = 128ull << 20;
     env->adjtimex = real_adjtimex;
+    env->ioctl = real_ioctl;
+    env->csi2_lanes = 2;
+    env->csi2_lane_mbps = 972;
+    env->probe_timeout_ms = 300;
 }
 
 void health_check_state(struct health_report *r, const struct health_env *env, const struct config_state *state)
 {
     struct stat st;
     if (stat(state->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        health_add(r, "state", HEALTH_PROBLEM, "[state] dir %s does not exist: the package makes it; by hand: "
+        health_add(r, "state", HEALTH_PROBLEM, "[state] dir %s does not exist" HEALTH_FIX "the package makes it; by hand: "
                    "mkdir -m 700 %s && chown %s: %s", state->dir, state->dir, env->daemon_user, state->dir);
         return;
     }
     if (st.st_uid != env->daemon_uid) {
         health_add(r, "state", HEALTH_PROBLEM, "[state] dir %s is owned by uid %u, not by %s (the daemon's user), "
-                   "so piglix cannot keep its keys and accounts there: chown -R %s: %s", state->dir,
+                   "so piglix cannot keep its keys and accounts there" HEALTH_FIX "chown -R %s: %s", state->dir,
                    (unsigned)st.st_uid, env->daemon_user, env->daemon_user, state->dir);
         return;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
         health_add(r, "state", HEALTH_PROBLEM, "[state] dir %s is writable by %s (mode %03o): others could replace "
-                   "the accounts and keys; chmod go-w %s", state->dir,
+                   "the accounts and keys" HEALTH_FIX "chmod go-w %s", state->dir,
                    (st.st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st.st_mode & 0777), state->dir);
         return;
     }
@@ -82,10 +92,10 @@ void health_check_vnc_password(struct health_report *r, const struct health_env 
     struct stat st;
     int rc = stat(path, &st) == 0 ? 0 : errno;
     if (rc != 0 && rc != ENOENT)
-        health_add(r, "vnc-password", HEALTH_WARNING, "cannot tell whether the VNC password is set (%s: %s): run "
+        health_add(r, "vnc-password", HEALTH_WARNING, "cannot tell whether the VNC password is set (%s: %s)" HEALTH_FIX "run "
                    "`piglix doctor` as root or as %s", path, strerror(rc), env->daemon_user);
     else if (rc == ENOENT || st.st_size == 0)
-        health_add(r, "vnc-password", HEALTH_WARNING, "no VNC password: the VNC port stays closed until "
+        health_add(r, "vnc-password", HEALTH_WARNING, "no VNC password" HEALTH_FIX "the VNC port stays closed until "
                    "`piglix vnc-passwd` (the web UI's viewer does not need it)");
     else
         health_add(r, "vnc-password", HEALTH_OK, "the VNC password is set");
@@ -110,12 +120,12 @@ void health_check_web_accounts(struct health_report *r, const struct health_env 
                 accounts++;
         fclose(f);
     } else if (errno != ENOENT) {
-        health_add(r, "web-accounts", HEALTH_WARNING, "cannot tell whether there are web accounts (%s: %s): run "
+        health_add(r, "web-accounts", HEALTH_WARNING, "cannot tell whether there are web accounts (%s: %s)" HEALTH_FIX "run "
                    "`piglix doctor` as root or as %s", path, strerror(errno), env->daemon_user);
         return;
     }
     if (accounts == 0)
-        health_add(r, "web-accounts", HEALTH_WARNING, "no web accounts yet: open the web UI, the set-up page asks "
+        health_add(r, "web-accounts", HEALTH_WARNING, "no web accounts yet" HEALTH_FIX "open the web UI, the set-up page asks "
                    "for the one-time token piglix writes in its log (journalctl -u piglix), or "
                    "`piglix user add NAME`");
     else
@@ -129,7 +139,7 @@ void health_check_image_store(struct health_report *r, const struct health_env *
         return;
     struct statvfs vfs;
     if (statvfs(vmedia->dir, &vfs) < 0) {
-        health_add(r, "image-store", HEALTH_PROBLEM, "[vmedia] dir %s: %s: make it (mkdir -m 700 %s && chown %s: %s) "
+        health_add(r, "image-store", HEALTH_PROBLEM, "[vmedia] dir %s: %s" HEALTH_FIX "make it (mkdir -m 700 %s && chown %s: %s) "
                    "or set [vmedia] dir", vmedia->dir, strerror(errno), vmedia->dir, env->daemon_user, vmedia->dir);
         return;
     }
@@ -137,7 +147,7 @@ void health_check_image_store(struct health_report *r, const struct health_env *
     uint64_t mib = free_bytes >> 20;
     if (free_bytes < env->min_free_bytes)
         health_add(r, "image-store", HEALTH_WARNING, "%s has %" PRIu64 " MiB free, under %" PRIu64 " MiB: an "
-                   "installer image may not fit; delete old images or give the store a larger disk",
+                   "installer image may not fit" HEALTH_FIX "delete old images or give the store a larger disk",
                    vmedia->dir, mib, (uint64_t)(env->min_free_bytes >> 20));
     else
         health_add(r, "image-store", HEALTH_OK, "%s has %" PRIu64 " MiB free", vmedia->dir, mib);
@@ -151,7 +161,7 @@ void health_check_clock(struct health_report *r, const struct health_env *env)
         health_add(r, "clock", HEALTH_WARNING, "the clock's state is unknown (adjtimex: %s)", strerror(errno));
     } else if (state == TIME_ERROR || (t.status & STA_UNSYNC)) {
         health_add(r, "clock", HEALTH_WARNING, "the system clock is not synchronised: TOTP codes and TLS "
-                   "certificates need the right time; enable NTP (timedatectl set-ntp true) and give the "
+                   "certificates need the right time" HEALTH_FIX "enable NTP (timedatectl set-ntp true) and give the "
                    "appliance a network route to a time server");
     } else {
         health_add(r, "clock", HEALTH_OK, "the system clock is synchronised");
@@ -167,7 +177,7 @@ void health_check_memory(struct health_report *r, const struct health_env *env)
     }
     uint64_t min_mib = env->min_available_bytes >> 20;
     if ((uint64_t)kb * 1024 < env->min_available_bytes)
-        health_add(r, "memory", HEALTH_WARNING, "%" PRId64 " MiB available, under %" PRIu64 " MiB: stop other "
+        health_add(r, "memory", HEALTH_WARNING, "%" PRId64 " MiB available, under %" PRIu64 " MiB" HEALTH_FIX "stop other "
                    "services on the appliance or lower [web] max_viewers", kb / 1024, min_mib);
     else
         health_add(r, "memory", HEALTH_OK, "%" PRId64 " MiB available", kb / 1024);
@@ -209,9 +219,9 @@ void health_check_temperature(struct health_report *r, const struct health_env *
     health_fmt(what, sizeof(what), "%.1f °C (%s%s%s)", hottest / 1000.0, zone, type[0] ? ", " : "", type);
     if (hottest >= env->temp_problem_mc)
         health_add(r, "temperature", HEALTH_PROBLEM, "%s, at or over %d °C: the CPU throttles and capture drops "
-                   "frames; add a heatsink or fan and give the case air", what, env->temp_problem_mc / 1000);
+                   "frames" HEALTH_FIX "add a heatsink or fan and give the case air", what, env->temp_problem_mc / 1000);
     else if (hottest >= env->temp_warn_mc)
-        health_add(r, "temperature", HEALTH_WARNING, "%s, at or over %d °C: close to throttling; add a heatsink "
+        health_add(r, "temperature", HEALTH_WARNING, "%s, at or over %d °C: close to throttling" HEALTH_FIX "add a heatsink "
                    "or fan", what, env->temp_warn_mc / 1000);
     else
         health_add(r, "temperature", HEALTH_OK, "%s", what);

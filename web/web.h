@@ -96,4 +96,19 @@ struct web_hid {
     void *ctx;
 };
 
+/* The appliance's health for GET /api/health: the checks of `piglix doctor`
+ * (health/health.h), run off the web thread by whoever wires this (app/). */
+struct health_report;
+struct web_health_ops {
+    /* Copies the latest report and its age; false while there is none yet.
+     * Never blocks on the checks: a stale report asks for a new run. */
+    bool (*read)(void *ctx, struct health_report *out, int64_t *age_ms);
+};
+struct web_health {
+    const struct web_health_ops *ops;
+    void *ctx;
+};
+/* Before web_start. Without it, /api/health answers 503. */
+void web_set_health(struct web *w, const struct web_health *health);
+
 #endif

@@ -169,6 +169,7 @@ struct web {
         char addr[64];
         int64_t last_ms;
     } api_clients[WEB_API_CLIENTS];
+    struct web_health health;           /* ops NULL: /api/health says 503 */
 };
 
 
@@ -290,6 +291,8 @@ void web_metrics_reply(struct web_conn *c);
 /* web_sensors.c: GET /api/sensors; the sensors', ATX's and USB drive's
  * metrics as Prometheus text (malloc'ed, NULL when out of memory). */
 void web_sensors_get(struct web_conn *c);
+/* web_health.c */
+void web_health_get(struct web_conn *c);
 char *web_metrics_hw(struct web *w);
 
 /* web_atx.c */

@@ -143,9 +143,26 @@ test('set-up token flow creates the first account and shows the picture', async 
   await page.waitForSelector('#view-kvm:not([hidden])');
   await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 15000 });
   figures.setupToPictureMs = Date.now() - t0;
+  // The first-run checklist: the doctor's checks from after the account was
+  // made, problems first, each with its fix.
+  await page.waitForSelector('#dlg-health[open]');
+  await page.waitForFunction(() => document.querySelectorAll('#health-list tr').length > 5, null, { timeout: 10000 });
+  assert.ok(await page.isVisible('#health-first-run'), 'the first-run words show');
+  const rows = await page.$$eval('#health-list tr', (trs) => trs.map((t) => [t.className, t.cells[1].textContent,
+                                                                            t.cells[2].textContent]));
+  const rank = { 'health-problem': 0, 'health-warning': 1, 'health-ok': 2 };
+  for (let i = 1; i < rows.length; i++)
+    assert.ok(rank[rows[i - 1][0]] <= rank[rows[i][0]], 'problems first: ' + JSON.stringify(rows));
+  const accounts = rows.find((r) => r[1] === 'web-accounts');
+  assert.deepEqual(accounts && accounts.slice(0, 1), ['health-ok'], 'the account just made: ' + JSON.stringify(rows));
+  assert.ok(rows.some((r) => r[1] === 'certificate' && /self-signed/.test(r[2])), JSON.stringify(rows));
+  assert.match(await page.textContent('#health-summary'), /\d+ problem\(s\), \d+ warning\(s\), \d+ ok/);
+  await shot(page, '02-first-run-checklist');
+  await page.click('#dlg-health .close');
+  assert.ok(await page.isHidden('#dlg-health'));
   await page.waitForTimeout(500);
   const col = await canvasColours(page);
-  await shot(page, '02-kvm-after-setup');
+  await shot(page, '02b-kvm-after-setup');
   assert.equal(col.width, 1280);
   assert.equal(col.height, 720);
   assert.ok(col.blue / col.total > 0.5, 'the bios background is blue: ' + JSON.stringify(col));
@@ -286,6 +303,11 @@ test('the panels and a phone-sized viewport', async () => {
   assert.ok(await page.isVisible('#atx-off-help'), 'the Power panel says how to turn ATX on');
   assert.match(await page.textContent('#atx-off-help'), /\[atx\][\s\S]*enabled = yes[\s\S]*INSTALL\.md/);
   await page.click('#dlg-atx .close');
+  await page.click('#btn-health');
+  await page.waitForFunction(() => document.querySelectorAll('#health-list tr').length > 5);
+  assert.ok(await page.isHidden('#health-first-run'), 'the first-run words only after set-up');
+  await shot(page, '09b-phone-health');
+  await page.click('#dlg-health .close');
   await page.click('#btn-paste');
   await page.fill('#paste-text', 'hi');
   await shot(page, '10-phone-paste');
@@ -357,6 +379,8 @@ test('without noVNC the set-up, login and every panel work, the viewer says what
     await page.fill('#setup-password2', PASSWORD);
     await page.click('#setup-submit');
     await page.waitForSelector('#view-kvm:not([hidden])');
+    await page.waitForSelector('#dlg-health[open]'); // the first-run checklist, checked above
+    await page.click('#dlg-health .close');
     await page.waitForSelector('#viewer-msg:not([hidden])', { timeout: 10000 });
     const msg = await page.textContent('#viewer-msg');
     assert.match(msg, /noVNC is missing/);

@@ -78,10 +78,12 @@ static void expect(struct fixture *f, const char *name, enum health_status statu
         health_print(&f->r, stderr);
         fail_msg("no check named %s", name);
     }
-    if (c->status != status || (words && !strstr(c->text, words))) {
+    char line[2 * HEALTH_TEXT_MAX + 2]; /* as `piglix doctor` prints it */
+    snprintf(line, sizeof(line), "%s%s%s", c->text, c->fix[0] ? ": " : "", c->fix);
+    if (c->status != status || (words && !strstr(line, words))) {
         health_print(&f->r, stderr);
         fail_msg("%s: want %s with \"%s\", got %s: %s", name, health_status_name(status), words ? words : "",
-                 health_status_name(c->status), c->text);
+                 health_status_name(c->status), line);
     }
 }
 

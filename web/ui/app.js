@@ -6,6 +6,7 @@
 import { initMedia, openMedia } from '/media.js';
 import { applyRole, roleAtLeast } from '/roles.js';
 import { initSessions, openSessions, refreshControl } from '/sessions.js';
+import { initHealth, openHealth } from '/health.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -120,6 +121,7 @@ $('setup-form').addEventListener('submit', async (ev) => {
   }
   state.session = r.data;
   enterKvm();
+  openHealth(true); // the first-run checklist: what the appliance still needs
 });
 
 $('login-form').addEventListener('submit', async (ev) => {
@@ -532,6 +534,8 @@ $('btn-atx').addEventListener('click', () => $('dlg-atx').showModal());
 // Who is connected, who has the keyboard (sessions.js)
 initSessions(api, errText);
 $('btn-sessions').addEventListener('click', () => { $('dlg-sessions').showModal(); openSessions(); });
+initHealth(api, errText);
+$('btn-health').addEventListener('click', () => openHealth());
 for (const b of document.querySelectorAll('dialog .close'))
   b.addEventListener('click', (e) => e.target.closest('dialog').close());
 
