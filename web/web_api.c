@@ -152,6 +152,7 @@ static void api(struct web_conn *c)
         {"/hid/mouse", LWSHUMETH_POST}, {"/totp/setup", LWSHUMETH_POST},
         {"/totp/enable", LWSHUMETH_POST}, {"/totp/disable", LWSHUMETH_POST},
         {"/atx", LWSHUMETH_GET}, {"/sensors", LWSHUMETH_GET},
+        {"/serial", LWSHUMETH_GET}, {"/serial/break", LWSHUMETH_POST},
     };
     bool known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -216,6 +217,10 @@ found:
         web_sensors_get(c);
     else if (strncmp(p, "/vmedia", 7) == 0)
         web_vmedia_call(c, p + 7);
+    else if (strcmp(p, "/serial") == 0)
+        web_serial_get(c);
+    else if (strcmp(p, "/serial/break") == 0)
+        web_serial_break_post(c);
     else
         hid_call(c, p + 5);
 }

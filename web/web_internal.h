@@ -100,11 +100,15 @@ struct web_conn {
     char hash_of[AUTH_HASH_MAX];
     struct web_conn *next_long, *prev_long; /* in w->longs while long-lived */
     bool in_longs;
+    /* the serial console's WebSocket (/api/serial, web_serial.c) */
+    bool serial_ws;
+    struct web_serial_term *serial_term;
 };
 
 struct web_stats {
     uint64_t requests, logins_ok, logins_failed, logins_throttled, snapshots, stream_frames;
     uint64_t ws_opened, ws_bytes_to_browser, ws_bytes_from_browser;
+    uint64_t serial_bytes_to_browser;
 };
 
 struct atx;
@@ -149,6 +153,11 @@ struct web {
     int64_t hash_window_ms;             /* WEB_HASHES_PER_S budget */
     int hashes_in_window;
     struct web_stats stats;
+    /* the serial console (NULL: [serial] off) and its terminals */
+    struct serial_console *serial;
+    struct serial_watch *serial_watch;
+    atomic_int serial_ready;            /* the console thread has news (web_serial_wake) */
+    int serial_terms;
 };
 
 
@@ -289,6 +298,24 @@ void web_vmedia_reply_state(struct web_conn *c, int status);
 void web_vmedia_reply_err(struct web_conn *c, int err, const char *what, const char *msg);
 int web_vmedia_http_status(int err);
 cJSON *web_vmedia_drive_json(struct web *w);
+
+/* web_serial.c: the serial console's WebSocket and API */
+#define WEB_SERIAL_TERMS_MAX 8
+struct web_serial_term;
+bool web_serial_may_write(const struct web_conn *c);
+/* A text message from a terminal: {"type":"break"} or nothing we know. */
+enum web_serial_ctrl { WEB_SERIAL_CTRL_BAD, WEB_SERIAL_CTRL_BREAK };
+enum web_serial_ctrl web_serial_parse_control(const char *text, size_t len);
+void web_serial_get(struct web_conn *c);
+void web_serial_break_post(struct web_conn *c);
+bool web_serial_ws_allowed(struct web_conn *c);
+int web_serial_open(struct web_conn *c);
+int web_serial_ws_rx(struct web_conn *c, const void *in, size_t len);
+int web_serial_ws_writeable(struct web_conn *c);
+void web_serial_timer(struct web_conn *c);
+void web_serial_closed(struct web_conn *c);
+void web_serial_wake(struct web *w);
+void web_serial_detach(struct web *w);
 
 /* web_server.c: the list of long-lived connections */
 void web_longs_add(struct web_conn *c);
