@@ -63,7 +63,8 @@ struct config_web {
     char key[CONFIG_STR_MAX];
     char hostname[128];     /* for the self-signed certificate; "" = this host's name */
     char root[CONFIG_STR_MAX]; /* the UI's static files; "" = built-in default */
-    char novnc[CONFIG_STR_MAX]; /* noVNC's files (core/rfb.js) */
+    char novnc[CONFIG_STR_MAX]; /* noVNC's files (core/rfb.js); "" = the one piglix ships */
+    char xterm[CONFIG_STR_MAX]; /* xterm.js (xterm/lib/xterm.js); "" = the one piglix ships */
     int session_idle_s;     /* a session ends after this long unused */
     int session_max_s;      /* and this long after login, whatever */
     int login_fail_limit;   /* failures per address/account before delays */

@@ -10,7 +10,7 @@ if [ "${1:-}" = "--vm" ]; then
     # module, and tests/vm/simserver as the server: power it on, type into
     # its setup screen, boot it from an ISO, all from a browser.
     deploy/deps.sh build
-    tests/vm/deps.sh novnc xorriso v4l-utils curl
+    tests/vm/deps.sh xorriso v4l-utils curl
     cmake -S . -B build-vm -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIGLIX_TESTS=ON -DPIGLIX_APPLIANCE=ON >/dev/null
     cmake --build build-vm -j"$(nproc)" --target piglix simserver rfbprobe
     exec python3 tests/vm/test_e2e_vm.py demo --piglix build-vm/app/piglix --layout "${2:-us}" \
@@ -18,9 +18,7 @@ if [ "${1:-}" = "--vm" ]; then
         --web-port "${PIGLIX_WEB_PORT:-8443}" --vnc-port "${PIGLIX_VNC_PORT:-5900}"
 fi
 deploy/deps.sh build
-# noVNC for the web UI (Debian's package, served by piglix, not copied)
-dpkg-query -W -f='${Status}' novnc 2>/dev/null | grep -q "ok installed" ||
-    { export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends novnc; }
+# (noVNC for the web UI: the build installs it from npm, pinned: web/vendor)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIGLIX_TESTS=OFF -DPIGLIX_APPLIANCE=ON >/dev/null
 cmake --build build -j"$(nproc)"
 STATE="${PIGLIX_STATE_DIR:-$PWD/build/demo-state}"

@@ -20,19 +20,24 @@ LIBS="libvncserver-dev libturbojpeg0-dev libinih-dev zlib1g-dev libcmocka-dev li
 BUILD="build-essential cmake pkg-config $LIBS"
 TEST="cppcheck vncsnapshot openssl ustreamer python3 qemu-system-x86 busybox-static cpio v4l-utils clang-14 libclang-rt-14-dev valgrind gpiod iproute2 curl prometheus ipmitool freeipmi-tools python3-sushy redfishtool xorriso"
 # The web UI's browser tests: Debian's Chromium (driven by playwright-core
-# from npm, which the tests install themselves) and noVNC, which piglix serves.
-WEBTEST="chromium novnc"
+# from npm, which the tests install themselves).
+WEBTEST="chromium"
 PACKAGE="dpkg-dev debootstrap systemd systemd-container"
 case "$1" in
-    build) PKGS="$BUILD" ;;
-    test)
-        PKGS="$BUILD $TEST $WEBTEST"
-        # node from elsewhere (e.g. NodeSource) brings its own npm; Debian's
-        # npm would conflict with it.
+    build|package)
+        PKGS="$BUILD"
+        [ "$1" = package ] && PKGS="$PKGS $PACKAGE"
+        # npm brings noVNC and xterm.js at build time (web/vendor). node
+        # from elsewhere (e.g. NodeSource) brings its own npm; Debian's npm
+        # would conflict with it.
         command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
         command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
         ;;
-    package) PKGS="$BUILD $PACKAGE" ;;
+    test)
+        PKGS="$BUILD $TEST $WEBTEST"
+        command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+        command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+        ;;
     arm64|arm64-vm)
         PKGS="cmake pkg-config gcc-aarch64-linux-gnu debootstrap python3"
         # arm64-vm: also boots Debian's arm64 kernel (tests/deploy/arm64_vm.py)

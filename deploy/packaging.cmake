@@ -4,9 +4,8 @@
 # CMakeLists.txt. Cross builds name the package's architecture in
 # PIGLIX_DEB_ARCH (deploy/cross/aarch64-linux-gnu.cmake).
 
-if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
-  set(CMAKE_INSTALL_PREFIX /usr CACHE PATH "Install prefix" FORCE)
-endif()
+# (CMAKE_INSTALL_PREFIX defaults to /usr in the top CMakeLists.txt, before
+# the modules compile the installed paths into piglix.)
 
 # Debian 12 keeps systemd units and udev rules under /lib (moving files
 # between / and /usr within a release confuses dpkg's file list).
@@ -59,6 +58,15 @@ install(FILES ${CMAKE_SOURCE_DIR}/deploy/edid/tc358743-1080p30.hex DESTINATION $
 if(EXISTS ${CMAKE_SOURCE_DIR}/web/ui)
   install(DIRECTORY ${CMAKE_SOURCE_DIR}/web/ui/ DESTINATION ${PIGLIX_DATA_DIR}/web)
 endif()
+# noVNC and xterm.js as npm installed them for this build (web/vendor), with
+# their licence files; the web server finds them here ([web] novnc, xterm "").
+if(PIGLIX_HAVE_WEB_VENDOR)
+  install(DIRECTORY ${PIGLIX_NOVNC_BUILD}/ DESTINATION ${PIGLIX_DATA_DIR}/novnc
+          PATTERN "*.md" EXCLUDE PATTERN "package.json" EXCLUDE)
+  install(DIRECTORY ${PIGLIX_XTERM_BUILD}/ DESTINATION ${PIGLIX_DATA_DIR}/xterm
+          PATTERN "*.map" EXCLUDE PATTERN "*.md" EXCLUDE PATTERN "typings" EXCLUDE
+          PATTERN "src" EXCLUDE PATTERN "out" EXCLUDE PATTERN "package.json" EXCLUDE)
+endif()
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/systemd/piglix.service
               ${CMAKE_SOURCE_DIR}/deploy/systemd/piglix-gadget.service
         DESTINATION ${PIGLIX_SYSTEMD_UNIT_DIR})
@@ -95,8 +103,6 @@ if(NOT CMAKE_CROSSCOMPILING)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
-# The web UI's remote console (web.novnc = /usr/share/novnc).
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "novnc")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "v4l-utils, edid-decode")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${CMAKE_SOURCE_DIR}/deploy/debian/conffiles

@@ -239,6 +239,10 @@ void web_api_dispatch(struct web_conn *c)
         web_reply_error(c, 405, "%s is not allowed on %s", method_name(c->method), c->path);
         return;
     }
+    if (strncmp(c->path, "/xterm/", 7) == 0) {
+        web_serve_file(c, c->w->xterm, c->path + 6);
+        return;
+    }
     if (strncmp(c->path, "/novnc/", 7) == 0) {
         web_serve_file(c, c->w->novnc, c->path + 6);
         return;

@@ -143,9 +143,9 @@ void web_serve_file(struct web_conn *c, const char *root, const char *rel)
         web_reply_error(c, 500, "cannot read %s", rel);
         return;
     }
-    /* noVNC does not change while piglix runs; piglix's own UI may. */
-    web_resp_header(&c->resp, "Cache-Control: %s",
-                    strncmp(rel, "/novnc/", 7) == 0 ? "max-age=3600" : "no-cache");
+    /* noVNC and xterm.js do not change while piglix runs; piglix's own UI may. */
+    bool vendor = strncmp(rel, "/novnc/", 7) == 0 || strncmp(rel, "/xterm/", 7) == 0;
+    web_resp_header(&c->resp, "Cache-Control: %s", vendor ? "max-age=3600" : "no-cache");
     web_reply_bytes(c, 200, ctype, buf, got);
 }
 

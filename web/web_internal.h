@@ -140,7 +140,7 @@ struct web {
     atomic_int stop;
     atomic_int jpeg_ready;
     char cert[CONFIG_STR_MAX + 32], key[CONFIG_STR_MAX + 32];
-    char root[CONFIG_STR_MAX], novnc[CONFIG_STR_MAX];
+    char root[CONFIG_STR_MAX], novnc[CONFIG_STR_MAX], xterm[CONFIG_STR_MAX];
     struct auth_accounts accounts;
     struct auth_sessions sessions;
     struct auth_throttle *throttle;      /* failed logins per address (/64 for IPv6) */

@@ -390,6 +390,22 @@ static const char *ui_root(const struct config_web *cfg)
     return PIGLIX_WEB_ROOT_SOURCE;
 }
 
+/* noVNC and xterm.js: the configured folder, else the package's copy, else
+ * the one the build installed from npm (web/vendor), so a build tree runs
+ * with no setting. probe names a file the folder must have. */
+static const char *vendor_dir(const char *configured, const char *installed, const char *built,
+                              const char *probe)
+{
+    if (configured[0])
+        return configured;
+    char path[CONFIG_STR_MAX + 64];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", installed, probe);
+    if (stat(path, &st) == 0 || !built[0])
+        return installed;
+    return built;
+}
+
 static void on_jpeg_ready(void *ctx)
 {
     struct web *w = ctx;
@@ -498,7 +514,10 @@ struct web *web_create(const struct web_params *p, struct server *srv,
         w->have_hid = true;
     }
     snprintf(w->root, sizeof(w->root), "%s", ui_root(cfg));
-    snprintf(w->novnc, sizeof(w->novnc), "%s", cfg->novnc);
+    snprintf(w->novnc, sizeof(w->novnc), "%s",
+             vendor_dir(cfg->novnc, PIGLIX_NOVNC_INSTALLED, PIGLIX_NOVNC_BUILD, "core/rfb.js"));
+    snprintf(w->xterm, sizeof(w->xterm), "%s",
+             vendor_dir(cfg->xterm, PIGLIX_XTERM_INSTALLED, PIGLIX_XTERM_BUILD, "xterm/lib/xterm.js"));
     auth_sessions_init(&w->sessions, cfg->session_idle_s, cfg->session_max_s);
     w->throttle = auth_throttle_create_addresses(cfg->login_fail_limit, cfg->login_throttle_s,
                                                      WEB_THROTTLE_ADDRS);
@@ -525,8 +544,8 @@ struct web *web_create(const struct web_params *p, struct server *srv,
         LOG_WARN("web", "no UI at %s ([web] root): the API works, the page will be missing", w->root);
     snprintf(probe, sizeof(probe), "%s/core/rfb.js", w->novnc);
     if (stat(probe, &st) != 0)
-        LOG_WARN("web", "no noVNC at %s ([web] novnc; Debian package novnc): the viewer will not load",
-                 w->novnc);
+        LOG_WARN("web", "no noVNC at %s ([web] novnc; the package ships it, a source build installs it "
+                 "with npm: web/vendor): the viewer will not load", w->novnc);
 
     char err[160];
     w->n_listen = netlisten_resolve(cfg->listen, w->listen, NETLISTEN_MAX, err, sizeof(err));

@@ -10,7 +10,9 @@ SRC=$(cd "$(dirname "$0")" && pwd)
 for tool in node npm "${CHROMIUM:-/usr/bin/chromium}"; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed (deploy/deps.sh test)"; exit 77; }
 done
-[ -r /usr/share/novnc/core/rfb.js ] || { echo "SKIP: noVNC not installed (Debian package novnc)"; exit 77; }
+# piglix serves the noVNC its build installed from npm (web/vendor).
+[ -r "$2/web/vendor/node_modules/@novnc/novnc/core/rfb.js" ] ||
+    { echo "no noVNC in $2/web/vendor: the build installs it (PIGLIX_WEB_VENDOR)" >&2; exit 1; }
 mkdir -p "$OUT"
 # npm ci only when the lock file changed since the last install.
 if ! cmp -s "$SRC/package-lock.json" "$OUT/package-lock.json" || [ ! -d "$OUT/node_modules/playwright-core" ]; then

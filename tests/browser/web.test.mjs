@@ -363,7 +363,7 @@ test('without noVNC the set-up, login and every panel work, the viewer says what
     assert.match(msg, /\/novnc\/core\/rfb\.js/, 'names the file: ' + msg);
     assert.match(msg, /404/, 'says it was not found: ' + msg);
     assert.match(msg, /\[web\] novnc/, 'names the setting: ' + msg);
-    assert.match(msg, /apt install novnc/, 'names the package: ' + msg);
+    assert.match(msg, /\/usr\/share\/piglix\/novnc/, 'names where the package puts it: ' + msg);
     assert.equal(await page.textContent('#st-conn'), 'no viewer');
     assert.equal(await page.evaluate(() => document.body.dataset.viewer), 'missing');
     // The status line polls /api/info as with a viewer.

@@ -38,6 +38,12 @@ cpack -G DEB --config "$release/CPackConfig.cmake" -B "$work/deb" >"$work/cpack.
     { cat "$work/cpack.log" >&2; fail "cpack"; }
 deb=$(ls "$work"/deb/piglix_*.deb)
 echo "package: $(basename "$deb") Depends: $(dpkg-deb -f "$deb" Depends)"
+# The browser code the build brought from npm ships with it (web/vendor).
+for f in usr/share/piglix/novnc/core/rfb.js usr/share/piglix/novnc/core/decoders/h264.js \
+         usr/share/piglix/novnc/LICENSE.txt usr/share/piglix/xterm/xterm/lib/xterm.js \
+         usr/share/piglix/xterm/addon-fit/lib/addon-fit.js; do
+    dpkg-deb -c "$deb" | grep -q " ./$f\$" || fail "the package lacks /$f"
+done
 # The same package one version on, with a changed piglix.ini: the upgrade.
 rm -rf "$work/up"
 dpkg-deb -R "$deb" "$work/up"

@@ -59,6 +59,14 @@ def piglix_config(layout, capture="v4l2", pixfmt="rgb24"):
             "[state]\ndir = /var/lib/piglix\n" % (source, VNC_PORT, layout, WEB_PORT))
 
 
+def novnc_dir(piglix_path):
+    """The noVNC the build of piglix_path installed from npm (web/vendor)."""
+    d = pathlib.Path(piglix_path).resolve().parent.parent / "web/vendor/node_modules/@novnc/novnc"
+    if not (d / "core/rfb.js").exists():
+        raise TestFailure("no noVNC at %s: the build installs it (PIGLIX_WEB_VENDOR)" % d)
+    return d
+
+
 def build_board_module():
     r = subprocess.run([os.path.join(HERE, "gpio_sim", "build.sh")], capture_output=True, text=True)
     if r.returncode != 0:
@@ -106,7 +114,7 @@ class Appliance:
                          files={CONFIG: piglix_config(self.layout, pixfmt=self.pixfmt),
                                 "/var/lib/piglix/vnc.passwd": (pathlib.Path(self.clients.passwd_file), 0o600),
                                 "/usr/share/piglix/web": SOURCE / "web" / "ui",
-                                "/usr/share/novnc": pathlib.Path("/usr/share/novnc")},
+                                "/usr/share/piglix/novnc": novnc_dir(self.piglix_path)},
                          ports=self.ports)
         self.vm.start()
         log("VM up in %.1f s" % self.vm.boot_seconds)

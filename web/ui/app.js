@@ -1,5 +1,5 @@
 // piglix's browser UI: set-up, login, the noVNC viewer and its toolbar.
-// noVNC comes from piglix's /novnc/ (Debian's novnc package), not this tree,
+// noVNC comes from piglix's /novnc/ (npm's @novnc/novnc, pinned in web/vendor), not this tree,
 // and is imported only when the viewer opens: a static import of a missing
 // noVNC would fail this whole module and leave the page on "Loading..."
 // with no login, no panels and no word of what is wrong.
@@ -229,8 +229,9 @@ async function viewerMissing(e) {
   box.append(h);
   p('The browser could not load ', { code: '/novnc/core/rfb.js' }, ': ' + how + '.');
   p('piglix serves noVNC from the folder named by ', { code: 'novnc' }, ' in the ', { code: '[web]' },
-    ' section of ', { code: '/etc/piglix/piglix.ini' }, ' (default ', { code: '/usr/share/novnc' },
-    '). Install Debian\'s noVNC with ', { code: 'apt install novnc' }, ', or set ', { code: '[web] novnc' },
+    ' section of ', { code: '/etc/piglix/piglix.ini' }, ' (empty: the copy the package ships in ',
+    { code: '/usr/share/piglix/novnc' }, '; a source build installs it with ', { code: 'npm ci' },
+    ' from web/vendor). Reinstall the piglix package, or set ', { code: '[web] novnc' },
     ' to the folder that holds ', { code: 'core/rfb.js' }, ', then restart piglix and reload this page.');
   p('Everything else works without it: the Power and Media panels, Ctrl+Alt+Del, the key combinations ' +
     'and Paste (typed by piglix\'s USB keyboard, when it has one).');
