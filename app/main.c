@@ -360,7 +360,8 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     if (cfg->web.enabled && (web = web_create(&wp, srv, slot, &web_hid, atx))) {
         web_set_vmedia(web, store, NULL);
         web_set_sensors(web, sensors);
-        web_set_serial(web, serial);
+        /* [ipmi] on: its Serial-over-LAN payload serves the same console. */
+        web_set_serial(web, serial, cfg->ipmi.enabled);
     }
     if (cfg->web.enabled && (!web || web_start(web) < 0)) {
         web_destroy(web);

@@ -51,9 +51,10 @@ void web_set_vmedia(struct web *w, struct vmedia_store *store, struct vmedia_dri
  * start): from any thread, also while the server runs; once, from NULL. */
 void web_set_vmedia_drive(struct web *w, struct vmedia_drive *drive);
 /* The serial console (serial/serial.h) for /api/serial and its WebSocket;
- * before web_start; it must outlive the web server. */
+ * before web_start; it must outlive the web server. sol: IPMI
+ * Serial-over-LAN serves it too (Redfish's SerialConsole says "IPMI"). */
 struct serial_console;
-void web_set_serial(struct web *w, struct serial_console *console);
+void web_set_serial(struct web *w, struct serial_console *console, bool sol);
 /* Runs the event loop in a new thread (signals blocked there). 0 or -1. */
 int web_start(struct web *w);
 /* Stops the thread (if started), closes every connection and frees. */

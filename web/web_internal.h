@@ -158,6 +158,7 @@ struct web {
     struct serial_watch *serial_watch;
     atomic_int serial_ready;            /* the console thread has news (web_serial_wake) */
     int serial_terms;
+    bool serial_sol;                    /* IPMI Serial-over-LAN serves it too (Redfish says so) */
 };
 
 

@@ -53,9 +53,10 @@ static void on_console(void *ctx)
     lws_cancel_service(w->ctx);
 }
 
-void web_set_serial(struct web *w, struct serial_console *console)
+void web_set_serial(struct web *w, struct serial_console *console, bool sol)
 {
     w->serial = console;
+    w->serial_sol = console && sol;
     if (console)
         w->serial_watch = serial_watch(console, on_console, w);
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Browser tests of piglix's web UI: installs playwright-core (npm, into the
 # build dir; no browser download: Debian's chromium is used), then runs
-# web.test.mjs with node's test runner. Usage: run.sh PIGLIX BUILD_DIR
+# web.test.mjs (or TEST) with node's test runner. Usage: run.sh PIGLIX BUILD_DIR [TEST]
 # Exits 77 (skipped) when chromium, node or npm is missing.
 set -eu
 PIGLIX=$1
@@ -22,4 +22,4 @@ fi
 rm -rf "$OUT/artifacts"
 export PIGLIX PIGLIX_ARTIFACTS="$OUT/artifacts" PIGLIX_NODE_MODULES="$OUT/node_modules"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-exec node --test --test-reporter=spec "$SRC/web.test.mjs"
+exec node --test --test-reporter=spec "$SRC/${3:-web.test.mjs}"

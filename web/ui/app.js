@@ -4,6 +4,7 @@
 // noVNC would fail this whole module and leave the page on "Loading..."
 // with no login, no panels and no word of what is wrong.
 import { initMedia, openMedia } from '/media.js';
+import { initConsole, openConsole, stopConsole } from '/console.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -524,6 +525,8 @@ $('btn-logout').addEventListener('click', async () => {
 initMedia(api, () => state.session, errText);
 $('btn-media').addEventListener('click', () => { $('dlg-media').showModal(); openMedia(); });
 $('btn-atx').addEventListener('click', () => $('dlg-atx').showModal());
+initConsole(api, errText);
+$('btn-console').addEventListener('click', () => openConsole());
 for (const b of document.querySelectorAll('dialog .close'))
   b.addEventListener('click', (e) => e.target.closest('dialog').close());
 
@@ -541,6 +544,7 @@ function leaveKvm() {
   clearInterval(infoTimer);
   infoTimer = null;
   state.session = null;
+  stopConsole();
   if (state.rfb) {
     const r = state.rfb;
     state.rfb = null;
