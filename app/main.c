@@ -155,11 +155,14 @@ static int cmd_vnc_passwd(const struct piglix_config *cfg)
     return 0;
 }
 
-/* `piglix gadget up`: vmedia's mass-storage function joins hid's gadget. */
+/* `piglix gadget up`: vmedia's mass-storage function and the serial
+ * console's ACM function join hid's gadget. */
 static int add_vmedia_function(void *ctx, struct gadget *g)
 {
     const struct piglix_config *cfg = ctx;
-    return vmedia_drive_gadget_up(&cfg->vmedia, cfg->state.dir, g);
+    if (cfg->vmedia.enabled && vmedia_drive_gadget_up(&cfg->vmedia, cfg->state.dir, g) < 0)
+        return -1;
+    return serial_gadget_add(&cfg->serial, g) < 0 ? -1 : 0;
 }
 
 /* `piglix gadget up|down`: the USB gadget made (and bound) or removed by
@@ -171,7 +174,7 @@ static int cmd_gadget(const struct piglix_config *cfg, int n_args, char **args)
             fprintf(stderr, "piglix gadget up: [hid] enabled = no: nothing to do\n");
             return 0;
         }
-        return hid_usb_gadget_up(&cfg->hid, cfg->vmedia.enabled ? add_vmedia_function : NULL, (void *)cfg) == 0 ? 0 : 1;
+        return hid_usb_gadget_up(&cfg->hid, add_vmedia_function, (void *)cfg) == 0 ? 0 : 1;
     }
     if (n_args == 1 && strcmp(args[0], "down") == 0) {
         hid_usb_gadget_down();
