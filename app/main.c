@@ -11,6 +11,7 @@
 #include "app/app.h"
 #include "atx/atx.h"
 #include "sensors/sensors.h"
+#include "serial/serial.h"
 #include "capture/capture.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -163,11 +164,14 @@ static int cmd_vnc_passwd(const struct piglix_config *cfg, bool view_only)
     return 0;
 }
 
-/* `piglix gadget up`: vmedia's mass-storage function joins hid's gadget. */
+/* `piglix gadget up`: vmedia's mass-storage function and the serial
+ * console's ACM function join hid's gadget. */
 static int add_vmedia_function(void *ctx, struct gadget *g)
 {
     const struct piglix_config *cfg = ctx;
-    return vmedia_drive_gadget_up(&cfg->vmedia, cfg->state.dir, g);
+    if (cfg->vmedia.enabled && vmedia_drive_gadget_up(&cfg->vmedia, cfg->state.dir, g) < 0)
+        return -1;
+    return serial_gadget_add(&cfg->serial, g) < 0 ? -1 : 0;
 }
 
 /* `piglix gadget up|down`: the USB gadget made (and bound) or removed by
@@ -179,7 +183,7 @@ static int cmd_gadget(const struct piglix_config *cfg, int n_args, char **args)
             fprintf(stderr, "piglix gadget up: [hid] enabled = no: nothing to do\n");
             return 0;
         }
-        return hid_usb_gadget_up(&cfg->hid, cfg->vmedia.enabled ? add_vmedia_function : NULL, (void *)cfg) == 0 ? 0 : 1;
+        return hid_usb_gadget_up(&cfg->hid, add_vmedia_function, (void *)cfg) == 0 ? 0 : 1;
     }
     if (n_args == 1 && strcmp(args[0], "down") == 0) {
         hid_usb_gadget_down();
@@ -337,7 +341,7 @@ static int open_store(const struct piglix_config *cfg, struct vmedia_store **sto
 }
 
 static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struct atx *atx,
-                      struct sensors *sensors)
+                      struct sensors *sensors, struct serial_console *serial)
 {
     struct capture_slot *slot = capture_slot_create();
     struct hid_log_counters counters = {0};
@@ -381,6 +385,8 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
         struct web_health wh;
         app_health_web(health = app_health_start(cfg), &wh);
         web_set_health(web, &wh);
+        /* [ipmi] on: its Serial-over-LAN payload serves the same console. */
+        web_set_serial(web, serial, cfg->ipmi.enabled);
     }
     if (cfg->web.enabled && (!web || web_start(web) < 0)) {
         web_destroy(web);
@@ -545,15 +551,29 @@ int main(int argc, char **argv)
         atx_stop(atx);
         return 1;
     }
+    /* The serial console: a missing device is retried, never fatal. */
+    struct serial_console *serial = NULL;
+    if (cfg.serial.enabled) {
+        char err[256];
+        if (!(serial = serial_start(&cfg.serial, cfg.state.dir, err, sizeof(err)))) {
+            LOG_ERROR("main", "%s", err);
+            ipmi_stop(ipmi);
+            sensors_stop(sensors);
+            atx_stop(atx);
+            return 1;
+        }
+    }
     if (!(control = app_control_create(&cfg.control))) {
         ipmi_stop(ipmi);
+        serial_stop(serial);
         sensors_stop(sensors);
         atx_stop(atx);
         return 1;
     }
     ipmi_set_control(ipmi, app_control_get(control));
-    int rc = run_daemon(&cl, &cfg, atx, sensors);
+    int rc = run_daemon(&cl, &cfg, atx, sensors, serial);
     ipmi_stop(ipmi);
+    serial_stop(serial);
     app_control_destroy(control);
     sensors_stop(sensors);
     atx_stop(atx);

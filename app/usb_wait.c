@@ -14,6 +14,7 @@
 #include "app/app.h"
 #include "common/log.h"
 #include "hid/hid.h"
+#include "serial/serial.h"
 #include "vmedia/vmedia.h"
 #include "web/web.h"
 
@@ -97,6 +98,10 @@ static int start(struct app_usb *a)
 {
     const struct piglix_config *cfg = a->cfg;
     a->usb = hid_usb_create(&cfg->hid);
+    if (a->usb && serial_gadget_add(&cfg->serial, hid_usb_gadget(a->usb)) < 0) {
+        hid_usb_destroy(a->usb);
+        a->usb = NULL;
+    }
     if (a->usb && a->store &&
         !(a->drive = vmedia_drive_create(&cfg->vmedia, cfg->state.dir, a->store, hid_usb_gadget(a->usb)))) {
         hid_usb_destroy(a->usb);

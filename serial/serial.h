@@ -60,4 +60,12 @@ struct serial_status {
 };
 void serial_get_status(struct serial_console *c, struct serial_status *out);
 
+/* [serial] device = gadget: the CDC ACM function ("acm.usb0") joins
+ * piglix's USB gadget before it is bound (main's thread, with the other
+ * functions); serial_start then opens /dev/ttyGS0. 0 (also when [serial]
+ * does not ask for it) or a negative errno (logged). */
+struct gadget;
+bool serial_wants_gadget(const struct config_serial *cfg);
+int serial_gadget_add(const struct config_serial *cfg, struct gadget *g);
+
 #endif

@@ -56,6 +56,11 @@ void web_set_vmedia_drive(struct web *w, struct vmedia_drive *drive);
  * the web server. Without it those endpoints answer 503. */
 struct control;
 void web_set_control(struct web *w, struct control *ctl);
+/* The serial console (serial/serial.h) for /api/serial and its WebSocket;
+ * before web_start; it must outlive the web server. sol: IPMI
+ * Serial-over-LAN serves it too (Redfish's SerialConsole says "IPMI"). */
+struct serial_console;
+void web_set_serial(struct web *w, struct serial_console *console, bool sol);
 /* Runs the event loop in a new thread (signals blocked there). 0 or -1. */
 int web_start(struct web *w);
 /* `piglix api-routes`: every API route with the least role that may call

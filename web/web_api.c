@@ -201,6 +201,18 @@ static void h_websocket(struct web_conn *c, const char *arg)
  * must say who may call it, and `piglix api-routes` (which the role-matrix
  * test walks, and web/API.md documents) prints this very table. "*" is one
  * path segment. */
+static void h_serial(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    web_serial_get(c);
+}
+
+static void h_serial_break(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    web_serial_break_post(c);
+}
+
 static void h_health(struct web_conn *c, const char *arg)
 {
     (void)arg;
@@ -244,6 +256,8 @@ static const struct web_route routes[] = {
     {"POST", "/api/vmedia/mount-url", R_OPERATOR, h_vmedia},
     {"POST", "/api/vmedia/eject", R_OPERATOR, h_vmedia},
     /* who is connected, who types (web_control.c) */
+    {"GET", "/api/serial", R_VIEWER, h_serial}, /* the console's state; its WebSocket: web_serial.c */
+    {"POST", "/api/serial/break", R_OPERATOR, h_serial_break},
     {"GET", "/api/health", R_VIEWER, h_health}, /* piglix doctor's checks (web_health.c) */
     {"GET", "/api/sessions", R_VIEWER, h_control},
     {"POST", "/api/sessions/*/end", R_ADMIN, h_control},

@@ -225,8 +225,11 @@ int web_auth_websocket(struct web_conn *c)
 {
     struct web *w = c->w;
     char uri[128], origin[300], host[300];
-    if (web_header(c, WSI_TOKEN_GET_URI, uri, sizeof(uri)) < 0 || strcmp(uri, "/api/vnc") != 0) {
-        LOG_INFO("web", "?@%s: WebSocket to %s refused (only /api/vnc)", c->addr, uri);
+    bool got_uri = web_header(c, WSI_TOKEN_GET_URI, uri, sizeof(uri)) >= 0;
+    c->serial_ws = got_uri && strcmp(uri, "/api/serial") == 0;
+    if (!got_uri || (strcmp(uri, "/api/vnc") != 0 && !c->serial_ws)) {
+        LOG_INFO("web", "?@%s: WebSocket to %s refused (only /api/vnc and /api/serial)", c->addr,
+                 got_uri ? uri : "?");
         return -1;
     }
     bool has_origin = web_header(c, WSI_TOKEN_ORIGIN, origin, sizeof(origin)) > 0;
@@ -253,6 +256,9 @@ int web_auth_websocket(struct web_conn *c)
         return -1;
     }
     c->role = role; /* below operator: a view-only viewer (web_bridge.c) */
+    c->authed = true;
+    if (c->serial_ws)
+        return web_serial_ws_allowed(c) ? 0 : -1;
     if (w->viewers >= w->cfg->max_viewers) {
         LOG_WARN("web", "%s@%s: WebSocket refused: [web] max_viewers = %d reached", c->user, c->addr,
                  w->cfg->max_viewers);

@@ -180,6 +180,17 @@ unsigned web_control_viewer_open(struct web_conn *c)
     return c->viewer_ctl_id;
 }
 
+unsigned web_control_terminal_open(struct web_conn *c)
+{
+    struct web *w = c->w;
+    if (!w->ctl)
+        return 0;
+    web_control_identify(c);
+    c->viewer_ctl_id = control_session_open(w->ctl, w->ctl_owner, CONTROL_IF_SERIAL, c->user, c->addr,
+                                            web_account_role(w, c->user), KEY_BROWSER, c->ctl_id);
+    return c->viewer_ctl_id;
+}
+
 void web_control_viewer_closed(struct web_conn *c)
 {
     control_session_close(c->w->ctl, c->viewer_ctl_id);

@@ -108,6 +108,9 @@ struct web_conn {
     /* control/ (web_control.c): the session this request belongs to (its
      * web session or API client), and a browser viewer's own session */
     unsigned ctl_id, viewer_ctl_id;
+    /* the serial console's WebSocket (/api/serial, web_serial.c) */
+    bool serial_ws;
+    struct web_serial_term *serial_term;
 };
 
 struct web_stats {
@@ -115,6 +118,7 @@ struct web_stats {
     uint64_t ws_opened, ws_bytes_to_browser, ws_bytes_from_browser;
     uint64_t role_refusals;     /* requests refused for the account's role (web_refuse_role) */
     uint64_t role_refusals_redfish; /* the same through Redfish (rf_refuse_role) */
+    uint64_t serial_bytes_to_browser;
 };
 
 struct atx;
@@ -170,6 +174,12 @@ struct web {
         int64_t last_ms;
     } api_clients[WEB_API_CLIENTS];
     struct web_health health;           /* ops NULL: /api/health says 503 */
+    /* the serial console (NULL: [serial] off) and its terminals */
+    struct serial_console *serial;
+    struct serial_watch *serial_watch;
+    atomic_int serial_ready;            /* the console thread has news (web_serial_wake) */
+    int serial_terms;
+    bool serial_sol;                    /* IPMI Serial-over-LAN serves it too (Redfish says so) */
 };
 
 
@@ -348,12 +358,31 @@ void web_control_service(struct web *w);
 /* A browser viewer opens (listed under its web session) or closes. */
 unsigned web_control_viewer_open(struct web_conn *c);
 void web_control_viewer_closed(struct web_conn *c);
+/* A serial terminal opens (listed like a viewer; closed the same way). */
+unsigned web_control_terminal_open(struct web_conn *c);
 /* A Redfish session joins the list (0: not listed); redfish_end_session ends it. */
 unsigned web_control_redfish_open(struct web *w, const char *name, const char *addr);
 /* An API HID call of c may reach the HID: true, or false after a 409. */
 bool web_control_input(struct web_conn *c);
 /* /api/sessions..., /api/control...: sub is what follows "/api". */
 void web_control_call(struct web_conn *c, const char *sub);
+/* web_serial.c: the serial console's WebSocket and API */
+#define WEB_SERIAL_TERMS_MAX 8
+struct web_serial_term;
+bool web_serial_may_write(const struct web_conn *c);
+/* A text message from a terminal: {"type":"break"} or nothing we know. */
+enum web_serial_ctrl { WEB_SERIAL_CTRL_BAD, WEB_SERIAL_CTRL_BREAK };
+enum web_serial_ctrl web_serial_parse_control(const char *text, size_t len);
+void web_serial_get(struct web_conn *c);
+void web_serial_break_post(struct web_conn *c);
+bool web_serial_ws_allowed(struct web_conn *c);
+int web_serial_open(struct web_conn *c);
+int web_serial_ws_rx(struct web_conn *c, const void *in, size_t len);
+int web_serial_ws_writeable(struct web_conn *c);
+void web_serial_timer(struct web_conn *c);
+void web_serial_closed(struct web_conn *c);
+void web_serial_wake(struct web *w);
+void web_serial_detach(struct web *w);
 
 /* web_server.c: the list of long-lived connections */
 void web_longs_add(struct web_conn *c);

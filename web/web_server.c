@@ -248,6 +248,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             web_hasher_complete(w);
             web_control_service(w);
         }
+        web_serial_wake(w);
         return 0;
     case LWS_CALLBACK_HTTP:
         return on_http(c, wsi, w, in);
@@ -295,12 +296,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->kind = WEB_CONN_WS;
         return web_auth_websocket(c) < 0 ? 1 : 0;
     case LWS_CALLBACK_ESTABLISHED:
+        if (c->serial_ws)
+            return web_serial_open(c) < 0 ? -1 : 0;
         return web_bridge_open(c) < 0 ? -1 : 0;
     case LWS_CALLBACK_RECEIVE:
-        return web_bridge_ws_rx(c, in, len);
+        return c->serial_ws ? web_serial_ws_rx(c, in, len) : web_bridge_ws_rx(c, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return web_bridge_ws_writeable(c);
+        return c->serial_ws ? web_serial_ws_writeable(c) : web_bridge_ws_writeable(c);
+    case LWS_CALLBACK_TIMER:
+        web_serial_timer(c);
+        return 0;
     case LWS_CALLBACK_CLOSED:
+        web_serial_closed(c);
         web_bridge_closed(c);
         web_longs_remove(c);
         return 0;
@@ -631,6 +638,7 @@ void web_destroy(struct web *w)
     }
     if (w->srv)
         server_set_jpeg_listener(w->srv, NULL, NULL);
+    web_serial_detach(w);
     /* The worker stops first (it wakes the context); connections closing
      * in lws_context_destroy only clear their jobs' back-pointers. */
     atomic_store(&w->stop, 1);

@@ -56,6 +56,18 @@ void rf_manager(struct rf_req *r)
     cJSON_AddNumberToObject(gc, "MaxConcurrentSessions", r->w->cfg->max_viewers);
     cJSON *ct = cJSON_AddArrayToObject(gc, "ConnectTypesSupported");
     cJSON_AddItemToArray(ct, cJSON_CreateString("KVMIP"));
+    /* SerialConsole (Manager v1_10_0): the schema's connect types are SSH,
+     * Telnet, IPMI and Oem; the web terminal is none of the standard ones,
+     * so "Oem", and "IPMI" where IPMI Serial-over-LAN serves it too. */
+    cJSON *sc = cJSON_AddObjectToObject(j, "SerialConsole");
+    cJSON_AddBoolToObject(sc, "ServiceEnabled", r->w->serial != NULL);
+    cJSON_AddNumberToObject(sc, "MaxConcurrentSessions",
+                            r->w->serial ? WEB_SERIAL_TERMS_MAX + (r->w->serial_sol ? 1 : 0) : 0);
+    cJSON *sct = cJSON_AddArrayToObject(sc, "ConnectTypesSupported");
+    if (r->w->serial && r->w->serial_sol)
+        cJSON_AddItemToArray(sct, cJSON_CreateString("IPMI"));
+    if (r->w->serial)
+        cJSON_AddItemToArray(sct, cJSON_CreateString("Oem"));
     rf_link(j, "VirtualMedia", VMEDIA);
     cJSON *links = cJSON_AddObjectToObject(j, "Links");
     rf_link_array(links, "ManagerForServers", RF_ROOT "/Systems/1");

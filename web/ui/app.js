@@ -7,6 +7,7 @@ import { initMedia, openMedia } from '/media.js';
 import { applyRole, roleAtLeast } from '/roles.js';
 import { initSessions, openSessions, refreshControl } from '/sessions.js';
 import { initHealth, openHealth } from '/health.js';
+import { initConsole, openConsole, stopConsole } from '/console.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -536,6 +537,8 @@ initSessions(api, errText);
 $('btn-sessions').addEventListener('click', () => { $('dlg-sessions').showModal(); openSessions(); });
 initHealth(api, errText);
 $('btn-health').addEventListener('click', () => openHealth());
+initConsole(api, errText);
+$('btn-console').addEventListener('click', () => openConsole());
 for (const b of document.querySelectorAll('dialog .close'))
   b.addEventListener('click', (e) => e.target.closest('dialog').close());
 
@@ -554,6 +557,7 @@ function leaveKvm() {
   clearInterval(infoTimer);
   infoTimer = null;
   state.session = null;
+  stopConsole();
   if (state.rfb) {
     const r = state.rfb;
     state.rfb = null;
