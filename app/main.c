@@ -12,6 +12,7 @@
 #include "app/app.h"
 #include "atx/atx.h"
 #include "sensors/sensors.h"
+#include "serial/serial.h"
 #include "capture/capture.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -325,7 +326,7 @@ static int open_store(const struct piglix_config *cfg, struct vmedia_store **sto
 }
 
 static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struct atx *atx,
-                      struct sensors *sensors)
+                      struct sensors *sensors, struct serial_console *serial)
 {
     struct capture_slot *slot = capture_slot_create();
     struct hid_log_counters counters = {0};
@@ -514,8 +515,21 @@ int main(int argc, char **argv)
         atx_stop(atx);
         return 1;
     }
-    int rc = run_daemon(&cl, &cfg, atx, sensors);
+    /* The serial console: a missing device is retried, never fatal. */
+    struct serial_console *serial = NULL;
+    if (cfg.serial.enabled) {
+        char err[256];
+        if (!(serial = serial_start(&cfg.serial, cfg.state.dir, err, sizeof(err)))) {
+            LOG_ERROR("main", "%s", err);
+            ipmi_stop(ipmi);
+            sensors_stop(sensors);
+            atx_stop(atx);
+            return 1;
+        }
+    }
+    int rc = run_daemon(&cl, &cfg, atx, sensors, serial);
     ipmi_stop(ipmi);
+    serial_stop(serial);
     sensors_stop(sensors);
     atx_stop(atx);
     return rc;

@@ -118,6 +118,20 @@ struct config_ipmi {
     int max_sessions;
 };
 
+struct config_serial {
+    bool enabled;           /* the managed server's serial console */
+    char device[CONFIG_STR_MAX]; /* a tty path, or "gadget": the USB gadget's CDC ACM function */
+    int baud;
+    int data_bits;          /* 5..8 */
+    char parity[8];         /* none | even | odd */
+    int stop_bits;          /* 1 | 2 */
+    char flow[8];           /* none | rtscts | xonxoff */
+    char log_dir[CONFIG_STR_MAX]; /* "" = [state] dir/serial */
+    int log_kb;             /* one console log file's size before rotation */
+    int log_files;          /* rotated files kept beside the current one */
+    int backlog_kb;         /* recent output kept in memory for new readers */
+};
+
 struct config_state {
     char dir[CONFIG_STR_MAX];
 };
@@ -137,6 +151,7 @@ struct piglix_config {
     struct config_sensors sensors;
     struct config_redfish redfish;
     struct config_ipmi ipmi;
+    struct config_serial serial;
     struct config_state state;
     struct config_log log;
 };
