@@ -23,6 +23,7 @@
 #include "common/statefile.h"
 #include "common/thread.h"
 #include "ipmi/ipmi_internal.h"
+#include "ipmi/ipmi_sol_port.h"
 #include "common/netlisten.h"
 
 #define MAX_SOCKETS 2
@@ -39,6 +40,7 @@ struct ipmi {
     struct ipmi_core *core;
     int fd[MAX_SOCKETS], n_fd;
     int stop_fd;
+    struct ipmi_sol_serial *sol;    /* NULL: no serial console, no SOL */
     int wake_fd;                    /* the console has new output (ipmi_sol_port.c) */
     pthread_t tid;
     int sol_fd;                     /* the socket and control message SOL output leaves by */
@@ -302,14 +304,13 @@ static void close_all(struct ipmi *ip)
         close(ip->fd[i]);
     if (ip->stop_fd >= 0)
         close(ip->stop_fd);
-    if (ip->wake_fd >= 0)
-        close(ip->wake_fd);
+    ipmi_sol_serial_close(ip->sol);
     ipmi_core_destroy(ip->core);
     free(ip);
 }
 
 struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, struct atx *atx,
-                         struct sensors *sensors)
+                         struct sensors *sensors, struct serial_console *serial)
 {
     if (!cfg->enabled) {
         if (ipmi_users_purge(state_dir) > 0)
@@ -334,6 +335,15 @@ struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, st
         close_all(ip);
         return NULL;
     }
+    if (serial) {
+        if (!(ip->sol = ipmi_sol_serial_open(serial))) {
+            LOG_ERROR("ipmi", "cannot watch the serial console: %s", strerror(errno));
+            close_all(ip);
+            return NULL;
+        }
+        ip->wake_fd = ipmi_sol_serial_wake_fd(ip->sol);
+        ipmi_core_set_sol(ip->core, ipmi_sol_serial_port(ip->sol), cfg->port);
+    }
     int e = thread_start(&ip->tid, run, ip);
     if (e) {
         LOG_ERROR("ipmi", "cannot start the thread: %s", strerror(e));
@@ -341,8 +351,8 @@ struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, st
         return NULL;
     }
     LOG_INFO("ipmi", "IPMI 2.0 over LAN on UDP [%s]:%d (cipher suites 3 and 17; %d account%s with an "
-             "IPMI password)", cfg->listen, cfg->port, ip->core->users.n,
-             ip->core->users.n == 1 ? "" : "s");
+             "IPMI password; Serial-over-LAN %s)", cfg->listen, cfg->port, ip->core->users.n,
+             ip->core->users.n == 1 ? "" : "s", ip->sol ? "on the serial console" : "off: no [serial] console");
     if (ip->core->users.n == 0)
         LOG_WARN("ipmi", "no account has an IPMI password yet: piglix user ipmi-passwd NAME");
     return ip;
