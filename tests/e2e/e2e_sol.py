@@ -180,12 +180,16 @@ def case_ipmitool(env):
         rc = second.wait()
         check(rc != 0 and b"already active" in second.out,
               "a second activation was not refused (exit %d):\n%s" % (rc, second.out.decode(errors="replace")))
+        if suite == 17:
+            t.type(b"\r~B")         # BREAK: the console sends it on the tty
+            t.read_until(b"[send break]")
         t.type(b"\r~.")
         rc = t.wait()
         check(rc == 0, "ipmitool -C %d sol activate exited %d after ~.:\n%s" % (
             suite, rc, t.out.decode(errors="replace")))
     log = bmc.p.stop()
     check(log.count("SOL activated by admin") == 2, "two activations logged:\n" + log[-3000:])
+    check(re.search(r"serial: \S+: BREAK", log), "~B did not reach the console as a BREAK:\n" + log[-3000:])
 
 
 def case_ipmitool_deactivate(env):
