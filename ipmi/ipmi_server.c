@@ -255,6 +255,8 @@ static void send_sol(struct ipmi *ip)
         if (ip->sol_fd < 0 || sendmsg(ip->sol_fd, &om, MSG_DONTWAIT) < 0)
             LOG_DEBUG("ipmi", "SOL output: %s", ip->sol_fd < 0 ? "no socket" : strerror(errno));
     }
+    if (ip->sol)
+        ipmi_sol_serial_want(ip->sol, ipmi_sol_owner(ip->core) != NULL);
 }
 
 /* How long the thread may sleep: a second, or until SOL output is due. */

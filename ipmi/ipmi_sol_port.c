@@ -5,6 +5,7 @@
 #include "ipmi/ipmi_sol_port.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -21,6 +22,7 @@ struct ipmi_sol_serial {
     struct serial_watch *watch;
     uint64_t pos;                  /* the next output byte SOL reads */
     int wake_fd;
+    atomic_bool want;              /* SOL is active: output wakes the IPMI thread */
 };
 
 static size_t p_read(void *ctx, uint8_t *buf, size_t len, uint64_t *lost)
@@ -55,8 +57,11 @@ static void p_seek(void *ctx, bool backlog)
 /* On the console's thread: only a wake-up. */
 static void on_output(void *ctx)
 {
+    struct ipmi_sol_serial *ps = ctx;
     uint64_t one = 1;
-    if (write(((struct ipmi_sol_serial *)ctx)->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+    if (!atomic_load(&ps->want))
+        return;                    /* nobody reads: the IPMI thread sleeps on */
+    if (write(ps->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
         LOG_DEBUG("ipmi", "SOL wake: %s", strerror(errno));
 }
 
@@ -67,6 +72,7 @@ struct ipmi_sol_serial *ipmi_sol_serial_open(struct serial_console *con)
         return NULL;
     ps->con = con;
     ps->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    atomic_init(&ps->want, false);
     if (ps->wake_fd < 0) {
         free(ps);
         return NULL;
@@ -87,6 +93,11 @@ struct ipmi_sol_serial *ipmi_sol_serial_open(struct serial_console *con)
 const struct ipmi_sol_port *ipmi_sol_serial_port(struct ipmi_sol_serial *ps)
 {
     return &ps->port;
+}
+
+void ipmi_sol_serial_want(struct ipmi_sol_serial *ps, bool want)
+{
+    atomic_store(&ps->want, want);
 }
 
 int ipmi_sol_serial_wake_fd(const struct ipmi_sol_serial *ps)

@@ -14,6 +14,8 @@ struct ipmi_sol_serial;
 struct ipmi_sol_serial *ipmi_sol_serial_open(struct serial_console *con);
 const struct ipmi_sol_port *ipmi_sol_serial_port(struct ipmi_sol_serial *ps);
 int ipmi_sol_serial_wake_fd(const struct ipmi_sol_serial *ps);
+/* Whether new output should wake the IPMI thread (an instance is active). */
+void ipmi_sol_serial_want(struct ipmi_sol_serial *ps, bool want);
 /* After the IPMI thread stopped. NULL is fine. */
 void ipmi_sol_serial_close(struct ipmi_sol_serial *ps);
 
