@@ -218,9 +218,10 @@ static size_t set_config(struct ipmi_core *c, struct ipmi_session *s, const uint
     const uint8_t *p = d + 2;
     switch (d[1]) {
     case 0:
-        if ((p[0] & 3) > 1)
+        if ((p[0] & 3) == 3)
             return cc(r, CC_INVALID_FIELD);
-        k->set_in_progress = p[0] & 3;
+        /* commit write (2): the values are live already; the set is complete */
+        k->set_in_progress = (p[0] & 3) == 1;
         break;
     case 1:
         k->enabled = p[0] & 1;

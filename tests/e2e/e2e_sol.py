@@ -171,6 +171,12 @@ def case_ipmitool(env):
                  r"Privilege Level\s+: OPERATOR", r"Volatile Bit Rate \(kbps\)\s+: 115\.2",
                  r"Payload Channel\s+: 1", r"Payload Port\s+: %d" % bmc.udp):
         check(re.search(want, text), "sol info lacks %s:\n%s" % (want, text))
+    rc, text = bmc.ipmitool(3, "sol", "set", "character-accumulate-level", "2", "1")
+    check(rc == 0, "sol set character-accumulate-level: %s" % text)
+    rc, text = bmc.ipmitool(3, "sol", "set", "volatile-bit-rate", "9.6", "1")
+    check(rc != 0 and "read-only" in text, "the bit rate is [serial]'s: %s" % text)
+    rc, text = bmc.ipmitool(17, "sol", "info")
+    check(re.search(r"Character Accumulate Level \(ms\)\s+: 10\b", text), "accumulate level not set:\n" + text)
     for suite in (3, 17):
         t = bmc.sol(suite)
         t.read_until(b"SOL Session operational")

@@ -402,6 +402,14 @@ static void test_commands(void **state)
     assert_int_equal(r[0], 0);
     assert_int_equal(c->sol.cfg.accumulate_5ms, 2);
     assert_int_equal(c->sol.cfg.threshold, 64);
+    const uint8_t in_progress[3] = {0x0e, 0, 1}, commit[3] = {0x0e, 0, 2}, bad[3] = {0x0e, 0, 3};
+    command(c, admin, 0x0c, 0x21, in_progress, 3, r);
+    assert_int_equal(c->sol.cfg.set_in_progress, 1);
+    command(c, admin, 0x0c, 0x21, commit, 3, r);
+    assert_int_equal(r[0], 0);
+    assert_int_equal(c->sol.cfg.set_in_progress, 0);
+    command(c, admin, 0x0c, 0x21, bad, 3, r);
+    assert_int_equal(r[0], 0xcc);
     const uint8_t set_rate[3] = {0x0e, 6, 0x06};
     command(c, admin, 0x0c, 0x21, set_rate, 3, r);
     assert_int_equal(r[0], 0x82);               /* read-only */
