@@ -543,25 +543,26 @@ int main(int argc, char **argv)
         atx_stop(atx);
         return 1;
     }
-    /* IPMI over LAN uses both: started after them, stopped before. With
-     * [ipmi] off this only removes any stored IPMI passwords. */
-    struct ipmi *ipmi = ipmi_start(&cfg.ipmi, cfg.state.dir, atx, sensors);
-    if (cfg.ipmi.enabled && !ipmi) {
-        sensors_stop(sensors);
-        atx_stop(atx);
-        return 1;
-    }
     /* The serial console: a missing device is retried, never fatal. */
     struct serial_console *serial = NULL;
     if (cfg.serial.enabled) {
         char err[256];
         if (!(serial = serial_start(&cfg.serial, cfg.state.dir, err, sizeof(err)))) {
             LOG_ERROR("main", "%s", err);
-            ipmi_stop(ipmi);
             sensors_stop(sensors);
             atx_stop(atx);
             return 1;
         }
+    }
+    /* IPMI over LAN uses all three (Serial-over-LAN on the console):
+     * started after them, stopped before. With [ipmi] off this only
+     * removes any stored IPMI passwords. */
+    struct ipmi *ipmi = ipmi_start(&cfg.ipmi, cfg.state.dir, atx, sensors, serial);
+    if (cfg.ipmi.enabled && !ipmi) {
+        serial_stop(serial);
+        sensors_stop(sensors);
+        atx_stop(atx);
+        return 1;
     }
     if (!(control = app_control_create(&cfg.control))) {
         ipmi_stop(ipmi);

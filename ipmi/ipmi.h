@@ -24,15 +24,19 @@
 struct config_ipmi;
 struct atx;
 struct sensors;
+struct serial_console;
 struct ipmi;
 
 /* With [ipmi] enabled: loads or makes the system GUID ([state] dir/
  * ipmi.guid), binds the socket(s) and starts the thread; NULL after
  * logging why. With IPMI disabled: removes any stored IPMI passwords
- * (they are kept only while IPMI is on) and returns NULL. atx and sensors
- * (each NULL: none) must outlive the IPMI thread. */
+ * (they are kept only while IPMI is on) and returns NULL. atx, sensors
+ * and serial (each NULL: none) must outlive the IPMI thread. With a serial
+ * console, Serial-over-LAN (payload type 1) is offered on it: one active
+ * SOL instance at a time, reading the console's output from its ring
+ * buffer and writing with serial_write, never blocking the IPMI thread. */
 struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, struct atx *atx,
-                         struct sensors *sensors);
+                         struct sensors *sensors, struct serial_console *serial);
 
 /* Lists IPMI sessions in control/ (interface "ipmi"; an admin's end
  * closes the session on the IPMI thread within a second). Once, from the

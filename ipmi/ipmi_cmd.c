@@ -402,6 +402,10 @@ size_t ipmi_cmd_handle(struct ipmi_core *c, struct ipmi_session *s, const struct
         *close_after = q.close_after;
         return n;
     }
+    bool found;
+    size_t n = ipmi_cmd_sol(c, s, rq, rsp, &found);
+    if (found)
+        return n;
     /* Get Session Challenge and Activate Session (IPMI 1.5 logins) land
      * here too: refused like any unknown command. */
     LOG_DEBUG("ipmi", "unsupported command netfn %02x cmd %02x", rq->netfn, rq->cmd);

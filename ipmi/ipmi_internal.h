@@ -17,6 +17,7 @@
 #include "ipmi/ipmi_crypto.h"
 #include "ipmi/ipmi_packet.h"
 #include "ipmi/ipmi_sdr.h"
+#include "ipmi/ipmi_sol.h"
 
 struct atx;
 struct sensors;
@@ -87,6 +88,11 @@ struct ipmi_core {
      * (ipmi_set_control), read by the IPMI thread; NULL: not listed. */
     struct control *_Atomic ctl;
     struct control_owner *ctl_owner;
+    /* Serial-over-LAN (ipmi_cmd_sol.c): NULL port: not offered */
+    const struct ipmi_sol_port *sol_port;
+    uint16_t udp_port;              /* [ipmi] port, told to SOL consoles */
+    struct ipmi_sol sol;
+    uint32_t sol_bye;               /* a session whose SOL was taken: tell it */
 };
 
 /* Everything but the sockets. NULL on failure (logged). */
@@ -137,6 +143,30 @@ uint8_t ipmi_role_limit(struct ipmi_core *c, const char *name);
  * Set Session Privilege Level above the session's level. */
 void ipmi_refuse_priv(struct ipmi_core *c, const struct ipmi_session *s, const char *what, uint8_t need,
                       uint8_t have);
+/* Seals a payload for session s: encrypted, authenticated, the next
+ * outbound sequence number. Returns the datagram's length, 0 on an error. */
+size_t ipmi_session_seal(struct ipmi_session *s, uint8_t payload_type, const uint8_t *plain, size_t n,
+                         uint8_t *out, size_t cap);
+
+/* ipmi_cmd_sol.c: Serial-over-LAN in the core. */
+/* Offers SOL on the console port (must outlive the core). */
+void ipmi_core_set_sol(struct ipmi_core *c, const struct ipmi_sol_port *port, int udp_port);
+/* Whether session s may activate (or take over) SOL. */
+bool ipmi_sol_allowed(const struct ipmi_session *s);
+/* The session that holds the SOL instance, or NULL. */
+struct ipmi_session *ipmi_sol_owner(struct ipmi_core *c);
+/* Deactivates the instance (logged with why). */
+void ipmi_sol_end(struct ipmi_core *c, const char *why);
+/* The payload commands and the SOL configuration parameters; *found is
+ * false for any other command. */
+size_t ipmi_cmd_sol(struct ipmi_core *c, struct ipmi_session *s, const struct ipmi_msg *rq, uint8_t *rsp,
+                    bool *found);
+/* A datagram the core sends on its own (SOL output, a retry, a farewell):
+ * its length and where it goes; 0 when none is due at now_ms. Call until 0. */
+size_t ipmi_core_sol_poll(struct ipmi_core *c, int64_t now_ms, uint8_t *out, size_t cap,
+                          struct sockaddr_storage *peer, socklen_t *peer_len);
+/* When ipmi_core_sol_poll wants to run next (-1: only after new output or a datagram). */
+int64_t ipmi_core_next_ms(const struct ipmi_core *c);
 
 /* ipmi_cmd.c: one IPMI request inside session s (NULL: outside any
  * session, where only the pre-session commands work). Writes the

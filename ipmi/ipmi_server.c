@@ -23,16 +23,29 @@
 #include "common/statefile.h"
 #include "common/thread.h"
 #include "ipmi/ipmi_internal.h"
+#include "ipmi/ipmi_sol_port.h"
 #include "common/netlisten.h"
 
 #define MAX_SOCKETS 2
 #define GUID_FILE "ipmi.guid"
 
+/* The reply control message (our address) of a datagram: SOL output
+ * leaves the way the console's last packet came in. */
+union ipmi_reply_ctl {
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    size_t align;                   /* a cmsghdr's (its flexible array may not sit inside struct ipmi) */
+};
+
 struct ipmi {
     struct ipmi_core *core;
     int fd[MAX_SOCKETS], n_fd;
     int stop_fd;
+    struct ipmi_sol_serial *sol;    /* NULL: no serial console, no SOL */
+    int wake_fd;                    /* the console has new output (ipmi_sol_port.c) */
     pthread_t tid;
+    int sol_fd;                     /* the socket and control message SOL output leaves by */
+    union ipmi_reply_ctl sol_ctl;
+    size_t sol_ctl_len;
 };
 
 /* Stable across restarts: derived from /etc/machine-id when there is one
@@ -192,13 +205,12 @@ static bool serve_one(struct ipmi *ip, int fd)
     peer_name(&from, mh.msg_namelen, name, sizeof(name));
     size_t len = ipmi_core_handle(ip->core, (struct sockaddr *)&from, mh.msg_namelen, name, in, (size_t)n,
                                   out, sizeof(out), clock_mono_ms());
-    if (!len)
+    struct ipmi_session *sol = ipmi_sol_owner(ip->core);
+    bool sol_peer = sol && sol->peer_len == mh.msg_namelen && memcmp(&sol->peer, &from, sol->peer_len) == 0;
+    if (!len && !sol_peer)
         return true;
     /* the same packet-info control message back: it names our address */
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-        struct cmsghdr align;
-    } reply_ctl;
+    union ipmi_reply_ctl reply_ctl;
     memset(&reply_ctl, 0, sizeof(reply_ctl));
     struct iovec oiov = {out, len};
     struct msghdr om = {.msg_name = &from, .msg_namelen = mh.msg_namelen, .msg_iov = &oiov, .msg_iovlen = 1};
@@ -214,32 +226,77 @@ static bool serve_one(struct ipmi *ip, int fd)
             reply_pktinfo(&om, o, IPPROTO_IPV6, IPV6_PKTINFO, CMSG_DATA(cm), sizeof(struct in6_pktinfo));
         }
     }
-    if (sendmsg(fd, &om, MSG_DONTWAIT) < 0)
+    if (sol_peer) {
+        ip->sol_fd = fd;
+        ip->sol_ctl = reply_ctl;
+        ip->sol_ctl_len = om.msg_controllen;
+    }
+    if (len && sendmsg(fd, &om, MSG_DONTWAIT) < 0)
         LOG_DEBUG("ipmi", "reply to %s: %s", name, strerror(errno));
     return true;
+}
+
+/* SOL output that is due (new characters, retries), to the console. A
+ * full socket buffer drops the datagram: the retry sends it again. */
+static void send_sol(struct ipmi *ip)
+{
+    uint8_t out[IPMI_PKT_MAX];
+    struct sockaddr_storage to;
+    socklen_t to_len = 0;
+    size_t len;
+    for (int k = 0; k < 16 && (len = ipmi_core_sol_poll(ip->core, clock_mono_ms(), out, sizeof(out), &to,
+                                                         &to_len)) > 0; k++) {
+        struct iovec iov = {out, len};
+        struct msghdr om = {.msg_name = &to, .msg_namelen = to_len, .msg_iov = &iov, .msg_iovlen = 1};
+        if (ip->sol_ctl_len) {
+            om.msg_control = ip->sol_ctl.buf;
+            om.msg_controllen = ip->sol_ctl_len;
+        }
+        if (ip->sol_fd < 0 || sendmsg(ip->sol_fd, &om, MSG_DONTWAIT) < 0)
+            LOG_DEBUG("ipmi", "SOL output: %s", ip->sol_fd < 0 ? "no socket" : strerror(errno));
+    }
+    if (ip->sol)
+        ipmi_sol_serial_want(ip->sol, ipmi_sol_owner(ip->core) != NULL);
+}
+
+/* How long the thread may sleep: a second, or until SOL output is due. */
+static int poll_timeout(struct ipmi *ip)
+{
+    int64_t next = ipmi_core_next_ms(ip->core);
+    if (next < 0)
+        return 1000;
+    int64_t wait = next - clock_mono_ms();
+    return wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
 }
 
 static void *run(void *arg)
 {
     struct ipmi *ip = arg;
-    struct pollfd pfd[MAX_SOCKETS + 1];
+    struct pollfd pfd[MAX_SOCKETS + 2];
     for (;;) {
         for (int i = 0; i < ip->n_fd; i++)
             pfd[i] = (struct pollfd){.fd = ip->fd[i], .events = POLLIN};
         pfd[ip->n_fd] = (struct pollfd){.fd = ip->stop_fd, .events = POLLIN};
-        int r = poll(pfd, (nfds_t)ip->n_fd + 1, 1000);
+        pfd[ip->n_fd + 1] = (struct pollfd){.fd = ip->wake_fd, .events = POLLIN};
+        int r = poll(pfd, (nfds_t)ip->n_fd + (ip->wake_fd >= 0 ? 2 : 1), poll_timeout(ip));
         if (r < 0 && errno != EINTR) {
             LOG_ERROR("ipmi", "poll: %s", strerror(errno));
             break;
         }
         if (pfd[ip->n_fd].revents)
             break;
+        if (ip->wake_fd >= 0 && pfd[ip->n_fd + 1].revents) {
+            uint64_t v;
+            if (read(ip->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+                LOG_DEBUG("ipmi", "wake: %s", strerror(errno));
+        }
         for (int i = 0; i < ip->n_fd; i++)
             if (pfd[i].revents & POLLIN)
                 for (int k = 0; k < 32 && serve_one(ip, ip->fd[i]); k++)
                     ; /* a burst, then the others get their turn */
         ipmi_core_expire(ip->core, clock_mono_ms());
         ipmi_core_control_service(ip->core);
+        send_sol(ip);
     }
     return NULL;
 }
@@ -256,12 +313,13 @@ static void close_all(struct ipmi *ip)
         close(ip->fd[i]);
     if (ip->stop_fd >= 0)
         close(ip->stop_fd);
+    ipmi_sol_serial_close(ip->sol);
     ipmi_core_destroy(ip->core);
     free(ip);
 }
 
 struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, struct atx *atx,
-                         struct sensors *sensors)
+                         struct sensors *sensors, struct serial_console *serial)
 {
     if (!cfg->enabled) {
         if (ipmi_users_purge(state_dir) > 0)
@@ -277,12 +335,23 @@ struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, st
     if (!ip)
         return NULL;
     ip->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    ip->wake_fd = -1;
+    ip->sol_fd = -1;
     if (ip->stop_fd < 0 || load_guid(state_dir, guid) < 0 ||
         !(ip->core = ipmi_core_create(state_dir, cfg->max_sessions, cfg->session_timeout_s,
                                       atx, sensors, guid)) ||
         open_sockets(ip, cfg) < 0) {
         close_all(ip);
         return NULL;
+    }
+    if (serial) {
+        if (!(ip->sol = ipmi_sol_serial_open(serial))) {
+            LOG_ERROR("ipmi", "cannot watch the serial console: %s", strerror(errno));
+            close_all(ip);
+            return NULL;
+        }
+        ip->wake_fd = ipmi_sol_serial_wake_fd(ip->sol);
+        ipmi_core_set_sol(ip->core, ipmi_sol_serial_port(ip->sol), cfg->port);
     }
     int e = thread_start(&ip->tid, run, ip);
     if (e) {
@@ -291,8 +360,8 @@ struct ipmi *ipmi_start(const struct config_ipmi *cfg, const char *state_dir, st
         return NULL;
     }
     LOG_INFO("ipmi", "IPMI 2.0 over LAN on UDP [%s]:%d (cipher suites 3 and 17; %d account%s with an "
-             "IPMI password)", cfg->listen, cfg->port, ip->core->users.n,
-             ip->core->users.n == 1 ? "" : "s");
+             "IPMI password; Serial-over-LAN %s)", cfg->listen, cfg->port, ip->core->users.n,
+             ip->core->users.n == 1 ? "" : "s", ip->sol ? "on the serial console" : "off: no [serial] console");
     if (ip->core->users.n == 0)
         LOG_WARN("ipmi", "no account has an IPMI password yet: piglix user ipmi-passwd NAME");
     return ip;

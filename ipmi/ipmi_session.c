@@ -150,6 +150,8 @@ void ipmi_session_end(struct ipmi_core *c, struct ipmi_session *s, const char *w
 {
     if (s->ctl_id)
         control_session_close(atomic_load(&c->ctl), s->ctl_id);
+    if (c->sol.active && c->sol.bmc_id == s->rakp.sid_c && s->state == IPMI_S_ACTIVE)
+        ipmi_sol_end(c, "ended with its session");
     if (s->state == IPMI_S_ACTIVE)
         LOG_INFO("ipmi", "session %08x of %s from %s %s", s->rakp.sid_c, s->user, s->peer_name, why);
     else
@@ -207,8 +209,34 @@ static size_t sessionless(struct ipmi_core *c, const struct ipmi_pkt *p, uint8_t
     return ipmi_pkt_v20_wrap(out, cap, IPMI_PAYLOAD_IPMI, 0, 0, m, 0);
 }
 
-/* An IPMI message inside an active session: authenticated, encrypted,
- * in sequence; anything else is dropped without a word. */
+size_t ipmi_session_seal(struct ipmi_session *s, uint8_t payload_type, const uint8_t *plain, size_t n,
+                         uint8_t *out, size_t cap)
+{
+    size_t enc = n && cap > IPMI_V20_HEADER ?
+        ipmi_encrypt(&s->keys, plain, n, out + IPMI_V20_HEADER, cap - IPMI_V20_HEADER) : 0;
+    size_t at = enc ? ipmi_pkt_v20_wrap(out, cap, payload_type | IPMI_PAYLOAD_ENCRYPTED |
+                                        IPMI_PAYLOAD_AUTHENTICATED, s->rakp.sid_m, ++s->out_seq, enc,
+                                        s->suite->icv_len) : 0;
+    if (at && ipmi_packet_code(s->suite, &s->keys, out + 4, at - 4, out + at) == 0)
+        return at + s->suite->icv_len;
+    return 0;
+}
+
+/* A SOL packet of session s, decrypted: only the session holding the
+ * instance is heard. */
+static size_t sol_packet(struct ipmi_core *c, struct ipmi_session *s, const uint8_t *plain, size_t n,
+                         uint8_t *out, size_t cap, int64_t now_ms)
+{
+    struct ipmi_sol_pkt in;
+    uint8_t ack[IPMI_SOL_HEADER];
+    if (!c->sol_port || ipmi_sol_owner(c) != s || ipmi_sol_parse(plain, n, &in) < 0)
+        return 0;
+    size_t r = ipmi_sol_receive(&c->sol, c->sol_port, &in, ack, sizeof(ack), now_ms);
+    return r ? ipmi_session_seal(s, IPMI_PAYLOAD_SOL, ack, r, out, cap) : 0;
+}
+
+/* An IPMI message or SOL packet inside an active session: authenticated,
+ * encrypted, in sequence; anything else is dropped without a word. */
 static size_t in_session(struct ipmi_core *c, const struct ipmi_pkt *p, const uint8_t *buf, size_t n,
                          const struct sockaddr *peer, socklen_t peer_len, uint8_t *out, size_t cap,
                          int64_t now_ms)
@@ -216,7 +244,8 @@ static size_t in_session(struct ipmi_core *c, const struct ipmi_pkt *p, const ui
     struct ipmi_session *s = ipmi_session_find(c, p->session_id, peer, peer_len);
     size_t covered;
     const uint8_t *icv;
-    if (!s || s->state != IPMI_S_ACTIVE || p->payload_type != IPMI_PAYLOAD_IPMI || !p->encrypted ||
+    if (!s || s->state != IPMI_S_ACTIVE || !p->encrypted ||
+        (p->payload_type != IPMI_PAYLOAD_IPMI && p->payload_type != IPMI_PAYLOAD_SOL) ||
         ipmi_pkt_trailer(buf, n, p, s->suite->icv_len, &covered, &icv) < 0)
         return 0;
     if (!ipmi_packet_code_ok(s->suite, &s->keys, buf + 4, covered, icv)) {
@@ -233,7 +262,13 @@ static size_t in_session(struct ipmi_core *c, const struct ipmi_pkt *p, const ui
     uint8_t plain[IPMI_PKT_MAX], rsp[256], msg[300];
     struct ipmi_msg rq;
     int len = ipmi_decrypt(&s->keys, p->payload, p->payload_len, plain, sizeof(plain));
-    if (len < 0 || ipmi_msg_parse(plain, (size_t)len, &rq) < 0)
+    if (len < 0)
+        return 0;
+    if (p->payload_type == IPMI_PAYLOAD_SOL) {
+        s->last_ms = now_ms;
+        return sol_packet(c, s, plain, (size_t)len, out, cap, now_ms);
+    }
+    if (ipmi_msg_parse(plain, (size_t)len, &rq) < 0)
         return 0;
     s->last_ms = now_ms;
     if (s->ctl_id)
@@ -241,14 +276,7 @@ static size_t in_session(struct ipmi_core *c, const struct ipmi_pkt *p, const ui
     bool close_after = false;
     size_t r = ipmi_cmd_handle(c, s, &rq, rsp, sizeof(rsp), &close_after);
     size_t m = ipmi_msg_response(&rq, rsp, r, msg, sizeof(msg));
-    size_t enc = m ? ipmi_encrypt(&s->keys, msg, m, out + IPMI_V20_HEADER, cap - IPMI_V20_HEADER) : 0;
-    size_t at = enc ? ipmi_pkt_v20_wrap(out, cap, IPMI_PAYLOAD_IPMI | IPMI_PAYLOAD_ENCRYPTED |
-                                        IPMI_PAYLOAD_AUTHENTICATED, s->rakp.sid_m, ++s->out_seq, enc,
-                                        s->suite->icv_len) : 0;
-    if (at && ipmi_packet_code(s->suite, &s->keys, out + 4, at - 4, out + at) == 0)
-        at += s->suite->icv_len;
-    else
-        at = 0;
+    size_t at = m ? ipmi_session_seal(s, IPMI_PAYLOAD_IPMI, msg, m, out, cap) : 0;
     if (close_after)
         ipmi_session_end(c, s, "closed");
     return at;
