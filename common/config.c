@@ -118,6 +118,9 @@ static const struct option_def options[] = {
     {"ipmi", "max_sessions", OPT_INT, F(ipmi.max_sessions), "8", 1, 64, NULL},
     {"state", "dir", OPT_STR, F(state.dir), "/var/lib/piglix", 0, 0, NULL},
     {"log", "level", OPT_ENUM, F(log.level), "info", 0, 0, "error|warn|info|debug"},
+    {"audit", "max_kb", OPT_INT, F(audit.max_kb), "512", 16, 65536, NULL},
+    {"audit", "files", OPT_INT, F(audit.files), "4", 2, 16, NULL},
+    {"audit", "syslog", OPT_STR, F(audit.syslog), "", 0, 0, NULL},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

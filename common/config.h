@@ -126,6 +126,12 @@ struct config_log {
     char level[8];
 };
 
+struct config_audit {
+    int max_kb;             /* one file's bound before it rotates */
+    int files;              /* audit.log plus rotated ones kept */
+    char syslog[CONFIG_STR_MAX]; /* "" or udp://host:port, tcp://host:port */
+};
+
 struct piglix_config {
     struct config_capture capture;
     struct config_encode encode;
@@ -139,6 +145,7 @@ struct piglix_config {
     struct config_ipmi ipmi;
     struct config_state state;
     struct config_log log;
+    struct config_audit audit;
 };
 
 /* Fills every option with its default. */
