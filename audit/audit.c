@@ -104,6 +104,18 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+int audit_check_config(const struct config_audit *cfg, FILE *err)
+{
+    enum audit_syslog_proto proto;
+    char host[256], port[8];
+    if (cfg->syslog[0] &&
+        audit_syslog_parse_url(cfg->syslog, &proto, host, sizeof(host), port, sizeof(port)) < 0) {
+        fprintf(err, "[audit] syslog = %s: not udp://HOST:PORT or tcp://HOST:PORT\n", cfg->syslog);
+        return -1;
+    }
+    return 0;
+}
+
 int audit_open(const struct config_audit *cfg, const char *state_dir, bool direct, FILE *err)
 {
     pthread_mutex_lock(&g.mu);

@@ -105,6 +105,9 @@ int audit_iface_parse(const char *name);
 const char *audit_outcome_name(enum audit_outcome outcome);
 int audit_outcome_parse(const char *name);
 
+/* Checks [audit] (the syslog URL's form) for --check-config. 0 or -1. */
+int audit_check_config(const struct config_audit *cfg, FILE *err);
+
 /* Opens the process-wide log on [state] dir: creates the directory's
  * audit.log (0600), drops a torn last record, starts the writer thread and
  * the syslog forwarder. direct (the CLI's one-shot commands): no thread,
@@ -151,6 +154,15 @@ int audit_stats(struct audit_stats *st);
 /* Removes every record (all files), then records AUDIT_LOG_CLEARED for
  * who cleared it. 0 or -1. */
 int audit_clear(enum audit_iface iface, const char *account, const char *address);
+
+/* For readers' filters (GET /api/log): a time as milliseconds since the
+ * epoch ("1765043200000") or ISO 8601 UTC ("2026-12-06T18:00:00Z",
+ * optionally with .mmm); a comma-separated list of kind names as a mask
+ * for struct audit_query's kinds. 0 or -1. */
+int audit_parse_time(const char *s, int64_t *ms);
+int audit_parse_kinds(const char *list, uint32_t *mask);
+/* "2026-12-06T18:00:00.123Z" into buf[size] (at least 25 bytes). */
+void audit_format_time(int64_t ms, char *buf, size_t size);
 
 /* The file's line format (audit/record.c), for tests and the fuzzer.
  * Formats ev as one line into buf[size] with its "\n"; the length or -1. */

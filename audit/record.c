@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "audit/audit.h"
@@ -234,4 +235,88 @@ int audit_parse_line(const char *line, size_t len, struct audit_event *ev)
         return -1;
     *ev = e;
     return 0;
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's algorithm). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int audit_parse_time(const char *s, int64_t *ms)
+{
+    size_t n = strlen(s);
+    long long v;
+    if (n && parse_num(s, false, &v) == 0) {
+        *ms = v;
+        return 0;
+    }
+    /* YYYY-MM-DDTHH:MM:SS[.mmm]Z */
+    int y, mo, d, h, mi, se, frac = 0;
+    if ((n != 20 && n != 24) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+        s[n - 1] != 'Z' || digits(s, 4, &y) < 0 || digits(s + 5, 2, &mo) < 0 || digits(s + 8, 2, &d) < 0 ||
+        digits(s + 11, 2, &h) < 0 || digits(s + 14, 2, &mi) < 0 || digits(s + 17, 2, &se) < 0)
+        return -1;
+    if (n == 24 && (s[19] != '.' || digits(s + 20, 3, &frac) < 0))
+        return -1;
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
+        return -1;
+    *ms = ((days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 + se) * 1000 + frac;
+    return 0;
+}
+
+int audit_parse_kinds(const char *list, uint32_t *mask)
+{
+    uint32_t m = 0;
+    const char *p = list;
+    if (!*p)
+        return -1;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char name[32];
+        if (len == 0 || len >= sizeof(name))
+            return -1;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        int k = audit_kind_parse(name);
+        if (k < 0)
+            return -1;
+        m |= 1u << k;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    *mask = m;
+    return 0;
+}
+
+void audit_format_time(int64_t ms, char *buf, size_t size)
+{
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms < 0 || !gmtime_r(&sec, &tm)) {
+        snprintf(buf, size, "1970-01-01T00:00:00.000Z");
+        return;
+    }
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }

@@ -6,6 +6,7 @@
 
 #include "atx/atx.h"
 #include "sensors/sensors.h"
+#include "audit/audit.h"
 #include "common/log.h"
 #include "ipmi/ipmi_internal.h"
 
@@ -212,6 +213,9 @@ static size_t chassis_control(struct req *q)
     snprintf(who, sizeof(who), "ipmi:%s@%s", q->s->user, q->s->peer_name);
     enum atx_error e = atx_request(q->c->atx, (enum atx_action)map[what], who, NULL);
     LOG_INFO("ipmi", "%s: chassis control %s: %s", who, names[what], atx_error_name(e));
+    audit_record(AUDIT_POWER_ACTION, AUDIT_IF_IPMI, e == ATX_OK ? AUDIT_OK : AUDIT_FAILED, q->s->user,
+                 q->s->peer_name, "chassis control %s (%s): %s", names[what],
+                 atx_action_name((enum atx_action)map[what]), atx_error_name(e));
     switch (e) {
     case ATX_OK:
     case ATX_ERR_ALREADY: return cc(q, CC_OK);

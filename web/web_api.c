@@ -152,6 +152,7 @@ static void api(struct web_conn *c)
         {"/hid/mouse", LWSHUMETH_POST}, {"/totp/setup", LWSHUMETH_POST},
         {"/totp/enable", LWSHUMETH_POST}, {"/totp/disable", LWSHUMETH_POST},
         {"/atx", LWSHUMETH_GET}, {"/sensors", LWSHUMETH_GET},
+        {"/log", LWSHUMETH_GET},
     };
     bool known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -216,6 +217,8 @@ found:
         web_sensors_get(c);
     else if (strncmp(p, "/vmedia", 7) == 0)
         web_vmedia_call(c, p + 7);
+    else if (strcmp(p, "/log") == 0)
+        web_log_get(c);
     else
         hid_call(c, p + 5);
 }

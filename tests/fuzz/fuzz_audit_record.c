@@ -33,5 +33,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (p < 1 || p > 65535 || !host[0])
             abort();
     }
+    /* GET /api/log's filters: a time that parses formats back to the
+     * same instant; kinds are a mask of known kinds. */
+    int64_t ms;
+    if (audit_parse_time(text, &ms) == 0 && ms < (int64_t)253402300800000) {
+        char iso[40];
+        int64_t back;
+        audit_format_time(ms, iso, sizeof(iso));
+        if (audit_parse_time(iso, &back) < 0 || back != ms)
+            abort();
+    }
+    uint32_t mask;
+    if (audit_parse_kinds(text, &mask) == 0 && (mask == 0 || mask >= (1u << AUDIT_KIND_COUNT)))
+        abort();
     return 0;
 }

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the audit log (audit/README.md): events recorded at
+their source appear in GET /api/log with account, address and interface;
+paging and filters; the file survives a restart and a SIGKILL during a
+burst of records (and a torn last record, as a power loss leaves one);
+forwarding to a remote syslog over UDP and TCP (RFC 5424, octet counting),
+with a receiver socket here. piglix runs on its test source with [web] on
+and ATX with Wake-on-LAN only (no GPIO needed for a power action).
+Usage: e2e_audit.py PIGLIX TOOLS_DIR CASE"""
+import base64
+import os
+import re
+import signal
+import socket
+import threading
+import time
+import zlib
+
+from piglix_e2e import check, run, TestFailure
+from e2e_web import Web, expect, PASSWORD
+
+
+def start(env, **options):
+    wol = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    wol.bind(("127.0.0.1", 0))
+    opts = dict(atx__enabled="yes", atx__chip="", atx__wol_mac="02:00:00:aa:bb:cc",
+                atx__wol_address="127.0.0.1", atx__wol_port=wol.getsockname()[1])
+    opts.update(options)
+    w = Web(env, **opts)
+    w.wol = wol
+    w.start()
+    return w
+
+
+def power(w, **kw):
+    """POST /api/atx/wol once the previous action is done (202 accepted)."""
+    deadline = time.time() + 5
+    while w.request("GET", "/api/atx", **kw)[1]["busy"] and time.time() < deadline:
+        time.sleep(0.02)
+    expect(w.request("POST", "/api/atx/wol", **kw), 202, "POST /api/atx/wol")
+
+
+def log(w, query="", status=200):
+    st, js, payload, _ = expect(w.request("GET", "/api/log" + query), status, "GET /api/log" + query)
+    return js
+
+
+def wait_entry(w, pred, what, timeout=5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for e in log(w, "?limit=500")["entries"]:
+            if pred(e):
+                return e
+        time.sleep(0.1)
+    raise TestFailure("%s: not in /api/log: %s" % (what, log(w, "?limit=20")))
+
+
+def check_file(path):
+    """Every line of an audit file is whole: LEN and CRC match. Returns the records."""
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    check(data == b"" or data.endswith(b"\n"), "%s does not end with a whole line: %r" % (path, data[-80:]))
+    for line in data.split(b"\n")[:-1]:
+        m = re.match(rb"^([0-9a-f]{8}) ([0-9a-f]{8}) (.*)$", line, re.S)
+        check(m, "bad line in %s: %r" % (path, line[:100]))
+        payload = m.group(3)
+        check(int(m.group(1), 16) == len(payload) and int(m.group(2), 16) == zlib.crc32(payload),
+              "LEN or CRC wrong in %s: %r" % (path, line[:100]))
+        out.append(payload.decode().split("\t"))
+    return out
+
+
+def case_api_log(env):
+    w = start(env)
+    w.add_user()  # the CLI's account change is in the log too
+    time.sleep(1.2)  # the daemon re-reads the accounts within a second
+    # A failed login (never the password), then a good one and a power action.
+    st, _, _, _ = w.request("POST", "/api/login", {"name": "admin", "password": "not-it-" + PASSWORD}, cookie=False)
+    check(st == 401, "wrong password: %d" % st)
+    w.login()
+    power(w)
+    basic = {"Authorization": "Basic " + base64.b64encode(b"admin:" + PASSWORD.encode()).decode()}
+    power(w, cookie=False, headers=basic)
+
+    failed = wait_entry(w, lambda e: e["kind"] == "login_failed", "the failed login")
+    check(failed["account"] == "admin" and failed["address"] == "127.0.0.1" and failed["interface"] == "web"
+          and failed["outcome"] == "failure", "failed login: %s" % failed)
+    powers = [e for e in log(w, "?kind=power_action")["entries"]]
+    check(len(powers) == 2, "two power actions: %s" % powers)
+    check(powers[0]["interface"] == "api" and powers[1]["interface"] == "web", "newest first: %s" % powers)
+    for p in powers:
+        check(p["account"] == "admin" and p["address"] == "127.0.0.1" and p["outcome"] == "success"
+              and p["detail"].startswith("wol"), "power action: %s" % p)
+    login = wait_entry(w, lambda e: e["kind"] == "login", "the login")
+    check(login["account"] == "admin" and login["interface"] == "web", "login: %s" % login)
+    acct = wait_entry(w, lambda e: e["kind"] == "account_change", "user add")
+    check(acct["account"] == "admin" and acct["interface"] == "cli" and "user add" in acct["detail"], "%s" % acct)
+    whole = log(w, "?limit=500")["entries"]
+    check(all(PASSWORD not in str(e) for e in whole), "a password in the log")
+    check(whole[0]["time"].endswith("Z") and len(whole[0]["time"]) == 24, "time: %s" % whole[0]["time"])
+
+    # Paging: pages of 2, newest first, no repeats, the same as one page.
+    ids, cursor = [], None
+    while True:
+        page = log(w, "?limit=2" + ("&cursor=" + cursor if cursor else ""))
+        check(len(page["entries"]) <= 2, "limit")
+        ids += [e["id"] for e in page["entries"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    check(ids == [e["id"] for e in whole] and ids == sorted(ids, reverse=True), "paging: %s vs %s" % (ids, whole))
+    # Filters: several kinds; a time range.
+    two = log(w, "?kind=login,login_failed")["entries"]
+    check({e["kind"] for e in two} == {"login", "login_failed"}, "kinds: %s" % two)
+    t = powers[1]["time_ms"]
+    check([e["id"] for e in log(w, "?kind=power_action&since=%d&until=%d" % (t, t + 1))["entries"]] ==
+          [powers[1]["id"]], "time range")
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    check(log(w, "?since=" + iso)["entries"] == [], "since an hour ahead")
+    for bad in ("?kind=nope", "?limit=0", "?limit=501", "?cursor=x", "?since=yesterday"):
+        log(w, bad, status=400)
+    # Logged out: a logout record, and the log is not for anyone.
+    expect(w.request("POST", "/api/logout"), 200, "logout")
+    w.cookie = None
+    expect(w.request("GET", "/api/log"), 401, "GET /api/log logged out")
+    w.login()
+    wait_entry(w, lambda e: e["kind"] == "logout" and e["account"] == "admin", "logout")
+    w.stop()
+
+
+def case_restart_sigkill(env):
+    w = start(env)
+    w.add_user()
+    time.sleep(1.2)
+    w.login()
+    path = os.path.join(w.p.state, "audit.log")
+    # A burst from two sides (SIGHUP reloads and power actions), killed in the middle.
+    stop = threading.Event()
+
+    def reloads():
+        while not stop.is_set():
+            w.p.signal(signal.SIGHUP)
+            time.sleep(0.002)
+    t = threading.Thread(target=reloads)
+    t.start()
+    n_power = 0
+    deadline = time.time() + 1.5
+    while time.time() < deadline:
+        st, _, _, _ = w.request("POST", "/api/atx/wol")
+        n_power += st in (202, 409)  # 409: the last one still busy, recorded as failed
+    os.kill(w.p.proc.pid, signal.SIGKILL)
+    stop.set()
+    t.join()
+    w.p.proc.wait()
+    w.p.log.close()
+    before = check_file(path)
+    ids = [int(r[0]) for r in before]
+    check(ids == list(range(ids[0], ids[0] + len(ids))), "ids not consecutive after SIGKILL")
+    check(sum(1 for r in before if r[2] == "config_reload") > 20 and n_power > 5,
+          "burst too small: %d records, %d power actions" % (len(before), n_power))
+    # What a power loss leaves: half a record at the end.
+    with open(path, "ab") as f:
+        f.write(b"0000004a 1d2c3b4a %d\t17" % (ids[-1] + 1))
+    w.start()
+    w.login()
+    entries = log(w, "?limit=500")["entries"]
+    kinds = [e["kind"] for e in entries]
+    check("service_start" in kinds[:3], "no service_start after the restart: %s" % kinds[:5])
+    after = check_file(path)  # the torn stump is gone, every record whole
+    check(after[:len(before)] == before, "records before the SIGKILL changed")
+    check(int(after[len(before)][0]) == ids[-1] + 1, "ids go on after the restart")
+    total = 0
+    cursor = None
+    while True:
+        page = log(w, "?limit=500" + ("&cursor=" + cursor if cursor else ""))
+        total += len(page["entries"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    check(total == len(after), "/api/log has %d records, the file %d" % (total, len(after)))
+    log_text = w.stop()
+    check("torn record" in log_text, "the torn record was not reported:\n" + log_text[-2000:])
+
+
+def syslog_case(env, proto):
+    if proto == "udp":
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    else:
+        rx = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    rx.bind(("127.0.0.1", 0))
+    port = rx.getsockname()[1]
+    if proto == "tcp":
+        rx.listen(1)
+    rx.settimeout(10)
+    w = start(env, audit__syslog="%s://127.0.0.1:%d" % (proto, port))
+    w.add_user()
+    time.sleep(1.2)
+    st, _, _, _ = w.request("POST", "/api/login", {"name": "admin", "password": "wrong-" + PASSWORD}, cookie=False)
+    check(st == 401, "wrong password: %d" % st)
+    msgs = []
+    deadline = time.time() + 10
+    if proto == "udp":
+        while time.time() < deadline and not any(b"login_failed" in m for m in msgs):
+            msgs.append(rx.recv(4096))
+    else:
+        conn, _ = rx.accept()
+        conn.settimeout(10)
+        buf = b""
+        while time.time() < deadline and not any(b"login_failed" in m for m in msgs):
+            buf += conn.recv(4096)
+            while True:  # RFC 6587 octet counting: "LEN SP MSG"
+                m = re.match(rb"^([1-9][0-9]*) ", buf)
+                if not m or len(buf) < m.end() + int(m.group(1)):
+                    break
+                msgs.append(buf[m.end():m.end() + int(m.group(1))])
+                buf = buf[m.end() + int(m.group(1)):]
+        conn.close()
+    rfc5424 = re.compile(rb'^<(\d+)>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\S+) piglix (\d+) (\S+) '
+                         rb'\[piglix@32473 id="(\d+)" account="([^"]*)" address="([^"]*)" interface="(\w+)" '
+                         rb'outcome="(\w+)"\] (.*)$', re.S)
+    failed = [rfc5424.match(m) for m in msgs if b"login_failed" in m]
+    check(failed and failed[0], "no RFC 5424 login_failed among %r" % msgs)
+    m = failed[0]
+    check(int(m.group(1)) == 10 * 8 + 4 and m.group(7) == b"admin" and m.group(8) == b"127.0.0.1"
+          and m.group(9) == b"web" and m.group(10) == b"failure", "syslog line: %r" % m.group(0))
+    check(all(rfc5424.match(x) for x in msgs), "not RFC 5424: %r" % msgs)
+    check(PASSWORD.encode() not in b"".join(msgs), "a password went to syslog")
+    rx.close()
+    # The collector gone: records still reach the file, the daemon stays responsive.
+    w.login()
+    t0 = time.time()
+    for _ in range(5):
+        power(w)
+    check(time.time() - t0 < 5, "power actions slowed by a dead collector")
+    check(len(log(w, "?kind=power_action")["entries"]) == 5, "records kept with the collector gone")
+    w.stop()
+
+
+def case_syslog_udp(env):
+    syslog_case(env, "udp")
+
+
+def case_syslog_tcp(env):
+    syslog_case(env, "tcp")
+
+
+if __name__ == "__main__":
+    raise SystemExit(run({"api_log": case_api_log, "restart_sigkill": case_restart_sigkill,
+                          "syslog_udp": case_syslog_udp, "syslog_tcp": case_syslog_tcp}))
