@@ -367,11 +367,9 @@ int audit_stats(struct audit_stats *st)
         for (int k = 0; k < files; k++) {
             char p[4200];
             struct stat sb;
-            if (k)
-                snprintf(p, sizeof(p), "%s.%d", read_paths.path, k);
-            else
-                snprintf(p, sizeof(p), "%s", read_paths.path);
-            if (stat(p, &sb) == 0)
+            int n = k ? snprintf(p, sizeof(p), "%s.%d", read_paths.path, k)
+                      : snprintf(p, sizeof(p), "%s", read_paths.path);
+            if (n > 0 && (size_t)n < sizeof(p) && stat(p, &sb) == 0)
                 st->bytes += (uint64_t)sb.st_size;
         }
     }

@@ -25,10 +25,10 @@
 
 static void rotated_path(char *out, size_t size, const char *path, int k)
 {
-    if (k == 0)
-        snprintf(out, size, "%s", path);
-    else
-        snprintf(out, size, "%s.%d", path, k);
+    /* audit_files_open keeps path short enough for the suffix */
+    int n = k == 0 ? snprintf(out, size, "%s", path) : snprintf(out, size, "%s.%d", path, k);
+    if (n < 0 || (size_t)n >= size)
+        out[0] = '\0';
 }
 
 static int lock_file(const char *lock_path, int op)
@@ -170,7 +170,7 @@ int audit_files_open(struct audit_files *af, const char *dir, uint64_t max_bytes
     af->fd = -1;
     af->max_bytes = max_bytes;
     af->files = files < 1 ? 1 : files;
-    if ((size_t)snprintf(af->path, sizeof(af->path), "%s/audit.log", dir) >= sizeof(af->path) ||
+    if ((size_t)snprintf(af->path, sizeof(af->path), "%s/audit.log", dir) >= sizeof(af->path) - 8 ||
         (size_t)snprintf(af->lock_path, sizeof(af->lock_path), "%s/audit.lock", dir) >= sizeof(af->lock_path)) {
         fprintf(err, "audit: [state] dir too long\n");
         return -1;

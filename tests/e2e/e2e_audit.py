@@ -238,8 +238,65 @@ def syslog_case(env, proto):
     w.stop()
 
 
-def case_syslog_udp(env):
-    syslog_case(env, "udp")
+def case_redfish_syslog_udp(env):
+    """Redfish's LogService read with redfishtool (DMTF's client), on a
+    daemon that also forwards to a UDP syslog receiver here."""
+    import redfish_clients
+    redfish_clients.ensure()  # may re-run this script with Debian's python3
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(10)
+    w = start(env, audit__syslog="udp://127.0.0.1:%d" % rx.getsockname()[1])
+    w.add_user()
+    time.sleep(1.2)
+    host = "127.0.0.1:%d" % w.https
+    rc, out, err = redfish_clients.RedfishTool(host, "admin", "wrong-" + PASSWORD).run("Systems", "-1")
+    check(rc != 0, "redfishtool with a wrong password succeeded: %s" % out)
+    basic = {"Authorization": "Basic " + base64.b64encode(b"admin:" + PASSWORD.encode()).decode()}
+    st, _, payload, _ = w.request("POST", "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+                                  {"ResetType": "On"}, cookie=False, headers=basic)
+    check(st == 204, "Reset On: %d %s" % (st, payload[:300]))
+    tool = redfish_clients.RedfishTool(host, "admin", PASSWORD)
+    svc = tool.json("Managers", "-I", "1", "Logs", "-i", "Log")
+    check(svc["Id"] == "Log" and svc["Entries"]["@odata.id"].endswith("/LogServices/Log/Entries") and
+          svc["OverWritePolicy"] == "WrapsWhenFull", "LogService: %s" % svc)
+    entries = tool.json("Managers", "-I", "1", "Logs", "-i", "Log", "--Entries")
+    members = entries["Members"]
+    check(entries["Members@odata.count"] >= 3 and members, "Entries: %s" % entries)
+    ids = [int(m["Id"]) for m in members]
+    check(ids == sorted(ids, reverse=True), "newest first: %s" % ids)
+    for m in members:
+        check(m["@odata.type"].startswith("#LogEntry.") and m["EntryType"] == "Oem" and m["Created"].endswith("Z")
+              and m["Severity"] in ("OK", "Warning", "Critical") and m["Message"], "LogEntry: %s" % m)
+    failed = [m for m in members if m["Oem"]["piglix"]["Kind"] == "login_failed"]
+    check(failed and failed[0]["Oem"]["piglix"]["Account"] == "admin" and failed[0]["Severity"] == "Warning"
+          and failed[0]["Oem"]["piglix"]["Interface"] == "redfish" and "from 127.0.0.1" in failed[0]["Message"],
+          "failed Redfish login: %s" % failed)
+    reset = [m for m in members if m["Oem"]["piglix"]["Kind"] == "power_action"]
+    check(reset and "by admin" in reset[0]["Message"] and "ComputerSystem.Reset On" in reset[0]["Message"],
+          "Reset: %s" % reset)
+    one = tool.json("raw", "GET", members[0]["@odata.id"])
+    check(one["Id"] == members[0]["Id"], "one entry: %s" % one)
+    # (redfishtool follows nextLink itself: the page is checked raw)
+    st, page, _, _ = w.request("GET", "/redfish/v1/Managers/1/LogServices/Log/Entries?$top=1&$skip=1",
+                               cookie=False, headers=basic)
+    check([m["Id"] for m in page["Members"]] == [members[1]["Id"]] and "Members@odata.nextLink" in page,
+          "$top/$skip: %s" % page)
+    # The UDP collector got the failed login as RFC 5424.
+    got = b""
+    deadline = time.time() + 10
+    while b"login_failed" not in got and time.time() < deadline:
+        got = rx.recv(4096)
+    check(re.match(rb'^<84>1 \S+ \S+ piglix \d+ login_failed \[piglix@32473 id="\d+" account="admin" '
+                   rb'address="127.0.0.1" interface="redfish" outcome="failure"\] ', got), "syslog: %r" % got)
+    # ClearLog: one record left, saying who cleared it.
+    st, _, payload, _ = w.request("POST", "/redfish/v1/Managers/1/LogServices/Log/Actions/LogService.ClearLog",
+                                  {}, cookie=False, headers=basic)
+    check(st == 204, "ClearLog: %d %s" % (st, payload[:200]))
+    after = tool.json("Managers", "-I", "1", "Logs", "-i", "Log", "--Entries")["Members"]
+    check([m["Oem"]["piglix"]["Kind"] for m in after][-1] == "log_cleared" and
+          int(after[-1]["Id"]) > ids[0], "after ClearLog: %s" % after)
+    w.stop()
 
 
 def case_syslog_tcp(env):
@@ -248,4 +305,4 @@ def case_syslog_tcp(env):
 
 if __name__ == "__main__":
     raise SystemExit(run({"api_log": case_api_log, "restart_sigkill": case_restart_sigkill,
-                          "syslog_udp": case_syslog_udp, "syslog_tcp": case_syslog_tcp}))
+                          "redfish_syslog_udp": case_redfish_syslog_udp, "syslog_tcp": case_syslog_tcp}))

@@ -57,6 +57,7 @@ void rf_manager(struct rf_req *r)
     cJSON *ct = cJSON_AddArrayToObject(gc, "ConnectTypesSupported");
     cJSON_AddItemToArray(ct, cJSON_CreateString("KVMIP"));
     rf_link(j, "VirtualMedia", VMEDIA);
+    rf_link(j, "LogServices", MANAGER "/LogServices");
     cJSON *links = cJSON_AddObjectToObject(j, "Links");
     rf_link_array(links, "ManagerForServers", RF_ROOT "/Systems/1");
     rf_link_array(links, "ManagerForChassis", RF_ROOT "/Chassis/1");
