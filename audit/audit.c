@@ -343,6 +343,17 @@ int audit_get(uint64_t id, struct audit_event *out)
     return rc < 0 ? -1 : c.found ? 1 : 0;
 }
 
+int audit_foreach(int (*fn)(const struct audit_event *ev, void *ctx), void *ctx)
+{
+    int files;
+    pthread_mutex_lock(&reader_mu);
+    int rc = settle(read_paths.path, read_paths.lock_path, &files)
+                 ? audit_files_scan(read_paths.path, read_paths.lock_path, files, fn, ctx)
+                 : -1;
+    pthread_mutex_unlock(&reader_mu);
+    return rc;
+}
+
 static int stats_fn(const struct audit_event *ev, void *arg)
 {
     struct audit_stats *st = arg;

@@ -142,6 +142,10 @@ int audit_query(const struct audit_query *q, struct audit_event *out, size_t max
 /* The record with this id: 1 found, 0 not, -1 error. */
 int audit_get(uint64_t id, struct audit_event *out);
 
+/* Calls fn for every record, oldest first (fn returns 0 to go on, 1 to
+ * stop): for readers that index the whole log (the IPMI SEL). 0 or -1. */
+int audit_foreach(int (*fn)(const struct audit_event *ev, void *ctx), void *ctx);
+
 struct audit_stats {
     size_t count;           /* records in the files */
     uint64_t first_id, last_id;         /* 0 when empty */

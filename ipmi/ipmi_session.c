@@ -41,6 +41,7 @@ void ipmi_core_destroy(struct ipmi_core *c)
     if (!c)
         return;
     ipmi_users_clear(&c->users);
+    ipmi_sel_free(&c->sel);
     OPENSSL_cleanse(c, sizeof(*c));
     free(c);
 }
