@@ -221,7 +221,8 @@ size_t ipmi_sel_command(struct ipmi_sel *sel, uint8_t cmd, const uint8_t *d, siz
             return cc(r, CC_BAD_LENGTH);
         uint16_t resv = (uint16_t)(d[0] | d[1] << 8), id = (uint16_t)(d[2] | d[3] << 8);
         uint8_t off = d[4], want = d[5];
-        if (off && resv != sel->reservation)
+        /* 0 is never handed out: before any Reserve SEL nothing matches */
+        if (off && (resv == 0 || resv != sel->reservation))
             return cc(r, CC_RESERVATION);
         if (off >= IPMI_SEL_RECORD)
             return cc(r, CC_INVALID_FIELD);
@@ -246,7 +247,7 @@ size_t ipmi_sel_command(struct ipmi_sel *sel, uint8_t cmd, const uint8_t *d, siz
         if (n < 6)
             return cc(r, CC_BAD_LENGTH);
         uint16_t resv = (uint16_t)(d[0] | d[1] << 8);
-        if (resv != sel->reservation)
+        if (resv == 0 || resv != sel->reservation)
             return cc(r, CC_RESERVATION);
         if (d[2] != 'C' || d[3] != 'L' || d[4] != 'R' || (d[5] != 0xaa && d[5] != 0x00))
             return cc(r, CC_INVALID_FIELD);

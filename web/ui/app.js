@@ -4,6 +4,7 @@
 // noVNC would fail this whole module and leave the page on "Loading..."
 // with no login, no panels and no word of what is wrong.
 import { initMedia, openMedia } from '/media.js';
+import { initLog, openLog } from '/log.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -523,6 +524,8 @@ $('btn-logout').addEventListener('click', async () => {
 initMedia(api, () => state.session, errText);
 $('btn-media').addEventListener('click', () => { $('dlg-media').showModal(); openMedia(); });
 $('btn-atx').addEventListener('click', () => $('dlg-atx').showModal());
+initLog(api, errText);
+$('btn-log').addEventListener('click', () => { $('dlg-log').showModal(); openLog(); });
 for (const b of document.querySelectorAll('dialog .close'))
   b.addEventListener('click', (e) => e.target.closest('dialog').close());
 
