@@ -4,7 +4,8 @@ their source appear in GET /api/log with account, address and interface;
 paging and filters; the file survives a restart and a SIGKILL during a
 burst of records (and a torn last record, as a power loss leaves one);
 forwarding to a remote syslog over UDP and TCP (RFC 5424, octet counting),
-with a receiver socket here. piglix runs on its test source with [web] on
+with a receiver socket here, and a collector that goes away; Redfish's
+LogService with redfishtool; the IPMI SEL with ipmitool and ipmi-sel. piglix runs on its test source with [web] on
 and ATX with Wake-on-LAN only (no GPIO needed for a power action).
 Usage: e2e_audit.py PIGLIX TOOLS_DIR CASE"""
 import base64
@@ -130,9 +131,19 @@ def case_api_log(env):
 
 
 def case_restart_sigkill(env):
-    w = start(env)
+    """Also the TCP syslog collector: it gets the records (octet counting),
+    then goes away before the burst, which must not slow the daemon."""
+    rx = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.listen(1)
+    rx.settimeout(10)
+    w = start(env, audit__syslog="tcp://127.0.0.1:%d" % rx.getsockname()[1])
     w.add_user()
     time.sleep(1.2)
+    st, _, _, _ = w.request("POST", "/api/login", {"name": "admin", "password": "wrong-" + PASSWORD}, cookie=False)
+    check(st == 401, "wrong password: %d" % st)
+    tcp_syslog_failed_login(rx, "web")
+    rx.close()
     w.login()
     path = os.path.join(w.p.state, "audit.log")
     # A burst from two sides (SIGHUP reloads and power actions), killed in the middle.
@@ -157,6 +168,7 @@ def case_restart_sigkill(env):
     before = check_file(path)
     ids = [int(r[0]) for r in before]
     check(ids == list(range(ids[0], ids[0] + len(ids))), "ids not consecutive after SIGKILL")
+    # With the collector gone, the burst still reached the file at full speed.
     check(sum(1 for r in before if r[2] == "config_reload") > 20 and n_power > 5,
           "burst too small: %d records, %d power actions" % (len(before), n_power))
     # What a power loss leaves: half a record at the end.
@@ -233,59 +245,37 @@ def case_ipmi_sel(env):
     w.stop()
 
 
-def syslog_case(env, proto):
-    if proto == "udp":
-        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    else:
-        rx = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        rx.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    rx.bind(("127.0.0.1", 0))
-    port = rx.getsockname()[1]
-    if proto == "tcp":
-        rx.listen(1)
-    rx.settimeout(10)
-    w = start(env, audit__syslog="%s://127.0.0.1:%d" % (proto, port))
-    w.add_user()
-    time.sleep(1.2)
-    st, _, _, _ = w.request("POST", "/api/login", {"name": "admin", "password": "wrong-" + PASSWORD}, cookie=False)
-    check(st == 401, "wrong password: %d" % st)
-    msgs = []
+RFC5424 = re.compile(rb'^<(\d+)>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\S+) piglix (\d+) (\S+) '
+                     rb'\[piglix@32473 id="(\d+)" account="([^"]*)" address="([^"]*)" interface="(\w+)" '
+                     rb'outcome="(\w+)"\] (.*)$', re.S)
+
+
+def tcp_syslog_failed_login(rx, interface):
+    """Reads RFC 6587 octet-counted RFC 5424 messages from the collector's
+    socket until a login_failed arrives; checks it names account, address
+    and interface, and that no password went out."""
+    conn, _ = rx.accept()
+    conn.settimeout(10)
+    buf, msgs = b"", []
     deadline = time.time() + 10
-    if proto == "udp":
-        while time.time() < deadline and not any(b"login_failed" in m for m in msgs):
-            msgs.append(rx.recv(4096))
-    else:
-        conn, _ = rx.accept()
-        conn.settimeout(10)
-        buf = b""
-        while time.time() < deadline and not any(b"login_failed" in m for m in msgs):
-            buf += conn.recv(4096)
-            while True:  # RFC 6587 octet counting: "LEN SP MSG"
-                m = re.match(rb"^([1-9][0-9]*) ", buf)
-                if not m or len(buf) < m.end() + int(m.group(1)):
-                    break
-                msgs.append(buf[m.end():m.end() + int(m.group(1))])
-                buf = buf[m.end() + int(m.group(1)):]
-        conn.close()
-    rfc5424 = re.compile(rb'^<(\d+)>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\S+) piglix (\d+) (\S+) '
-                         rb'\[piglix@32473 id="(\d+)" account="([^"]*)" address="([^"]*)" interface="(\w+)" '
-                         rb'outcome="(\w+)"\] (.*)$', re.S)
-    failed = [rfc5424.match(m) for m in msgs if b"login_failed" in m]
+    while time.time() < deadline and not any(b"login_failed" in m for m in msgs):
+        data = conn.recv(4096)
+        check(data, "the daemon closed the syslog connection")
+        buf += data
+        while True:  # "LEN SP MSG"
+            m = re.match(rb"^([1-9][0-9]*) ", buf)
+            if not m or len(buf) < m.end() + int(m.group(1)):
+                break
+            msgs.append(buf[m.end():m.end() + int(m.group(1))])
+            buf = buf[m.end() + int(m.group(1)):]
+    conn.close()
+    failed = [RFC5424.match(m) for m in msgs if b"login_failed" in m]
     check(failed and failed[0], "no RFC 5424 login_failed among %r" % msgs)
     m = failed[0]
     check(int(m.group(1)) == 10 * 8 + 4 and m.group(7) == b"admin" and m.group(8) == b"127.0.0.1"
-          and m.group(9) == b"web" and m.group(10) == b"failure", "syslog line: %r" % m.group(0))
-    check(all(rfc5424.match(x) for x in msgs), "not RFC 5424: %r" % msgs)
+          and m.group(9) == interface.encode() and m.group(10) == b"failure", "syslog line: %r" % m.group(0))
+    check(all(RFC5424.match(x) for x in msgs), "not RFC 5424: %r" % msgs)
     check(PASSWORD.encode() not in b"".join(msgs), "a password went to syslog")
-    rx.close()
-    # The collector gone: records still reach the file, the daemon stays responsive.
-    w.login()
-    t0 = time.time()
-    for _ in range(5):
-        power(w)
-    check(time.time() - t0 < 5, "power actions slowed by a dead collector")
-    check(len(log(w, "?kind=power_action")["entries"]) == 5, "records kept with the collector gone")
-    w.stop()
 
 
 def case_redfish_syslog_udp(env):
@@ -349,10 +339,6 @@ def case_redfish_syslog_udp(env):
     w.stop()
 
 
-def case_syslog_tcp(env):
-    syslog_case(env, "tcp")
-
-
 if __name__ == "__main__":
     raise SystemExit(run({"api_log": case_api_log, "restart_sigkill": case_restart_sigkill,
-                          "redfish_syslog_udp": case_redfish_syslog_udp, "syslog_tcp": case_syslog_tcp, "ipmi_sel": case_ipmi_sel}))
+                          "redfish_syslog_udp": case_redfish_syslog_udp, "ipmi_sel": case_ipmi_sel}))
