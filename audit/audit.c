@@ -14,6 +14,7 @@
 
 #define QUEUE_SIZE 256
 #define BATCH_MAX 32
+#define SETTLE_MS 500
 
 static struct {
     pthread_mutex_t mu;
@@ -226,8 +227,10 @@ void audit_record_role_refused(enum audit_iface iface, const char *account, cons
     audit_record(AUDIT_ROLE_REFUSED, iface, AUDIT_REFUSED, account, address, "%s", what ? what : "");
 }
 
-/* Waits (at most ~1 s) until what was queued before the call is written,
- * then hands out the paths. false when no log is open. */
+/* Waits (at most SETTLE_MS) until what was queued before the call is
+ * written, then hands out the paths. false when no log is open. Readers
+ * run on the web and IPMI threads: a disk that stalls a sync costs them
+ * this much, never more (they then read what is there). */
 static bool settle(char *path, char *lock_path, int *files)
 {
     pthread_mutex_lock(&g.mu);
@@ -236,7 +239,7 @@ static bool settle(char *path, char *lock_path, int *files)
         return false;
     }
     uint64_t target = g.queued;
-    int64_t deadline = clock_mono_ms() + 1000;
+    int64_t deadline = clock_mono_ms() + SETTLE_MS;
     while (g.done < target && clock_mono_ms() < deadline) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

@@ -17,7 +17,7 @@
  * Each record also goes to the journal at once (a stderr line, module
  * "audit"). audit_query, audit_get, audit_stats and audit_clear may be
  * called from any thread; they read the files (they wait for what is
- * already queued to be written first, at most ~1 s).
+ * already queued to be written first, at most 0.5 s).
  *
  * The file: [state] dir/audit.log, rotated to audit.log.1 ... when it would
  * pass [audit] max_kb; at most [audit] files files are kept. One record a

@@ -19,6 +19,8 @@
 #include "audit/audit_internal.h"
 #include "common/log.h"
 
+static void sync_dir(const char *path);
+
 /* A file bigger than this is not read whole (max_kb's limit, with room for
  * a CLI's records past it). */
 #define FILE_READ_MAX ((uint64_t)80 << 20)
@@ -182,6 +184,7 @@ int audit_files_open(struct audit_files *af, const char *dir, uint64_t max_bytes
         return -1;
     }
     unlock_file(lk);
+    sync_dir(af->path); /* a new audit.log survives a power loss by name too */
     return 0;
 }
 
