@@ -10,6 +10,7 @@
 
 #include "app/app.h"
 #include "atx/atx.h"
+#include "audit/audit.h"
 #include "sensors/sensors.h"
 #include "serial/serial.h"
 #include "capture/capture.h"
@@ -63,6 +64,8 @@ static int load_config(const struct cmdline *cl, struct piglix_config *cfg, FILE
         bad = 1;
     if (!bad && sensors_check_config(&cfg->sensors, err) < 0)
         bad = 1;
+    if (!bad && audit_check_config(&cfg->audit, err) < 0)
+        bad = 1;
     return bad ? -1 : 0;
 }
 
@@ -96,6 +99,8 @@ static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct c
     static struct piglix_config next;
     if (load_config(cl, &next, stderr) < 0) {
         LOG_ERROR("main", "reload: configuration invalid, keeping the running one");
+        audit_record(AUDIT_CONFIG_RELOAD, AUDIT_IF_SYSTEM, AUDIT_FAILED, NULL, NULL,
+                     "configuration invalid, the running one kept");
         return;
     }
     if (memcmp(&next.capture, &cfg->capture, sizeof(cfg->capture)) != 0) {
@@ -112,6 +117,8 @@ static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct c
         memcmp(&next.video, &cfg->video, sizeof(cfg->video)) != 0)
         LOG_WARN("main", "reload: [vnc], [encode], [hid], [video] and [state] changes apply after a restart");
     LOG_INFO("main", "configuration reloaded");
+    audit_record(AUDIT_CONFIG_RELOAD, AUDIT_IF_SYSTEM, AUDIT_OK, NULL, NULL, "SIGHUP%s",
+                 memcmp(&next.audit, &cfg->audit, sizeof(cfg->audit)) ? "; [audit] changes apply after a restart" : "");
 }
 
 static void usage(FILE *out)
@@ -524,7 +531,14 @@ int main(int argc, char **argv)
         /* Run as root on the daemon's state: write as the daemon's user. */
         if (command->as_state_owner && statefile_as_dir_owner(cfg.state.dir, stderr) < 0)
             return 1;
-        return command->run(&cfg, n_args, args);
+        /* What a command changes is in the audit log, written before it
+         * returns (no writer thread in a one-shot process). */
+        bool audited = command->as_state_owner && access(cfg.state.dir, W_OK) == 0 &&
+                       audit_open(&cfg.audit, cfg.state.dir, true, stderr) == 0;
+        int crc = command->run(&cfg, n_args, args);
+        if (audited)
+            audit_close();
+        return crc;
     }
 
     struct sigaction sa = {.sa_handler = on_signal};
@@ -534,13 +548,19 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* Before any other thread: atx forks its button-release guard. */
-    struct atx *atx = NULL;
-    if (cfg.atx.enabled && !(atx = atx_start(&cfg.atx)))
+    if (audit_open(&cfg.audit, cfg.state.dir, false, stderr) < 0)
         return 1;
+    audit_record(AUDIT_SERVICE_START, AUDIT_IF_SYSTEM, AUDIT_OK, NULL, NULL, "piglix started");
+    struct atx *atx = NULL;
+    if (cfg.atx.enabled && !(atx = atx_start(&cfg.atx))) {
+        audit_close();
+        return 1;
+    }
     /* Sensors read the intrusion input: after atx, stopped after the web server. */
     struct sensors *sensors = NULL;
     if (cfg.sensors.enabled && !(sensors = sensors_start(&cfg.sensors, atx))) {
         atx_stop(atx);
+        audit_close();
         return 1;
     }
     /* The serial console: a missing device is retried, never fatal. */
@@ -562,6 +582,7 @@ int main(int argc, char **argv)
         serial_stop(serial);
         sensors_stop(sensors);
         atx_stop(atx);
+        audit_close();
         return 1;
     }
     if (!(control = app_control_create(&cfg.control))) {
@@ -578,5 +599,7 @@ int main(int argc, char **argv)
     app_control_destroy(control);
     sensors_stop(sensors);
     atx_stop(atx);
+    audit_record(AUDIT_SERVICE_STOP, AUDIT_IF_SYSTEM, AUDIT_OK, NULL, NULL, "piglix stopped");
+    audit_close();
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "common/prompt.h"
 #include "ipmi/ipmi.h"
 #include "app/app.h"
+#include "audit/audit.h"
 #include "auth/auth.h"
 
 #define MIN_PASSWORD 8
@@ -167,6 +168,9 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
         usage(err);
         rc = 2;
     }
+    if (!list && rc != 2)
+        audit_record(AUDIT_ACCOUNT_CHANGE, AUDIT_IF_CLI, rc == 0 ? AUDIT_OK : AUDIT_FAILED, name, "local",
+                     "piglix user %s", verb);
     explicit_bzero(pw, sizeof(pw));
     auth_accounts_unlock(&acc);
     explicit_bzero(&acc, sizeof(acc));

@@ -1,4 +1,5 @@
 #include "auth/auth.h"
+#include "audit/audit.h"
 
 #include <string.h>
 
@@ -21,6 +22,16 @@ static bool expired(const struct auth_sessions *ws, const struct auth_session *s
     return now_ms - s->last_ms >= ws->idle_ms || now_ms - s->created_ms >= ws->max_ms;
 }
 
+/* A browser session that ends by itself (idle, too old, pushed out by a
+ * newer one) is in the audit log: a logout is recorded by the web API. */
+static void end_recorded(const struct auth_sessions *ws, struct auth_session *s, int64_t now_ms, const char *why)
+{
+    if (!why)
+        why = now_ms - s->last_ms >= ws->idle_ms ? "idle" : "[web] session_max_s reached";
+    audit_record(AUDIT_SESSION_END, AUDIT_IF_WEB, AUDIT_OK, s->name, s->addr, "browser session: %s", why);
+    auth_session_end(s);
+}
+
 struct auth_session *auth_session_create(struct auth_sessions *ws, const char *name, const char *addr,
                                        int64_t now_ms, char cookie[AUTH_SESSION_TOKEN_HEX + 1])
 {
@@ -34,7 +45,7 @@ struct auth_session *auth_session_create(struct auth_sessions *ws, const char *n
         for (int i = 1; i < AUTH_SESSIONS_MAX; i++)
             if (ws->s[i].last_ms < slot->last_ms)
                 slot = &ws->s[i];
-        auth_session_end(slot);
+        end_recorded(ws, slot, now_ms, "the oldest of too many sessions");
     }
     uint8_t csrf[32];
     if (auth_random(slot->token, sizeof(slot->token)) < 0 || auth_random(csrf, sizeof(csrf)) < 0) {
@@ -78,7 +89,7 @@ struct auth_session *auth_session_find(struct auth_sessions *ws, const char *coo
         if (ws->s[i].used && auth_equal_ct(ws->s[i].token, tok, sizeof(tok)))
             hit = &ws->s[i];
     if (hit && expired(ws, hit, now_ms)) {
-        auth_session_end(hit);
+        end_recorded(ws, hit, now_ms, NULL);
         hit = NULL;
     }
     if (hit && touch)
@@ -105,7 +116,7 @@ int auth_sessions_expire(struct auth_sessions *ws, int64_t now_ms)
     int n = 0;
     for (int i = 0; i < AUTH_SESSIONS_MAX; i++)
         if (ws->s[i].used && expired(ws, &ws->s[i], now_ms)) {
-            auth_session_end(&ws->s[i]);
+            end_recorded(ws, &ws->s[i], now_ms, NULL);
             n++;
         }
     return n;
@@ -116,7 +127,7 @@ int auth_sessions_end_account(struct auth_sessions *ws, const char *name)
     int n = 0;
     for (int i = 0; i < AUTH_SESSIONS_MAX; i++)
         if (ws->s[i].used && strcmp(ws->s[i].name, name) == 0) {
-            auth_session_end(&ws->s[i]);
+            end_recorded(ws, &ws->s[i], 0, "the account changed");
             n++;
         }
     return n;

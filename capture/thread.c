@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "common/log.h"
 #include "common/thread.h"
 
@@ -43,6 +44,11 @@ static void *capture_thread_main(void *arg)
         }
         if (sig != last) {
             LOG_INFO("capture", "signal: %s", capture_signal_name(sig));
+            /* Into the audit log when the picture goes or comes back (not
+             * for every change between kinds of no picture). */
+            if (last == CAPTURE_SIGNAL_OK || sig == CAPTURE_SIGNAL_OK)
+                audit_record(sig == CAPTURE_SIGNAL_OK ? AUDIT_SIGNAL_BACK : AUDIT_SIGNAL_LOST, AUDIT_IF_SYSTEM,
+                             AUDIT_OK, NULL, NULL, "%s: %s", t->src.name, capture_signal_name(sig));
             last = sig;
         }
     }

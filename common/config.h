@@ -155,6 +155,12 @@ struct config_video {
     char m2m_device[CONFIG_STR_MAX]; /* "": find the encoder by capability */
 };
 
+struct config_audit {
+    int max_kb;             /* one file's bound before it rotates */
+    int files;              /* audit.log plus rotated ones kept */
+    char syslog[CONFIG_STR_MAX]; /* "" or udp://host:port, tcp://host:port */
+};
+
 struct piglix_config {
     struct config_capture capture;
     struct config_encode encode;
@@ -171,6 +177,7 @@ struct piglix_config {
     struct config_log log;
     struct config_control control;
     struct config_video video;
+    struct config_audit audit;
 };
 
 /* Fills every option with its default. */

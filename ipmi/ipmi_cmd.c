@@ -6,6 +6,7 @@
 
 #include "atx/atx.h"
 #include "sensors/sensors.h"
+#include "audit/audit.h"
 #include "common/log.h"
 #include "ipmi/ipmi_internal.h"
 
@@ -236,6 +237,9 @@ static size_t chassis_control(struct req *q)
     snprintf(who, sizeof(who), "ipmi:%s@%s", q->s->user, q->s->peer_name);
     enum atx_error e = atx_request(q->c->atx, (enum atx_action)map[what], who, NULL);
     LOG_INFO("ipmi", "%s: chassis control %s: %s", who, names[what], atx_error_name(e));
+    audit_record(AUDIT_POWER_ACTION, AUDIT_IF_IPMI, e == ATX_OK ? AUDIT_OK : AUDIT_FAILED, q->s->user,
+                 q->s->peer_name, "chassis control %s (%s): %s", names[what],
+                 atx_action_name((enum atx_action)map[what]), atx_error_name(e));
     switch (e) {
     case ATX_OK:
     case ATX_ERR_ALREADY: return cc(q, CC_OK);
@@ -351,6 +355,21 @@ static size_t sensor_event_enable(struct req *q)
     return 6;
 }
 
+/* The SEL: ipmi_sel.c; the session's user and address for Clear SEL. */
+static size_t sel_command(struct req *q, uint8_t cmd)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ipmi_sel_command(&q->c->sel, cmd, q->d, q->n, q->r, q->s ? q->s->user : "", q->s ? q->s->peer_name : "",
+                            (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+static size_t sel_info(struct req *q) { return sel_command(q, 0x40); }
+static size_t sel_alloc_info(struct req *q) { return sel_command(q, 0x41); }
+static size_t sel_reserve(struct req *q) { return sel_command(q, 0x42); }
+static size_t sel_get(struct req *q) { return sel_command(q, 0x43); }
+static size_t sel_clear(struct req *q) { return sel_command(q, 0x47); }
+static size_t sel_time(struct req *q) { return sel_command(q, 0x48); }
+
 static const struct {
     uint8_t netfn, cmd, priv;          /* priv 0: also outside a session */
     handler_fn fn;
@@ -372,6 +391,12 @@ static const struct {
     {NETFN_SENSOR, 0x27, IPMI_PRIV_USER, sensor_thresholds},
     {NETFN_SENSOR, 0x29, IPMI_PRIV_USER, sensor_event_enable},
     {NETFN_SENSOR, 0x2d, IPMI_PRIV_USER, sensor_reading},
+    {NETFN_STORAGE, 0x40, IPMI_PRIV_USER, sel_info},
+    {NETFN_STORAGE, 0x41, IPMI_PRIV_USER, sel_alloc_info},
+    {NETFN_STORAGE, 0x42, IPMI_PRIV_USER, sel_reserve},
+    {NETFN_STORAGE, 0x43, IPMI_PRIV_USER, sel_get},
+    {NETFN_STORAGE, 0x47, IPMI_PRIV_ADMIN, sel_clear},
+    {NETFN_STORAGE, 0x48, IPMI_PRIV_USER, sel_time},
 };
 
 size_t ipmi_cmd_handle(struct ipmi_core *c, struct ipmi_session *s, const struct ipmi_msg *rq,

@@ -18,6 +18,7 @@
 #include "ipmi/ipmi_packet.h"
 #include "ipmi/ipmi_sdr.h"
 #include "ipmi/ipmi_sol.h"
+#include "ipmi/ipmi_sel.h"
 
 struct atx;
 struct sensors;
@@ -80,6 +81,7 @@ struct ipmi_core {
     struct ipmi_sdr sdr;
     struct sensor_reading readings[SENSORS_MAX]; /* scratch for the SDR refresh */
     uint16_t reservation;
+    struct ipmi_sel sel;            /* the audit log as the SEL */
     struct ipmi_stats stats;
     int64_t log_window_ms;          /* see ipmi_log_ok */
     int log_count;

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "common/log.h"
 #include "ipmi/ipmi_internal.h"
 
@@ -249,8 +250,11 @@ size_t ipmi_rakp_1(struct ipmi_core *c, const struct ipmi_pkt *p, const struct s
 static void login_failed(struct ipmi_core *c, struct ipmi_session *s, const char *why, int64_t now_ms)
 {
     c->stats.login_failures++;
-    if (ipmi_log_ok(c, now_ms))
+    /* Rate-limited like the journal: spoofed UDP must not flush the log. */
+    if (ipmi_log_ok(c, now_ms)) {
         LOG_WARN("ipmi", "login of '%s' from %s failed: %s", s->user, s->peer_name, why);
+        audit_record(AUDIT_LOGIN_FAILED, AUDIT_IF_IPMI, AUDIT_FAILED, s->user, s->peer_name, "%s", why);
+    }
     ipmi_session_end(c, s, "refused");
 }
 
@@ -317,5 +321,7 @@ size_t ipmi_rakp_3(struct ipmi_core *c, const struct ipmi_pkt *p, const struct s
     ipmi_session_listed(c, s);
     LOG_INFO("ipmi", "session %08x opened for %s from %s (cipher suite %u, up to privilege %u)",
              s->rakp.sid_c, s->user, s->peer_name, s->suite->id, role);
+    audit_record(AUDIT_LOGIN, AUDIT_IF_IPMI, AUDIT_OK, s->user, s->peer_name, "session %08x, cipher suite %u",
+                 s->rakp.sid_c, s->suite->id);
     return n;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "common/log.h"
 #include "control/control.h"
 #include "ipmi/ipmi_internal.h"
@@ -41,6 +42,7 @@ void ipmi_core_destroy(struct ipmi_core *c)
     if (!c)
         return;
     ipmi_users_clear(&c->users);
+    ipmi_sel_free(&c->sel);
     OPENSSL_cleanse(c, sizeof(*c));
     free(c);
 }
@@ -152,8 +154,11 @@ void ipmi_session_end(struct ipmi_core *c, struct ipmi_session *s, const char *w
         control_session_close(atomic_load(&c->ctl), s->ctl_id);
     if (c->sol.active && c->sol.bmc_id == s->rakp.sid_c && s->state == IPMI_S_ACTIVE)
         ipmi_sol_end(c, "ended with its session");
-    if (s->state == IPMI_S_ACTIVE)
+    if (s->state == IPMI_S_ACTIVE) {
         LOG_INFO("ipmi", "session %08x of %s from %s %s", s->rakp.sid_c, s->user, s->peer_name, why);
+        audit_record(strcmp(why, "closed") == 0 ? AUDIT_LOGOUT : AUDIT_SESSION_END, AUDIT_IF_IPMI, AUDIT_OK,
+                     s->user, s->peer_name, "session %08x %s", s->rakp.sid_c, why);
+    }
     else
         LOG_DEBUG("ipmi", "session %08x from %s %s before activation", s->rakp.sid_c, s->peer_name, why);
     OPENSSL_cleanse(s, sizeof(*s));
@@ -171,9 +176,12 @@ void ipmi_core_expire(struct ipmi_core *c, int64_t now_ms)
              * just go away: this is where a wrong password shows. */
             if (s->state == IPMI_S_RAKP2_SENT) {
                 c->stats.login_failures++;
-                if (ipmi_log_ok(c, now_ms))
+                if (ipmi_log_ok(c, now_ms)) {
                     LOG_WARN("ipmi", "login of '%s' from %s failed: the client did not finish the key "
                              "exchange (wrong password?)", s->user, s->peer_name);
+                    audit_record(AUDIT_LOGIN_FAILED, AUDIT_IF_IPMI, AUDIT_FAILED, s->user, s->peer_name,
+                                 "the client did not finish the key exchange (wrong password?)");
+                }
             }
             ipmi_session_end(c, s, "timed out");
         }

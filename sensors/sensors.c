@@ -19,6 +19,7 @@
 #include "sensors/sensors_internal.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "audit/audit.h"
 #include "common/log.h"
 #include "common/thread.h"
 
@@ -118,11 +119,18 @@ static void log_change(const struct sensors *s, const struct entry *e, enum sens
     case SENSOR_CRITICAL:
         why(r, text, sizeof(text));
         LOG_WARN("sensors", "%s (%s): %s: %s", r->name, r->id, sensor_health_name(r->health), text);
+        audit_record(r->kind == SENSOR_INTRUSION ? AUDIT_CHASSIS_INTRUSION : AUDIT_SENSOR_THRESHOLD,
+                     AUDIT_IF_SYSTEM, AUDIT_OK, NULL, NULL, "%s (%s): %s: %s", r->id, sensor_kind_name(r->kind),
+                     sensor_health_name(r->health), text);
         return;
     case SENSOR_OK:
         why(r, text, sizeof(text));
         LOG_INFO("sensors", "%s (%s): %s: %s", r->name, r->id,
                  before == SENSOR_UNAVAILABLE ? "readable again" : "back to ok", text);
+        if (before != SENSOR_UNAVAILABLE)
+            audit_record(r->kind == SENSOR_INTRUSION ? AUDIT_CHASSIS_INTRUSION : AUDIT_SENSOR_THRESHOLD,
+                         AUDIT_IF_SYSTEM, AUDIT_OK, NULL, NULL, "%s (%s): back to ok: %s", r->id,
+                         sensor_kind_name(r->kind), text);
         return;
     }
 }

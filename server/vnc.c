@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "audit/audit.h"
 #include "common/log.h"
 #include "common/netlisten.h"
 #include "server/server.h"
@@ -168,6 +169,9 @@ static void client_gone(rfbClientPtr cl)
         vnc_control_gone(c);
         if (c->admitted)
             s->stats.clients--;
+        /* Browser viewers' sessions are the web's; VNC-port logins end here. */
+        if (c->admitted && !c->preauth)
+            audit_record(AUDIT_SESSION_END, AUDIT_IF_VNC, AUDIT_OK, NULL, cl->host, "viewer disconnected");
         memset(c->challenge, 0, sizeof(c->challenge));
         vnc_client_free(c);
         cl->clientData = NULL;

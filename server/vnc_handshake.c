@@ -21,6 +21,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "audit/audit.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "server/server.h"
@@ -263,6 +264,8 @@ static int on_response(struct vnc_client *c, const uint8_t *response)
     if (wait > 0) {
         s->stats.auth_failures++;
         LOG_WARN("vnc", "client %s: login refused, too many failures (retry in %d s)", cl->host, wait);
+        audit_record(AUDIT_LOGIN_FAILED, AUDIT_IF_VNC, AUDIT_REFUSED, NULL, cl->host,
+                     "too many failed logins: retry in %d s", wait);
         memset(c->challenge, 0, sizeof(c->challenge));
         return send_result(c, "too many failed logins: try again later");
     }
@@ -277,9 +280,12 @@ static int on_response(struct vnc_client *c, const uint8_t *response)
     if (!ok) {
         s->stats.auth_failures++;
         LOG_WARN("vnc", "client %s: wrong password", cl->host);
+        audit_record(AUDIT_LOGIN_FAILED, AUDIT_IF_VNC, AUDIT_FAILED, NULL, cl->host, "wrong VNC password");
         return send_result(c, "authentication failed");
     }
     LOG_INFO("vnc", "client %s: authenticated%s", cl->host, c->view_only ? " with the view-only password" : "");
+    audit_record(AUDIT_LOGIN, AUDIT_IF_VNC, AUDIT_OK, NULL, cl->host,
+                 c->view_only ? "view-only VNC password" : "VNC password");
     return admit(c, true);
 }
 

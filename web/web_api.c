@@ -213,6 +213,12 @@ static void h_serial_break(struct web_conn *c, const char *arg)
     web_serial_break_post(c);
 }
 
+static void h_log(struct web_conn *c, const char *arg)
+{
+    (void)arg;
+    web_log_get(c);
+}
+
 static void h_health(struct web_conn *c, const char *arg)
 {
     (void)arg;
@@ -258,7 +264,8 @@ static const struct web_route routes[] = {
     /* who is connected, who types (web_control.c) */
     {"GET", "/api/serial", R_VIEWER, h_serial}, /* the console's state; its WebSocket: web_serial.c */
     {"POST", "/api/serial/break", R_OPERATOR, h_serial_break},
-    {"GET", "/api/health", R_VIEWER, h_health}, /* piglix doctor's checks (web_health.c) */
+    {"GET", "/api/health", R_VIEWER, h_health},
+    {"GET", "/api/log", R_VIEWER, h_log}, /* the audit log (web_log.c) */ /* piglix doctor's checks (web_health.c) */
     {"GET", "/api/sessions", R_VIEWER, h_control},
     {"POST", "/api/sessions/*/end", R_ADMIN, h_control},
     {"GET", "/api/control", R_VIEWER, h_control},

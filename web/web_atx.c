@@ -5,6 +5,7 @@
 
 #include "atx/atx.h"
 #include "common/log.h"
+#include "audit/audit.h"
 #include "web/web_internal.h"
 
 int web_atx_http_status(int err)
@@ -87,6 +88,8 @@ void web_atx_post(struct web_conn *c, const char *name)
     enum atx_error e = atx_request(w->atx, (enum atx_action)action, who, &id);
     LOG_INFO("web", "%s@%s: ATX %s: %s", c->user, c->addr, atx_action_name((enum atx_action)action),
              atx_error_name(e));
+    audit_record(AUDIT_POWER_ACTION, web_audit_iface(c), e == ATX_OK ? AUDIT_OK : AUDIT_FAILED, c->user, c->addr,
+                 "%s: %s", atx_action_name((enum atx_action)action), atx_error_name(e));
     int status = web_atx_http_status(e);
     if (status >= 300) {
         web_reply_error(c, status, "ATX %s: %s", atx_action_name((enum atx_action)action), atx_error_name(e));

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "web/redfish/redfish.h"
@@ -94,6 +95,8 @@ static int throttled(struct web_conn *c, struct auth_fail *f, int wait, const ch
     c->w->stats.logins_throttled++;
     LOG_WARN("web", "%s@%s: refused, too many failed logins (retry in %d s)",
              log_name(name ? name : "", nb, sizeof(nb)), c->addr, wait);
+    audit_record(AUDIT_LOGIN_FAILED, web_audit_iface(c), AUDIT_REFUSED, name, c->addr,
+                 "too many failed logins: retry in %d s", wait);
     f->retry_after = wait;
     return fail(f, 429, "too many failed logins: try again later");
 }
@@ -111,6 +114,7 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
         if (!acc) {
             web_auth_throttle_record(c, NULL, false);
             LOG_WARN("web", "?@%s: wrong API token", c->addr);
+            audit_record(AUDIT_LOGIN_FAILED, web_audit_iface(c), AUDIT_FAILED, NULL, c->addr, "wrong API token");
             return fail(f, 401, "wrong API token");
         }
         snprintf(c->user, sizeof(c->user), "%s", acc->name);
@@ -140,6 +144,8 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
             web_auth_throttle_record(c, user, false);
             w->stats.logins_failed++;
             LOG_WARN("web", "%s@%s: wrong name or password (HTTP Basic)", log_name(user, nb, sizeof(nb)), c->addr);
+            audit_record(AUDIT_LOGIN_FAILED, web_audit_iface(c), AUDIT_FAILED, user, c->addr,
+                         "wrong name or password (HTTP Basic)");
             return fail(f, 401, "wrong name or password");
         }
         if (acc->totp[0]) {
@@ -147,6 +153,8 @@ static int identify_header(struct web_conn *c, const char *auth, struct auth_fai
             web_auth_throttle_record(c, user, false);
             w->stats.logins_failed++;
             LOG_WARN("web", "%s@%s: HTTP Basic refused: the account uses TOTP (use an API token)", acc->name, c->addr);
+            audit_record(AUDIT_LOGIN_FAILED, web_audit_iface(c), AUDIT_FAILED, acc->name, c->addr,
+                         "HTTP Basic on an account with TOTP");
             return fail(f, 401, "wrong name or password");
         }
         web_auth_throttle_record(c, user, true);
@@ -180,6 +188,7 @@ static int identify(struct web_conn *c, bool csrf, struct auth_fail *f)
     if (s && !web_auth_cred_current(w, s->name, s->cred_fp)) {
         /* the tick would end it within a second: end it now */
         LOG_INFO("web", "%s@%s: the account's credentials changed; session ended", s->name, s->addr);
+        audit_record(AUDIT_SESSION_END, AUDIT_IF_WEB, AUDIT_OK, s->name, s->addr, "the account's credentials changed");
         auth_session_end(s);
         s = NULL;
     }
@@ -385,6 +394,7 @@ void web_auth_login(struct web_conn *c)
         web_auth_throttle_record(c, req.name, false);
         w->stats.logins_failed++;
         LOG_WARN("web", "%s@%s: login failed (%s)", log_name(req.name, nb, sizeof(nb)), c->addr, why);
+        audit_record(AUDIT_LOGIN_FAILED, AUDIT_IF_WEB, AUDIT_FAILED, req.name, c->addr, "%s", why);
         web_resp_header(&c->resp, "WWW-Authenticate: Bearer realm=\"piglix\"");
         web_reply_error(c, 401, "wrong name, password or one-time code");
         return;
@@ -392,6 +402,7 @@ void web_auth_login(struct web_conn *c)
     web_auth_throttle_record(c, req.name, true);
     w->stats.logins_ok++;
     LOG_INFO("web", "%s@%s: logged in", req.name, c->addr);
+    audit_record(AUDIT_LOGIN, AUDIT_IF_WEB, AUDIT_OK, req.name, c->addr, "browser session");
     start_session(c, req.name, 200);
 }
 
@@ -405,6 +416,7 @@ void web_auth_logout(struct web_conn *c)
         return;
     }
     LOG_INFO("web", "%s@%s: logged out", s->name, c->addr);
+    audit_record(AUDIT_LOGOUT, AUDIT_IF_WEB, AUDIT_OK, s->name, c->addr, "browser session");
     auth_session_end(s);
     web_auth_revalidate(c->w);
     web_control_sync(c->w);
@@ -476,6 +488,7 @@ void web_auth_setup_post(struct web_conn *c)
         web_auth_throttle_record(c, NULL, false);
         explicit_bzero(&req, sizeof(req));
         LOG_WARN("web", "?@%s: wrong set-up token", c->addr);
+        audit_record(AUDIT_LOGIN_FAILED, AUDIT_IF_WEB, AUDIT_FAILED, NULL, c->addr, "wrong set-up token");
         web_reply_error(c, 403, "wrong set-up token (see piglix's log)");
         return;
     }
@@ -503,6 +516,7 @@ void web_auth_setup_post(struct web_conn *c)
     }
     web_auth_throttle_record(c, NULL, true);
     LOG_INFO("web", "%s@%s: first account created on the set-up page", req.name, c->addr);
+    audit_record(AUDIT_ACCOUNT_CHANGE, AUDIT_IF_WEB, AUDIT_OK, req.name, c->addr, "first account created on the set-up page");
     web_auth_check_setup(w);
     start_session(c, req.name, 201);
 }
@@ -592,6 +606,8 @@ void web_auth_totp(struct web_conn *c, const char *action)
     memcpy(c->cred_fp, s->cred_fp, sizeof(c->cred_fp));
     web_auth_enforce_credentials(w);
     LOG_INFO("web", "%s@%s: TOTP turned %s", name, c->addr, enable ? "on" : "off");
+    audit_record(AUDIT_ACCOUNT_CHANGE, web_audit_iface(c), AUDIT_OK, name, c->addr, "one-time codes turned %s",
+                 enable ? "on" : "off");
     cJSON *j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "totp", enable);
     web_reply_json(c, 200, j);
@@ -622,9 +638,10 @@ void web_auth_enforce_credentials(struct web *w)
         struct auth_session *s = &w->sessions.s[i];
         if (!s->used || web_auth_cred_current(w, s->name, s->cred_fp))
             continue;
-        LOG_INFO("web", "%s@%s: %s; session ended", s->name, s->addr,
-                 auth_accounts_find(&w->accounts, s->name) ? "the account's credentials changed"
-                                                           : "account deleted");
+        const char *why = auth_accounts_find(&w->accounts, s->name) ? "the account's credentials changed"
+                                                                    : "account deleted";
+        LOG_INFO("web", "%s@%s: %s; session ended", s->name, s->addr, why);
+        audit_record(AUDIT_SESSION_END, AUDIT_IF_WEB, AUDIT_OK, s->name, s->addr, "%s", why);
         auth_session_end(s);
     }
     redfish_sweep(w->redfish, w);

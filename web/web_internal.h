@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "common/clock.h"
 #include "common/netlisten.h"
@@ -387,5 +388,11 @@ void web_serial_detach(struct web *w);
 /* web_server.c: the list of long-lived connections */
 void web_longs_add(struct web_conn *c);
 void web_longs_remove(struct web_conn *c);
+
+/* web_log.c: GET /api/log, and which door a request is for the audit
+ * log (a cookie session: web; a token or Basic: api; /redfish: redfish). */
+void web_log_get(struct web_conn *c);
+cJSON *web_log_entry_json(const struct audit_event *ev);
+enum audit_iface web_audit_iface(const struct web_conn *c);
 
 #endif

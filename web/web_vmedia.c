@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "vmedia/vmedia.h"
+#include "audit/audit.h"
 #include "web/web_internal.h"
 
 #define IMAGES "/images/"
@@ -203,6 +204,8 @@ void web_vmedia_upload_complete(struct web_conn *c)
     int r = vmedia_upload_finish(u);
     if (r != VMEDIA_OK) {
         LOG_WARN("web", "%s@%s: upload of %s failed: %s", c->user, c->addr, c->upload_name, vmedia_strerror(r));
+        audit_record(AUDIT_MEDIA_UPLOAD, web_audit_iface(c), AUDIT_FAILED, c->user, c->addr, "%s: %s",
+                     c->upload_name, vmedia_strerror(r));
         upload_fail(c, r, c->upload_name);
         return;
     }
@@ -213,6 +216,8 @@ void web_vmedia_upload_complete(struct web_conn *c)
     }
     LOG_INFO("web", "%s@%s: uploaded %s (%llu bytes, sha256 %s)", c->user, c->addr, im.name,
              (unsigned long long)im.size, im.sha256);
+    audit_record(AUDIT_MEDIA_UPLOAD, web_audit_iface(c), AUDIT_OK, c->user, c->addr, "%s (%llu bytes, sha256 %.16s...)",
+                 im.name, (unsigned long long)im.size, im.sha256);
     web_reply_json(c, 201, image_json(&im));
 }
 

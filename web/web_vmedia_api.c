@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "vmedia/vmedia.h"
+#include "audit/audit.h"
 #include "web/web_internal.h"
 
 #define WEB_URL_MAX 2048 /* what the store keeps of a URL (vmedia_internal.h) */
@@ -85,6 +86,8 @@ static void image_call(struct web_conn *c, const char *rest)
     if (!slash && c->method == LWSHUMETH_DELETE) {
         r = vmedia_delete(w->vstore, name);
         LOG_INFO("web", "%s@%s: delete %s: %s", c->user, c->addr, name, vmedia_strerror(r));
+        audit_record(AUDIT_MEDIA_DELETE, web_audit_iface(c), r == VMEDIA_OK ? AUDIT_OK : AUDIT_FAILED, c->user,
+                     c->addr, "image %s: %s", name, vmedia_strerror(r));
     } else if (slash && strcmp(slash, "/rename") == 0 && c->method == LWSHUMETH_POST) {
         cJSON *j = parse_body(c);
         const char *to;
@@ -157,6 +160,8 @@ static void drive_call(struct web_conn *c, const char *what, cJSON *j)
         r = vmedia_drive_mount(w->vdrive, image, mode, rw, err, sizeof(err));
         LOG_INFO("web", "%s@%s: mount %s as %s%s: %s", c->user, c->addr, image, vmedia_mode_name(mode),
                  rw ? " rw" : "", r ? err : "ok");
+        audit_record(AUDIT_MEDIA_MOUNT, web_audit_iface(c), r ? AUDIT_FAILED : AUDIT_OK, c->user, c->addr,
+                     "%s as %s%s: %s", image, vmedia_mode_name(mode), rw ? " rw" : "", r ? err : "ok");
     } else if (strcmp(what, "/mount-url") == 0) {
         const char *url, *name;
         enum vmedia_mode mode;
@@ -169,6 +174,8 @@ static void drive_call(struct web_conn *c, const char *what, cJSON *j)
         char shown[256];
         vmedia_url_redact(norm, shown, sizeof(shown));
         LOG_INFO("web", "%s@%s: mount from %s: %s", c->user, c->addr, shown, r ? err : "started");
+        audit_record(AUDIT_MEDIA_MOUNT, web_audit_iface(c), r ? AUDIT_FAILED : AUDIT_OK, c->user, c->addr,
+                     "from %s: %s", shown, r ? err : "started");
         if (r == VMEDIA_OK) {
             web_vmedia_reply_state(c, 202);
             return;
@@ -179,6 +186,8 @@ static void drive_call(struct web_conn *c, const char *what, cJSON *j)
             return;
         r = vmedia_drive_eject(w->vdrive, force, err, sizeof(err));
         LOG_INFO("web", "%s@%s: eject%s: %s", c->user, c->addr, force ? " (forced)" : "", r ? err : "ok");
+        audit_record(AUDIT_MEDIA_EJECT, web_audit_iface(c), r ? AUDIT_FAILED : AUDIT_OK, c->user, c->addr,
+                     "%s%s", force ? "forced: " : "", r ? err : "ok");
     }
     if (r != VMEDIA_OK)
         web_reply_error(c, web_vmedia_http_status(r), "%s", err[0] ? err : vmedia_strerror(r));

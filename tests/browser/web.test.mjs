@@ -466,6 +466,28 @@ test('without noVNC the set-up, login and every panel work, the viewer says what
   assert.ok(!text.includes(PASSWORD), 'a password reached the log');
 });
 
+test('the Log panel shows the audit log: the failed logins with address, a kind filter, paging', async () => {
+  const { ctx, page } = await newPage();
+  await page.goto(base + '/');
+  await page.waitForSelector('#view-login:not([hidden])');
+  await logIn(page);
+  await page.waitForSelector('#view-kvm:not([hidden])');
+  await page.click('#btn-log');
+  await page.waitForFunction(() => document.getElementById('log-list').children.length > 0);
+  const rows = await page.$$eval('#log-list tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  const failed = rows.filter((r) => r[1] === 'login_failed');
+  assert.ok(failed.length > 0, 'the failed logins of the earlier test: ' + JSON.stringify(rows.slice(0, 5)));
+  assert.ok(failed.some((r) => r[2] === 'web' && r[4] === '127.0.0.1' && r[3] === 'admin'),
+    'a failed login from the login page, with account and address: ' + JSON.stringify(failed.slice(0, 5)));
+  assert.ok(rows.some((r) => r[1] === 'login' && r[3] === 'admin'), 'this login');
+  await page.selectOption('#log-kind', 'login_failed');
+  await page.waitForFunction(() => [...document.querySelectorAll('#log-list tr td:nth-child(2)')]
+    .every((td) => td.textContent === 'login_failed'));
+  await shot(page, '12-log');
+  await page.click('#dlg-log .close');
+  await ctx.close();
+});
+
 test('the daemon counted the input and exits cleanly', async () => {
   await browser.close();
   browser = null;

@@ -333,8 +333,9 @@ static void test_crossings_logged_once(void **state)
     assert_int_equal(count(log, "W sensors: Inlet (hwmon.lm75-1-0048.temp1): critical: 51 °C, above upper "
                                 "critical 50 °C"), 1);
     assert_int_equal(count(log, "W sensors: Inlet (hwmon.lm75-1-0048.temp1): warning: 45 °C"), 1);
-    assert_int_equal(count(log, "critical: -1 °C, below lower critical 0 °C"), 1);
-    assert_int_equal(count(log, "warning: 2 °C, below lower warning 5 °C"), 1);
+    /* (the audit log's journal line repeats each crossing: count the sensors' own) */
+    assert_int_equal(count(log, "Inlet (hwmon.lm75-1-0048.temp1): critical: -1 °C, below lower critical 0 °C"), 1);
+    assert_int_equal(count(log, "Inlet (hwmon.lm75-1-0048.temp1): warning: 2 °C, below lower warning 5 °C"), 1);
     assert_int_equal(count(log, "I sensors: Inlet (hwmon.lm75-1-0048.temp1): back to ok: 20 °C"), 1);
     assert_int_equal(count(log, "Inlet (hwmon.lm75-1-0048.temp1): cannot be read: Invalid argument"), 1);
     assert_int_equal(count(log, "I sensors: Inlet (hwmon.lm75-1-0048.temp1): readable again: 25 °C"), 1);

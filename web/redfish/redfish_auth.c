@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "web/redfish/redfish_internal.h"
@@ -26,6 +27,8 @@ static void too_many(struct rf_req *r, const char *name, int wait)
     char s[16];
     r->w->stats.logins_throttled++;
     LOG_WARN("redfish", "%s@%s: refused, too many failed logins (retry in %d s)", name, r->c->addr, wait);
+    audit_record(AUDIT_LOGIN_FAILED, AUDIT_IF_REDFISH, AUDIT_REFUSED, name, r->c->addr,
+                 "too many failed logins: retry in %d s", wait);
     snprintf(s, sizeof(s), "%d", wait);
     web_resp_header(&r->c->resp, "Retry-After: %d", wait);
     rf_error_why(r, 429, "too many failed logins: try again later", RF_MSG_UNAVAILABLE, s);
@@ -120,6 +123,8 @@ int rf_check_password(struct rf_req *r, const char *user, char *pass, const char
         web_auth_throttle_record(r->c, user, false);
         w->stats.logins_failed++;
         LOG_WARN("redfish", "%s@%s: wrong name or password (%s)", nb, r->c->addr, how);
+        audit_record(AUDIT_LOGIN_FAILED, AUDIT_IF_REDFISH, AUDIT_FAILED, user, r->c->addr,
+                     "wrong name or password (%s)", how);
         rf_unauthorized(r, "wrong user name or password");
         return -1;
     }
@@ -173,6 +178,7 @@ int rf_authenticate(struct rf_req *r)
         if (!acc) {
             web_auth_throttle_record(r->c, NULL, false);
             LOG_WARN("redfish", "?@%s: wrong API token", r->c->addr);
+            audit_record(AUDIT_LOGIN_FAILED, AUDIT_IF_REDFISH, AUDIT_FAILED, NULL, r->c->addr, "wrong API token");
             rf_unauthorized(r, "wrong API token");
             return -1;
         }

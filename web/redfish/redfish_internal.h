@@ -120,7 +120,9 @@ enum rf_type {
     RF_T_SENSOR_COLL, RF_T_SENSOR, RF_T_THERMAL, RF_T_POWER, RF_T_MANAGER_COLL, RF_T_MANAGER,
     RF_T_VMEDIA_COLL, RF_T_VMEDIA, RF_T_SESSION_SERVICE, RF_T_SESSION_COLL, RF_T_SESSION,
     RF_T_ACCOUNT_SERVICE, RF_T_ACCOUNT_COLL, RF_T_ACCOUNT, RF_T_ROLE_COLL, RF_T_ROLE,
-    RF_T_MESSAGE, RF_T_COUNT
+    RF_T_MESSAGE,
+    RF_T_LOG_SERVICE_COLL, RF_T_LOG_SERVICE, RF_T_LOG_ENTRY_COLL, RF_T_LOG_ENTRY,
+    RF_T_COUNT
 };
 
 /* redfish.c: replies. Each takes ownership of j. */
@@ -209,6 +211,12 @@ void rf_power(struct rf_req *r);
 void rf_managers(struct rf_req *r);
 void rf_manager(struct rf_req *r);
 void rf_vmedia_coll(struct rf_req *r);
+/* redfish_log.c: Managers/1/LogServices/Log, the audit log (audit/audit.h). */
+void rf_log_services(struct rf_req *r);
+void rf_log_service(struct rf_req *r);
+void rf_log_entries(struct rf_req *r);
+void rf_log_entry(struct rf_req *r);
+void rf_log_clear(struct rf_req *r);
 void rf_vmedia(struct rf_req *r);
 void rf_vmedia_insert(struct rf_req *r);
 void rf_vmedia_eject(struct rf_req *r);

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "common/log.h"
 #include "vmedia/vmedia.h"
 #include "web/redfish/redfish_internal.h"
@@ -69,6 +70,7 @@ void rf_manager(struct rf_req *r)
     if (r->w->serial)
         cJSON_AddItemToArray(sct, cJSON_CreateString("Oem"));
     rf_link(j, "VirtualMedia", VMEDIA);
+    rf_link(j, "LogServices", MANAGER "/LogServices");
     cJSON *links = cJSON_AddObjectToObject(j, "Links");
     rf_link_array(links, "ManagerForServers", RF_ROOT "/Systems/1");
     rf_link_array(links, "ManagerForChassis", RF_ROOT "/Chassis/1");
@@ -299,6 +301,9 @@ void rf_vmedia_insert(struct rf_req *r)
     vmedia_url_redact(url, shown, sizeof(shown));
     LOG_INFO("redfish", "%s@%s: InsertMedia %s into %s: %s", r->c->user, r->c->addr, shown, members[i].id,
              e == VMEDIA_OK ? "started" : err[0] ? err : vmedia_strerror(e));
+    audit_record(AUDIT_MEDIA_MOUNT, AUDIT_IF_REDFISH, e == VMEDIA_OK ? AUDIT_OK : AUDIT_FAILED, r->c->user, r->c->addr,
+                 "InsertMedia %s into %s: %s", shown, members[i].id,
+                 e == VMEDIA_OK ? "started" : err[0] ? err : vmedia_strerror(e));
     if (e != VMEDIA_OK) {
         int status = vmedia_http_status(e);
         const char *why = err[0] ? err : vmedia_strerror(e);
@@ -337,6 +342,8 @@ void rf_vmedia_eject(struct rf_req *r)
     int e = vmedia_drive_eject(r->w->vdrive, true, err, sizeof(err));
     LOG_INFO("redfish", "%s@%s: EjectMedia %s: %s", r->c->user, r->c->addr, members[i].id,
              e == VMEDIA_OK ? "ejected" : err[0] ? err : vmedia_strerror(e));
+    audit_record(AUDIT_MEDIA_EJECT, AUDIT_IF_REDFISH, e == VMEDIA_OK ? AUDIT_OK : AUDIT_FAILED, r->c->user, r->c->addr,
+                 "EjectMedia %s: %s", members[i].id, e == VMEDIA_OK ? "ejected" : err[0] ? err : vmedia_strerror(e));
     if (e != VMEDIA_OK) {
         rf_error_why(r, vmedia_http_status(e), err[0] ? err : vmedia_strerror(e), RF_MSG_OPERATION_FAILED);
         return;

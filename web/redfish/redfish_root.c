@@ -38,6 +38,10 @@ static const struct {
     [RF_T_ROLE_COLL] = {"RoleCollection", NULL},
     [RF_T_ROLE] = {"Role", "v1_3_0"},
     [RF_T_MESSAGE] = {"Message", "v1_1_1"},
+    [RF_T_LOG_SERVICE_COLL] = {"LogServiceCollection", NULL},
+    [RF_T_LOG_SERVICE] = {"LogService", "v1_3_0"},
+    [RF_T_LOG_ENTRY_COLL] = {"LogEntryCollection", NULL},
+    [RF_T_LOG_ENTRY] = {"LogEntry", "v1_9_0"},
 };
 
 const char *rf_type_name(enum rf_type t, char *buf, size_t n)

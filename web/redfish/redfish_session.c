@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "control/control.h"
@@ -17,6 +18,9 @@ static void session_end(struct web *w, struct rf_session *s, const char *why)
 {
     LOG_INFO("redfish", "%s@%s: session %s ended (%s)", s->name, s->addr, s->id, why);
     control_session_close(w->ctl, s->ctl_id);
+    bool deleted = strncmp(why, "deleted", 7) == 0; /* by DELETE: a logout */
+    audit_record(deleted ? AUDIT_LOGOUT : AUDIT_SESSION_END, AUDIT_IF_REDFISH, AUDIT_OK, s->name, s->addr,
+                 "session %s %s", s->id, why);
     explicit_bzero(s, sizeof(*s));
 }
 
@@ -224,6 +228,7 @@ static void session_create(struct rf_req *r)
     explicit_bzero(token, sizeof(token));
     web_resp_header(&r->c->resp, "Location: " SESSIONS "/%s", s->id);
     LOG_INFO("redfish", "%s@%s: session %s created", s->name, s->addr, s->id);
+    audit_record(AUDIT_LOGIN, AUDIT_IF_REDFISH, AUDIT_OK, s->name, s->addr, "session %s", s->id);
     rf_reply(r, 201, session_json(s));
 }
 

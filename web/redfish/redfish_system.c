@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "atx/atx.h"
+#include "audit/audit.h"
 #include "common/log.h"
 #include "web/redfish/redfish_internal.h"
 
@@ -184,6 +185,8 @@ void rf_system_reset(struct rf_req *r)
     enum atx_error e = atx_request(w->atx, a, who, NULL);
     LOG_INFO("redfish", "%s@%s: reset %s (ATX %s): %s", r->c->user, r->c->addr, resets[i].name,
              atx_action_name(a), atx_error_name(e));
+    audit_record(AUDIT_POWER_ACTION, AUDIT_IF_REDFISH, e == ATX_OK ? AUDIT_OK : AUDIT_FAILED, r->c->user, r->c->addr,
+                 "ComputerSystem.Reset %s (%s): %s", resets[i].name, atx_action_name(a), atx_error_name(e));
     if (e == ATX_OK || e == ATX_ERR_ALREADY) {
         rf_no_content(r);
         return;

@@ -8,6 +8,7 @@ import { applyRole, roleAtLeast } from '/roles.js';
 import { initSessions, openSessions, refreshControl } from '/sessions.js';
 import { initHealth, openHealth } from '/health.js';
 import { initConsole, openConsole, stopConsole } from '/console.js';
+import { initLog, openLog } from '/log.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -539,6 +540,8 @@ initHealth(api, errText);
 $('btn-health').addEventListener('click', () => openHealth());
 initConsole(api, errText);
 $('btn-console').addEventListener('click', () => openConsole());
+initLog(api, errText);
+$('btn-log').addEventListener('click', () => { $('dlg-log').showModal(); openLog(); });
 for (const b of document.querySelectorAll('dialog .close'))
   b.addEventListener('click', (e) => e.target.closest('dialog').close());
 
