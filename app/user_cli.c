@@ -168,7 +168,10 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
         usage(err);
         rc = 2;
     }
-    if (!list && rc != 2)
+    if (!list && rc != 2 && strcmp(verb, "role") == 0)
+        audit_record(AUDIT_ROLE_CHANGE, AUDIT_IF_CLI, rc == 0 ? AUDIT_OK : AUDIT_FAILED, name, "local",
+                     "piglix user role: %s", auth_role_name(role));
+    else if (!list && rc != 2)
         audit_record(AUDIT_ACCOUNT_CHANGE, AUDIT_IF_CLI, rc == 0 ? AUDIT_OK : AUDIT_FAILED, name, "local",
                      "piglix user %s", verb);
     explicit_bzero(pw, sizeof(pw));

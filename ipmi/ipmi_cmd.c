@@ -149,6 +149,7 @@ void ipmi_refuse_priv(struct ipmi_core *c, const struct ipmi_session *s, const c
     c->stats.priv_refusals++;
     LOG_WARN("ipmi", "%s from %s: %s refused: needs privilege level %u, the session may use %u", s->user,
              s->peer_name, what, need, have);
+    audit_record_role_refused(AUDIT_IF_IPMI, s->user, s->peer_name, what);
 }
 
 static size_t set_privilege(struct req *q)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "common/log.h"
 #include "server/vnc_internal.h"
 
@@ -20,6 +21,11 @@ static bool input_refused(rfbClientPtr cl)
     if (!c || !c->view_only)
         return false;
     server_of(cl)->stats.input_dropped_view_only++;
+    if (!c->input_refusal_logged) { /* once per viewer: not an entry per key */
+        c->input_refusal_logged = true;
+        audit_record_role_refused(AUDIT_IF_VNC, c->preauth ? "web viewer" : "vnc", cl->host,
+                                  "keyboard and mouse (view only)");
+    }
     return true;
 }
 

@@ -82,6 +82,7 @@ struct vnc_client {
     bool qemu_keys, qemu_ack_pending;
     bool preauth;               /* authenticated elsewhere: no VNC password */
     bool view_only;             /* input dropped (vnc_input.c): view-only password or role */
+    bool input_refusal_logged;  /* its first dropped event is in the audit log */
     bool pending;               /* a TCP handshake not yet authenticated (the pool) */
     bool admitted;              /* authenticated: counted in stats.clients */
     int sec_type;               /* the one security type offered to this client */

@@ -5,6 +5,7 @@
  * a role refusal is answered, logged and counted. */
 #include <string.h>
 
+#include "audit/audit.h"
 #include "common/log.h"
 #include "web/web_internal.h"
 
@@ -18,6 +19,7 @@ void web_refuse_role(struct web_conn *c, int need, bool reply)
     c->w->stats.role_refusals++;
     LOG_WARN("web", "%s@%s: %s refused: role %s, needs %s", c->user, c->addr, c->path, role_name(c->role),
              role_name(need));
+    audit_record_role_refused(web_audit_iface(c), c->user, c->addr, c->path);
     if (reply)
         web_reply_error(c, 403, "your role (%s) may not do this: it needs %s", role_name(c->role),
                         role_name(need));
