@@ -212,8 +212,11 @@ def check_and_end(w, bob, token, ws, vnc, stream, rf_token, rf_uri, ipmi):
     expect(w.request("POST", "/api/sessions/%d/end" % rfs["id"]), 202, "end the Redfish session")
     expect(w.request("POST", "/api/sessions/%d/end" % bweb["id"]), 202, "end bob's web session")
     expect(w.request("POST", "/api/sessions/%d/end" % ips["id"]), 202, "end the IPMI session")
-    js = wait_for(lambda: (lambda j: j if len(j["sessions"]) == 1 else None)(sessions(w)),
-                  "every ended session to leave the list")
+    try:
+        js = wait_for(lambda: (lambda j: j if len(j["sessions"]) == 1 else None)(sessions(w)),
+                      "every ended session to leave the list")
+    except TestFailure:
+        raise TestFailure("sessions left after ending them: %s" % sessions(w)["sessions"])
     check(js["sessions"][0]["id"] == me["id"], "left: %s" % js)
     st, _, _, _ = w.request("GET", "/redfish/v1/SessionService/Sessions", cookie=False,
                             headers={"X-Auth-Token": rf_token})
