@@ -122,6 +122,10 @@ void health_check_live(struct health_report *r, const struct health_live *live, 
         else
             health_add(r, "frames", HEALTH_OK, "frames arriving: %.1f per second, %" PRIu64 " since start",
                        live->fps, live->frames);
+    } else if (live->signal_ok && live->frames == 0) {
+        /* a source that fails says so in its signal: this one has not begun */
+        health_add(r, "frames", HEALTH_WARNING, "no frame captured yet (piglix is starting?)" HEALTH_FIX
+                   "ask again in a few seconds; if it stays, see the capture and signal lines");
     } else {
         health_add(r, "frames", HEALTH_PROBLEM, "no frames arriving (%s, %" PRIu64 " since start)" HEALTH_FIX
                    "see the capture and signal lines: a source that is off or asleep, no signal, or timings "

@@ -94,6 +94,11 @@ static void test_states(void **state)
     c = run(&r, &l, false, "frames");
     assert_int_equal(c->status, HEALTH_WARNING);
     assert_non_null(strstr(c->text, "61 s old"));
+    /* just started: signal ok, no frame yet */
+    struct health_live start = {.written_s = NOW, .signal_ok = true, .leds = -1};
+    c = run(&r, &start, false, "frames");
+    assert_int_equal(c->status, HEALTH_WARNING);
+    assert_non_null(strstr(c->text, "no frame captured yet"));
     /* no signal: no frames, a problem */
     l.written_s = NOW;
     l.signal_ok = false;
