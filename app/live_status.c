@@ -31,6 +31,7 @@ struct app_live {
     struct capture_slot *slot;
     struct web_hid hid;         /* ops NULL: no USB keyboard */
     char path[CONFIG_STR_MAX + 32];
+    struct thread_owner owner;  /* write_logged and the file are the thread's */
     bool write_logged;          /* a failed write is logged once */
     /* under lock */
     bool stop;
@@ -58,6 +59,7 @@ static void gather(struct app_live *a, struct health_live *l)
 /* Replaced whole (rename), so a reader never sees half a file. */
 static void write_file(struct app_live *a, const struct health_live *l)
 {
+    THREAD_ASSERT_OWNER(&a->owner, "the daemon's status file");
     char text[512], tmp[sizeof(a->path) + 8];
     int n = health_live_format(l, text, sizeof(text));
     snprintf(tmp, sizeof(tmp), "%s.new", a->path);
