@@ -70,8 +70,21 @@ void app_health_run(const struct piglix_config *cfg, const struct health_env *en
  * (cfg is copied). NULL (logged) when the thread cannot start. */
 struct app_health;
 struct web_health;
-struct app_health *app_health_start(const struct piglix_config *cfg);
+struct app_live;
+struct app_health *app_health_start(const struct piglix_config *cfg, struct app_live *live);
 void app_health_web(struct app_health *h, struct web_health *out);
+/* after a reload (main thread): the next run checks this config; NULL h is fine */
+void app_health_reconfigure(struct app_health *h, const struct piglix_config *cfg);
 void app_health_stop(struct app_health *h); /* after the web server; NULL is fine */
+/* live_status.c: the daemon's frame and keyboard figures for the checks
+ * that need it, kept for the health worker (app_live_get: any thread) and
+ * written to [state] dir for `piglix doctor`; hid NULL or without ops: no
+ * USB keyboard. Stop it before the capture slot and the USB device go.
+ * NULL (logged) when its thread cannot start; NULL is fine to stop. */
+struct capture_slot;
+struct health_live;
+struct app_live *app_live_start(const char *state_dir, struct capture_slot *slot, const struct web_hid *hid);
+void app_live_get(struct app_live *a, struct health_live *out);
+void app_live_stop(struct app_live *a);
 
 #endif

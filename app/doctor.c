@@ -4,6 +4,7 @@
 
 #include <pwd.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "health/health.h"
 
@@ -25,6 +26,12 @@ void app_health_run(const struct piglix_config *cfg, const struct health_env *en
     report->n = 0;
     health_check_capture(report, env, &cfg->capture);
     health_check_video(report, env, &cfg->capture);
+    /* frames and keyboard LEDs: from the daemon itself, or its status file */
+    struct health_live file;
+    const struct health_live *live = env->live;
+    if (!live && health_live_read(cfg->state.dir, &file) == 0)
+        live = &file;
+    health_check_live(report, live, (int64_t)time(NULL), &cfg->hid);
     health_check_cma(report, env, &cfg->capture);
     health_check_usb(report, env, &cfg->hid);
     health_check_mass_storage(report, env, &cfg->hid, &cfg->vmedia);

@@ -26,11 +26,15 @@ struct app_health {
     pthread_cond_t wake;
     pthread_t thread;
     struct piglix_config cfg;     /* the thread's copy: a reload changes the main one */
+    struct piglix_config next;    /* under lock: a reload's config, for the next run */
     struct health_env env;
+    struct app_live *live_src;    /* NULL: no figures (the checks say so) */
+    struct health_live live;      /* the thread's copy, env.live points here */
     struct thread_owner owner;    /* scratch is the thread's */
     struct health_report scratch;
     /* under lock */
-    bool stop, want;
+    bool stop, want, have_next;
+    unsigned gen;                 /* counts reconfigures: a run of an older config is not shown */
     bool have;
     int64_t made_ms;
     struct health_report report;
@@ -46,10 +50,19 @@ static void *health_thread(void *arg)
         if (h->stop)
             break;
         h->want = false;
+        if (h->have_next) {
+            h->cfg = h->next;
+            h->have_next = false;
+        }
+        unsigned gen = h->gen;
         pthread_mutex_unlock(&h->lock);
         THREAD_ASSERT_OWNER(&h->owner, "health checks");
+        if (h->live_src)
+            app_live_get(h->live_src, &h->live);
         app_health_run(&h->cfg, &h->env, &h->scratch);
         pthread_mutex_lock(&h->lock);
+        if (gen != h->gen)
+            continue; /* reconfigured meanwhile: want is set, run again */
         h->report = h->scratch;
         h->made_ms = clock_mono_ms();
         h->have = true;
@@ -78,13 +91,18 @@ static bool health_read(void *ctx, struct health_report *out, int64_t *age_ms)
 
 static const struct web_health_ops health_ops = {.read = health_read};
 
-struct app_health *app_health_start(const struct piglix_config *cfg)
+struct app_health *app_health_start(const struct piglix_config *cfg, struct app_live *live)
 {
     struct app_health *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
     h->cfg = *cfg;
     app_health_env(&h->env);
+    h->live_src = live;
+    if (live) {
+        app_live_get(live, &h->live);
+        h->env.live = &h->live; /* the daemon's own figures, not its file */
+    }
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->wake, NULL);
     h->want = true; /* the first report, ready for the first page */
@@ -97,6 +115,22 @@ struct app_health *app_health_start(const struct piglix_config *cfg)
         return NULL;
     }
     return h;
+}
+
+void app_health_reconfigure(struct app_health *h, const struct piglix_config *cfg)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->next = *cfg;
+    h->have_next = true;
+    h->gen++;
+    /* the report of the old config is not shown again: the next request
+     * waits for a run with the new one (have stays false until then) */
+    h->have = false;
+    h->want = true;
+    pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->lock);
 }
 
 void app_health_web(struct app_health *h, struct web_health *out)

@@ -92,8 +92,10 @@ static struct capture_thread *start_capture(const struct piglix_config *cfg, str
 }
 
 /* SIGHUP: re-reads the configuration. Capture settings apply at once (the
- * source restarts, viewers follow a new size); others need a restart. */
-static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct capture_slot *slot,
+ * source restarts, viewers follow a new size); others need a restart.
+ * Returns the file's new configuration (for the health checks), NULL when
+ * it is invalid. */
+static const struct piglix_config *reload(const struct cmdline *cl, struct piglix_config *cfg, struct capture_slot *slot,
                    struct capture_thread **ct)
 {
     static struct piglix_config next;
@@ -101,7 +103,7 @@ static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct c
         LOG_ERROR("main", "reload: configuration invalid, keeping the running one");
         audit_record(AUDIT_CONFIG_RELOAD, AUDIT_IF_SYSTEM, AUDIT_FAILED, NULL, NULL,
                      "configuration invalid, the running one kept");
-        return;
+        return NULL;
     }
     if (memcmp(&next.capture, &cfg->capture, sizeof(cfg->capture)) != 0) {
         capture_thread_stop(*ct);
@@ -119,6 +121,7 @@ static void reload(const struct cmdline *cl, struct piglix_config *cfg, struct c
     LOG_INFO("main", "configuration reloaded");
     audit_record(AUDIT_CONFIG_RELOAD, AUDIT_IF_SYSTEM, AUDIT_OK, NULL, NULL, "SIGHUP%s",
                  memcmp(&next.audit, &cfg->audit, sizeof(cfg->audit)) ? "; [audit] changes apply after a restart" : "");
+    return &next;
 }
 
 static void usage(FILE *out)
@@ -384,13 +387,15 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
                             .capture_source = cfg->capture.source, .sensors_poll_ms = cfg->sensors.poll_ms,
                             .upload_idle_s = cfg->vmedia.upload_idle_s};
     struct app_health *health = NULL;
+    /* frames and keyboard LEDs for piglix doctor and /api/health */
+    struct app_live *live = app_live_start(cfg->state.dir, slot, &web_hid);
     if (cfg->web.enabled && (web = web_create(&wp, srv, slot, &web_hid, atx))) {
         web_set_vmedia(web, store, NULL);
         web_set_sensors(web, sensors);
         web_set_control(web, app_control_get(control));
         /* GET /api/health: the doctor's checks, run off the web thread */
         struct web_health wh;
-        app_health_web(health = app_health_start(cfg), &wh);
+        app_health_web(health = app_health_start(cfg, live), &wh);
         web_set_health(web, &wh);
         /* [ipmi] on: its Serial-over-LAN payload serves the same console. */
         web_set_serial(web, serial, cfg->ipmi.enabled);
@@ -398,6 +403,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     if (cfg->web.enabled && (!web || web_start(web) < 0)) {
         web_destroy(web);
         app_health_stop(health);
+        app_live_stop(live);
         capture_thread_stop(ct);
         stop_server_and_input(srv, usb);
         vmedia_store_close(store);
@@ -419,13 +425,16 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
             break;
         stop_requested = 0;
         sdnotify_send("RELOADING=1");
-        reload(cl, cfg, slot, &ct);
+        const struct piglix_config *next = reload(cl, cfg, slot, &ct);
+        if (next)
+            app_health_reconfigure(health, next); /* /api/health checks what the file now says */
         sdnotify_send("READY=1");
     }
     sdnotify_send("STOPPING=1");
     LOG_INFO("main", "stopping");
     web_destroy(web);
     app_health_stop(health);
+    app_live_stop(live);
     capture_thread_stop(ct);
     struct server_stats st;
     server_get_stats(srv, &st);

@@ -50,6 +50,9 @@ struct health_env {
     int (*ioctl)(int fd, unsigned long request, void *arg);
     int csi2_lanes, csi2_lane_mbps; /* the bridge's link: 2 x 972 Mbit/s on a Pi 4 */
     int probe_timeout_ms;           /* a TCP connect to a configured port (ports) */
+    /* The running daemon's figures (GET /api/health: the daemon itself);
+     * NULL: read them from [state] dir's status file (piglix doctor). */
+    const struct health_live *live;
 };
 
 /* The real system's roots and the default limits; the daemon's user is the
@@ -102,6 +105,31 @@ int health_edid_parse(const uint8_t *edid, size_t len, struct health_edid *out);
 /* Whether a pixel clock (blanking counted: the bridge's line FIFO cannot
  * spread a frame over its blanking) fits lanes x lane_mbps. */
 bool health_csi2_fits(uint64_t pixclk_hz, int bits_per_pixel, int lanes, int lane_mbps);
+
+/* What the running daemon sees (health_live.c): the daemon rewrites
+ * [state] dir/HEALTH_LIVE_FILE (mode 0644, counters only: nothing secret)
+ * every few seconds; `piglix doctor` reads it. One older than
+ * HEALTH_LIVE_STALE_S is a daemon that is gone. */
+#define HEALTH_LIVE_FILE "daemon.status"
+#define HEALTH_LIVE_STALE_S 10
+struct health_live {
+    int64_t written_s;       /* CLOCK_REALTIME seconds */
+    uint64_t frames;         /* captured since start */
+    double fps, source_fps;  /* captured per second, recently; the source's own rate (0: unknown) */
+    bool signal_ok;
+    bool hid, hid_online;    /* the USB keyboard started; the host configured it */
+    int leds;                /* the host's LED report (bit 0 Scroll, 1 Num, 2 Caps), -1 none */
+};
+/* The file's text; its length, or -1 when it does not fit. */
+int health_live_format(const struct health_live *live, char *out, size_t size);
+/* 0, or -1 for a text that is not such a file (a key without '=', a bad
+ * number, no "written"). Unknown keys are ignored. */
+int health_live_parse(const char *text, size_t len, struct health_live *out);
+/* Reads [state] dir's file: 0, or -1 when there is none (or it is bad). */
+int health_live_read(const char *state_dir, struct health_live *out);
+/* "frames" and, with [hid] on, "keyboard-leds"; live NULL: no daemon. */
+void health_check_live(struct health_report *r, const struct health_live *live, int64_t now_s,
+                       const struct config_hid *hid);
 
 /* "ok", "warning", "problem". */
 const char *health_status_name(enum health_status status);

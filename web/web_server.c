@@ -411,6 +411,22 @@ static const char *vendor_dir(const char *configured, const char *installed, con
     return built;
 }
 
+/* 0.1.0 shipped `novnc = /usr/share/novnc` (Debian's novnc package) in the
+ * conffile, which an upgrade keeps when the user edited anything else. Since
+ * then the package brings its own noVNC: that old default without noVNC
+ * in it means the packaged copy, or the viewer would never load. */
+#define WEB_NOVNC_OLD_DEFAULT "/usr/share/novnc"
+
+static const char *novnc_configured(const char *configured)
+{
+    struct stat st;
+    if (strcmp(configured, WEB_NOVNC_OLD_DEFAULT) != 0 || stat(WEB_NOVNC_OLD_DEFAULT "/core/rfb.js", &st) == 0)
+        return configured;
+    LOG_WARN("web", "[web] novnc = %s (the default of piglix 0.1.0) has no noVNC: serving the packaged copy; "
+             "remove the line (the new default, novnc =, means the packaged copy)", configured);
+    return "";
+}
+
 static void on_jpeg_ready(void *ctx)
 {
     struct web *w = ctx;
@@ -520,7 +536,7 @@ struct web *web_create(const struct web_params *p, struct server *srv,
     }
     snprintf(w->root, sizeof(w->root), "%s", ui_root(cfg));
     snprintf(w->novnc, sizeof(w->novnc), "%s",
-             vendor_dir(cfg->novnc, PIGLIX_NOVNC_INSTALLED, PIGLIX_NOVNC_BUILD, "core/rfb.js"));
+             vendor_dir(novnc_configured(cfg->novnc), PIGLIX_NOVNC_INSTALLED, PIGLIX_NOVNC_BUILD, "core/rfb.js"));
     snprintf(w->xterm, sizeof(w->xterm), "%s",
              vendor_dir(cfg->xterm, PIGLIX_XTERM_INSTALLED, PIGLIX_XTERM_BUILD, "xterm/lib/xterm.js"));
     auth_sessions_init(&w->sessions, cfg->session_idle_s, cfg->session_max_s);

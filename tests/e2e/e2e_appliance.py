@@ -4,6 +4,7 @@ is absent is reported and waited for, never a reason to exit.
 Usage: e2e_appliance.py PIGLIX TOOLS_DIR CASE"""
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -157,7 +158,7 @@ def case_health_api(env):
         check(set(c) == {"name", "status", "message", "fix"} and c["status"] in ("ok", "warning", "problem") and
               c["message"] and (c["status"] != "ok" or c["fix"] == ""), "a check: %s" % c)
         check(checks[c["name"]][0] == c["status"], "API %s, doctor %s" % (c, checks[c["name"]]))
-        if c["name"] not in ("memory", "image-store", "temperature"):  # these move between two runs
+        if c["name"] not in ("memory", "image-store", "temperature", "frames"):  # these move between two runs
             check(checks[c["name"]][1] == c["message"] + (": " + c["fix"] if c["fix"] else ""),
                   "API %s, doctor %r" % (c, checks[c["name"]][1]))
     worst = max((c["status"] for c in js["checks"]), key=["ok", "warning", "problem"].index)
@@ -169,6 +170,76 @@ def case_health_api(env):
           "not listening" not in by_name["ports"]["message"].split("HTTPS tcp")[1].split(";")[0],
           "the HTTPS port seen listening: %s" % by_name["ports"])
     w.stop()
+
+
+def case_health_reload(env):
+    """After a reload (SIGHUP) GET /api/health checks the configuration the
+    file now says (here: a new [vmedia] dir), not the one piglix started
+    with."""
+    old, new = os.path.join(env.tmp, "images-old"), os.path.join(env.tmp, "images-new")
+    os.makedirs(old, mode=0o700)
+    os.makedirs(new, mode=0o700)
+    w = Web(env, vmedia__enabled="yes", vmedia__dir=old).start()
+    w.add_user()
+    time.sleep(1.2)  # the account file is re-read at most once a second
+    w.login()
+
+    def image_store():
+        deadline = time.monotonic() + 10
+        while True:
+            st, js, _, _ = w.request("GET", "/api/health")
+            if st == 200:
+                return [c for c in js["checks"] if c["name"] == "image-store"][0]["message"]
+            check(st == 503 and time.monotonic() < deadline, "GET /api/health: %d %s" % (st, js))
+            time.sleep(0.2)
+
+    check(old in image_store(), "before the reload: %s" % image_store())
+    w.p.write_config(vmedia__dir=new)
+    w.p.signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while "configuration reloaded" not in w.p.read_log():
+        check(time.monotonic() < deadline, "no reload:\n" + w.p.read_log())
+        time.sleep(0.1)
+    deadline = time.monotonic() + 5  # the log line comes a moment before the worker is told
+    while True:
+        msg = image_store()
+        if new in msg and old not in msg:
+            break
+        check(time.monotonic() < deadline, "after the reload the image store is still: %s" % msg)
+        time.sleep(0.2)
+    w.stop()
+
+
+def case_doctor_live(env):
+    """`piglix doctor` asks the running daemon (its status file in [state]
+    dir, 0644, counters only): with the test source running, frames are
+    arriving at about its rate; with no daemon, it says to start piglix."""
+    p = Piglix(env, hid__enabled="no", vmedia__enabled="no")
+    rc, checks, out = doctor(env, p)
+    check(checks.get("frames", ("",))[0] == "warning" and "start piglix" in checks["frames"][1],
+          "no daemon yet:\n" + out)
+    p.start()
+    status = os.path.join(p.state, "daemon.status")
+    deadline = time.monotonic() + 10
+    while True:  # the first figures after a few seconds of frames
+        rc, checks, out = doctor(env, p)
+        if checks.get("frames", ("",))[0] == "ok" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    check(checks.get("frames", ("",))[0] == "ok", "frames with the daemon running:\n" + out)
+    m = re.match(r"frames arriving: ([0-9.]+) per second", checks["frames"][1])
+    check(m and 10 <= float(m.group(1)) <= 40, "the test source runs at 30 fps: %s" % checks["frames"][1])
+    mode = os.stat(status).st_mode & 0o777
+    check(mode == 0o644, "the status file's mode is %o" % mode)
+    with open(status) as f:
+        keys = sorted(line.split("=", 1)[0] for line in f.read().splitlines())
+    check(keys == ["fps", "frames", "hid", "hid_online", "leds", "signal", "source_fps", "written"],
+          "what the status file tells: %s" % keys)
+    p.stop()
+    check(not os.path.exists(status), "the status file stays after the daemon stopped")
+    rc, checks, out = doctor(env, p)
+    check(checks.get("frames", ("",))[0] == "warning" and "piglix is not running" in checks["frames"][1],
+          "after the daemon stopped:\n" + out)
 
 
 PREVIOUS_INI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "piglix-0.1-installed.ini")

@@ -3,12 +3,13 @@
 with DV timings and an EDID), dummy_hcd (a USB device controller whose
 gadget the same kernel enumerates as a USB host) and the simulated ATX board
 (tests/vm/gpio_sim). Each check says ok while the device is there and
-"problem" once it is taken away. On the way, piglix is started with no USB
+"problem" once it is taken away; with the daemon running, frames arrive and
+the host's Caps Lock (hid_reader on the host side) shows in keyboard-leds. On the way, piglix is started with no USB
 device controller and no ATX board, and both are loaded later: the gadget
 must bind and the buttons and LEDs start within the 5 s retry period
 (app/usb_wait.c, atx/atx.c).
 
-    test_doctor.py --piglix PATH [--module piglix_atx_sim.ko]
+    test_doctor.py --piglix PATH --hid-reader PATH [--module piglix_atx_sim.ko]
 
 Prints each doctor run (the text deploy/INSTALL.md quotes). Exit 0 on
 success, 1 on failure."""
@@ -20,7 +21,7 @@ import board_common
 from capture_common import TestFailure, check, log, run_main
 
 VIVID = "vivid n_devs=1 node_types=0x1 num_inputs=1 input_types=0x3"
-USB_AT_BOOT = ["libcomposite", "usb_f_hid", "usb_f_mass_storage"]
+USB_AT_BOOT = ["libcomposite", "usb_f_hid", "usb_f_mass_storage", "usbhid", "hid_generic", "evdev"]
 USB_LATER = ["dummy_hcd"]
 GADGET = "/sys/kernel/config/usb_gadget/piglix"
 CONFIG = """[capture]
@@ -66,7 +67,7 @@ def expect(checks, name, status, words=""):
 
 def case_doctor(ko):
     with board_common.board_vm(ko, [VIVID] + USB_AT_BOOT, available_modules=USB_LATER,
-                               binaries=[ARGS.piglix, "/usr/bin/v4l2-ctl"],
+                               binaries=[ARGS.piglix, "/usr/bin/v4l2-ctl", ARGS.hid_reader],
                                files={"/etc/piglix/piglix.ini": CONFIG}) as vm:
         vm.check("mkdir -p /var/lib/piglix/images && chmod 700 /var/lib/piglix/images")
         # piglix with no USB device controller and no ATX board: it runs and waits for them
@@ -109,6 +110,14 @@ def case_doctor(ko):
         expect(checks, "atx-lines", "ok", "5 configured lines")
         expect(checks, "atx-lines", "ok", "power LED held by the running piglix")
         check(status == 0, "doctor exits %d with nothing wrong" % status)
+        # from the running daemon: vivid's frames arrive; the host's Caps Lock
+        # (as its keyboard handling sets it) reaches the doctor
+        expect(checks, "frames", "ok", "frames arriving")
+        vm.check("hid_reader led 1 1")
+        t0 = time.monotonic()
+        vm.wait_for(lambda: "Caps Lock on" in doctor(vm, "Caps Lock set by the host")[0]
+                    .get("keyboard-leds", ("", ""))[1], 15, interval=1, what="keyboard-leds: Caps Lock on")
+        log("Caps Lock set -> the doctor says so in %.1f s" % (time.monotonic() - t0))
 
         # no signal on the input; the gadget unbound
         vm.check("v4l2-ctl -d /dev/video0 -c dv_timings_signal_mode=1")
@@ -117,6 +126,8 @@ def case_doctor(ko):
         expect(checks, "signal", "problem", "no signal")
         expect(checks, "usb-gadget", "problem", "not bound")
         check(status == 1, "doctor exits %d with problems" % status)
+        vm.wait_for(lambda: doctor(vm, "no signal: the daemon's figures")[0].get("frames", ("",))[0] == "problem",
+                    10, interval=1, what="frames: a problem without a signal")
 
         # piglix stopped, then the capture device and the board taken away
         proc.kill("TERM")
@@ -124,6 +135,8 @@ def case_doctor(ko):
         vm.check("rmmod vivid")
         vm.check("rmmod piglix_atx_sim")
         checks, status = doctor(vm, "vivid and the board removed")
+        expect(checks, "frames", "warning", "piglix is not running")
+        expect(checks, "keyboard-leds", "warning", "piglix is not running")
         expect(checks, "capture", "problem", "/dev/video0 does not exist")
         expect(checks, "atx", "problem", "not found")
         check("signal" not in checks and "atx-lines" not in checks, "checks of a missing device ran")
@@ -135,6 +148,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--piglix", required=True)
     ap.add_argument("--module", help="a prebuilt piglix_atx_sim.ko")
+    ap.add_argument("--hid-reader", required=True, help="tests/vm/hid_reader (sets the host's keyboard LEDs)")
     ARGS = ap.parse_args()
     try:
         ko = board_common.build_module(ARGS.module)
