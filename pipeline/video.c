@@ -12,10 +12,11 @@
 
 /* Video mode: a frame is busy when more than 1/4 of its tiles changed; the
  * picture is moving while VIDEO_ENTER busy frames fell in the last
- * VIDEO_WINDOW_MS (and stays so down to VIDEO_STAY, so a short pause in an
+ * VIDEO_WINDOW_MS (2 s: a source as slow as 2 fps still counts), and stays so
+ * down to VIDEO_STAY, so a short pause in an
  * animation does not flip back and forth). */
 #define VIDEO_HISTORY 16
-#define VIDEO_WINDOW_MS 1000
+#define VIDEO_WINDOW_MS 2000
 #define VIDEO_ENTER 4
 #define VIDEO_STAY 2
 #define VIDEO_IDR_MIN_MS 500

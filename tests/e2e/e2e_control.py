@@ -99,7 +99,7 @@ def find(js, iface, account):
     return got[0]
 
 
-def wait_for(fn, what, timeout=5):
+def wait_for(fn, what, timeout=10):
     t0 = time.time()
     while time.time() - t0 < timeout:
         v = fn()

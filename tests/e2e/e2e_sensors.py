@@ -22,6 +22,11 @@ THRESHOLDS = "hwmon.lm75-1-0048.temp1::10:40:50"
 # Every metric family piglix may export, with its type; promtool checks the
 # names' form, this list that nothing appears or vanishes unnoticed.
 FAMILIES = {
+    # H.264 (server/vnc_h264.c), roles (web_roles.c, view-only viewers)
+    "piglix_h264_bytes_total": "counter", "piglix_h264_encode_seconds_total": "counter",
+    "piglix_h264_frames_total": "counter", "piglix_h264_rects_total": "counter",
+    "piglix_h264_resyncs_total": "counter", "piglix_role_refusals_total": "counter",
+    "piglix_vnc_input_dropped_total": "counter",
     "piglix_info": "gauge", "piglix_capture_signal": "gauge", "piglix_capture_width": "gauge",
     "piglix_capture_height": "gauge", "piglix_capture_fps": "gauge", "piglix_capture_frames_total": "counter",
     "piglix_capture_dropped_total": "counter", "piglix_vnc_clients": "gauge",
