@@ -42,8 +42,9 @@ static void test_video_mode_rule(void **state)
     for (int i = 0; i < 14; i++)
         pipeline_video_note_damage(v, 0, 100, t += 33);
     assert_true(pipeline_video_active(v, t)); /* 2 busy frames still in the last 16 */
-    /* A still picture: after a second without busy frames, tiles again. */
-    assert_false(pipeline_video_active(v, t + 1100));
+    /* A still picture: after 2 s without busy frames, tiles again. */
+    assert_true(pipeline_video_active(v, t + 1000));
+    assert_false(pipeline_video_active(v, t + 2100));
     pipeline_video_destroy(v);
     /* always: video mode without any damage. */
     v = pipeline_video_create(&p, true);
