@@ -61,15 +61,32 @@ const struct capture_frame *pipeline_picture(const struct pipeline *p);
  * PIPELINE_VIDEO_RING frames stay for viewers one or a few frames behind; a
  * viewer further behind (or new) waits for an IDR, which it can ask for.
  * It also keeps the damage history that decides when the picture is
- * "moving" (video mode). Server thread only, like the pipeline. */
+ * "moving" (video mode).
+ * Threads: every function here is for the server thread (asserted), like
+ * the pipeline. The encoding itself (I420 conversion and H.264) runs on a
+ * thread of the stream's own: pipeline_video_encode hands it a copy of the
+ * picture in a newest-wins slot (a picture it has not started is replaced,
+ * never queued) and returns; when a frame is done the thread calls wake
+ * (e.g. vnc_wake), and the server thread takes it into the ring with
+ * pipeline_video_collect. The encoder waits until its last frame has been
+ * taken, so the stream has no holes. */
 #define PIPELINE_VIDEO_RING 16
+/* How long viewers hold back tiles for a picture being encoded at most (a
+ * slow or wedged encoder must not freeze them). */
+#define PIPELINE_VIDEO_HOLD_MS 250
 
 struct pipeline_video;
 struct h264_params;
 
 /* base: the encoder settings ([video]); width and height come from the
- * picture. NULL on allocation failure. */
-struct pipeline_video *pipeline_video_create(const struct h264_params *base, bool always);
+ * picture. wake(wake_arg) is called from the encoder thread after each
+ * frame; wake NULL encodes inline, on the caller's thread inside
+ * pipeline_video_encode (the old path, kept for benchmarks and unit tests).
+ * NULL on allocation failure or when the thread cannot start. */
+struct pipeline_video *pipeline_video_create(const struct h264_params *base, bool always,
+                                              void (*wake)(void *), void *wake_arg);
+/* Stops the encoder thread (waiting for the frame being encoded, bounded
+ * by the encoder's own timeouts) and frees everything. */
 void pipeline_video_destroy(struct pipeline_video *v);
 
 /* Notes one fed frame's damage (changed of total tiles) at now_ms. */
@@ -78,11 +95,20 @@ void pipeline_video_note_damage(struct pipeline_video *v, int changed, unsigned 
  * in the last second). */
 bool pipeline_video_active(struct pipeline_video *v, int64_t now_ms);
 
-/* Encodes the current picture of p as the stream's next frame (an IDR when
- * one was asked for, or first after a size change: a new stream whose
- * number changes). Returns 0, or -1 when no encoder can be opened (logged;
- * tried again at most every few seconds) or encoding failed. */
+/* Hands the current picture of p (copied) to the encoder as the stream's
+ * next frame (an IDR when one was asked for, or first after a size change:
+ * a new stream whose number changes). Returns 0, or -1 when the copy cannot
+ * be made; inline, also when no encoder can be opened (logged; tried again
+ * at most every few seconds) or encoding failed. */
 int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t now_ms);
+/* Takes a frame the encoder thread finished into the ring; true when one
+ * was taken (call it when woken). Always false inline. */
+bool pipeline_video_collect(struct pipeline_video *v);
+/* Picture picture_seq was handed over and its frame is not collected yet,
+ * and the encoder answered something less than PIPELINE_VIDEO_HOLD_MS ago:
+ * viewers of the stream hold back their tiles for it, and may take the
+ * frames of older pictures meanwhile (the current one follows as H.264). */
+bool pipeline_video_pending(const struct pipeline_video *v, uint64_t picture_seq, int64_t now_ms);
 /* Asks for an IDR with the next frame (at most one forced IDR per 500 ms). */
 void pipeline_video_request_idr(struct pipeline_video *v);
 
@@ -106,6 +132,7 @@ int64_t pipeline_video_last_encode_ms(const struct pipeline_video *v);
 
 struct pipeline_video_stats {
     uint64_t frames, idrs, bytes, failures;
+    uint64_t replaced;         /* pictures replaced by a newer one before the encoder took them */
     double encode_ms;          /* cumulative: conversion and encoding */
     char encoder[96];          /* h264_encoder_name, "" before the first */
 };

@@ -1,12 +1,15 @@
 /* pipeline/video.c — the H.264 stream: one encoder for every encoding-50
  * viewer, a ring of the last frames, and the damage history that says when
  * the picture is moving. See pipeline.h. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/pixfmt.h"
+#include "common/thread.h"
 #include "h264/h264.h"
 #include "pipeline/pipeline.h"
 
@@ -30,24 +33,79 @@ struct ring_slot {
     uint64_t picture_seq;
 };
 
+/* One picture for the encoder: a copy of the pipeline's (which the next
+ * frame overwrites), converted to I420 by the encoder's thread. */
+struct video_job {
+    struct capture_frame f; /* f.data points into buf */
+    uint8_t *buf;
+    size_t cap;
+    uint64_t picture_seq;
+    bool force_idr;
+    int64_t now_ms;
+};
+
+enum video_outcome { VIDEO_FRAME, VIDEO_EMPTY, VIDEO_NO_ENCODER, VIDEO_FAILED };
+
+/* What the encoder made of one job, for the server thread to take. */
+struct video_result {
+    enum video_outcome outcome;
+    uint8_t *data;
+    size_t len, cap;
+    bool idr, opened; /* opened: first frame of a newly opened encoder (a new stream) */
+    unsigned w, h;
+    uint64_t picture_seq;
+    double encode_ms;
+    char encoder[96];
+};
+
 struct pipeline_video {
     struct h264_params base;
     bool always, active;
-    struct h264_encoder *enc;
-    unsigned w, h;             /* the encoder's size (even) */
-    uint8_t *i420;
-    size_t i420_cap;
+    /* The server thread's side (owner): the ring and the stream. */
+    struct thread_owner owner;
+    unsigned w, h;             /* the stream's size (even) */
     uint64_t stream, last, last_idr;
-    bool want_idr, open_failed;
-    int64_t last_idr_ms, last_encode_ms, retry_ms;
+    bool want_idr;
+    int64_t last_idr_ms, last_encode_ms;
+    uint64_t submitted_seq, done_seq; /* newest picture handed over / answered */
+    int64_t submitted_ms;
+    bool in_flight;            /* submitted_seq not answered yet */
+    int64_t waiting_since_ms;  /* since then without any answer */
+    struct video_job fill;     /* the next job, being copied */
+    struct video_result taken; /* the last result taken over */
     struct ring_slot ring[PIPELINE_VIDEO_RING];
     int64_t hist_ms[VIDEO_HISTORY];
     bool hist_busy[VIDEO_HISTORY];
     unsigned hist_pos;
     struct pipeline_video_stats stats;
+
+    /* The encoder's side (enc_owner): its thread, or the caller inline. */
+    struct thread_owner enc_owner;
+    struct h264_encoder *enc;
+    unsigned enc_w, enc_h;
+    uint8_t *i420;
+    size_t i420_cap;
+    bool open_failed;
+    int64_t retry_ms;
+    struct video_job work;
+    struct video_result made;
+
+    /* Between the two (lock): a newest-wins job slot and one result. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct video_job pending;
+    struct video_result result;
+    bool has_pending, has_result, stop, threaded;
+    uint64_t replaced;
+    void (*wake)(void *);
+    void *wake_arg;
+    pthread_t tid;
 };
 
-struct pipeline_video *pipeline_video_create(const struct h264_params *base, bool always)
+static void *encoder_thread(void *arg);
+
+struct pipeline_video *pipeline_video_create(const struct h264_params *base, bool always,
+                                              void (*wake)(void *), void *wake_arg)
 {
     struct pipeline_video *v = calloc(1, sizeof(*v));
     if (!v)
@@ -55,29 +113,70 @@ struct pipeline_video *pipeline_video_create(const struct h264_params *base, boo
     v->base = *base; /* its m2m_device string outlives the stream (the config) */
     v->always = always;
     v->last_idr_ms = -VIDEO_IDR_MIN_MS;
+    v->wake = wake;
+    v->wake_arg = wake_arg;
+    pthread_mutex_init(&v->lock, NULL);
+    pthread_cond_init(&v->cond, NULL);
+    if (wake) {
+        int e = thread_start(&v->tid, encoder_thread, v);
+        if (e) {
+            LOG_ERROR("video", "cannot start the H.264 encoder thread: %s", strerror(e));
+            pthread_cond_destroy(&v->cond);
+            pthread_mutex_destroy(&v->lock);
+            free(v);
+            return NULL;
+        }
+        v->threaded = true;
+    }
     return v;
 }
 
+/* Encoder side. */
 static void close_encoder(struct pipeline_video *v)
 {
+    THREAD_ASSERT_OWNER(&v->enc_owner, "the H.264 encoder");
     h264_encoder_close(v->enc);
     v->enc = NULL;
+}
+
+static void reset_ring(struct pipeline_video *v)
+{
     for (int i = 0; i < PIPELINE_VIDEO_RING; i++)
         v->ring[i].n = 0;
     v->last = v->last_idr = 0;
 }
 
+static void free_job(struct video_job *j) { free(j->buf); }
+static void free_result(struct video_result *r) { free(r->data); }
+
 void pipeline_video_destroy(struct pipeline_video *v)
 {
     if (!v)
         return;
-    close_encoder(v);
+    if (v->threaded) {
+        /* Waits for at most the frame being encoded (an M2M device times
+         * out after 2 s); the thread closes its encoder itself. */
+        pthread_mutex_lock(&v->lock);
+        v->stop = true;
+        pthread_cond_broadcast(&v->cond);
+        pthread_mutex_unlock(&v->lock);
+        pthread_join(v->tid, NULL);
+    } else {
+        close_encoder(v);
+    }
     for (int i = 0; i < PIPELINE_VIDEO_RING; i++)
         free(v->ring[i].data);
+    free_job(&v->fill);
+    free_job(&v->work);
+    free_job(&v->pending);
+    free_result(&v->taken);
+    free_result(&v->made);
+    free_result(&v->result);
     free(v->i420);
+    pthread_cond_destroy(&v->cond);
+    pthread_mutex_destroy(&v->lock);
     free(v);
 }
-
 void pipeline_video_note_damage(struct pipeline_video *v, int changed, unsigned total, int64_t now_ms)
 {
     v->hist_ms[v->hist_pos] = now_ms;
@@ -140,6 +239,9 @@ static void to_i420(const struct capture_frame *f, uint8_t *y, uint8_t *u, uint8
         }
 }
 
+
+/* ---- the encoder's side: its own thread, or the caller's inline ---- */
+
 static int open_encoder(struct pipeline_video *v, unsigned w, unsigned h, int64_t now_ms)
 {
     if (now_ms < v->retry_ms)
@@ -169,64 +271,233 @@ static int open_encoder(struct pipeline_video *v, unsigned w, unsigned h, int64_
         v->i420 = b;
         v->i420_cap = need;
     }
-    v->w = w;
-    v->h = h;
-    v->stream++;
-    v->want_idr = true;
-    snprintf(v->stats.encoder, sizeof(v->stats.encoder), "%s", h264_encoder_name(v->enc));
-    LOG_INFO("video", "H.264 stream %ux%u with %s", w, h, v->stats.encoder);
+    v->enc_w = w;
+    v->enc_h = h;
+    LOG_INFO("video", "H.264 stream %ux%u with %s", w, h, h264_encoder_name(v->enc));
     return 0;
 }
 
-int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t now_ms)
+/* One job into v->made: conversion and encoding, the costly part. */
+static void run_job(struct pipeline_video *v, const struct video_job *j)
 {
-    const struct capture_frame *f = pipeline_picture(p);
-    if (!f)
-        return -1;
+    THREAD_ASSERT_OWNER(&v->enc_owner, "the H.264 encoder");
+    struct video_result *r = &v->made;
+    const struct capture_frame *f = &j->f;
     unsigned w = f->width & ~1u, h = f->height & ~1u;
-    if ((!v->enc || w != v->w || h != v->h) && open_encoder(v, w, h, now_ms) < 0)
-        return -1;
+    r->picture_seq = j->picture_seq;
+    r->len = 0;
+    r->idr = r->opened = false;
+    r->encode_ms = 0;
+    if (!v->enc || w != v->enc_w || h != v->enc_h) {
+        if (open_encoder(v, w, h, j->now_ms) < 0) {
+            r->outcome = VIDEO_NO_ENCODER;
+            return;
+        }
+        r->opened = true;
+        r->w = w;
+        r->h = h;
+        snprintf(r->encoder, sizeof(r->encoder), "%s", h264_encoder_name(v->enc));
+    }
     double t0 = clock_mono_ns() / 1e6;
     uint8_t *y = v->i420, *u = y + (size_t)w * h, *vv = u + (size_t)w * h / 4;
     to_i420(f, y, u, vv, w, h);
     struct h264_picture pic = {.plane = {y, u, vv}, .stride = {w, w / 2, w / 2}, .dmabuf_fd = -1,
                                .pts_us = f->timestamp_us};
-    bool force = (v->want_idr && now_ms - v->last_idr_ms >= VIDEO_IDR_MIN_MS) || v->last == 0;
     struct h264_output out;
-    if (h264_encoder_encode(v->enc, &pic, force, &out) < 0) {
-        v->stats.failures++;
+    if (h264_encoder_encode(v->enc, &pic, j->force_idr || r->opened, &out) < 0) {
         close_encoder(v);
-        v->retry_ms = now_ms + VIDEO_RETRY_MS;
-        return -1;
+        v->retry_ms = j->now_ms + VIDEO_RETRY_MS;
+        r->outcome = VIDEO_FAILED;
+        return;
     }
-    v->stats.encode_ms += clock_mono_ns() / 1e6 - t0;
+    r->encode_ms = clock_mono_ns() / 1e6 - t0;
+    r->outcome = VIDEO_EMPTY; /* a backend that skipped: the last frame stands */
     if (out.size == 0)
-        return 0; /* nothing this time (a backend that skipped): the last frame stands */
-    struct ring_slot *s = &v->ring[(v->last + 1) % PIPELINE_VIDEO_RING];
-    if (out.size > s->cap) {
-        uint8_t *b = realloc(s->data, out.size);
+        return;
+    if (out.size > r->cap) {
+        uint8_t *b = realloc(r->data, out.size);
         if (!b) {
-            /* The stream has a hole now: start again with an IDR. */
+            /* The stream would have a hole: start again with an IDR. */
             close_encoder(v);
-            return -1;
+            r->outcome = VIDEO_FAILED;
+            return;
+        }
+        r->data = b;
+        r->cap = out.size;
+    }
+    memcpy(r->data, out.data, out.size);
+    r->len = out.size;
+    r->idr = out.idr;
+    r->outcome = VIDEO_FRAME;
+}
+
+static void swap_jobs(struct video_job *a, struct video_job *b)
+{
+    struct video_job t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void swap_results(struct video_result *a, struct video_result *b)
+{
+    struct video_result t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Takes the newest job when the last result has been taken (so no frame of
+ * the stream is ever lost between the two), encodes it, hands the result
+ * over and wakes the server thread. */
+static void *encoder_thread(void *arg)
+{
+    struct pipeline_video *v = arg;
+    pthread_mutex_lock(&v->lock);
+    for (;;) {
+        while (!v->stop && (!v->has_pending || v->has_result))
+            pthread_cond_wait(&v->cond, &v->lock);
+        if (v->stop)
+            break;
+        swap_jobs(&v->work, &v->pending);
+        v->has_pending = false;
+        pthread_mutex_unlock(&v->lock);
+        run_job(v, &v->work);
+        pthread_mutex_lock(&v->lock);
+        swap_results(&v->result, &v->made);
+        v->has_result = true;
+        pthread_mutex_unlock(&v->lock);
+        v->wake(v->wake_arg);
+        pthread_mutex_lock(&v->lock);
+    }
+    pthread_mutex_unlock(&v->lock);
+    close_encoder(v);
+    return NULL;
+}
+
+/* ---- the server thread's side ---- */
+
+/* One result into the ring. */
+static void take_result(struct pipeline_video *v, const struct video_result *r)
+{
+    v->done_seq = r->picture_seq;
+    /* An older picture answered: the encoder is alive, the newest still on its way. */
+    v->in_flight = r->picture_seq != v->submitted_seq;
+    v->waiting_since_ms = v->submitted_ms;
+    if (r->opened) {
+        reset_ring(v);
+        v->w = r->w;
+        v->h = r->h;
+        v->stream++;
+        snprintf(v->stats.encoder, sizeof(v->stats.encoder), "%s", r->encoder);
+    }
+    v->stats.encode_ms += r->encode_ms;
+    if (r->outcome == VIDEO_FAILED) {
+        v->stats.failures++;
+        /* A new stream from the next IDR: viewers start again there. */
+        reset_ring(v);
+        v->stream++;
+    }
+    if (r->outcome != VIDEO_FRAME)
+        return;
+    struct ring_slot *s = &v->ring[(v->last + 1) % PIPELINE_VIDEO_RING];
+    if (r->len > s->cap) {
+        uint8_t *b = realloc(s->data, r->len);
+        if (!b) {
+            /* A hole: a new stream from the next IDR, due at once. */
+            reset_ring(v);
+            v->stream++;
+            v->want_idr = true;
+            v->last_idr_ms = -VIDEO_IDR_MIN_MS;
+            return;
         }
         s->data = b;
-        s->cap = out.size;
+        s->cap = r->len;
     }
-    memcpy(s->data, out.data, out.size);
-    s->len = out.size;
-    s->idr = out.idr;
+    memcpy(s->data, r->data, r->len);
+    s->len = r->len;
+    s->idr = r->idr;
     s->n = ++v->last;
-    s->picture_seq = pipeline_seq(p);
-    if (out.idr) {
+    s->picture_seq = r->picture_seq;
+    if (r->idr) {
         v->last_idr = s->n;
-        v->last_idr_ms = now_ms;
         v->want_idr = false;
         v->stats.idrs++;
     }
-    v->last_encode_ms = now_ms;
+    v->last_encode_ms = v->submitted_ms;
     v->stats.frames++;
-    v->stats.bytes += out.size;
+    v->stats.bytes += r->len;
+}
+
+bool pipeline_video_collect(struct pipeline_video *v)
+{
+    THREAD_ASSERT_OWNER(&v->owner, "the H.264 stream (server thread)");
+    if (!v->threaded)
+        return false;
+    pthread_mutex_lock(&v->lock);
+    bool got = v->has_result;
+    if (got) {
+        swap_results(&v->taken, &v->result);
+        v->has_result = false;
+        pthread_cond_signal(&v->cond); /* the encoder may take the next job */
+    }
+    v->stats.replaced = v->replaced;
+    pthread_mutex_unlock(&v->lock);
+    if (got)
+        take_result(v, &v->taken);
+    return got;
+}
+
+bool pipeline_video_pending(const struct pipeline_video *v, uint64_t picture_seq, int64_t now_ms)
+{
+    return v->in_flight && v->submitted_seq == picture_seq &&
+           now_ms - v->waiting_since_ms < PIPELINE_VIDEO_HOLD_MS;
+}
+
+int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t now_ms)
+{
+    THREAD_ASSERT_OWNER(&v->owner, "the H.264 stream (server thread)");
+    const struct capture_frame *f = pipeline_picture(p);
+    if (!f || f->width < 2 || f->height < 2)
+        return -1;
+    struct video_job *j = &v->fill;
+    size_t size = (size_t)f->stride * f->height;
+    if (size > j->cap) {
+        uint8_t *b = realloc(j->buf, size);
+        if (!b)
+            return -1;
+        j->buf = b;
+        j->cap = size;
+    }
+    memcpy(j->buf, f->data, size);
+    j->f = *f;
+    j->f.data = j->buf;
+    j->picture_seq = pipeline_seq(p);
+    j->now_ms = now_ms;
+    /* A new encoder starts with an IDR by itself (run_job). */
+    j->force_idr = v->want_idr && now_ms - v->last_idr_ms >= VIDEO_IDR_MIN_MS;
+    if (j->force_idr)
+        v->last_idr_ms = now_ms; /* asked now: the rate limit counts from here */
+    if (!v->in_flight)
+        v->waiting_since_ms = now_ms;
+    v->in_flight = true;
+    v->submitted_seq = j->picture_seq;
+    v->submitted_ms = now_ms;
+    if (!v->threaded) {
+        /* Inline (benchmarks): the old path, the encoder on this thread. */
+        run_job(v, j);
+        take_result(v, &v->made);
+        return v->made.outcome == VIDEO_NO_ENCODER || v->made.outcome == VIDEO_FAILED ? -1 : 0;
+    }
+    pthread_mutex_lock(&v->lock);
+    if (v->has_pending) {
+        /* Not started yet: replaced by the newer picture, never queued. An
+         * IDR it carried is still owed. */
+        j->force_idr |= v->pending.force_idr;
+        v->replaced++;
+    }
+    swap_jobs(&v->pending, j);
+    v->has_pending = true;
+    pthread_cond_signal(&v->cond);
+    pthread_mutex_unlock(&v->lock);
     return 0;
 }
 

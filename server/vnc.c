@@ -624,6 +624,7 @@ int server_run_once(struct server *s, int max_wait_ms)
             on_frame(s);
         if (pfd[s->n_listen + 1].revents & POLLIN)
             take_adopted(s);
+        vnc_h264_collect(s); /* cheap when the encoder thread has nothing */
         for (int i = first_client; i < n; i++) {
             rfbClientPtr cl = owner[i];
             if (cl->sock == RFB_INVALID_SOCKET)
@@ -771,12 +772,12 @@ void server_destroy(struct server *s)
     close_listeners(s);
     for (int i = 0; i < s->n_adopt; i++)
         close(s->adopt_queue[i].fd);
+    vnc_h264_destroy(s); /* its encoder thread wakes through wake_fd: stopped first */
     close(s->wake_fd);
     pthread_mutex_destroy(&s->adopt_lock);
     free(s->fb);
     free(s->pfd);
     free(s->pfd_owner);
-    vnc_h264_destroy(s);
     pipeline_destroy(s->pipe);
     server_snapshot_destroy(s->snapshot);
     auth_throttle_destroy(s->throttle);

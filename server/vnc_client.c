@@ -334,7 +334,9 @@ static int build_update(struct vnc_client *c, int64_t now)
         memset(c->lossy, tight ? 1 : 0, c->ntiles);
         memset(c->refresh, 0, c->ntiles);
         refresh = false;
-    } else if (dirty) {
+    } else if (dirty && !vnc_h264_holds_tiles(c, now)) {
+        /* (Held: the tiles wait, still marked, for the H.264 frame of this
+         * picture being encoded; the collect wakes this loop.) */
         int r = tight ? append_tight(c, c->dirty, c->jpeg ? ENCODE_LOSSY : ENCODE_LOSSLESS, &nrects)
                       : append_raw(c, c->dirty, &nrects);
         if (r < 0)
@@ -345,6 +347,10 @@ static int build_update(struct vnc_client *c, int64_t now)
         if (append_tight(c, c->refresh, ENCODE_LOSSLESS, &nrects) < 0)
             return -1;
         srv->stats.lossless_refreshes++;
+    }
+    if (nrects == 0) {
+        c->out_len = 0; /* all held back: nothing to say yet, the request stands */
+        return 0;
     }
     c->out[2] = nrects >> 8;
     c->out[3] = nrects & 255;

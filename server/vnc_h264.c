@@ -23,6 +23,8 @@
 #define H264_FLAG_RESET_ALL 2u
 #define VNC_H264_MAX_SPAN 8
 
+static void wake_server(void *arg) { vnc_wake(arg); }
+
 int vnc_h264_create(struct server *s, const struct config_video *cfg, unsigned fps)
 {
     s->video_cfg = cfg;
@@ -34,7 +36,7 @@ int vnc_h264_create(struct server *s, const struct config_video *cfg, unsigned f
                             .m2m_device = cfg->m2m_device};
     if (h264_backend_parse(cfg->backend, &p.backend) < 0)
         return -1;
-    s->video = pipeline_video_create(&p, strcmp(cfg->h264, "always") == 0);
+    s->video = pipeline_video_create(&p, strcmp(cfg->h264, "always") == 0, wake_server, s);
     if (!s->video)
         return -1;
     LOG_INFO("vnc", "H.264 (RFB encoding 50): %s, backend %s", cfg->h264, cfg->backend);
@@ -72,7 +74,22 @@ void vnc_h264_on_frame(struct server *s, int changed, bool resized)
     /* Encoded only while someone can use it: no H.264 viewer, no CPU. */
     if (!any || !pipeline_video_active(s->video, now))
         return;
-    pipeline_video_encode(s->video, s->pipe, now); /* failures: logged; viewers get tiles */
+    /* Handed to the encoder thread (failures: logged; viewers get tiles). */
+    pipeline_video_encode(s->video, s->pipe, now);
+}
+
+void vnc_h264_collect(struct server *s)
+{
+    if (s->video)
+        pipeline_video_collect(s->video);
+}
+
+bool vnc_h264_holds_tiles(const struct vnc_client *c, int64_t now)
+{
+    struct server *s = c->srv;
+    /* The frame for this picture will cover the whole screen: tiles sent
+     * now would be drawn over, or (arriving after it) undo it. */
+    return s->video && wants_h264(c) && pipeline_video_pending(s->video, pipeline_seq(s->pipe), now);
 }
 
 /* Frames from..last are all still held. */
@@ -104,8 +121,15 @@ int vnc_h264_append(struct vnc_client *c, int64_t now, uint16_t *nrects, bool *s
         return 0;
     uint64_t last = pipeline_video_last(v), stream = pipeline_video_stream(v);
     struct pipeline_video_frame fr;
-    /* The stream must show the current picture, else tiles are newer. */
-    if (!pipeline_video_frame(v, last, &fr) || fr.picture_seq != pipeline_seq(s->pipe)) {
+    /* The stream must show the current picture, else tiles are newer;
+     * unless the current picture is being encoded: then it follows as
+     * H.264, and an encoder slower than the frame rate still serves. */
+    uint64_t seq = pipeline_seq(s->pipe);
+    const struct tile_grid *g = pipeline_grid(s->pipe);
+    unsigned sw, sh;
+    pipeline_video_size(v, &sw, &sh);
+    bool follows = pipeline_video_pending(v, seq, now) && sw == (g->width & ~1u) && sh == (g->height & ~1u);
+    if (!pipeline_video_frame(v, last, &fr) || (fr.picture_seq != seq && !follows)) {
         if (last == 0 || c->h264_stream != stream)
             c->h264_have = 0;
         return 0;

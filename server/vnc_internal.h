@@ -131,6 +131,11 @@ void vnc_h264_destroy(struct server *s);
 /* After each fed frame that changed something: notes its damage and
  * encodes the next frame while in video mode and an H.264 viewer is there. */
 void vnc_h264_on_frame(struct server *s, int changed, bool resized);
+/* Takes a frame the encoder thread finished (after a wake). */
+void vnc_h264_collect(struct server *s);
+/* The viewer waits for the H.264 frame of the current picture (being
+ * encoded) instead of taking its tiles now. */
+bool vnc_h264_holds_tiles(const struct vnc_client *c, int64_t now);
 /* Appends the client's H.264 rectangle when it should get one now (*sent:
  * it covers the whole picture, no tiles needed). -1: out of memory. */
 int vnc_h264_append(struct vnc_client *c, int64_t now, uint16_t *nrects, bool *sent);

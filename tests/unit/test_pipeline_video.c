@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -18,7 +20,7 @@ static void test_video_mode_rule(void **state)
 {
     (void)state;
     struct h264_params p = {.fps = 30, .backend = H264_BACKEND_AUTO};
-    struct pipeline_video *v = pipeline_video_create(&p, false);
+    struct pipeline_video *v = pipeline_video_create(&p, false, NULL, NULL);
     assert_non_null(v);
     int64_t t = 10000;
     assert_false(pipeline_video_active(v, t));
@@ -47,7 +49,7 @@ static void test_video_mode_rule(void **state)
     assert_false(pipeline_video_active(v, t + 2100));
     pipeline_video_destroy(v);
     /* always: video mode without any damage. */
-    v = pipeline_video_create(&p, true);
+    v = pipeline_video_create(&p, true, NULL, NULL);
     assert_true(pipeline_video_active(v, 0));
     pipeline_video_destroy(v);
 }
@@ -72,7 +74,7 @@ static void test_stream_ring_idr_and_resize(void **state)
     struct encode_settings es = {.quality = 80, .subsamp = ENCODE_SUBSAMP_422};
     struct pipeline *pl = pipeline_create(&es, 64);
     struct h264_params p = {.fps = 30, .bitrate_kbps = 500, .backend = H264_BACKEND_AUTO};
-    struct pipeline_video *v = pipeline_video_create(&p, true);
+    struct pipeline_video *v = pipeline_video_create(&p, true, NULL, NULL);
     int64_t t = 100000;
     feed(pl, 128, 96, 0);
     assert_int_equal(pipeline_video_encode(v, pl, t), 0);
@@ -129,11 +131,94 @@ static void test_stream_ring_idr_and_resize(void **state)
     frame_data = NULL;
 }
 
+/* The encoder thread: newest wins (a picture not yet started is replaced),
+ * the wake after each frame, pending until collected, a resize, and a
+ * stop with a picture still waiting. */
+static void wake_fd(void *arg)
+{
+    uint64_t one = 1;
+    assert_int_equal(write(*(int *)arg, &one, sizeof(one)), sizeof(one));
+}
+
+static void wait_wake(int fd)
+{
+    uint64_t n;
+    assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n)); /* blocking: one frame done */
+}
+
+static void test_thread_newest_wins(void **state)
+{
+    (void)state;
+    int fd = eventfd(0, EFD_CLOEXEC);
+    assert_true(fd >= 0);
+    struct encode_settings es = {.quality = 80, .subsamp = ENCODE_SUBSAMP_422};
+    struct pipeline *pl = pipeline_create(&es, 64);
+    struct h264_params p = {.fps = 30, .bitrate_kbps = 500, .backend = H264_BACKEND_AUTO};
+    struct pipeline_video *v = pipeline_video_create(&p, true, wake_fd, &fd);
+    assert_non_null(v);
+    int64_t t = 100000;
+    feed(pl, 128, 96, 1);
+    uint64_t a = pipeline_seq(pl);
+    assert_int_equal(pipeline_video_encode(v, pl, t), 0);
+    assert_true(pipeline_video_pending(v, a, t));
+    assert_false(pipeline_video_pending(v, a, t + PIPELINE_VIDEO_HOLD_MS)); /* bounded */
+    wait_wake(fd);
+    /* A's frame waits to be collected, so the encoder takes nothing new:
+     * B is replaced by C, deterministically. */
+    feed(pl, 128, 96, 2);
+    assert_int_equal(pipeline_video_encode(v, pl, t += 33), 0);
+    feed(pl, 128, 96, 3);
+    uint64_t c = pipeline_seq(pl);
+    assert_int_equal(pipeline_video_encode(v, pl, t += 1), 0);
+    assert_int_equal(pipeline_video_last(v), 0); /* nothing before the collect */
+    assert_true(pipeline_video_collect(v));
+    struct pipeline_video_frame fr;
+    assert_int_equal(pipeline_video_last(v), 1);
+    assert_true(pipeline_video_frame(v, 1, &fr));
+    assert_true(fr.idr);
+    assert_int_equal(fr.picture_seq, a);
+    assert_true(pipeline_video_pending(v, c, t));
+    wait_wake(fd);
+    assert_true(pipeline_video_collect(v));
+    assert_false(pipeline_video_pending(v, c, t));
+    assert_int_equal(pipeline_video_last(v), 2);
+    assert_true(pipeline_video_frame(v, 2, &fr));
+    assert_int_equal(fr.picture_seq, c);
+    assert_false(fr.idr);
+    struct pipeline_video_stats st;
+    pipeline_video_get_stats(v, &st);
+    assert_int_equal(st.frames, 2);
+    assert_int_equal(st.replaced, 1);
+    /* A new size on the thread: a new stream from an IDR. */
+    uint64_t s1 = pipeline_video_stream(v);
+    feed(pl, 160, 90, 4);
+    assert_int_equal(pipeline_video_encode(v, pl, t += 33), 0);
+    wait_wake(fd);
+    assert_true(pipeline_video_collect(v));
+    assert_int_not_equal(pipeline_video_stream(v), s1);
+    assert_int_equal(pipeline_video_last_idr(v), 1);
+    unsigned w, h;
+    pipeline_video_size(v, &w, &h);
+    assert_int_equal(w, 160);
+    /* Stopped with one frame uncollected and another picture waiting. */
+    feed(pl, 160, 90, 5);
+    pipeline_video_encode(v, pl, t += 33);
+    wait_wake(fd);
+    feed(pl, 160, 90, 6);
+    pipeline_video_encode(v, pl, t += 33);
+    pipeline_video_destroy(v);
+    pipeline_destroy(pl);
+    free(frame_data);
+    frame_data = NULL;
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_video_mode_rule),
         cmocka_unit_test(test_stream_ring_idr_and_resize),
+        cmocka_unit_test(test_thread_newest_wins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
