@@ -27,8 +27,11 @@ need() { # package version
     fi
     echo "build.sh: installing $1=$2" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q --no-install-recommends "$1=$2" >&2 ||
-        { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "$1=$2" >&2; }
+    # one apt at a time with deploy/deps.sh (its lock): apt-get update's
+    # lists lock is not covered by DPkg::Lock::Timeout
+    apt="flock -w 1200 /var/lock/piglix-deps.lock apt-get -q -o DPkg::Lock::Timeout=600"
+    $apt install -y --no-install-recommends "$1=$2" >&2 ||
+        { $apt update >&2 && $apt install -y --no-install-recommends "$1=$2" >&2; }
 }
 need "linux-headers-$release" "$version"
 need linux-source-6.1 "$version"
