@@ -139,7 +139,7 @@ int auth_role_parse(const char *s, enum auth_role *out)
  * roles existed have five fields, and their accounts could do everything. */
 static int parse_line(char *line, struct auth_account *acc)
 {
-    char *f[6];
+    char *f[6] = {0};
     int n = 0;
     for (char *p = line; n < 6; n++) {
         f[n] = p;

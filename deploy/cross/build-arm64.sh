@@ -30,7 +30,9 @@ fi
 # where the kernel says ENOTTY), and the test checks the error's text. A
 # failure is retried once: emulation runs code 5-20 times slower, unevenly,
 # which upsets tests that measure time.
-ctest --test-dir "$build" -R '^unit\.' -E '^unit\.test_capture_v4l2_source$' --output-on-failure \
+# test_serial_console drives a real pty's termios ioctls, which qemu-user's
+# ioctl translation fails (it runs natively in the amd64 suite).
+ctest --test-dir "$build" -R '^unit\.' -E '^unit\.(test_capture_v4l2_source|test_serial_console)$' --output-on-failure \
     --timeout 600 --repeat until-pass:2 "$@" >&2
 t3=$(date +%s)
 deps=$(python3 "$here/shlibs_depends.py" "$sysroot" "$build/app/piglix")

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "common/log.h"
@@ -326,7 +330,17 @@ static void test_commands(void **state)
 {
     (void)state;
     static const uint8_t guid[16];
-    struct ipmi_core *c = ipmi_core_create("/nonexistent-piglix-test", 4, 60, NULL, NULL, guid);
+    /* the sessions' accounts and roles (the privilege limit is the role's) */
+    char dir[] = "/tmp/piglix-sol-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[300];
+    snprintf(path, sizeof(path), "%s/web.users", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "u0:$y$x::0::operator\nu1:$y$x::0::viewer\nu2:$y$x::0::admin\n");
+    fclose(f);
+    chmod(path, 0600);
+    struct ipmi_core *c = ipmi_core_create(dir, 4, 60, NULL, NULL, guid);
     assert_non_null(c);
     uint8_t r[256];
     struct ipmi_session *op = fake_session(c, 0, 0x100, IPMI_PRIV_OPERATOR);
@@ -428,6 +442,8 @@ static void test_commands(void **state)
     assert_false(c->sol.active);
     assert_int_equal(command(c, op, 0x06, 0x48, act, 6, r), 13);
     ipmi_core_destroy(c);
+    unlink(path);
+    rmdir(dir);
 }
 
 int main(void)
