@@ -157,8 +157,8 @@ def case_health_api(env):
     for c in js["checks"]:
         check(set(c) == {"name", "status", "message", "fix"} and c["status"] in ("ok", "warning", "problem") and
               c["message"] and (c["status"] != "ok" or c["fix"] == ""), "a check: %s" % c)
-        check(checks[c["name"]][0] == c["status"], "API %s, doctor %s" % (c, checks[c["name"]]))
         if c["name"] not in ("memory", "image-store", "temperature", "frames"):  # these move between two runs
+            check(checks[c["name"]][0] == c["status"], "API %s, doctor %s" % (c, checks[c["name"]]))
             check(checks[c["name"]][1] == c["message"] + (": " + c["fix"] if c["fix"] else ""),
                   "API %s, doctor %r" % (c, checks[c["name"]][1]))
     worst = max((c["status"] for c in js["checks"]), key=["ok", "warning", "problem"].index)
