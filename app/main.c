@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/app.h"
@@ -557,8 +558,15 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* Before any other thread: atx forks its button-release guard. */
+    /* The state dir holds the audit log (and later the web server's files):
+     * made here, owner-only, when missing. An audit log that cannot be
+     * written is no reason to leave the server unmanaged: every record
+     * still goes to the journal, and the log says so. */
+    if (mkdir(cfg.state.dir, 0700) < 0 && errno != EEXIST)
+        LOG_WARN("main", "[state] dir %s: %s", cfg.state.dir, strerror(errno));
     if (audit_open(&cfg.audit, cfg.state.dir, false, stderr) < 0)
-        return 1;
+        LOG_WARN("main", "the audit log under %s cannot be written: its records go to the journal only",
+                 cfg.state.dir);
     audit_record(AUDIT_SERVICE_START, AUDIT_IF_SYSTEM, AUDIT_OK, NULL, NULL, "piglix started");
     struct atx *atx = NULL;
     if (cfg.atx.enabled && !(atx = atx_start(&cfg.atx))) {
