@@ -169,27 +169,22 @@ void web_control_identify(struct web_conn *c)
             c->ctl_id = w->ctl_web[i].ctl_id;
 }
 
-unsigned web_control_viewer_open(struct web_conn *c)
+/* A long connection (browser viewer, serial terminal) listed under its web
+ * session; an admin ends it through close_long (KEY_BROWSER). */
+static unsigned long_open(struct web_conn *c, enum control_iface iface)
 {
     struct web *w = c->w;
     if (!w->ctl)
         return 0;
     web_control_identify(c);
-    c->viewer_ctl_id = control_session_open(w->ctl, w->ctl_owner, CONTROL_IF_BROWSER, c->user, c->addr,
+    c->viewer_ctl_id = control_session_open(w->ctl, w->ctl_owner, iface, c->user, c->addr,
                                             web_account_role(w, c->user), KEY_BROWSER, c->ctl_id);
     return c->viewer_ctl_id;
 }
 
-unsigned web_control_terminal_open(struct web_conn *c)
-{
-    struct web *w = c->w;
-    if (!w->ctl)
-        return 0;
-    web_control_identify(c);
-    c->viewer_ctl_id = control_session_open(w->ctl, w->ctl_owner, CONTROL_IF_SERIAL, c->user, c->addr,
-                                            web_account_role(w, c->user), KEY_BROWSER, c->ctl_id);
-    return c->viewer_ctl_id;
-}
+unsigned web_control_viewer_open(struct web_conn *c) { return long_open(c, CONTROL_IF_BROWSER); }
+
+unsigned web_control_terminal_open(struct web_conn *c) { return long_open(c, CONTROL_IF_SERIAL); }
 
 void web_control_viewer_closed(struct web_conn *c)
 {
