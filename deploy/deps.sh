@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what piglix needs from Debian 12 (bookworm) packages, only what is
-# missing. Usage: deploy/deps.sh [build|test|package|arm64|arm64-vm|libs]
+# missing. Usage: deploy/deps.sh [build|test|package|arm64|arm64-vm|libs|pkgs NAME[=VERSION]...]
 #   build    compile piglix
-#   test     build + what the test suite runs (tests/run.sh)
+#   test     everything the test suite runs (tests/run.sh installs it once,
+#            before any test starts): build + test tools + package + arm64-vm
 #   package  build + making and checking the Debian package (tests/deploy)
 #   arm64    the arm64 cross build's host tools: gcc-aarch64-linux-gnu,
 #            debootstrap (it makes the arm64 sysroot, deploy/cross), and
@@ -13,8 +14,11 @@
 #            at once, and apt would remove the amd64 ones.
 #   arm64-vm arm64 + qemu-system-arm (the arm64 VM smoke test)
 #   libs     print the -dev packages piglix links (for the arm64 sysroot)
+#   pkgs     the named packages (at that version when given): what a test
+#            needs beyond `test` (the VM kernel's headers and source)
+# Every apt run of the suite goes through here, so they take one lock.
 set -eu
-set -- "${1:-build}"
+[ $# -gt 0 ] || set -- build
 # The libraries (-dev) piglix links; the arm64 sysroot (deploy/cross) holds them too.
 LIBS="libvncserver-dev libturbojpeg0-dev libinih-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev libcjson-dev libcrypt-dev libgpiod-dev libusbgx-dev libconfig-dev libx264-dev libopenh264-dev"
 BUILD="build-essential cmake pkg-config $LIBS"
@@ -33,26 +37,37 @@ case "$1" in
         command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
         command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
         ;;
-    test)
-        PKGS="$BUILD $TEST $WEBTEST"
-        command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
-        command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
-        ;;
-    arm64|arm64-vm)
+    test|arm64|arm64-vm)
         PKGS="cmake pkg-config gcc-aarch64-linux-gnu debootstrap python3"
         # arm64-vm: also boots Debian's arm64 kernel (tests/deploy/arm64_vm.py)
-        [ "$1" = arm64-vm ] && PKGS="$PKGS qemu-system-arm"
+        [ "$1" = arm64 ] || PKGS="$PKGS qemu-system-arm"
         # Any qemu-aarch64 runs the tests; qemu-user-static only when none is there.
         command -v qemu-aarch64-static >/dev/null 2>&1 || command -v qemu-aarch64 >/dev/null 2>&1 ||
             PKGS="$PKGS qemu-user-static"
+        # test: the deploy tests' packaging and arm64 tools too, so no test
+        # installs anything while others run
+        if [ "$1" = test ]; then
+            PKGS="$PKGS $BUILD $TEST $WEBTEST $PACKAGE"
+            command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+            command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+        fi
         ;;
+    pkgs) shift; PKGS="$*" ;;
     libs) echo "$LIBS"; exit 0 ;;
-    *) echo "usage: deploy/deps.sh [build|test|package|arm64|arm64-vm|libs]" >&2; exit 2 ;;
+    *) echo "usage: deploy/deps.sh [build|test|package|arm64|arm64-vm|libs|pkgs NAME[=VERSION]...]" >&2; exit 2 ;;
 esac
-missing=""
-for p in $PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
+# NAME or NAME=VERSION not installed (at that version): added to $missing
+find_missing() {
+    missing=""
+    for p in $PKGS; do
+        have=$(dpkg-query -W -f='${Status} ${Version}' "${p%%=*}" 2>/dev/null || true)
+        case "$p" in
+            *=*) [ "$have" = "install ok installed ${p#*=}" ] || missing="$missing $p" ;;
+            *) case "$have" in "install ok installed "*) ;; *) missing="$missing $p" ;; esac ;;
+        esac
+    done
+}
+find_missing
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"
 if [ "$(id -u)" -ne 0 ]; then
@@ -66,13 +81,16 @@ export DEBIAN_FRONTEND=noninteractive
 # for an apt run by something else.
 exec 9>/var/lock/piglix-deps.lock
 flock -w 1200 9 || { echo "deps: another install held the lock for 20 minutes" >&2; exit 1; }
+# whoever held the lock may have installed them meanwhile
+find_missing
+[ -z "$missing" ] && exit 0
 APT="apt-get -q -o DPkg::Lock::Timeout=600"
 # Someone else's `apt-get update` may hold the lists lock: retry a while.
 tries=0
 until $APT update; do
     tries=$((tries + 1))
-    [ "$tries" -lt 20 ] || exit 1
-    sleep 15
+    [ "$tries" -lt 120 ] || exit 1
+    sleep 5
 done
 # word splitting of the package list is intended
 # shellcheck disable=SC2086

@@ -4,7 +4,10 @@
 # tests. Ends with ctest's summary. Usage: tests/run.sh [ctest args...]
 set -eu
 cd "$(dirname "$0")/.."
+# Everything any test installs, once, before the tests start: parallel
+# tests then never wait on (or fail at) apt's locks.
 deploy/deps.sh test
+tests/vm/prepare.sh
 JOBS=$(nproc)
 # The release build (gcc, warnings as errors) is what the VM tests run.
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIGLIX_WERROR=ON -DPIGLIX_TESTS=OFF \

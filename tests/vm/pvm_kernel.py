@@ -35,6 +35,11 @@ def log(msg):
     print("pvm: " + msg, file=sys.stderr, flush=True)
 
 
+# apt-get update under deploy/deps.sh's lock: its lists lock is not covered by
+# DPkg::Lock::Timeout, and other tests may be installing at the same time.
+APT_UPDATE = ["flock", "-w", "1200", "/var/lock/piglix-deps.lock", "apt-get", "-q", "update"]
+
+
 def _apt(args, check=True, cwd=None):
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
     proc = subprocess.run(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -81,7 +86,7 @@ def _unpack(package, version, dest):
         spec = "%s=%s" % (package, version)
         if _apt(["apt-get", "download", spec], check=False, cwd=work).returncode != 0:
             # the index can be stale (package superseded): refresh once and retry
-            _apt(["apt-get", "update"])
+            _apt(APT_UPDATE)
             _apt(["apt-get", "download", spec], cwd=work)
         debs = [f for f in os.listdir(work) if f.endswith(".deb")]
         if len(debs) != 1:
@@ -250,7 +255,7 @@ def get_kernel():
                 log("apt index unavailable; using cached %s" % os.path.basename(cached[0]))
                 return Kernel(cached[0])
             log("apt index missing: running apt-get update")
-            _apt(["apt-get", "update"])
+            _apt(APT_UPDATE)
             resolved = _resolve_image_package()
             if resolved is None:
                 raise KernelError("cannot resolve %s with apt-cache" % (

@@ -21,17 +21,8 @@ if [ -f "$out" ]; then
 fi
 headers="linux-headers-$release"
 kdir="/usr/src/$headers"
-have=$(dpkg-query -W -f='${Status} ${Version}' "$headers" 2>/dev/null || true)
-if [ "$have" != "install ok installed $version" ]; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "build.sh: $headers=$version is missing (run as root to install it)" >&2
-        exit 1
-    fi
-    echo "build.sh: installing $headers=$version" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q --no-install-recommends "$headers=$version" >&2 ||
-        { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "$headers=$version" >&2; }
-fi
+# through deploy/deps.sh: one apt at a time with the rest of the suite
+"$here/../../../deploy/deps.sh" pkgs "$headers=$version" >&2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$here/piglix_atx_sim.c" "$here/Kbuild" "$work/"

@@ -18,23 +18,8 @@ if [ -f "$out/vicodec.ko" ] && [ -f "$out/v4l2-mem2mem.ko" ]; then
     echo "$out"
     exit 0
 fi
-need() { # package version
-    have=$(dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null || true)
-    [ "$have" = "install ok installed $2" ] && return 0
-    if [ "$(id -u)" != 0 ]; then
-        echo "build.sh: $1=$2 is missing (run as root to install it)" >&2
-        exit 1
-    fi
-    echo "build.sh: installing $1=$2" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    # one apt at a time with deploy/deps.sh (its lock): apt-get update's
-    # lists lock is not covered by DPkg::Lock::Timeout
-    apt="flock -w 1200 /var/lock/piglix-deps.lock apt-get -q -o DPkg::Lock::Timeout=600"
-    $apt install -y --no-install-recommends "$1=$2" >&2 ||
-        { $apt update >&2 && $apt install -y --no-install-recommends "$1=$2" >&2; }
-}
-need "linux-headers-$release" "$version"
-need linux-source-6.1 "$version"
+# through deploy/deps.sh: one apt at a time with the rest of the suite
+"$here/../../../deploy/deps.sh" pkgs "linux-headers-$release=$version" "linux-source-6.1=$version" >&2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 src=linux-source-6.1/drivers/media
