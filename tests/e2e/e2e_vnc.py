@@ -244,17 +244,28 @@ def case_check_config(env):
 
 
 def case_stalled_client(env):
-    """A client that stops reading must not slow another one down."""
-    p = Piglix(env, capture__scenario="motion").start()
-    alone = probe_json(p.probe("watch", "4", "--json", check_rc=0))
-    staller = p.probe_async("stall", "12", "--rcvbuf", "4096")
-    time.sleep(1.5)
-    both = probe_json(p.probe("watch", "4", "--json", check_rc=0))
-    staller.communicate(timeout=60)
-    print("updates/s alone %.1f, beside a stalled client %.1f" % (
-        alone["updates"] / alone["seconds"], both["updates"] / both["seconds"]))
-    check(both["updates"] >= 0.6 * alone["updates"],
-          "a stalled client slowed another: %d updates vs %d alone" % (both["updates"], alone["updates"]))
+    """A client that stops reading must not slow another one down. Windows
+    alone and beside a stalled client alternate, so the machine's load
+    moves both alike; a real stall stops the other client's updates
+    altogether once the stalled socket's buffers are full (a small picture
+    keeps the rate high enough to tell)."""
+    p = Piglix(env, capture__scenario="motion", capture__width="640", capture__height="360").start()
+
+    def rate():
+        r = probe_json(p.probe("watch", "2", "--json", check_rc=0))
+        return r["updates"] / r["seconds"]
+    alone, both = [], []
+    for _ in range(2):
+        alone.append(rate())
+        staller = p.probe_async("stall", "8", "--keep-requesting", "--rcvbuf", "4096")
+        time.sleep(1.5)
+        both.append(rate())
+        staller.kill()
+        staller.communicate(timeout=60)
+    print("updates/s alone %s, beside a stalled client %s" % (
+        " ".join("%.1f" % r for r in alone), " ".join("%.1f" % r for r in both)))
+    check(max(both) >= 0.5 * max(alone),
+          "a stalled client slowed another: %.1f updates/s vs %.1f alone" % (max(both), max(alone)))
     p.stop()
 
 
