@@ -6,52 +6,32 @@
 // not in the UI. Run by run.sh like web.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ART, PIGLIX, freePort, launchChromium, startPiglix, waitFor as harnessWaitFor } from './harness.mjs';
 
-const { chromium } = await import(path.join(process.env.PIGLIX_NODE_MODULES, 'playwright-core', 'index.mjs'));
-
-const PIGLIX = process.env.PIGLIX;
-const ART = process.env.PIGLIX_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-art-'));
 const PASSWORD = 'control-pw-1';
-fs.mkdirSync(ART, { recursive: true });
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-control-'));
-let daemon, logText = '', base, browser;
+let piglix, base, browser;
+const log = () => (piglix ? piglix.log() : '');
 
-async function waitFor(fn, what, ms = 10000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting for ' + what + '\n' + logText.slice(-2000));
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (fn, what, ms = 10000) => harnessWaitFor(fn, what, ms, log);
 
 // Key events at the HID backend, in order: {sym, down} or {release: true}.
 // noVNC sends QEMU extended key events (scancode and keysym) when offered.
 function hidEvents() {
   const out = [];
   const re = /hid: (?:key (?:scancode=0x[0-9a-f]+ )?keysym=0x([0-9a-f]+) (down|up)|(release all))/g;
-  for (const m of logText.matchAll(re))
+  for (const m of log().matchAll(re))
     out.push(m[3] ? { release: true } : { sym: parseInt(m[1], 16), down: m[2] === 'down' });
   return out;
 }
 const has = (evs, sym, down) => evs.some((e) => e.sym === sym && e.down === down);
 
 before(async () => {
-  assert.ok(PIGLIX && fs.existsSync(PIGLIX), 'PIGLIX must name the piglix binary');
   fs.mkdirSync(path.join(tmp, 'state'), { mode: 0o700 });
   const port = await freePort(), vncPort = await freePort();
   base = `https://127.0.0.1:${port}`;
@@ -67,25 +47,14 @@ before(async () => {
     const r = spawnSync(PIGLIX, ['-c', ini, 'user', 'add', name], { input: PASSWORD + '\n' });
     assert.equal(r.status, 0, 'user add ' + name + ': ' + r.stderr);
   }
-  daemon = spawn(PIGLIX, ['-c', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
-  daemon.stdout.on('data', (b) => { logText += b; });
-  daemon.stderr.on('data', (b) => { logText += b; });
-  await waitFor(() => /piglix running/.test(logText), 'piglix to start');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-           '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  piglix = startPiglix(ini);
+  await waitFor(() => /piglix running/.test(log()), 'piglix to start');
+  browser = await launchChromium();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-  }
-  fs.writeFileSync(path.join(ART, 'piglix-control.log'), logText);
+  if (piglix) await piglix.stop('piglix-control.log');
 });
 
 // A logged-in viewer of its own (own browser context: own cookie).

@@ -4,38 +4,18 @@
 // run.sh like web.test.mjs (same environment).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ART, PIGLIX, freePort, launchChromium, startPiglix, waitFor as harnessWaitFor } from './harness.mjs';
 
-const { chromium } = await import(path.join(process.env.PIGLIX_NODE_MODULES, 'playwright-core', 'index.mjs'));
-
-const PIGLIX = process.env.PIGLIX;
-const ART = process.env.PIGLIX_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-art-'));
 const PASSWORD = 'browser-pw-1';
-fs.mkdirSync(ART, { recursive: true });
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-h264-'));
-let daemon, logText = '', base, browser;
+let piglix, base, browser;
+const log = () => (piglix ? piglix.log() : '');
 
-async function waitFor(fn, what, ms = 20000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting for ' + what + '\n' + logText.slice(-2000));
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (fn, what, ms = 20000) => harnessWaitFor(fn, what, ms, log);
 
 before(async () => {
   fs.mkdirSync(path.join(tmp, 'state'), { mode: 0o700 });
@@ -48,25 +28,14 @@ before(async () => {
     '[vnc]', 'listen = 127.0.0.1', `port = ${vncPort}`, 'auth = none', '',
     '[web]', 'enabled = yes', 'listen = 127.0.0.1', `port = ${port}`, '',
     '[state]', `dir = ${path.join(tmp, 'state')}`, ''].join('\n'));
-  daemon = spawn(PIGLIX, ['-c', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
-  daemon.stdout.on('data', (b) => { logText += b; });
-  daemon.stderr.on('data', (b) => { logText += b; });
-  await waitFor(() => /set-up token [0-9a-f]{32}/.test(logText), 'the set-up token in the log');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-           '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  piglix = startPiglix(ini);
+  await waitFor(() => /set-up token [0-9a-f]{32}/.test(log()), 'the set-up token in the log');
+  browser = await launchChromium();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-  }
-  fs.writeFileSync(path.join(ART, 'piglix-h264.log'), logText);
+  if (piglix) await piglix.stop('piglix-h264.log');
 });
 
 // A coarse sample of the canvas: mean brightness and a few hundred pixels.
@@ -104,7 +73,7 @@ test('noVNC in Chromium negotiates H.264 and shows the moving picture', async ()
   })();
   assert.ok(webcodecs, 'Chromium has no WebCodecs H.264 decoder here');
   await page.waitForSelector('#view-setup:not([hidden])');
-  const token = /set-up token ([0-9a-f]{32})/.exec(logText)[1];
+  const token = /set-up token ([0-9a-f]{32})/.exec(log())[1];
   await page.fill('#setup-token', token);
   await page.fill('#setup-name', 'admin');
   await page.fill('#setup-password', PASSWORD);
@@ -137,9 +106,5 @@ test('noVNC in Chromium negotiates H.264 and shows the moving picture', async ()
 test('piglix exits cleanly', async () => {
   await browser.close();
   browser = null;
-  daemon.kill('SIGTERM');
-  const code = await new Promise((r) => daemon.once('exit', (c) => r(c)));
-  assert.equal(code, 0, 'piglix exit code');
-  for (const bad of ['AddressSanitizer', 'LeakSanitizer', 'runtime error:'])
-    assert.ok(!logText.includes(bad), 'sanitizer report:\n' + logText.slice(-4000));
+  assert.equal(piglix.clean(await piglix.stop()), '');
 });

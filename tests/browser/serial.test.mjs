@@ -8,38 +8,19 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ART, PIGLIX, freePort, launchChromium, startPiglix, waitFor as harnessWaitFor } from './harness.mjs';
 import readline from 'node:readline';
 
-const { chromium } = await import(path.join(process.env.PIGLIX_NODE_MODULES, 'playwright-core', 'index.mjs'));
-
-const PIGLIX = process.env.PIGLIX;
-const ART = process.env.PIGLIX_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-art-'));
 const SRC = path.dirname(new URL(import.meta.url).pathname);
-fs.mkdirSync(ART, { recursive: true });
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-browser-serial-'));
 const link = path.join(tmp, 'ttyUSB-sim');
-let daemon, sim, logText = '', got = Buffer.alloc(0), base, browser, page;
+const log = () => (piglix ? piglix.log() : '');
+let piglix, sim, got = Buffer.alloc(0), base, browser, page;
 
-async function waitFor(fn, what, ms = 15000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting for ' + what + '\n' + logText.slice(-2000));
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (fn, what, ms = 15000) => harnessWaitFor(fn, what, ms, log);
 
 const simDone = [];
 function simCmd(cmd) {
@@ -81,14 +62,9 @@ before(async () => {
   const add = spawn(PIGLIX, ['-c', ini, 'user', 'add', 'admin'], { stdio: ['pipe', 'ignore', 'inherit'] });
   add.stdin.end('serial-pw-1\n');
   await new Promise((r) => add.on('exit', r));
-  daemon = spawn(PIGLIX, ['-c', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
-  daemon.stdout.on('data', (b) => { logText += b; });
-  daemon.stderr.on('data', (b) => { logText += b; });
-  await waitFor(() => /serial.*open, 115200 8N1/.test(logText), 'piglix to open the tty');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  piglix = startPiglix(ini);
+  await waitFor(() => /serial.*open, 115200 8N1/.test(log()), 'piglix to open the tty');
+  browser = await launchChromium();
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
   page = await ctx.newPage();
   page.on('pageerror', (e) => console.log('page error:', e.message));
@@ -96,10 +72,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.on('exit', r));
-  }
+  if (piglix) await piglix.stop('piglix-serial.log');
   if (sim) sim.kill();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -128,7 +101,7 @@ test('the boot log and login prompt arrive in the terminal; keys, Ctrl combinati
   await page.keyboard.press('ArrowUp');
   await waitFor(() => got.includes(Buffer.from('\x03\x04\x1b[A')), 'Ctrl-C, Ctrl-D and an arrow at the server');
   await page.click('#console-break');
-  await waitFor(() => /serial BREAK/.test(logText), 'the BREAK in piglix\'s log');
+  await waitFor(() => /serial BREAK/.test(log()), 'the BREAK in piglix\'s log');
   await waitFor(async () => (await page.evaluate(() => fetch('/api/serial').then((r) => r.json()))).breaks === 1,
                 'the BREAK counted');
 });

@@ -6,40 +6,20 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ART, PIGLIX, freePort, launchChromium, startPiglix, waitFor as harnessWaitFor } from './harness.mjs';
 
-const { chromium } = await import(path.join(process.env.PIGLIX_NODE_MODULES, 'playwright-core', 'index.mjs'));
-
-const PIGLIX = process.env.PIGLIX;
-const ART = process.env.PIGLIX_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-art-'));
 const PASSWORD = 'browser-pw-1';
-fs.mkdirSync(ART, { recursive: true });
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'piglix-browser-'));
 const state = path.join(tmp, 'state');
-let daemon, logText = '', port, base, browser;
+let piglix, port, base, browser;
 const figures = {};
 
-function log() { return logText; }
+function log() { return piglix ? piglix.log() : ''; }
 
-async function waitFor(fn, what, ms = 15000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting for ' + what + '\n' + log().slice(-2000));
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (fn, what, ms = 15000) => harnessWaitFor(fn, what, ms, log);
 
 async function newPage(viewport = { width: 1280, height: 720 }) {
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport });
@@ -95,32 +75,18 @@ async function writeIni(dir, webPort, webExtra = []) {
 }
 
 before(async () => {
-  assert.ok(PIGLIX && fs.existsSync(PIGLIX), 'PIGLIX must name the piglix binary');
   fs.mkdirSync(state, { mode: 0o700 });
   port = await freePort();
   base = `https://127.0.0.1:${port}`;
   const ini = await writeIni(tmp, port);
-  daemon = spawn(PIGLIX, ['-c', ini], { stdio: ['ignore', 'pipe', 'pipe'] });
-  daemon.stdout.on('data', (b) => { logText += b; });
-  daemon.stderr.on('data', (b) => { logText += b; });
+  piglix = startPiglix(ini);
   await waitFor(() => /set-up token [0-9a-f]{32}/.test(log()), 'the set-up token in the log');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    // launch() gives every run a fresh --user-data-dir of its own (a
-    // temporary profile it deletes); it refuses one passed in args.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-           '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-  }
-  fs.writeFileSync(path.join(ART, 'piglix.log'), log());
+  if (piglix) await piglix.stop('piglix.log');
   console.log('figures: ' + JSON.stringify(figures));
   console.log('screenshots and log in ' + ART);
 });
@@ -491,11 +457,7 @@ test('the Log panel shows the audit log: the failed logins with address, a kind 
 test('the daemon counted the input and exits cleanly', async () => {
   await browser.close();
   browser = null;
-  daemon.kill('SIGTERM');
-  const code = await new Promise((r) => daemon.once('exit', (c) => r(c)));
-  assert.equal(code, 0, 'piglix exit code');
-  for (const bad of ['AddressSanitizer', 'LeakSanitizer', 'runtime error:'])
-    assert.ok(!log().includes(bad), 'sanitizer report:\n' + log().slice(-4000));
+  assert.equal(piglix.clean(await piglix.stop()), '');
   const m = /input events: (\d+) keys, (\d+) scancodes, (\d+) pointer/.exec(log());
   assert.ok(m, 'no input statistics at exit');
   const keys = Number(m[1]) + Number(m[2]);
