@@ -56,30 +56,8 @@ dpkg-deb --root-owner-group -b "$work/up" "$work/piglix-upgrade.deb" >/dev/null
 t1=$(now)
 
 # 2. A clean bookworm root: debootstrap once, then a fresh copy per run.
-base="$cache/bookworm-amd64-base.tar"
-(
-    flock 9
-    if [ ! -f "$base" ]; then
-        echo "package: debootstrap bookworm (cached in $base)"
-        rm -rf "$cache/base.tmp"
-        debootstrap --variant=minbase --include=systemd,systemd-sysv bookworm "$cache/base.tmp" "$mirror" \
-            >"$cache/debootstrap.log" 2>&1 || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
-        cat >"$cache/base.tmp/etc/apt/sources.list" <<SOURCES
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
-deb ${mirror%/debian}/debian-security bookworm-security main
-SOURCES
-        systemd-nspawn -q --register=no --keep-unit -D "$cache/base.tmp" apt-get update -q >/dev/null
-        rm -f "$cache/base.tmp"/var/cache/apt/archives/*.deb
-        tar -C "$cache/base.tmp" -cf "$base.new" .
-        mv "$base.new" "$base"
-        rm -rf "$cache/base.tmp"
-    fi
-) 9>"$cache/.base.lock" || fail "making the base root"
 root="$work/root"
-rm -rf "$root"
-mkdir -p "$root"
-tar -C "$root" -xf "$base"
+"$here/clean_root.sh" "$cache" "$mirror" "$root" || fail "making the clean root"
 t2=$(now)
 
 nspawn() {

@@ -44,32 +44,9 @@ if ! dpkg --compare-versions "$version" gt 0.1.0; then
 fi
 t2=$(now)
 
-# 2. A fresh copy of the clean root deploy.package makes and caches.
-base="$cache/bookworm-amd64-base.tar"
-(
-    flock 9
-    if [ ! -f "$base" ]; then
-        # as package_test.sh makes it
-        echo "upgrade: debootstrap bookworm (cached in $base)"
-        rm -rf "$cache/base.tmp"
-        debootstrap --variant=minbase --include=systemd,systemd-sysv bookworm "$cache/base.tmp" "$mirror" \
-            >"$cache/debootstrap.log" 2>&1 || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
-        cat >"$cache/base.tmp/etc/apt/sources.list" <<SOURCES
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
-deb ${mirror%/debian}/debian-security bookworm-security main
-SOURCES
-        systemd-nspawn -q --register=no --keep-unit -D "$cache/base.tmp" apt-get update -q >/dev/null
-        rm -f "$cache/base.tmp"/var/cache/apt/archives/*.deb
-        tar -C "$cache/base.tmp" -cf "$base.new" .
-        mv "$base.new" "$base"
-        rm -rf "$cache/base.tmp"
-    fi
-) 9>"$cache/.base.lock" || fail "making the base root"
+# 2. A fresh copy of the cached clean root (clean_root.sh, shared with deploy.package).
 root="$work/root"
-rm -rf "$root"
-mkdir -p "$root"
-tar -C "$root" -xf "$base"
+"$here/clean_root.sh" "$cache" "$mirror" "$root" || fail "making the clean root"
 cp "$old" "$root/root/piglix-old.deb"
 cp "$deb" "$root/root/piglix-new.deb"
 cp "$here/upgrade_root.sh" "$root/root/"
