@@ -15,7 +15,9 @@
  *
  * DIR/rx      what arrived, decoded: data as is, a BREAK as "<BREAK>"
  * DIR/events  one line per event: "open N", "gone", "unplugged", "break"
- * DIR/ctl     a FIFO of commands: "unplug", "plug" (pty), "say TEXT" */
+ * DIR/ctl     a FIFO of commands: "unplug", "plug" (pty), "say TEXT",
+ *             "flood N" (N bytes of 64-character lines as fast as the
+ *             line takes them: tests/bench/bench_serial_vm.py) */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -184,6 +186,14 @@ static void command(char *cmd, int is_pty, const char *path)
     } else if (!strcmp(cmd, "plug") && is_pty && dev_fd < 0) {
         dev_fd = pty_plug(path);
         opened();
+    } else if (!strncmp(cmd, "flood ", 6)) {
+        static const char row[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n";
+        char block[4096];
+        for (size_t i = 0; i < sizeof(block); i++)
+            block[i] = row[i % (sizeof(row) - 1)];
+        for (long left = atol(cmd + 6); left > 0 && dev_fd >= 0; left -= (long)sizeof(block))
+            put(block, left < (long)sizeof(block) ? (size_t)left : sizeof(block));
+        event("flooded");
     } else if (!strncmp(cmd, "say ", 4)) {
         puts_dev(cmd + 4);
         puts_dev("\r\n");
