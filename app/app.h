@@ -47,6 +47,11 @@ struct hid_device *app_usb_device(struct app_usb *a);
 struct vmedia_drive *app_usb_drive(struct app_usb *a);
 /* Stops the drive and the keyboard and mice, removes the gadget. NULL is fine. */
 void app_usb_destroy(struct app_usb *a);
+/* [serial] device = gadget: the console whose tty (the ACM function) is
+ * released once the gadget started and held (closed) before it is removed
+ * (serial_hold in serial/serial.h says why). NULL: none. */
+struct serial_console;
+void app_usb_set_serial(struct app_usb *a, struct serial_console *serial);
 
 /* app_control (control_wire.c): control/ made from [control], with a
  * paste stopped when the keyboard changes hands. NULL when out of memory. */

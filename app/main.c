@@ -364,6 +364,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
         capture_slot_destroy(slot);
         return 1;
     }
+    app_usb_set_serial(usb, serial);    /* [serial] device = gadget: its tty follows the gadget */
     struct server_params sp = {.vnc = &cfg->vnc, .encode = &cfg->encode, .width = (unsigned)cfg->capture.width,
                                .height = (unsigned)cfg->capture.height, .state_dir = cfg->state.dir};
     sp.video = &cfg->video; /* H.264 (vid-h264) */

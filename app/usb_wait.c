@@ -32,6 +32,7 @@ struct app_usb {
     int64_t next_try_ms;
     int fail_wait_ms;             /* after a start that failed with the hardware there */
     char why[256];                /* the reason last logged, so each is said once */
+    struct serial_console *serial; /* its ACM tty: released after the start, held before removal */
 };
 
 static void fwd_key_sym(void *ctx, uint32_t keysym, bool down)
@@ -119,6 +120,7 @@ static int start(struct app_usb *a)
     a->device = d;
     if (a->drive)
         vmedia_drive_restore(a->drive);
+    serial_release(a->serial);
     return 0;
 }
 
@@ -167,7 +169,14 @@ void app_usb_destroy(struct app_usb *a)
 {
     if (!a)
         return;
+    serial_hold(a->serial);
     vmedia_drive_destroy(a->drive);
     hid_usb_destroy(a->usb);
     free(a);
+}
+
+void app_usb_set_serial(struct app_usb *a, struct serial_console *serial)
+{
+    if (a && serial_wants_gadget(&a->cfg->serial))
+        a->serial = serial;
 }

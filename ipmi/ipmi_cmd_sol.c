@@ -2,6 +2,7 @@
  * (IPMI 2.0 spec 24.1-24.9) and the SOL configuration parameters (26.2,
  * 26.3), and the core's side of SOL: which session owns the instance, and
  * its outbound packets. */
+#include <errno.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -18,12 +19,14 @@
 #define SOL_PARAM_REVISION 0x11
 #define SOL_INSTANCE 1             /* one instance: one serial console */
 
-bool ipmi_sol_allowed(const struct ipmi_session *s)
+bool ipmi_sol_allowed(const struct ipmi_core *c, const struct ipmi_session *s)
 {
     /* The spec asks for User, but SOL types on the managed server's
      * console: it is taken to be as strong as the keyboard, which the
-     * Operator role holds. The one place to change it. */
-    return s && s->priv >= IPMI_PRIV_OPERATOR;
+     * Operator role holds. An Administrator may ask for more (parameter
+     * 2), never less. The one place that decides. */
+    uint8_t need = c->sol.cfg.privilege > IPMI_PRIV_OPERATOR ? c->sol.cfg.privilege : IPMI_PRIV_OPERATOR;
+    return s && s->priv >= need;
 }
 
 void ipmi_core_set_sol(struct ipmi_core *c, const struct ipmi_sol_port *port, int udp_port)
@@ -31,6 +34,16 @@ void ipmi_core_set_sol(struct ipmi_core *c, const struct ipmi_sol_port *port, in
     c->sol_port = port;
     c->udp_port = (uint16_t)udp_port;
     ipmi_sol_config_defaults(&c->sol.cfg);
+    int r = ipmi_sol_state_load(c->state_dir, &c->sol.cfg);
+    if (r < 0)
+        LOG_WARN("ipmi", "%s/%s: %s (SOL starts with its defaults)", c->state_dir, IPMI_SOL_STATE_FILE,
+                 strerror(errno));
+    else if (r > 0)
+        LOG_INFO("ipmi", "SOL settings from %s/%s: %s, privilege %u, accumulate %u ms / %u characters, "
+                 "%u retries %u ms apart", c->state_dir, IPMI_SOL_STATE_FILE,
+                 c->sol.cfg.enabled ? "enabled" : "disabled", c->sol.cfg.privilege,
+                 c->sol.cfg.accumulate_5ms * 5u, c->sol.cfg.threshold, c->sol.cfg.retry_count,
+                 c->sol.cfg.retry_10ms * 10u);
 }
 
 static bool this_channel(uint8_t ch)
@@ -73,7 +86,7 @@ static size_t activate(struct ipmi_core *c, struct ipmi_session *s, const uint8_
         return cc(r, CC_INVALID_FIELD);
     if (!c->sol_port || !c->sol.cfg.enabled)
         return cc(r, 0x81);        /* payload type disabled */
-    if (!ipmi_sol_allowed(s))
+    if (!ipmi_sol_allowed(c, s))
         return cc(r, CC_PRIVILEGE);
     if (ipmi_sol_owner(c))
         return cc(r, 0x80);        /* already active (one console, one SOL) */
@@ -104,7 +117,7 @@ static size_t deactivate(struct ipmi_core *c, struct ipmi_session *s, const uint
         return cc(r, 0x80);        /* already deactivated */
     /* another session's console: taken away by one that could activate
      * its own (the usual cure for a console left open elsewhere) */
-    if (!ipmi_sol_allowed(s))
+    if (!ipmi_sol_allowed(c, s))
         return cc(r, CC_PRIVILEGE);
     if (owner != s) {
         c->sol_bye = owner->rakp.sid_c;   /* told it is deactivated */
@@ -195,7 +208,7 @@ static size_t get_config(struct ipmi_core *c, const uint8_t *d, size_t n, uint8_
     switch (d[1]) {
     case 0: p[0] = k->set_in_progress; return 3;
     case 1: p[0] = c->sol_port && k->enabled ? 1 : 0; return 3;
-    case 2: p[0] = (uint8_t)(0xc0 | IPMI_PRIV_OPERATOR); return 3;  /* forced encryption and authentication */
+    case 2: p[0] = (uint8_t)(0xc0 | k->privilege); return 3;  /* forced encryption and authentication */
     case 3: p[0] = k->accumulate_5ms; p[1] = k->threshold; return 4;
     case 4: p[0] = k->retry_count; p[1] = k->retry_10ms; return 4;
     case 5:
@@ -240,14 +253,23 @@ static size_t set_config(struct ipmi_core *c, struct ipmi_session *s, const uint
         k->retry_count = p[0] & 7;
         k->retry_10ms = p[1];
         break;
-    case 2: case 5: case 6: case 7: case 8:
-        /* encryption is always on, the privilege is piglix's, the bit
-         * rate is [serial]'s, the port is [ipmi]'s */
+    case 2:
+        /* encryption and authentication stay forced (bits 7, 6); the
+         * privilege may rise to Administrator, never drop below Operator */
+        if ((p[0] & 0xc0) != 0xc0 || (p[0] & 0x0f) < IPMI_PRIV_OPERATOR || (p[0] & 0x0f) > IPMI_PRIV_ADMIN)
+            return cc(r, CC_INVALID_FIELD);
+        k->privilege = p[0] & 0x0f;
+        break;
+    case 5: case 6: case 7: case 8:
+        /* the bit rate is [serial]'s, the port is [ipmi]'s */
         return cc(r, 0x82);        /* read-only */
     default:
         return cc(r, 0x80);
     }
     LOG_INFO("ipmi", "%s from %s set SOL parameter %u", s->user, s->peer_name, d[1]);
+    if (d[1] != 0 && ipmi_sol_state_save(c->state_dir, k) < 0)
+        LOG_WARN("ipmi", "%s/%s: %s: the SOL setting is live but will not survive a restart", c->state_dir,
+                 IPMI_SOL_STATE_FILE, strerror(errno));
     return cc(r, CC_OK);
 }
 

@@ -154,7 +154,16 @@ size_t ipmi_session_seal(struct ipmi_session *s, uint8_t payload_type, const uin
 /* Offers SOL on the console port (must outlive the core). */
 void ipmi_core_set_sol(struct ipmi_core *c, const struct ipmi_sol_port *port, int udp_port);
 /* Whether session s may activate (or take over) SOL. */
-bool ipmi_sol_allowed(const struct ipmi_session *s);
+bool ipmi_sol_allowed(const struct ipmi_core *c, const struct ipmi_session *s);
+
+/* ipmi_sol_state.c: the SOL parameters kept in [state] dir/ipmi.sol.
+ * parse: "key = value" lines applied to cfg (those it does not understand
+ * leave cfg alone); returns how many lines were not understood. load: 1
+ * read, 0 no file, -1 error. save: atomic replacement, 0 or -1. */
+#define IPMI_SOL_STATE_FILE "ipmi.sol"
+int ipmi_sol_state_parse(const char *text, size_t len, struct ipmi_sol_config *cfg);
+int ipmi_sol_state_load(const char *dir, struct ipmi_sol_config *cfg);
+int ipmi_sol_state_save(const char *dir, const struct ipmi_sol_config *cfg);
 /* The session that holds the SOL instance, or NULL. */
 struct ipmi_session *ipmi_sol_owner(struct ipmi_core *c);
 /* Deactivates the instance (logged with why). */

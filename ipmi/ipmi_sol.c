@@ -45,7 +45,7 @@ void ipmi_sol_config_defaults(struct ipmi_sol_config *cfg)
      * output still fills packets; 7 retries 500 ms apart ride out a lost
      * datagram or two (what ipmitool's and freeipmi's own timers expect). */
     *cfg = (struct ipmi_sol_config){
-        .enabled = true, .accumulate_5ms = 5, .threshold = 128, .retry_count = 7, .retry_10ms = 50,
+        .enabled = true, .privilege = 3 /* Operator */, .accumulate_5ms = 5, .threshold = 128, .retry_count = 7, .retry_10ms = 50,
     };
 }
 

@@ -72,11 +72,13 @@ struct ipmi_sol_port {
     unsigned baud;                 /* the console's bit rate, for the configuration parameters */
 };
 
-/* The SOL configuration parameters (26.7) that change at run time;
- * they are kept in memory, not across restarts. */
+/* The SOL configuration parameters (26.7) that change at run time; all
+ * but set_in_progress are kept across restarts in [state] dir/ipmi.sol
+ * (ipmi_sol_state.c). */
 struct ipmi_sol_config {
     bool enabled;
     uint8_t set_in_progress;
+    uint8_t privilege;             /* to activate: Operator (3, default) or Administrator (4) */
     uint8_t accumulate_5ms;        /* character accumulate interval, 5 ms units, 1-255 */
     uint8_t threshold;             /* send threshold, 1-255 characters */
     uint8_t retry_count;           /* 0-7 */

@@ -29,6 +29,7 @@
 #define SERIAL_RETRY_MS 1000
 #define SERIAL_BREAK_MS 300     /* > 250 ms: what tcsendbreak(fd, 0) sends */
 #define SERIAL_GADGET_TTY "/dev/ttyGS0"
+#define SERIAL_HOLD_WAIT_S 5
 
 struct serial_watch {
     void (*fn)(void *ctx);
@@ -48,6 +49,9 @@ struct serial_console {
     uint8_t txq[SERIAL_TXQ];
     size_t tx_head, tx_len;
     bool break_req;
+    bool held;                          /* serial_hold: keep the tty closed */
+    bool closed_for_hold;               /* the thread's answer to held */
+    pthread_cond_t hold_cv;
     struct serial_status st;
 
     pthread_mutex_t watch_mu;           /* the watch list; held while callbacks run */
@@ -232,17 +236,42 @@ static void break_step(struct serial_console *c)
     }
 }
 
+/* serial_hold's side: output still queued in the driver is dropped first,
+ * so the close does not wait for a host that stopped reading (u_serial
+ * waits up to 15 s for its buffer to drain). */
+static void hold_close(struct serial_console *c)
+{
+    THREAD_ASSERT_OWNER(&c->owner, "serial console");
+    if (c->fd >= 0) {
+        tcflush(c->fd, TCIOFLUSH);
+        tty_close(c, "closed while the USB gadget is down", 0);
+    }
+    pthread_mutex_lock(&c->mu);
+    if (c->st.why[0] == '\0' || !strcmp(c->st.why, "not opened yet"))
+        snprintf(c->st.why, sizeof(c->st.why), "waiting for the USB gadget");
+    if (!c->closed_for_hold) {
+        c->closed_for_hold = true;
+        pthread_cond_broadcast(&c->hold_cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
 static void *serial_thread(void *arg)
 {
     struct serial_console *c = arg;
     THREAD_ASSERT_OWNER(&c->owner, "serial console");
     while (!atomic_load(&c->stop)) {
-        if (c->fd < 0)
+        pthread_mutex_lock(&c->mu);
+        bool held = c->held;
+        pthread_mutex_unlock(&c->mu);
+        if (held)
+            hold_close(c);
+        else if (c->fd < 0)
             tty_open(c);
         struct pollfd p[2] = {{.fd = c->wake_fd, .events = POLLIN}, {.fd = c->fd, .events = 0}};
         int timeout = -1;
         if (c->fd < 0) {
-            timeout = SERIAL_RETRY_MS;
+            timeout = held ? -1 : SERIAL_RETRY_MS;
         } else {
             break_step(c);
             if (c->fd < 0)
@@ -314,7 +343,9 @@ struct serial_console *serial_start(const struct config_serial *cfg, const char 
              cfg->stop_bits);
     snprintf(c->st.flow, sizeof(c->st.flow), "%s", cfg->flow);
     snprintf(c->st.why, sizeof(c->st.why), "not opened yet");
+    c->held = serial_wants_gadget(cfg);
     pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->hold_cv, NULL);
     pthread_mutex_init(&c->watch_mu, NULL);
     c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (c->wake_fd < 0 || serial_ring_init(&c->ring, (size_t)cfg->backlog_kb * 1024) < 0) {
@@ -339,6 +370,7 @@ fail:
     if (c->wake_fd >= 0)
         close(c->wake_fd);
     serial_ring_free(&c->ring);
+    pthread_cond_destroy(&c->hold_cv);
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->watch_mu);
     free(c);
@@ -359,9 +391,43 @@ void serial_stop(struct serial_console *c)
         next = w->next;
         free(w);
     }
+    pthread_cond_destroy(&c->hold_cv);
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->watch_mu);
     free(c);
+}
+
+void serial_hold(struct serial_console *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->held = true;
+    pthread_mutex_unlock(&c->mu);
+    wake(c);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += SERIAL_HOLD_WAIT_S;
+    pthread_mutex_lock(&c->mu);
+    int r = 0;
+    while (!c->closed_for_hold && r == 0)
+        r = pthread_cond_timedwait(&c->hold_cv, &c->mu, &until);
+    bool closed = c->closed_for_hold;
+    pthread_mutex_unlock(&c->mu);
+    if (!closed)
+        LOG_ERROR("serial", "%s still open after %d s: removing the USB serial function may hang",
+                  c->device, SERIAL_HOLD_WAIT_S);
+}
+
+void serial_release(struct serial_console *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->held = false;
+    c->closed_for_hold = false;
+    pthread_mutex_unlock(&c->mu);
+    wake(c);
 }
 
 size_t serial_read(struct serial_console *c, uint64_t *pos, uint8_t *buf, size_t len,

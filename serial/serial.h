@@ -68,4 +68,16 @@ struct gadget;
 bool serial_wants_gadget(const struct config_serial *cfg);
 int serial_gadget_add(const struct config_serial *cfg, struct gadget *g);
 
+/* The gadget's tty must be closed while its ACM function is removed: the
+ * kernel's u_serial waits, without a timeout and unkillably, for the last
+ * close of /dev/ttyGS0 before it frees the port, so a console that holds
+ * it open (or reopens it after the unbind's hangup) would hang whoever
+ * tears the gadget down. serial_hold closes the tty (unsent output is
+ * discarded) and keeps it closed until serial_release; it returns once the
+ * tty is closed (or after 5 s, logged). With device = gadget the console
+ * starts held: whoever makes the gadget releases it once the function is
+ * there. Any thread but the console's; NULL is a no-op. */
+void serial_hold(struct serial_console *c);
+void serial_release(struct serial_console *c);
+
 #endif

@@ -6,7 +6,8 @@ slave; the test plays the managed server on the master). ipmitool
 terminal) sees the boot log and login prompt the server prints, types a
 login that arrives at the server, leaves with `~.`; a second activation is
 refused while one is active; `sol deactivate` from another session ends
-it; `sol info` prints the parameters; freeipmi's ipmiconsole does the same.
+it; `sol info` prints the parameters, and what `sol set` changed is
+still there after a restart; freeipmi's ipmiconsole does the same.
 Usage: e2e_sol.py PIGLIX TOOLS_DIR CASE"""
 import os
 import pty
@@ -196,6 +197,17 @@ def case_ipmitool(env):
     log = bmc.p.stop()
     check(log.count("SOL activated by admin") == 2, "two activations logged:\n" + log[-3000:])
     check(re.search(r"serial: \S+: BREAK", log), "~B did not reach the console as a BREAK:\n" + log[-3000:])
+    # what `sol set` changed survives a restart ([state] dir/ipmi.sol)
+    bmc.p.start()
+    deadline = time.monotonic() + 15
+    while True:
+        rc, text = bmc.ipmitool(17, "sol", "info")
+        if rc == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    check(re.search(r"Character Accumulate Level \(ms\)\s+: 10\b", text),
+          "the SOL settings did not survive a restart:\n" + text)
+    bmc.p.stop()
 
 
 def case_ipmitool_deactivate(env):

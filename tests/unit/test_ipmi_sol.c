@@ -441,7 +441,44 @@ static void test_commands(void **state)
     ipmi_session_end(c, admin, "closed");
     assert_false(c->sol.active);
     assert_int_equal(command(c, op, 0x06, 0x48, act, 6, r), 13);
+
+    /* parameter 2: encryption and authentication stay forced, the
+     * privilege only rises (Administrator), never below Operator */
+    const uint8_t no_enc[3] = {0x0e, 2, 0x44}, user_priv[3] = {0x0e, 2, 0xc2}, admin_priv[3] = {0x0e, 2, 0xc4};
+    admin = fake_session(c, 2, 0x300, IPMI_PRIV_ADMIN);    /* its session ended above */
+    command(c, admin, 0x0c, 0x21, no_enc, 3, r);
+    assert_int_equal(r[0], 0xcc);
+    command(c, admin, 0x0c, 0x21, user_priv, 3, r);
+    assert_int_equal(r[0], 0xcc);
+    command(c, admin, 0x0c, 0x21, admin_priv, 3, r);
+    assert_int_equal(r[0], 0);
+    const uint8_t set_retry[4] = {0x0e, 4, 3, 20};
+    command(c, admin, 0x0c, 0x21, set_retry, 4, r);
+    assert_int_equal(r[0], 0);
     ipmi_core_destroy(c);
+
+    /* what an Administrator set survives a restart ([state] dir/ipmi.sol) */
+    c = ipmi_core_create(dir, 4, 60, NULL, NULL, guid);
+    assert_non_null(c);
+    ipmi_core_set_sol(c, &port, 623);
+    assert_int_equal(c->sol.cfg.accumulate_5ms, 2);
+    assert_int_equal(c->sol.cfg.threshold, 64);
+    assert_int_equal(c->sol.cfg.retry_count, 3);
+    assert_int_equal(c->sol.cfg.retry_10ms, 20);
+    assert_int_equal(c->sol.cfg.privilege, IPMI_PRIV_ADMIN);
+    assert_true(c->sol.cfg.enabled);
+    op = fake_session(c, 0, 0x100, IPMI_PRIV_OPERATOR);
+    user = fake_session(c, 1, 0x200, IPMI_PRIV_USER);
+    admin = fake_session(c, 2, 0x300, IPMI_PRIV_ADMIN);
+    get[1] = 2;
+    command(c, user, 0x0c, 0x22, get, 4, r);
+    assert_int_equal(r[2], 0xc4);
+    assert_int_equal(command(c, op, 0x06, 0x48, act, 6, r), 1);
+    assert_int_equal(r[0], 0xd4);               /* Operator is no longer enough */
+    assert_int_equal(command(c, admin, 0x06, 0x48, act, 6, r), 13);
+    ipmi_core_destroy(c);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/ipmi.sol", dir);
     unlink(path);
     rmdir(dir);
 }

@@ -221,6 +221,58 @@ static void test_unplug_and_back(void **state)
     close(m);
 }
 
+/* serial_hold (the gadget's ACM function is about to be removed) returns
+ * with the tty really closed, which the master sees as a hangup at once;
+ * held, the console does not reopen it on its 1 s retry; released, it does.
+ * With device = gadget it starts held, waiting for the gadget. */
+static void test_hold_and_release(void **state)
+{
+    (void)state;
+    int m = plug();
+    struct config_serial cfg;
+    cfg_init(&cfg);
+    char err[256];
+    struct serial_console *c = serial_start(&cfg, dir, err, sizeof(err));
+    assert_non_null(c);
+    assert_true(wait_connected(c, true));
+    assert_int_equal(serial_write(c, (const uint8_t *)"queued", 6), 6);
+    serial_hold(c);
+    struct pollfd p = {.fd = m, .events = POLLIN};
+    char junk[64];
+    while (poll(&p, 1, 0) == 1 && !(p.revents & POLLHUP) && read(m, junk, sizeof(junk)) > 0)
+        ;   /* what was written before the hold may still be there */
+    assert_true(p.revents & POLLHUP);
+    struct serial_status st;
+    serial_get_status(c, &st);
+    assert_false(st.connected);
+    usleep(1500 * 1000);        /* longer than the retry */
+    serial_get_status(c, &st);
+    assert_false(st.connected);
+    assert_int_equal(st.reconnects, 0);
+    serial_hold(c);             /* again: already closed, returns at once */
+    serial_release(c);
+    assert_true(wait_connected(c, true));
+    serial_get_status(c, &st);
+    assert_int_equal(st.reconnects, 1);
+    assert_int_equal(serial_write(c, (const uint8_t *)"k", 1), 1);
+    assert_true(master_read_until(m, "k"));
+    serial_stop(c);
+    close(m);
+
+    snprintf(cfg.device, sizeof(cfg.device), "gadget");
+    c = serial_start(&cfg, dir, err, sizeof(err));
+    assert_non_null(c);
+    for (int i = 0; i < 300; i++) {
+        serial_get_status(c, &st);
+        if (strstr(st.why, "waiting for the USB gadget"))
+            break;
+        usleep(10000);
+    }
+    assert_string_equal(st.device, "/dev/ttyGS0");
+    assert_non_null(strstr(st.why, "waiting for the USB gadget"));
+    serial_stop(c);
+}
+
 /* A server that stopped reading: writes are accepted up to the queue and
  * the pty's buffer, then refused (0), without blocking. */
 static void test_bounded_transmit(void **state)
@@ -284,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_both_ways_and_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unplug_and_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded_transmit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_and_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_settings, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
