@@ -103,6 +103,12 @@ static void *download_main(void *arg)
     struct vmedia_upload *u = arg;
     struct download_ctx d = {.u = u};
     char errbuf[CURL_ERROR_SIZE] = "";
+    /* the temporary file is made here, not on the caller's (web) thread */
+    int r = vmedia_transfer_open(u, 0);
+    if (r != VMEDIA_OK) {
+        vmedia_transfer_end(u, r, NULL);
+        return NULL;
+    }
     CURL *c = curl_easy_init();
     if (!c) {
         vmedia_transfer_end(u, VMEDIA_E_NOMEM, NULL);
@@ -174,11 +180,6 @@ int vmedia_download_start(struct vmedia_store *s, const char *url, const char *n
     pthread_mutex_unlock(&s->lock);
     if (r != VMEDIA_OK)
         return r;
-    r = vmedia_transfer_open(u, 0);
-    if (r != VMEDIA_OK) {
-        vmedia_transfer_end(u, r, NULL);
-        return r;
-    }
     if (thread_start(&u->thread, download_main, u) != 0) {
         vmedia_transfer_end(u, VMEDIA_E_NOMEM, "cannot start a download thread");
         return VMEDIA_E_NOMEM;

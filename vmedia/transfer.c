@@ -64,16 +64,30 @@ void vmedia_slot_fail(struct vmedia_upload *u, int err, const char *message)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* What a failed call on the store means for the transfer; why says which
+ * call and errno, for the client (EIO, EROFS and ENOSPC read differently). */
+static int io_error(struct vmedia_upload *u, const char *call)
+{
+    int e = errno;
+    if (e == EROFS)
+        snprintf(u->why, sizeof(u->why), "the image store is read-only (%s)", call);
+    else
+        snprintf(u->why, sizeof(u->why), "%s in the image store: %s", call, strerror(e));
+    return e == ENOSPC || e == EDQUOT ? VMEDIA_E_NOSPACE : VMEDIA_E_IO;
+}
+
 int vmedia_transfer_open(struct vmedia_upload *u, uint64_t expected)
 {
     struct vmedia_store *s = u->store;
     vmedia_path_of(s, VMEDIA_TMP_DIR, u->p.name, u->tmp_path, sizeof(u->tmp_path));
     u->fd = open(u->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    u->sha = EVP_MD_CTX_new();
-    if (u->fd < 0 || !u->sha || EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) != 1) {
+    if (u->fd < 0) {
         LOG_ERROR("vmedia", "%s: cannot create %s: %s", u->p.name, u->tmp_path, strerror(errno));
-        return VMEDIA_E_IO;
+        return io_error(u, "creating the file");
     }
+    u->sha = EVP_MD_CTX_new();
+    if (!u->sha || EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) != 1)
+        return VMEDIA_E_NOMEM;
     u->p.total = expected;
     /* Claim the space up front when the size is known: a full disk fails now
      * rather than after gigabytes. */
@@ -85,14 +99,14 @@ int vmedia_transfer_open(struct vmedia_upload *u, uint64_t expected)
     return VMEDIA_OK;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+static int write_all(struct vmedia_upload *u, const uint8_t *p, size_t n)
 {
     while (n) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = write(u->fd, p, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return errno == ENOSPC || errno == EDQUOT ? VMEDIA_E_NOSPACE : VMEDIA_E_IO;
+            return io_error(u, "writing");
         }
         p += w;
         n -= (size_t)w;
@@ -115,7 +129,7 @@ int vmedia_upload_write(struct vmedia_upload *u, const void *data, size_t len)
         vmedia_transfer_end(u, err, err == VMEDIA_E_IO ? "more bytes than announced" : NULL);
         return err;
     }
-    int r = write_all(u->fd, data, len);
+    int r = write_all(u, data, len);
     if (r == VMEDIA_OK && EVP_DigestUpdate(u->sha, data, len) != 1)
         r = VMEDIA_E_IO;
     if (r != VMEDIA_OK) {
@@ -131,8 +145,17 @@ int vmedia_upload_write(struct vmedia_upload *u, const void *data, size_t len)
         sync_file_range(u->fd, end - (off_t)window, (off_t)window, SYNC_FILE_RANGE_WRITE);
         if (end >= 2 * (off_t)window) {
             off_t prev = end - 2 * (off_t)window;
-            sync_file_range(u->fd, prev, (off_t)window,
-                            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+            /* The wait reports a write-back error (a failing card): the
+             * upload ends now, not gigabytes later at the final fsync. A
+             * file that cannot be synced this way (not a regular file) is
+             * left to that fsync. */
+            if (sync_file_range(u->fd, prev, (off_t)window,
+                                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0 &&
+                errno != ESPIPE && errno != EINVAL) {
+                r = io_error(u, "writing back");
+                vmedia_transfer_end(u, r, NULL);
+                return r;
+            }
             posix_fadvise(u->fd, prev, (off_t)window, POSIX_FADV_DONTNEED);
         }
     }
@@ -151,8 +174,10 @@ static int install(struct vmedia_upload *u)
     unsigned mdlen = 0;
     if (EVP_DigestFinal_ex(u->sha, md, &mdlen) != 1 || mdlen != 32)
         return VMEDIA_E_IO;
-    if (ftruncate(u->fd, (off_t)u->p.done) < 0 || fsync(u->fd) < 0)
-        return errno == ENOSPC ? VMEDIA_E_NOSPACE : VMEDIA_E_IO;
+    if (ftruncate(u->fd, (off_t)u->p.done) < 0)
+        return io_error(u, "truncating");
+    if (fsync(u->fd) < 0)
+        return io_error(u, "fsync");
     struct stat st;
     if (fstat(u->fd, &st) < 0)
         return VMEDIA_E_IO;
@@ -160,7 +185,7 @@ static int install(struct vmedia_upload *u)
     vmedia_path_of(s, NULL, u->p.name, final, sizeof(final));
     vmedia_path_of(s, VMEDIA_META_DIR, u->p.name, meta, sizeof(meta));
     if (renameat2(AT_FDCWD, u->tmp_path, AT_FDCWD, final, RENAME_NOREPLACE) < 0)
-        return errno == EEXIST ? VMEDIA_E_EXISTS : VMEDIA_E_IO;
+        return errno == EEXIST ? VMEDIA_E_EXISTS : io_error(u, "renaming");
     u->tmp_path[0] = '\0';
     FILE *f = fopen(meta, "w");
     if (f) {
@@ -202,6 +227,8 @@ int vmedia_transfer_end(struct vmedia_upload *u, int result, const char *message
         pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
     } else {
+        if (!message && u->why[0])
+            message = u->why;
         LOG_WARN("vmedia", "%s of %s failed after %llu bytes: %s; partial file removed",
                  u->p.download ? "download" : "upload", u->p.name, (unsigned long long)u->p.done,
                  message ? message : vmedia_strerror(result));

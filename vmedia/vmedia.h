@@ -95,6 +95,36 @@ int vmedia_upload_finish(struct vmedia_upload *u);
 /* Drops the upload and its partial file. Frees u. why is logged. */
 void vmedia_upload_abort(struct vmedia_upload *u, const char *why);
 
+/* The same off the caller's thread (writer.c): for a caller that must never
+ * wait on the disk (the web thread). A writer thread per upload creates the
+ * temporary file, writes, fsyncs, renames and fsyncs the directory; the
+ * caller only copies bytes into a queue of at most about
+ * VMEDIA_WRITER_QUEUE_MAX bytes and stops reading its source while it is
+ * full. wake(arg) is called on the writer thread (never after
+ * vmedia_writer_release returned) when a caller that found the queue full
+ * may go on, and when the upload ended: it must only signal (e.g.
+ * lws_cancel_service), then the caller polls. */
+#define VMEDIA_WRITER_QUEUE_MAX ((size_t)4 << 20)
+struct vmedia_writer;
+/* Checks the name, size limit and conflicts now; the disk is touched by the
+ * writer. Refusals as vmedia_upload_begin. */
+int vmedia_writer_begin(struct vmedia_store *s, const char *name, uint64_t expected, void (*wake)(void *arg),
+                        void *arg, struct vmedia_writer **out);
+/* Queues a copy of len bytes; never blocks on the disk. *room false: the
+ * queue is full, stop reading until wake (then vmedia_writer_has_room).
+ * VMEDIA_OK, or the upload's error once it failed (nothing is queued). */
+int vmedia_writer_push(struct vmedia_writer *w, const void *data, size_t len, bool *room);
+bool vmedia_writer_has_room(struct vmedia_writer *w);
+/* Every byte came: the writer checks the length, fsyncs and installs. */
+void vmedia_writer_finish(struct vmedia_writer *w);
+/* VMEDIA_RUNNING, or how it ended: DONE (*img is the stored image), FAILED
+ * or CANCELLED with *err and message (may be NULL). */
+enum vmedia_state vmedia_writer_poll(struct vmedia_writer *w, int *err, char *message, size_t n,
+                                     struct vmedia_image *img);
+/* Lets go of w (never blocks): a running upload is cancelled and its
+ * partial file removed by the writer thread, which frees w. */
+void vmedia_writer_release(struct vmedia_writer *w);
+
 /* Downloads url into the store as name in a background thread. TLS
  * certificates are verified unless insecure. */
 int vmedia_download_start(struct vmedia_store *s, const char *url, const char *name, bool insecure);

@@ -23,6 +23,7 @@ struct vmedia_upload {          /* one transfer slot (uploads and downloads) */
     char tmp_path[PATH_MAX];
     int fd;
     EVP_MD_CTX *sha;
+    char why[96];               /* the failed call and its errno, for the transfer's message */
     atomic_bool cancel;
     /* downloads */
     pthread_t thread;

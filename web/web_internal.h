@@ -93,11 +93,15 @@ struct web_conn {
     char part_head[128];
     bool closing;               /* the session ended: close at the next chance */
     struct web_bridge *bridge;
-    /* a streamed upload (PUT /api/vmedia/images/NAME) */
-    struct vmedia_upload *upload;
+    /* a streamed upload (PUT /api/vmedia/images/NAME): the bytes go to
+     * vmedia's writer thread (web_vmedia.c), never to the disk from here */
+    struct vmedia_writer *upload;
     bool upload_failed;         /* refused or failed: the rest of the body is dropped */
+    bool upload_paused;         /* the writer's queue is full: the socket is not read */
+    bool upload_body_done;      /* every byte came: waiting for the fsync and rename */
     char upload_name[132];
-    uint64_t upload_expected;
+    uint64_t upload_expected, upload_received;
+    struct web_conn *next_upload, *prev_upload; /* in w->uploads while upload is set */
     /* a password hash off the event loop (web_hash.c): the job waiting, or
      * its result for the request being dispatched again */
     struct web_hash_job *hash_job;
@@ -181,6 +185,9 @@ struct web {
     atomic_int serial_ready;            /* the console thread has news (web_serial_wake) */
     int serial_terms;
     bool serial_sol;                    /* IPMI Serial-over-LAN serves it too (Redfish says so) */
+    /* uploads whose writer threads may have news (web_vmedia_service) */
+    struct web_conn *uploads;
+    atomic_int uploads_ready;
 };
 
 
@@ -331,12 +338,15 @@ int web_bridge_pipe_callback(struct lws *wsi, enum lws_callback_reasons reason, 
                              size_t len);
 
 /* web_vmedia.c, web_vmedia_api.c */
-struct vmedia_upload;
+struct vmedia_writer;
 bool web_vmedia_is_upload(const struct web_conn *c);
 void web_vmedia_upload_begin(struct web_conn *c);
 void web_vmedia_upload_body(struct web_conn *c, const void *in, size_t len);
 void web_vmedia_upload_complete(struct web_conn *c);
 void web_vmedia_upload_closed(struct web_conn *c);
+/* On the web thread after a writer's wake-up: resumes reading paused
+ * uploads, answers finished and failed ones. */
+void web_vmedia_service(struct web *w);
 void web_vmedia_call(struct web_conn *c, const char *sub);
 void web_vmedia_reply_state(struct web_conn *c, int status);
 void web_vmedia_reply_err(struct web_conn *c, int err, const char *what, const char *msg);

@@ -77,6 +77,8 @@ static void begin_request(struct web_conn *c, struct lws *wsi, struct web *w)
     c->body_len = c->body_expected = 0;
     c->body_too_big = false;
     c->upload_failed = false;
+    c->upload_paused = c->upload_body_done = false;
+    c->upload_received = 0;
     c->authed = c->discard_body = c->body_done = c->reply_done = c->close_after = false;
     c->pending_headers = false;
     c->content_len = 0;
@@ -249,6 +251,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             web_control_service(w);
         }
         web_serial_wake(w);
+        web_vmedia_service(w);
         return 0;
     case LWS_CALLBACK_HTTP:
         return on_http(c, wsi, w, in);

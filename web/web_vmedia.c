@@ -1,8 +1,11 @@
 /* Virtual media in the web API (web/API.md, "Virtual media"): the image
  * store, transfers and the USB drive. Uploads (PUT /api/vmedia/images/NAME)
- * are streamed: each body chunk goes straight to the store's temporary
- * file as libwebsockets delivers it, so memory stays flat whatever the
- * size, and a client that goes away or stalls leaves nothing behind. */
+ * are streamed: each body chunk is handed to vmedia's writer thread for
+ * that upload as libwebsockets delivers it, and the socket is not read
+ * while the writer's bounded queue is full (lws_rx_flow_control), so
+ * memory stays flat whatever the size, a slow or failing SD card stalls
+ * only that upload (never the event loop, which serves every other
+ * client), and a client that goes away or stalls leaves nothing behind. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,14 +127,53 @@ bool web_vmedia_is_upload(const struct web_conn *c)
     return c->method == LWSHUMETH_PUT && strncmp(c->path, "/api/vmedia" IMAGES, 11 + strlen(IMAGES)) == 0;
 }
 
-static void upload_fail(struct web_conn *c, int err, const char *name)
+static void upload_fail(struct web_conn *c, int err, const char *name, const char *msg)
 {
     c->upload_failed = true;
     web_resp_header(&c->resp, "Connection: close");
     if (err == VMEDIA_E_NOSPACE)
         web_reply_error(c, 507, "%s: the image store is full: nothing was kept", name);
+    else if (err == VMEDIA_E_IO)
+        web_reply_error(c, 500, "%s: %s: nothing was kept", name, msg && msg[0] ? msg : vmedia_strerror(err));
     else
-        web_vmedia_reply_err(c, err, name, NULL);
+        web_vmedia_reply_err(c, err, name, msg);
+}
+
+/* Called on a writer thread: only signals; web_vmedia_service does the rest. */
+static void upload_wake(void *arg)
+{
+    struct web *w = arg;
+    atomic_store(&w->uploads_ready, 1);
+    lws_cancel_service(w->ctx);
+}
+
+static void uploads_add(struct web_conn *c)
+{
+    struct web *w = c->w;
+    c->prev_upload = NULL;
+    c->next_upload = w->uploads;
+    if (w->uploads)
+        w->uploads->prev_upload = c;
+    w->uploads = c;
+}
+
+/* Lets go of the writer (a running upload is cancelled by it). */
+static void upload_drop(struct web_conn *c)
+{
+    struct web *w = c->w;
+    if (c->prev_upload)
+        c->prev_upload->next_upload = c->next_upload;
+    else if (w->uploads == c)
+        w->uploads = c->next_upload;
+    if (c->next_upload)
+        c->next_upload->prev_upload = c->prev_upload;
+    c->next_upload = c->prev_upload = NULL;
+    vmedia_writer_release(c->upload);
+    c->upload = NULL;
+    if (c->upload_paused) {
+        c->upload_paused = false;
+        lws_rx_flow_control(c->wsi, 1);
+    }
 }
 
 void web_vmedia_upload_begin(struct web_conn *c)
@@ -163,17 +205,20 @@ void web_vmedia_upload_begin(struct web_conn *c)
     }
     unsigned long long len = strtoull(cl, &end, 10);
     if (!end || *end || cl[0] == '-') {
-        upload_fail(c, VMEDIA_E_NAME, "Content-Length");
+        upload_fail(c, VMEDIA_E_NAME, "Content-Length", NULL);
         return;
     }
-    int r = vmedia_upload_begin(w->vstore, name, len, &c->upload);
+    int r = vmedia_writer_begin(w->vstore, name, len, upload_wake, w, &c->upload);
     if (r != VMEDIA_OK) {
         c->upload = NULL;
-        upload_fail(c, r, name);
+        upload_fail(c, r, name, NULL);
         return;
     }
+    uploads_add(c);
     snprintf(c->upload_name, sizeof(c->upload_name), "%s", name);
     c->upload_expected = len;
+    c->upload_received = 0;
+    c->upload_paused = c->upload_body_done = false;
     LOG_INFO("web", "%s@%s: uploading %s (%llu bytes)", c->user, c->addr, name, len);
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, w->upload_idle_s);
     if (len == 0)
@@ -182,36 +227,68 @@ void web_vmedia_upload_begin(struct web_conn *c)
 
 void web_vmedia_upload_body(struct web_conn *c, const void *in, size_t len)
 {
-    if (!c->upload)
+    if (!c->upload || c->upload_body_done)
         return; /* refused or failed: the rest of the body is dropped */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, c->w->upload_idle_s);
-    int r = vmedia_upload_write(c->upload, in, len);
-    if (r != VMEDIA_OK) {
-        vmedia_upload_abort(c->upload, "write failed");
-        c->upload = NULL;
-        LOG_WARN("web", "%s@%s: upload of %s failed: %s", c->user, c->addr, c->upload_name, vmedia_strerror(r));
-        upload_fail(c, r, c->upload_name);
+    bool room = true;
+    /* a failure comes back through web_vmedia_service (the writer wakes it) */
+    if (vmedia_writer_push(c->upload, in, len, &room) == VMEDIA_OK)
+        c->upload_received += len;
+    if (!room && !c->upload_paused) {
+        /* The disk is behind: stop reading this socket (TCP holds the
+         * client back) until the writer has drained half its queue. */
+        c->upload_paused = true;
+        lws_rx_flow_control(c->wsi, 0);
     }
 }
 
 void web_vmedia_upload_complete(struct web_conn *c)
 {
-    if (!c->upload)
+    if (!c->upload || c->upload_body_done)
         return;
+    c->upload_body_done = true;
+    /* The fsync and rename are the writer's: the reply waits for them
+     * (web_vmedia_service), the event loop does not. */
     lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
-    struct vmedia_upload *u = c->upload;
-    c->upload = NULL;
-    int r = vmedia_upload_finish(u);
-    if (r != VMEDIA_OK) {
-        LOG_WARN("web", "%s@%s: upload of %s failed: %s", c->user, c->addr, c->upload_name, vmedia_strerror(r));
-        audit_record(AUDIT_MEDIA_UPLOAD, web_audit_iface(c), AUDIT_FAILED, c->user, c->addr, "%s: %s",
-                     c->upload_name, vmedia_strerror(r));
-        upload_fail(c, r, c->upload_name);
+    vmedia_writer_finish(c->upload);
+}
+
+/* The writer failed while the body may still be coming: answer now and
+ * drop the rest (or close after the answer when much is left, as for a
+ * request refused on its headers). */
+static void upload_failed_midway(struct web_conn *c, int err, const char *msg)
+{
+    if (c->upload_body_done)
+        c->close_after = true; /* as its Connection: close says */
+    else {
+        c->discard_body = true;
+        if (c->upload_expected - c->upload_received > WEB_DRAIN_MAX)
+            c->close_after = true;
+    }
+    LOG_WARN("web", "%s@%s: upload of %s failed: %s", c->user, c->addr, c->upload_name,
+             msg && msg[0] ? msg : vmedia_strerror(err));
+    audit_record(AUDIT_MEDIA_UPLOAD, web_audit_iface(c), AUDIT_FAILED, c->user, c->addr, "%s: %s", c->upload_name,
+                 msg && msg[0] ? msg : vmedia_strerror(err));
+    upload_fail(c, err, c->upload_name, msg);
+}
+
+static void upload_service(struct web_conn *c)
+{
+    int err = VMEDIA_OK;
+    char msg[192];
+    struct vmedia_image im;
+    enum vmedia_state st = vmedia_writer_poll(c->upload, &err, msg, sizeof(msg), &im);
+    if (st == VMEDIA_RUNNING) {
+        if (c->upload_paused && vmedia_writer_has_room(c->upload)) {
+            c->upload_paused = false;
+            lws_rx_flow_control(c->wsi, 1);
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, c->w->upload_idle_s);
+        }
         return;
     }
-    struct vmedia_image im;
-    if (vmedia_stat(c->w->vstore, c->upload_name, &im) != VMEDIA_OK) {
-        web_reply_error(c, 500, "%s vanished after the upload", c->upload_name);
+    upload_drop(c);
+    if (st != VMEDIA_DONE) {
+        upload_failed_midway(c, err, msg);
         return;
     }
     LOG_INFO("web", "%s@%s: uploaded %s (%llu bytes, sha256 %s)", c->user, c->addr, im.name,
@@ -221,12 +298,26 @@ void web_vmedia_upload_complete(struct web_conn *c)
     web_reply_json(c, 201, image_json(&im));
 }
 
+void web_vmedia_service(struct web *w)
+{
+    if (!atomic_exchange(&w->uploads_ready, 0))
+        return;
+    for (struct web_conn *c = w->uploads, *next; c; c = next) {
+        next = c->next_upload;
+        upload_service(c);
+    }
+}
+
 void web_vmedia_upload_closed(struct web_conn *c)
 {
     if (!c->upload)
         return;
-    LOG_WARN("web", "%s@%s: upload of %s ended by the client after %s: nothing kept", c->user, c->addr,
-             c->upload_name, "the connection closed or stalled");
-    vmedia_upload_abort(c->upload, "the client went away");
-    c->upload = NULL;
+    if (c->upload_body_done)
+        LOG_WARN("web", "%s@%s: the client of the upload of %s left before the reply (kept only if already stored)",
+                 c->user, c->addr, c->upload_name);
+    else
+        LOG_WARN("web", "%s@%s: upload of %s ended by the client after %s: nothing kept", c->user, c->addr,
+                 c->upload_name, "the connection closed or stalled");
+    c->upload_paused = false; /* the connection is going: nothing to resume */
+    upload_drop(c);
 }
