@@ -3,7 +3,7 @@
 then every state file is checked and piglix restarted.
 
 Two kinds of rounds, alternating, as many as fit PIGLIX_POWERCUT_SECONDS
-(default 24, start included; seed PIGLIX_POWERCUT_SEED, printed either way):
+(default 16, start included; seed PIGLIX_POWERCUT_SEED, printed either way):
 
 - daemon rounds: while an account change runs (the piglix CLI: add, del,
   passwd, ipmi-passwd; or the web API: TOTP set-up and enable), web logins
@@ -428,7 +428,7 @@ def case_sigkill_rounds(env):
         print("SKIP: strace is not installed (deploy/deps.sh)")
         sys.exit(SKIP)
     seed = int(os.environ.get("PIGLIX_POWERCUT_SEED") or time.time_ns() % 1000000007)
-    budget = float(os.environ.get("PIGLIX_POWERCUT_SECONDS", "24"))
+    budget = float(os.environ.get("PIGLIX_POWERCUT_SECONDS", "16"))
     print("seed %d (PIGLIX_POWERCUT_SEED=%d repeats this run), %.0f s of rounds" % (seed, seed, budget), flush=True)
     t0 = time.time()
     rig = Rig(env, seed)
