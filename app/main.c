@@ -565,6 +565,11 @@ int main(int argc, char **argv)
      * still goes to the journal, and the log says so. */
     if (mkdir(cfg.state.dir, 0700) < 0 && errno != EEXIST)
         LOG_WARN("main", "[state] dir %s: %s", cfg.state.dir, strerror(errno));
+    /* What a crash or a power cut left mid-write: the files themselves
+     * hold the old or the new content (statefile.h). */
+    int stray = statefile_clean_temps(cfg.state.dir, stderr);
+    if (stray > 0)
+        LOG_INFO("main", "removed %d temporary file(s) a crash left in %s", stray, cfg.state.dir);
     if (audit_open(&cfg.audit, cfg.state.dir, false, stderr) < 0)
         LOG_WARN("main", "the audit log under %s cannot be written: its records go to the journal only",
                  cfg.state.dir);

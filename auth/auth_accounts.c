@@ -166,37 +166,57 @@ static int parse_line(char *line, struct auth_account *acc)
     return 0;
 }
 
-int auth_accounts_load(struct auth_accounts *a, const char *dir, FILE *err)
+/* Reads path into *a (emptied first). 0, or -1 with *a untouched. */
+static int read_accounts(struct auth_accounts *a, const char *path, FILE *err)
 {
-    int lock_fd = a->lock_fd;
-    memset(a, 0, sizeof(*a));
-    a->lock_fd = lock_fd;
-    snprintf(a->dir, sizeof(a->dir), "%s", dir);
-    char path[300];
-    path_of(a, USERS_FILE, path, sizeof(path));
     FILE *f;
     struct stat st;
     int r = statefile_open(path, &f, &st, err);
-    if (r <= 0)
-        return r;
+    if (r < 0)
+        return -1;
+    a->n = 0;
+    a->mtime = (struct timespec){0};
+    if (r == 0)
+        return 0;
     a->mtime = st.st_mtim;
     if (st.st_mode & 077 && err)
         fprintf(err, "%s: readable by others (mode %03o): should be 0600\n", path,
                 (unsigned)(st.st_mode & 0777));
     char line[600];
-    int lineno = 0, bad = 0;
+    int lineno = 0;
     while (statefile_next_line(f, line, sizeof(line), &lineno)) {
         if (a->n >= AUTH_ACCOUNTS_MAX || parse_line(line, &a->acc[a->n]) < 0) {
+            /* a damaged line costs that account only */
             if (err)
                 fprintf(err, "%s:%d: not an account line; ignored\n", path, lineno);
-            bad = 1;
             continue;
         }
         a->n++;
     }
+    explicit_bzero(line, sizeof(line));
     fclose(f);
-    (void)bad; /* a damaged line costs that account only */
     return 0;
+}
+
+int auth_accounts_load(struct auth_accounts *a, const char *dir, FILE *err)
+{
+    /* Read into a copy: a file refused as torn leaves the accounts this
+     * process had (a reload while running keeps working logins). */
+    struct auth_accounts *next = calloc(1, sizeof(*next));
+    if (!next)
+        return -1;
+    snprintf(next->dir, sizeof(next->dir), "%s", dir);
+    next->lock_fd = a->lock_fd;
+    char path[300];
+    path_of(next, USERS_FILE, path, sizeof(path));
+    int r = read_accounts(next, path, err);
+    if (r == 0)
+        memcpy(a, next, sizeof(*a));
+    else
+        memcpy(a->dir, next->dir, sizeof(a->dir)); /* where the next refresh looks */
+    explicit_bzero(next, sizeof(*next));
+    free(next);
+    return r;
 }
 
 int auth_accounts_refresh(struct auth_accounts *a)
@@ -208,7 +228,13 @@ int auth_accounts_refresh(struct auth_accounts *a)
         return changed;
     char dir[sizeof(a->dir)];
     memcpy(dir, a->dir, sizeof(dir));
-    return auth_accounts_load(a, dir, NULL) < 0 ? -1 : 1;
+    if (auth_accounts_load(a, dir, stderr) == 0)
+        return 1;
+    /* Kept what it had; tried again only once the file changes again. */
+    struct stat st;
+    if (stat(path, &st) == 0)
+        a->mtime = st.st_mtim;
+    return -1;
 }
 
 static int write_accounts(FILE *f, void *ctx)

@@ -1,9 +1,11 @@
 #include "common/statefile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -53,6 +55,21 @@ int statefile_open(const char *path, FILE **f, struct stat *st, FILE *err)
     /* without fstat: no mtime (the next refresh reloads) and no mode to judge */
     if (fstat(fileno(*f), st) != 0)
         memset(st, 0, sizeof(*st));
+    /* Every writer ends its file with a line end after a header line: an
+     * empty file or one without its last line end was cut short (written
+     * by something other than statefile_replace, or a disk that lied about
+     * fsync). Loading it would silently lose accounts: refuse it, and the
+     * caller keeps what it had. */
+    char last = 0;
+    if (st->st_size == 0 || pread(fileno(*f), &last, 1, st->st_size - 1) != 1 || last != '\n') {
+        if (err)
+            fprintf(err, "%s: %s: refused (cut short by a crash or a failing disk?)\n", path,
+                    st->st_size == 0 ? "empty" : "no line end at its end");
+        fclose(*f);
+        *f = NULL;
+        errno = EBADMSG;
+        return -1;
+    }
     return 1;
 }
 
@@ -102,7 +119,7 @@ int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), vo
                       struct timespec *mtime, FILE *err)
 {
     char tmp[PATH_MAX];
-    int n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+    int n = snprintf(tmp, sizeof(tmp), "%s" STATEFILE_TMP_TAG "XXXXXX", path);
     if (n < 0 || (size_t)n >= sizeof(tmp)) {
         errno = ENAMETOOLONG;
         report(err, path);
@@ -115,12 +132,19 @@ int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), vo
         report(err, tmp);
         return -1;
     }
-    int bad = fchmod(fd, mode) != 0 || write_body(fd, ctx) != 0 || fsync(fd) != 0;
-    bad |= close(fd) != 0;
+    /* Held until the rename is done: statefile_clean_temps removes only
+     * temporary files nobody holds, i.e. those a crash left behind. */
+    int bad = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    bad = bad || fchmod(fd, mode) != 0 || write_body(fd, ctx) != 0 || fsync(fd) != 0;
     /* rename replaces a symlink at path itself, never its target */
     if (bad || rename(tmp, path) != 0) {
         report(err, path);
         unlink(tmp);
+        close(fd);
+        return -1;
+    }
+    if (close(fd) != 0) {
+        report(err, path);
         return -1;
     }
     /* The rename is only durable once the directory is on disk: a power cut
@@ -133,6 +157,56 @@ int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), vo
     if (mtime && lstat(path, &st) == 0)
         *mtime = st.st_mtim;
     return 0;
+}
+
+/* Whether name is NAME.tmp-XXXXXX as statefile_replace makes them. */
+static bool is_temp_name(const char *name)
+{
+    const char *tag = strstr(name, STATEFILE_TMP_TAG);
+    if (!tag || tag == name)
+        return false;
+    const char *rnd = tag + strlen(STATEFILE_TMP_TAG);
+    if (strlen(rnd) != 6)
+        return false;
+    for (const char *c = rnd; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+            return false;
+    return true;
+}
+
+int statefile_clean_temps(const char *dir, FILE *err)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        if (errno == ENOENT)
+            return 0;
+        report(err, dir);
+        return -1;
+    }
+    int removed = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!is_temp_name(e->d_name))
+            continue;
+        int fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* gone meanwhile (renamed by its writer), or a symlink: not ours */
+        struct stat held, now;
+        /* A writer that is alive holds its temporary file's lock until the
+         * rename: only a dead writer's leftovers are removed, and only the
+         * file that was locked (still of that name) is unlinked. */
+        if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+            fstatat(dfd, e->d_name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == held.st_ino &&
+            now.st_dev == held.st_dev && unlinkat(dfd, e->d_name, 0) == 0)
+            removed++;
+        close(fd);
+    }
+    if (removed)
+        fsync(dirfd(d)); /* the removals, like the renames, by name on disk */
+    closedir(d);
+    return removed;
 }
 
 struct stdio_body {

@@ -3,8 +3,10 @@
  * ipmi.users): mode 0600, an flock on a side lock file (the data file itself
  * is replaced, so it cannot carry the lock), reload when its mtime changes,
  * and atomic replacement (a temporary file, fsync, rename) so a reader never
- * sees half a file. The formats stay with their owners. Failures are
- * reported to err (when given) as "path: reason". */
+ * sees half a file, and a power cut at any moment leaves the old or the new
+ * content (fsync of the file, rename, fsync of the directory). The formats
+ * stay with their owners. Failures are reported to err (when given) as
+ * "path: reason". */
 #ifndef PIGLIX_COMMON_STATEFILE_H
 #define PIGLIX_COMMON_STATEFILE_H
 
@@ -20,7 +22,10 @@ int statefile_lock(const char *path, FILE *err);
  * Leaves *fd at 0. */
 void statefile_unlock(int *fd);
 
-/* Opens path for reading. 1 opened (*f, *st filled), 0 missing, -1 error. */
+/* Opens path for reading. 1 opened (*f, *st filled), 0 missing, -1 error:
+ * an empty file, or one whose last byte is not a line end, is refused as
+ * torn (errno EBADMSG) — every writer of these files ends them with a line
+ * end after a header — so that its reader keeps what it had. */
 int statefile_open(const char *path, FILE **f, struct stat *st, FILE *err);
 /* The next line that is neither blank nor a # comment, without its line
  * end, into line[size]; *lineno counts every line read. 0 at the end. */
@@ -42,6 +47,13 @@ int statefile_write(const char *path, int (*write_body)(FILE *f, void *ctx), voi
 int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), void *ctx, mode_t mode,
                       struct timespec *mtime, FILE *err);
 int statefile_write_bytes(const char *path, const void *data, size_t len, mode_t mode, FILE *err);
+
+/* statefile_replace's temporary files are named PATH.tmp-XXXXXX. */
+#define STATEFILE_TMP_TAG ".tmp-"
+/* Removes the temporary files a crash left in dir (PATH.tmp-XXXXXX that no
+ * live writer holds: a writer keeps its temporary file flock'ed until the
+ * rename). For the daemon's start. The number removed, or -1. */
+int statefile_clean_temps(const char *dir, FILE *err);
 
 /* For the CLI run as root on the daemon's state: when the process is root
  * and dir belongs to another user, becomes that user (groups, gid, uid, for

@@ -52,17 +52,18 @@ static int parse_line(const char *line, struct ipmi_user *out)
 
 int ipmi_users_load(struct ipmi_users *u, const char *dir, FILE *err)
 {
-    int lock_fd = u->lock_fd;
-    ipmi_users_clear(u);
-    u->lock_fd = lock_fd;
     snprintf(u->dir, sizeof(u->dir), "%s", dir);
     char path[300];
     path_of(dir, USERS_FILE, path, sizeof(path));
     FILE *f;
     struct stat st;
+    /* A file refused as torn leaves the passwords this process had. */
     int r = statefile_open(path, &f, &st, err);
-    if (r <= 0)
-        return r;
+    if (r < 0)
+        return -1;
+    ipmi_users_clear(u);
+    if (r == 0)
+        return 0;
     u->mtime = st.st_mtim;
     char line[200];
     int lineno = 0;
@@ -88,7 +89,13 @@ int ipmi_users_refresh(struct ipmi_users *u)
         return changed;
     char dir[sizeof(u->dir)];
     memcpy(dir, u->dir, sizeof(dir));
-    return ipmi_users_load(u, dir, NULL) < 0 ? -1 : 1;
+    if (ipmi_users_load(u, dir, stderr) == 0)
+        return 1;
+    /* Kept what it had; tried again only once the file changes again. */
+    struct stat st;
+    if (stat(path, &st) == 0)
+        u->mtime = st.st_mtim;
+    return -1;
 }
 
 int ipmi_users_lock(struct ipmi_users *u, const char *dir, FILE *err)

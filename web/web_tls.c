@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -155,6 +156,27 @@ out:
     return r;
 }
 
+/* Whether the key and certificate piglix made parse and belong together.
+ * They are two files written one after the other: a cut between the two
+ * leaves a new key beside the old certificate (or none), which TLS would
+ * refuse at every start. */
+static bool own_pair_ok(const char *cert_path, const char *key_path)
+{
+    FILE *cf = fopen(cert_path, "re");
+    FILE *kf = fopen(key_path, "re");
+    X509 *x = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *k = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+    bool ok = x && k && X509_check_private_key(x, k) == 1;
+    X509_free(x);
+    EVP_PKEY_free(k);
+    if (cf)
+        fclose(cf);
+    if (kf)
+        fclose(kf);
+    ERR_clear_error();
+    return ok;
+}
+
 int web_tls_prepare(const struct config_web *cfg, const char *state_dir, char *cert, size_t certlen, char *key,
                     size_t keylen)
 {
@@ -169,8 +191,11 @@ int web_tls_prepare(const struct config_web *cfg, const char *state_dir, char *c
     }
     snprintf(cert, certlen, "%s/web-cert.pem", state_dir);
     snprintf(key, keylen, "%s/web-key.pem", state_dir);
-    if (access(cert, R_OK) == 0 && access(key, R_OK) == 0)
+    bool have_cert = access(cert, F_OK) == 0, have_key = access(key, F_OK) == 0;
+    if ((have_cert || have_key) && own_pair_ok(cert, key))
         return 0;
+    if (have_cert || have_key)
+        LOG_WARN("web", "%s and %s are not a whole key pair (cut short by a crash?): making a new one", cert, key);
     char host[128];
     if (cfg->hostname[0]) {
         snprintf(host, sizeof(host), "%s", cfg->hostname);
