@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/liveness.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -236,7 +237,9 @@ static void *serial_thread(void *arg)
 {
     struct serial_console *c = arg;
     THREAD_ASSERT_OWNER(&c->owner, "serial console");
+    struct liveness *live = liveness_register("serial");
     while (!atomic_load(&c->stop)) {
+        liveness_beat(live);
         if (c->fd < 0)
             tty_open(c);
         struct pollfd p[2] = {{.fd = c->wake_fd, .events = POLLIN}, {.fd = c->fd, .events = 0}};
@@ -254,9 +257,10 @@ static void *serial_thread(void *arg)
             if (c->in_break)
                 timeout = (int)ms_until(&c->break_end) + 1;
         }
-        int n = poll(p, c->fd >= 0 ? 2 : 1, timeout);
+        int n = poll(p, c->fd >= 0 ? 2 : 1, liveness_poll_ms(timeout));
         if (n < 0 && errno != EINTR) {
             LOG_ERROR("serial", "poll: %s", strerror(errno));
+            live = NULL; /* stays registered: the watchdog starves and systemd restarts piglix */
             break;
         }
         if (p[0].revents & POLLIN) {
@@ -276,6 +280,7 @@ static void *serial_thread(void *arg)
         if (p[1].revents & POLLOUT)
             tty_write(c);
     }
+    liveness_unregister(live);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
