@@ -32,6 +32,11 @@ void app_health_run(const struct piglix_config *cfg, const struct health_env *en
     if (!live && health_live_read(cfg->state.dir, &file) == 0)
         live = &file;
     health_check_live(report, live, (int64_t)time(NULL), &cfg->hid);
+    if (env->live) { /* the daemon itself: its threads (the doctor has none to see) */
+        struct liveness_status st[LIVENESS_MAX];
+        int n = liveness_snapshot(st, LIVENESS_MAX);
+        health_check_threads(report, st, n < LIVENESS_MAX ? n : LIVENESS_MAX, liveness_deadline_ms());
+    }
     health_check_cma(report, env, &cfg->capture);
     health_check_usb(report, env, &cfg->hid);
     health_check_mass_storage(report, env, &cfg->hid, &cfg->vmedia);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/liveness.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -43,10 +44,11 @@ struct app_health {
 static void *health_thread(void *arg)
 {
     struct app_health *h = arg;
+    struct liveness *live = liveness_register("health");
     pthread_mutex_lock(&h->lock);
     for (;;) {
         while (!h->stop && !h->want)
-            pthread_cond_wait(&h->wake, &h->lock);
+            liveness_cond_wait(live, &h->wake, &h->lock);
         if (h->stop)
             break;
         h->want = false;
@@ -56,6 +58,7 @@ static void *health_thread(void *arg)
         }
         unsigned gen = h->gen;
         pthread_mutex_unlock(&h->lock);
+        liveness_beat(live);
         THREAD_ASSERT_OWNER(&h->owner, "health checks");
         if (h->live_src)
             app_live_get(h->live_src, &h->live);
@@ -68,6 +71,7 @@ static void *health_thread(void *arg)
         h->have = true;
     }
     pthread_mutex_unlock(&h->lock);
+    liveness_unregister(live);
     return NULL;
 }
 

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "common/clock.h"
+#include "common/liveness.h"
 #include "common/log.h"
 #include "common/thread.h"
 #include "health/health.h"
@@ -49,6 +51,8 @@ static void gather(struct app_live *a, struct health_live *l)
     l->source_fps = cs.source.source_fps;
     l->signal_ok = cs.signal == CAPTURE_SIGNAL_OK;
     l->leds = -1;
+    l->stalls = cs.source.stalls;
+    l->stall_age_s = cs.source.last_stall_ms ? (clock_mono_ms() - cs.source.last_stall_ms) / 1000 : -1;
     if (a->hid.ops) {
         l->hid_online = a->hid.ops->online(a->hid.ctx);
         l->hid = true;
@@ -79,6 +83,7 @@ static void write_file(struct app_live *a, const struct health_live *l)
 static void *live_thread(void *arg)
 {
     struct app_live *a = arg;
+    struct liveness *live = liveness_register("live-status");
     pthread_mutex_lock(&a->lock);
     while (!a->stop) {
         pthread_mutex_unlock(&a->lock);
@@ -90,10 +95,20 @@ static void *live_thread(void *arg)
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += HEALTH_LIVE_PERIOD_MS / 1000;
-        while (!a->stop && pthread_cond_timedwait(&a->wake, &a->lock, &until) != ETIMEDOUT) {
+        /* A period longer than the watchdog's deadline: beat on the way. */
+        while (!a->stop) {
+            struct timespec w = liveness_wake_at(&until);
+            if (pthread_cond_timedwait(&a->wake, &a->lock, &w) != ETIMEDOUT)
+                continue;
+            pthread_mutex_unlock(&a->lock); /* others read under it */
+            liveness_beat(live);
+            pthread_mutex_lock(&a->lock);
+            if (w.tv_sec == until.tv_sec && w.tv_nsec == until.tv_nsec)
+                break;
         }
     }
     pthread_mutex_unlock(&a->lock);
+    liveness_unregister(live);
     unlink(a->path); /* no daemon: the doctor says so rather than read old figures */
     return NULL;
 }

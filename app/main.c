@@ -17,6 +17,7 @@
 #include "capture/capture.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/liveness.h"
 #include "common/log.h"
 #include "common/prompt.h"
 #include "common/sdnotify.h"
@@ -290,15 +291,17 @@ static void poll_usb(struct app_usb *usb, struct server *srv, struct web *web)
     web_set_vmedia_drive(web, app_usb_drive(usb));
 }
 
-/* The server loop, kicking systemd's watchdog every turn: a turn waits at
- * most a second, so a wedged loop (not a slow client) trips WatchdogSec=. */
-static int serve(struct server *srv, struct sdnotify_watchdog *wd, struct app_usb *usb, struct web *web)
+/* The server loop, beating as "vnc" every turn (common/liveness.h: the
+ * watchdog thread feeds systemd only while this and every other thread
+ * beat): a turn waits at most half the deadline, so a wedged loop (not a
+ * slow client) starves WatchdogSec=. */
+static int serve(struct server *srv, struct liveness *live, struct app_usb *usb, struct web *web)
 {
     while (!stop_requested) {
-        if (server_run_once(srv, 1000) < 0)
+        liveness_beat(live);
+        if (server_run_once(srv, liveness_poll_ms(1000)) < 0)
             return -1;
         poll_usb(usb, srv, web);
-        sdnotify_watchdog_kick(wd);
     }
     return 0;
 }
@@ -417,12 +420,11 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     poll_usb(usb, srv, web);
     LOG_INFO("main", "piglix running; VNC on port %d", cfg->vnc.port);
     /* Type=notify: systemd starts dependent units once the ports are bound. */
-    struct sdnotify_watchdog wd;
-    sdnotify_watchdog_init(&wd);
+    struct liveness *vnc_live = liveness_register("vnc");
     sdnotify_send("READY=1\nSTATUS=serving");
     int r;
     for (;;) {
-        r = serve(srv, &wd, usb, web);
+        r = serve(srv, vnc_live, usb, web);
         if (r != 0 || stop_requested != 2)
             break;
         stop_requested = 0;
@@ -432,6 +434,7 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
             app_health_reconfigure(health, next); /* /api/health checks what the file now says */
         sdnotify_send("READY=1");
     }
+    liveness_unregister(vnc_live); /* stopping: no longer a loop that turns */
     sdnotify_send("STOPPING=1");
     LOG_INFO("main", "stopping");
     web_destroy(web);
@@ -558,6 +561,10 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Before any thread registers: the deadline each is held to, and the
+     * thread that feeds systemd's watchdog while all of them beat. */
+    liveness_set_deadline_ms(cfg.watchdog.deadline_ms);
+    liveness_watchdog_start();
     /* Before any other thread: atx forks its button-release guard. */
     /* The state dir holds the audit log (and later the web server's files):
      * made here, owner-only, when missing. An audit log that cannot be
@@ -624,5 +631,6 @@ int main(int argc, char **argv)
     atx_stop(atx);
     audit_record(AUDIT_SERVICE_STOP, AUDIT_IF_SYSTEM, AUDIT_OK, NULL, NULL, "piglix stopped");
     audit_close();
+    liveness_watchdog_stop();
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "atx/led.h"
 #include "atx/seq.h"
 #include "atx/wol.h"
+#include "common/liveness.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -323,13 +324,17 @@ static void *atx_thread(void *arg)
     struct pollfd fds[2 + ATX_INPUT_COUNT];
     int fd_input[2 + ATX_INPUT_COUNT];
     int n_fds = build_fds(a, fds, fd_input);
+    struct liveness *live = liveness_register("atx");
+    bool live_failed = false; /* a thread that died stays registered: the watchdog starves */
     for (;;) {
-        int timeout = poll_timeout(a, clock_mono_ms());
+        liveness_beat(live);
+        int timeout = liveness_poll_ms(poll_timeout(a, clock_mono_ms()));
         if (poll(fds, (nfds_t)n_fds, timeout) < 0 && errno != EINTR) {
             LOG_ERROR("atx", "poll: %s; ATX actions stop", strerror(errno));
             pthread_mutex_lock(&a->lock);
             a->stopping = true; /* requests say so instead of waiting forever */
             pthread_mutex_unlock(&a->lock);
+            live_failed = true;
             break;
         }
         int64_t now = clock_mono_ms();
@@ -360,6 +365,8 @@ static void *atx_thread(void *arg)
         finish_sequence(a, now);
     }
     apply_hold(a, clock_mono_ms());
+    if (!live_failed)
+        liveness_unregister(live);
     return NULL;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "audit/audit_internal.h"
+#include "common/liveness.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -65,6 +66,7 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     struct audit_event batch[BATCH_MAX];
+    struct liveness *live = liveness_register("audit");
     pthread_mutex_lock(&g.mu);
     for (;;) {
         while (!g.count && !g.stop) {
@@ -81,8 +83,11 @@ static void *writer_main(void *arg)
                     ts.tv_nsec -= 1000000000L;
                 }
                 pthread_cond_timedwait(&g.wake, &g.mu, &ts);
+                pthread_mutex_unlock(&g.mu);
+                liveness_beat(live);
+                pthread_mutex_lock(&g.mu);
             } else {
-                pthread_cond_wait(&g.wake, &g.mu);
+                liveness_cond_wait(live, &g.wake, &g.mu);
             }
         }
         if (!g.count && g.stop)
@@ -94,6 +99,7 @@ static void *writer_main(void *arg)
             g.count--;
         }
         pthread_mutex_unlock(&g.mu);
+        liveness_beat(live);
         /* The disk and the network without the lock: recording threads
          * only ever wait for a queue slot copy. */
         write_batch(batch, n);
@@ -102,6 +108,7 @@ static void *writer_main(void *arg)
         pthread_cond_broadcast(&g.written);
     }
     pthread_mutex_unlock(&g.mu);
+    liveness_unregister(live);
     return NULL;
 }
 

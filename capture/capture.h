@@ -42,6 +42,9 @@ struct capture_source_stats {
     uint64_t fps_dropped;    /* dropped to stay under [capture] fps */
     uint64_t broken;         /* error-flagged, short or undecodable frames */
     uint64_t restarts;       /* times streaming started (first start, mode change, signal back) */
+    uint64_t stalls;         /* streaming restarted: no good frame for [capture] frame_timeout_ms, no source change */
+    uint64_t reopens;        /* the device closed and opened again because streaming would not start */
+    int64_t last_stall_ms;   /* CLOCK_MONOTONIC ms of the last stall; 0: none */
     char device_format[8];   /* the device's pixel format ("UYVY", "MJPG"); "" when not streaming */
     double source_fps;       /* the input's rate (DV timings or the device's), 0 if unknown */
 };
@@ -65,7 +68,9 @@ int capture_testsrc_create(const struct config_capture *cfg, struct capture_sour
 
 /* The V4L2 source (HDMI capture): config [capture] device, edid, width,
  * height (devices without DV timings), fps (an upper limit), format (the
- * preferred pixel format). It never fails for a missing device or signal:
+ * preferred pixel format), frame_timeout_ms (no good frame that long
+ * without a source change: streaming restarts, the device is reopened when
+ * it will not start again). It never fails for a missing device or signal:
  * next() then yields a frame saying what is wrong (capture/nosignal.h) every
  * second and keeps retrying. Returns -1 only on bad settings or no memory. */
 int capture_v4l2_create(const struct config_capture *cfg, struct capture_source *out);

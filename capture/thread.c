@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "audit/audit.h"
+#include "common/liveness.h"
 #include "common/log.h"
 #include "common/thread.h"
 
@@ -22,14 +23,17 @@ static void *capture_thread_main(void *arg)
 {
     struct capture_thread *t = arg;
     enum capture_signal last = CAPTURE_SIGNAL_OK;
+    /* next() returns at least every half second (v4l2) or frame (test). */
+    struct liveness *live = liveness_register("capture");
     while (!atomic_load(&t->stop)) {
+        liveness_beat(live);
         struct capture_frame f;
         enum capture_signal sig = CAPTURE_SIGNAL_OK;
         int r = t->src.next(t->src.ctx, &f, &sig);
         if (r < 0) {
             LOG_ERROR("capture", "source %s failed; capture stopped", t->src.name);
             capture_slot_set_signal(t->slot, CAPTURE_SIGNAL_NO_DEVICE);
-            break;
+            return NULL; /* still registered: the watchdog starves and systemd restarts piglix */
         }
         /* A frame with a signal other than OK is a stand-in (the V4L2
          * source's NO SIGNAL frame): shown, but the state stays what it is. */
@@ -52,6 +56,7 @@ static void *capture_thread_main(void *arg)
             last = sig;
         }
     }
+    liveness_unregister(live);
     return NULL;
 }
 

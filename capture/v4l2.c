@@ -27,7 +27,6 @@
 #define V4L2SRC_REOPEN_US 1000000        /* a missing device: try again every second */
 #define V4L2SRC_REQUERY_US 500000        /* no signal: query the timings again */
 #define V4L2SRC_RESTART_US 1000000       /* after a streaming error */
-#define V4L2SRC_FRAME_TIMEOUT_US 2000000 /* streaming but no frame: NO FRAMES */
 #define V4L2SRC_NOSIGNAL_REPEAT_US 1000000
 
 enum { STEP_NONE, STEP_FRAME };
@@ -51,7 +50,8 @@ struct v4l2_source {
 
     int held;              /* buffer handed out by the last next(), or -1 */
     int64_t retry_at_us;   /* when to open or set up again */
-    int64_t last_frame_us; /* last frame from the device, or stream start */
+    int64_t last_good_us;  /* last frame not flagged broken, or stream start */
+    int64_t frame_timeout_us; /* [capture] frame_timeout_ms: no good frame that long is a stall */
     int64_t nosignal_due_us;
 
     enum capture_signal problem; /* CAPTURE_SIGNAL_OK while frames flow */
@@ -268,7 +268,7 @@ static int step_setup(struct v4l2_source *s, int64_t deadline)
     const char *what = "";
     int r = setup_stream(s, &what);
     if (r == 0) {
-        s->last_frame_us = clock_mono_us();
+        s->last_good_us = clock_mono_us();
         return STEP_NONE;
     }
     stop_streaming(s);
@@ -285,6 +285,11 @@ static int step_setup(struct v4l2_source *s, int64_t deadline)
         s->retry_at_us = t + V4L2SRC_REOPEN_US;
     } else {
         set_problem(s, CAPTURE_SIGNAL_NO_DEVICE, "%s: %s: %s", s->device, what, strerror(-r));
+        /* A driver that will not stream again (STREAMON failing after a
+         * stall) may be stuck in the file's state: start from a fresh open. */
+        LOG_WARN("capture", "%s: reopening the device", s->device);
+        close_device(s);
+        s->stats.reopens++;
         s->retry_at_us = t + V4L2SRC_REOPEN_US;
     }
     return STEP_NONE;
@@ -340,9 +345,12 @@ static void streaming_failed(struct v4l2_source *s, int err)
 static int take_frame(struct v4l2_source *s, const struct v4l2_buffer *buf, struct capture_frame *out)
 {
     int64_t t = clock_mono_us();
-    s->last_frame_us = t;
     s->stats.device_frames++;
     bool keep = !(buf->flags & V4L2_BUF_FLAG_ERROR);
+    /* Only a good frame is progress: a chip that sends nothing but
+     * error-flagged buffers is as stuck as one that sends none. */
+    if (keep)
+        s->last_good_us = t;
     if (!keep)
         s->stats.broken++;
     else if (!v4l2_pacer_accept(&s->pacer, t)) {
@@ -379,7 +387,7 @@ static int take_frame(struct v4l2_source *s, const struct v4l2_buffer *buf, stru
 
 static int step_stream(struct v4l2_source *s, struct capture_frame *out, int64_t deadline)
 {
-    int64_t frame_deadline = s->last_frame_us + V4L2SRC_FRAME_TIMEOUT_US;
+    int64_t frame_deadline = s->last_good_us + s->frame_timeout_us;
     int ready = v4l2dev_wait(&s->dev, ms_until(min64(wake_limit(s, deadline), frame_deadline)));
     if (ready < 0) {
         streaming_failed(s, ready);
@@ -407,6 +415,13 @@ static int step_stream(struct v4l2_source *s, struct capture_frame *out, int64_t
     /* No frames: a lost signal without an event shows in the timings. */
     if (s->dev.has_dv && timings_changed(s))
         return STEP_NONE;
+    /* The same timings and still nothing: the chip or its driver is in
+     * trouble. Stream off and on again (the setup state reopens the device
+     * if that fails); viewers see NO FRAMES meanwhile. */
+    s->stats.stalls++;
+    s->stats.last_stall_ms = clock_mono_ms();
+    LOG_WARN("capture", "%s: no good frame for %lld ms and no source change: restarting streaming (stall %llu)",
+             s->device, (long long)(s->frame_timeout_us / 1000), (unsigned long long)s->stats.stalls);
     set_problem(s, CAPTURE_SIGNAL_TIMEOUT, "%s sends no frames", s->device);
     stop_streaming(s);
     s->retry_at_us = clock_mono_us() + V4L2SRC_RESTART_US;
@@ -466,9 +481,11 @@ static void v4l2src_destroy(void *ctx)
         return;
     close_device(s);
     LOG_INFO("capture", "%s: %llu frames from the device, %llu dropped for the fps limit, %llu skipped, "
-             "%llu broken, %llu stream starts", s->device, (unsigned long long)s->stats.device_frames,
-             (unsigned long long)s->stats.fps_dropped, (unsigned long long)s->stats.skipped,
-             (unsigned long long)s->stats.broken, (unsigned long long)s->stats.restarts);
+             "%llu broken, %llu stream starts, %llu stalls, %llu reopens", s->device,
+             (unsigned long long)s->stats.device_frames, (unsigned long long)s->stats.fps_dropped,
+             (unsigned long long)s->stats.skipped, (unsigned long long)s->stats.broken,
+             (unsigned long long)s->stats.restarts, (unsigned long long)s->stats.stalls,
+             (unsigned long long)s->stats.reopens);
     v4l2_decoder_free(&s->dec);
     nosignal_canvas_free(&s->canvas);
     free(s);
@@ -506,6 +523,7 @@ int capture_v4l2_create(const struct config_capture *cfg, struct capture_source 
     s->fps = (unsigned)cfg->fps;
     s->preferred = (enum pixfmt)fmt;
     s->held = -1;
+    s->frame_timeout_us = (int64_t)(cfg->frame_timeout_ms > 0 ? cfg->frame_timeout_ms : 3000) * 1000;
     s->edid_last_result = 1; /* nothing logged yet */
     v4l2dev_init(&s->dev);
     load_edid(s);

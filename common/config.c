@@ -31,6 +31,7 @@ static const struct option_def options[] = {
     {"capture", "scenario", OPT_ENUM, F(capture.scenario), "bios", 0, 0, "bios|desktop|motion"},
     {"capture", "format", OPT_ENUM, F(capture.format), "yuyv", 0, 0, "yuyv|uyvy|rgb24"},
     {"capture", "edid", OPT_STR, F(capture.edid), "/usr/share/piglix/edid/tc358743-1080p30.hex", 0, 0, NULL},
+    {"capture", "frame_timeout_ms", OPT_INT, F(capture.frame_timeout_ms), "3000", 500, 60000, NULL},
     {"encode", "quality", OPT_INT, F(encode.quality), "80", 1, 100, NULL},
     {"encode", "subsampling", OPT_ENUM, F(encode.subsampling), "422", 0, 0, "444|422|420|gray"},
     {"encode", "lossless_refresh_ms", OPT_INT, F(encode.lossless_refresh_ms), "500", 0, 60000, NULL},
@@ -141,6 +142,7 @@ static const struct option_def options[] = {
     {"audit", "max_kb", OPT_INT, F(audit.max_kb), "512", 16, 65536, NULL},
     {"audit", "files", OPT_INT, F(audit.files), "4", 2, 16, NULL},
     {"audit", "syslog", OPT_STR, F(audit.syslog), "", 0, 0, NULL},
+    {"watchdog", "deadline_ms", OPT_INT, F(watchdog.deadline_ms), "10000", 100, 600000, NULL},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

@@ -17,6 +17,7 @@ struct config_capture {
     char scenario[16]; /* bios | desktop | motion */
     char format[16];   /* yuyv | uyvy | rgb24 (test source; v4l2: preferred) */
     char edid[CONFIG_STR_MAX]; /* EDID hex file loaded into the device; "" = leave alone */
+    int frame_timeout_ms; /* streaming but no frame this long: restart streaming (v4l2) */
 };
 
 struct config_encode {
@@ -161,6 +162,10 @@ struct config_audit {
     char syslog[CONFIG_STR_MAX]; /* "" or udp://host:port, tcp://host:port */
 };
 
+struct config_watchdog {
+    int deadline_ms;        /* a thread silent this long is wedged: systemd's watchdog is no longer fed */
+};
+
 struct piglix_config {
     struct config_capture capture;
     struct config_encode encode;
@@ -178,6 +183,7 @@ struct piglix_config {
     struct config_control control;
     struct config_video video;
     struct config_audit audit;
+    struct config_watchdog watchdog;
 };
 
 /* Fills every option with its default. */

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "common/config.h"
+#include "common/liveness.h"
 
 enum health_status { HEALTH_OK, HEALTH_WARNING, HEALTH_PROBLEM };
 
@@ -119,6 +120,8 @@ struct health_live {
     bool signal_ok;
     bool hid, hid_online;    /* the USB keyboard started; the host configured it */
     int leds;                /* the host's LED report (bit 0 Scroll, 1 Num, 2 Caps), -1 none */
+    uint64_t stalls;         /* capture streaming restarted after no frames (capture_source_stats) */
+    int64_t stall_age_s;     /* since the last one; -1 none */
 };
 /* The file's text; its length, or -1 when it does not fit. */
 int health_live_format(const struct health_live *live, char *out, size_t size);
@@ -127,9 +130,16 @@ int health_live_format(const struct health_live *live, char *out, size_t size);
 int health_live_parse(const char *text, size_t len, struct health_live *out);
 /* Reads [state] dir's file: 0, or -1 when there is none (or it is bad). */
 int health_live_read(const char *state_dir, struct health_live *out);
-/* "frames" and, with [hid] on, "keyboard-leds"; live NULL: no daemon. */
+/* "frames", "capture-stalls" (only after one: streaming restarted because
+ * the device stopped delivering, a warning for HEALTH_STALL_RECENT_S) and,
+ * with [hid] on, "keyboard-leds"; live NULL: no daemon. */
+#define HEALTH_STALL_RECENT_S 600
 void health_check_live(struct health_report *r, const struct health_live *live, int64_t now_s,
                        const struct config_hid *hid);
+
+/* "threads" (health_threads.c): the running daemon's watched threads
+ * (liveness_snapshot); a problem naming each one silent past deadline_ms. */
+void health_check_threads(struct health_report *r, const struct liveness_status *st, int n, int deadline_ms);
 
 /* "ok", "warning", "problem". */
 const char *health_status_name(enum health_status status);

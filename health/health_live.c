@@ -16,9 +16,9 @@ int health_live_format(const struct health_live *l, char *out, size_t size)
 {
     int n = snprintf(out, size,
                      "written=%" PRId64 "\nframes=%" PRIu64 "\nfps=%.1f\nsource_fps=%.1f\nsignal=%s\n"
-                     "hid=%d\nhid_online=%d\nleds=%d\n",
+                     "hid=%d\nhid_online=%d\nleds=%d\nstalls=%" PRIu64 "\nstall_age=%" PRId64 "\n",
                      l->written_s, l->frames, l->fps, l->source_fps, l->signal_ok ? "ok" : "none",
-                     l->hid ? 1 : 0, l->hid_online ? 1 : 0, l->leds);
+                     l->hid ? 1 : 0, l->hid_online ? 1 : 0, l->leds, l->stalls, l->stall_age_s);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -49,6 +49,7 @@ int health_live_parse(const char *text, size_t len, struct health_live *out)
 {
     memset(out, 0, sizeof(*out));
     out->leds = -1;
+    out->stall_age_s = -1;
     bool written = false;
     const char *end = text + len;
     for (const char *p = text; p < end;) {
@@ -84,6 +85,14 @@ int health_live_parse(const char *text, size_t len, struct health_live *out)
             if (!parse_num(v, vlen, true, false, &d) || d < -1 || d > 255)
                 return -1;
             out->leds = (int)d;
+        } else if (KEY("stalls")) {
+            if (!parse_num(v, vlen, false, false, &d))
+                return -1;
+            out->stalls = (uint64_t)d;
+        } else if (KEY("stall_age")) {
+            if (!parse_num(v, vlen, true, false, &d) || d < -1)
+                return -1;
+            out->stall_age_s = (int64_t)d;
         } /* other keys: a later daemon's, ignored */
 #undef KEY
         p = nl ? nl + 1 : end;
@@ -130,6 +139,19 @@ void health_check_live(struct health_report *r, const struct health_live *live, 
         health_add(r, "frames", HEALTH_PROBLEM, "no frames arriving (%s, %" PRIu64 " since start)" HEALTH_FIX
                    "see the capture and signal lines: a source that is off or asleep, no signal, or timings "
                    "the bridge cannot take", live->signal_ok ? "signal ok" : "no signal", live->frames);
+    }
+
+    /* Only once there was one: most appliances never see a line for it. */
+    if (live && age <= HEALTH_LIVE_STALE_S && age >= -HEALTH_LIVE_STALE_S && live->stalls) {
+        if (live->stall_age_s >= 0 && live->stall_age_s < HEALTH_STALL_RECENT_S)
+            health_add(r, "capture-stalls", HEALTH_WARNING, "the capture device stopped delivering frames %" PRIu64
+                       " times since start (last %" PRId64 " s ago); piglix restarted streaming each time"
+                       HEALTH_FIX "a capture chip or driver in trouble: the journal has each restart; if it "
+                       "repeats, check the bridge's cable, power and temperature", live->stalls, live->stall_age_s);
+        else
+            health_add(r, "capture-stalls", HEALTH_OK, "the capture device stopped delivering frames %" PRIu64
+                       " times since start, none in the last %d minutes; piglix restarted streaming each time",
+                       live->stalls, HEALTH_STALL_RECENT_S / 60);
     }
 
     if (!hid->enabled)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/liveness.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "hid/hid_device_internal.h"
@@ -193,6 +194,7 @@ void *hid_device_thread_main(void *arg)
     const int64_t max_age_ns = (int64_t)d->p.report_max_age_ms * MS;
     const int64_t state_poll_ns = (int64_t)d->p.state_poll_ms * MS;
     int64_t next_state_check = 0;
+    struct liveness *live = liveness_register("hid");
     pthread_mutex_lock(&d->lock);
     while (!d->stop) {
         int64_t now = clock_mono_ns();
@@ -233,7 +235,8 @@ void *hid_device_thread_main(void *arg)
         int64_t wait_ns = next_deadline(d, max_age_ns) - now;
         int timeout = wait_ns <= 0 ? 0 : (int)((wait_ns + MS - 1) / MS);
         pthread_mutex_unlock(&d->lock);
-        int pr = poll(pfd, n, timeout);
+        liveness_beat(live);
+        int pr = poll(pfd, n, liveness_poll_ms(timeout));
         pthread_mutex_lock(&d->lock);
         if (pr <= 0)
             continue;
@@ -257,5 +260,6 @@ void *hid_device_thread_main(void *arg)
     }
     last_flush(d, max_age_ns);
     pthread_mutex_unlock(&d->lock);
+    liveness_unregister(live);
     return NULL;
 }

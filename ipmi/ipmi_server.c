@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/liveness.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -273,15 +274,17 @@ static void *run(void *arg)
 {
     struct ipmi *ip = arg;
     struct pollfd pfd[MAX_SOCKETS + 2];
+    struct liveness *live = liveness_register("ipmi");
     for (;;) {
+        liveness_beat(live);
         for (int i = 0; i < ip->n_fd; i++)
             pfd[i] = (struct pollfd){.fd = ip->fd[i], .events = POLLIN};
         pfd[ip->n_fd] = (struct pollfd){.fd = ip->stop_fd, .events = POLLIN};
         pfd[ip->n_fd + 1] = (struct pollfd){.fd = ip->wake_fd, .events = POLLIN};
-        int r = poll(pfd, (nfds_t)ip->n_fd + (ip->wake_fd >= 0 ? 2 : 1), poll_timeout(ip));
+        int r = poll(pfd, (nfds_t)ip->n_fd + (ip->wake_fd >= 0 ? 2 : 1), liveness_poll_ms(poll_timeout(ip)));
         if (r < 0 && errno != EINTR) {
             LOG_ERROR("ipmi", "poll: %s", strerror(errno));
-            break;
+            return NULL; /* still registered: the watchdog starves and systemd restarts piglix */
         }
         if (pfd[ip->n_fd].revents)
             break;
@@ -298,6 +301,7 @@ static void *run(void *arg)
         ipmi_core_control_service(ip->core);
         send_sol(ip);
     }
+    liveness_unregister(live);
     return NULL;
 }
 

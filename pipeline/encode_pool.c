@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "common/liveness.h"
 #include "common/log.h"
 #include "common/thread.h"
 #include "pipeline/encode_internal.h"
@@ -64,10 +65,14 @@ static void *enc_pool_main(void *arg)
     free(arg);
     struct enc_pool *p = a.pool;
     uint32_t seen = 0;
+    /* One name per worker: a wedged one is told apart from its pool. */
+    char name[LIVENESS_NAME_MAX];
+    snprintf(name, sizeof(name), "encode-%u", a.worker);
+    struct liveness *live = liveness_register(name);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->quit && p->gen == seen)
-            pthread_cond_wait(&p->start, &p->lock);
+            liveness_cond_wait(live, &p->start, &p->lock);
         if (p->quit)
             break;
         seen = p->gen;
@@ -75,10 +80,12 @@ static void *enc_pool_main(void *arg)
         void *ctx = p->ctx;
         unsigned njobs = p->njobs;
         pthread_mutex_unlock(&p->lock);
+        liveness_beat(live);
         enc_pool_drain(p, seen, njobs, fn, ctx, a.worker, true);
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
+    liveness_unregister(live);
     return NULL;
 }
 

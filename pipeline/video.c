@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/liveness.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/pixfmt.h"
@@ -351,15 +352,17 @@ static void swap_results(struct video_result *a, struct video_result *b)
 static void *encoder_thread(void *arg)
 {
     struct pipeline_video *v = arg;
+    struct liveness *live = liveness_register("h264");
     pthread_mutex_lock(&v->lock);
     for (;;) {
         while (!v->stop && (!v->has_pending || v->has_result))
-            pthread_cond_wait(&v->cond, &v->lock);
+            liveness_cond_wait(live, &v->cond, &v->lock);
         if (v->stop)
             break;
         swap_jobs(&v->work, &v->pending);
         v->has_pending = false;
         pthread_mutex_unlock(&v->lock);
+        liveness_beat(live);
         run_job(v, &v->work);
         pthread_mutex_lock(&v->lock);
         swap_results(&v->result, &v->made);
@@ -369,6 +372,7 @@ static void *encoder_thread(void *arg)
         pthread_mutex_lock(&v->lock);
     }
     pthread_mutex_unlock(&v->lock);
+    liveness_unregister(live);
     close_encoder(v);
     return NULL;
 }

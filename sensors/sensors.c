@@ -17,6 +17,7 @@
 
 #include "atx/atx.h"
 #include "sensors/sensors_internal.h"
+#include "common/liveness.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "audit/audit.h"
@@ -234,6 +235,7 @@ void sensors_poll(struct sensors *s)
 static void *run(void *arg)
 {
     struct sensors *s = arg;
+    struct liveness *live = liveness_register("sensors");
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         struct timespec until;
@@ -244,15 +246,26 @@ static void *run(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
-            ;
+        /* A poll period longer than the watchdog's: beat on the way. */
+        while (!s->stop) {
+            struct timespec w = liveness_wake_at(&until);
+            if (pthread_cond_timedwait(&s->wake, &s->lock, &w) != ETIMEDOUT)
+                continue;
+            pthread_mutex_unlock(&s->lock); /* others read under it */
+            liveness_beat(live);
+            pthread_mutex_lock(&s->lock);
+            if (w.tv_sec == until.tv_sec && w.tv_nsec == until.tv_nsec)
+                break;
+        }
         if (s->stop)
             break;
         pthread_mutex_unlock(&s->lock);
         sensors_poll(s);
+        liveness_beat(live);
         pthread_mutex_lock(&s->lock);
     }
     pthread_mutex_unlock(&s->lock);
+    liveness_unregister(live);
     return NULL;
 }
 

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/liveness.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -260,7 +261,9 @@ static void *serial_thread(void *arg)
 {
     struct serial_console *c = arg;
     THREAD_ASSERT_OWNER(&c->owner, "serial console");
+    struct liveness *live = liveness_register("serial");
     while (!atomic_load(&c->stop)) {
+        liveness_beat(live);
         pthread_mutex_lock(&c->mu);
         bool held = c->held;
         pthread_mutex_unlock(&c->mu);
@@ -283,9 +286,10 @@ static void *serial_thread(void *arg)
             if (c->in_break)
                 timeout = (int)ms_until(&c->break_end) + 1;
         }
-        int n = poll(p, c->fd >= 0 ? 2 : 1, timeout);
+        int n = poll(p, c->fd >= 0 ? 2 : 1, liveness_poll_ms(timeout));
         if (n < 0 && errno != EINTR) {
             LOG_ERROR("serial", "poll: %s", strerror(errno));
+            live = NULL; /* stays registered: the watchdog starves and systemd restarts piglix */
             break;
         }
         if (p[0].revents & POLLIN) {
@@ -305,6 +309,7 @@ static void *serial_thread(void *arg)
         if (p[1].revents & POLLOUT)
             tty_write(c);
     }
+    liveness_unregister(live);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/liveness.h"
 #include "common/log.h"
 #include "common/thread.h"
 #include "web/web_internal.h"
@@ -56,10 +57,11 @@ static void run_job(struct web_hash_job *j)
 static void *worker(void *arg)
 {
     struct web_hasher *h = arg;
+    struct liveness *live = liveness_register("web-hash");
     pthread_mutex_lock(&h->mu);
     for (;;) {
         while (!h->todo && !h->stop)
-            pthread_cond_wait(&h->cv, &h->mu);
+            liveness_cond_wait(live, &h->cv, &h->mu);
         if (h->stop)
             break;
         struct web_hash_job *j = h->todo;
@@ -67,6 +69,7 @@ static void *worker(void *arg)
         if (!h->todo)
             h->todo_tail = NULL;
         pthread_mutex_unlock(&h->mu);
+        liveness_beat(live);
         run_job(j);
         pthread_mutex_lock(&h->mu);
         h->queued--;

@@ -136,6 +136,14 @@ void web_metrics_reply(struct web_conn *c)
     metric(&t, "piglix_capture_fps", "gauge", "Captured frames per second, recent.", cs.fps);
     metric(&t, "piglix_capture_frames_total", "counter", "Frames captured.", (double)cs.captured);
     metric(&t, "piglix_capture_dropped_total", "counter", "Frames replaced before the server took them.", (double)cs.dropped);
+    /* [reliability] capture chip trouble (capture/v4l2.c) */
+    metric(&t, "piglix_capture_broken_total", "counter", "Error-flagged, short or undecodable frames, not shown.",
+           (double)cs.source.broken);
+    metric(&t, "piglix_capture_stalls_total", "counter",
+           "Streaming restarted: no good frame within [capture] frame_timeout_ms, no source change.",
+           (double)cs.source.stalls);
+    metric(&t, "piglix_capture_reopens_total", "counter", "Capture device reopened: streaming would not restart.",
+           (double)cs.source.reopens);
     metric(&t, "piglix_vnc_clients", "gauge", "Connected RFB clients (VNC and browsers).", ss.clients);
     metric(&t, "piglix_vnc_connections_total", "counter", "RFB connections accepted.", (double)ss.connections);
     metric(&t, "piglix_vnc_auth_failures_total", "counter", "Failed VNC logins.", (double)ss.auth_failures);

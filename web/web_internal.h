@@ -128,6 +128,8 @@ struct web_stats {
 
 struct atx;
 
+struct liveness;
+
 struct web {
     const struct config_web *cfg;
     char state_dir[CONFIG_STR_MAX];
@@ -164,6 +166,9 @@ struct web {
     struct web_conn *longs;             /* snapshot waits, streams, WebSockets */
     int viewers;                        /* open noVNC WebSockets */
     lws_sorted_usec_list_t tick;
+    /* common/liveness: the web thread's beat; live_tick wakes an idle loop */
+    lws_sorted_usec_list_t live_tick;
+    struct liveness *live;
     struct web_hasher *hasher;          /* password hashes, off the event loop */
     int64_t hash_window_ms;             /* WEB_HASHES_PER_S budget */
     int hashes_in_window;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/liveness.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -607,14 +608,31 @@ fail:
     return NULL;
 }
 
+/* Wakes an idle event loop in time for its beat. */
+static void live_tick(lws_sorted_usec_list_t *sul)
+{
+    struct web *w = lws_container_of(sul, struct web, live_tick);
+    liveness_beat(w->live);
+    lws_sul_schedule(w->ctx, 0, &w->live_tick, live_tick, (lws_usec_t)liveness_wake_ms() * 1000);
+}
+
 static void *web_thread(void *arg)
 {
     auth_forbid_hashing_on_this_thread(); /* hashes go to web_hash.c's worker */
     struct web *w = arg;
+    w->live = liveness_register("web");
     lws_sul_schedule(w->ctx, 0, &w->tick, tick, LWS_US_PER_SEC);
-    while (!atomic_load(&w->stop))
-        if (lws_service(w->ctx, 0) < 0)
+    lws_sul_schedule(w->ctx, 0, &w->live_tick, live_tick, (lws_usec_t)liveness_wake_ms() * 1000);
+    bool failed = false;
+    while (!atomic_load(&w->stop)) {
+        liveness_beat(w->live);
+        if (lws_service(w->ctx, 0) < 0) {
+            failed = true;
             break;
+        }
+    }
+    if (!failed) /* a loop that died stays registered: the watchdog starves */
+        liveness_unregister(w->live);
     return NULL;
 }
 
@@ -665,6 +683,7 @@ void web_destroy(struct web *w)
     w->hasher = NULL;
     if (w->ctx) {
         lws_sul_cancel(&w->tick);
+        lws_sul_cancel(&w->live_tick);
         lws_context_destroy(w->ctx);
     }
     redfish_destroy(w->redfish);

@@ -121,6 +121,58 @@ static void test_states(void **state)
     assert_non_null(strstr(c->text, "Num Lock off, Caps Lock on, Scroll Lock on"));
 }
 
+/* [reliability] capture chip trouble: streaming restarts, through the file. */
+static void test_stalls(void **state)
+{
+    (void)state;
+    struct health_live a = {.written_s = NOW, .frames = 900, .fps = 30, .signal_ok = true, .leds = -1,
+                            .stalls = 3, .stall_age_s = 42}, b;
+    char text[512];
+    int n = health_live_format(&a, text, sizeof(text));
+    assert_true(n > 0);
+    assert_int_equal(health_live_parse(text, (size_t)n, &b), 0);
+    assert_int_equal(b.stalls, 3);
+    assert_int_equal(b.stall_age_s, 42);
+    struct health_report r;
+    const struct health_check *c = run(&r, &b, false, "capture-stalls");
+    assert_non_null(c);
+    assert_int_equal(c->status, HEALTH_WARNING);
+    assert_non_null(strstr(c->text, "stopped delivering frames 3 times since start (last 42 s ago)"));
+    assert_non_null(strstr(c->fix, "journal"));
+    b.stall_age_s = HEALTH_STALL_RECENT_S + 1;
+    c = run(&r, &b, false, "capture-stalls");
+    assert_int_equal(c->status, HEALTH_OK);
+    /* none: no line at all; an older daemon's file (no key) reads as none */
+    b.stalls = 0;
+    assert_null(run(&r, &b, false, "capture-stalls"));
+    const char *old = "written=5\nframes=1\n";
+    assert_int_equal(health_live_parse(old, strlen(old), &b), 0);
+    assert_int_equal(b.stalls, 0);
+    assert_int_equal(b.stall_age_s, -1);
+    const char *bad = "written=5\nstall_age=-7\n";
+    assert_int_equal(health_live_parse(bad, strlen(bad), &b), -1);
+}
+
+/* [reliability] the watchdog: the running daemon's threads. */
+static void test_threads(void **state)
+{
+    (void)state;
+    struct health_report r = {0};
+    struct liveness_status st[3] = {{"capture", 120, false}, {"web", 40, false}, {"ipmi", 300, false}};
+    health_check_threads(&r, st, 3, 10000);
+    const struct health_check *c = health_find(&r, "threads");
+    assert_int_equal(c->status, HEALTH_OK);
+    assert_non_null(strstr(c->text, "all 3 threads made progress within 10000 ms"));
+    r.n = 0;
+    st[0] = (struct liveness_status){"capture", 12345, true};
+    st[2] = (struct liveness_status){"ipmi", 60000, true};
+    health_check_threads(&r, st, 3, 10000);
+    c = health_find(&r, "threads");
+    assert_int_equal(c->status, HEALTH_PROBLEM);
+    assert_non_null(strstr(c->text, "2 of 3 threads wedged: capture (silent 12.3 s), ipmi (silent 60.0 s)"));
+    assert_non_null(strstr(c->fix, "restarts piglix"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +180,8 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_states),
+        cmocka_unit_test(test_stalls),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
