@@ -57,6 +57,7 @@ static void gather(struct app_live *a, struct health_live *l)
         l->hid_online = a->hid.ops->online(a->hid.ctx);
         l->hid = true;
         l->leds = l->hid_online ? a->hid.ops->leds(a->hid.ctx) : -1;
+        l->hid_asleep = l->hid_online && a->hid.ops->asleep && a->hid.ops->asleep(a->hid.ctx);
     }
 }
 

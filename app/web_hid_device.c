@@ -38,6 +38,16 @@ static int dev_leds(void *ctx)
     return st.leds;
 }
 
+static bool dev_asleep(void *ctx)
+{
+    struct hid_device *d = device(ctx);
+    if (!d)
+        return false;
+    struct hid_status st;
+    hid_get_status(d, &st);
+    return st.host_asleep;
+}
+
 static int dev_combo(void *ctx, const char *const *keys, int n, char *err, size_t errlen)
 {
     struct hid_device *d = device(ctx);
@@ -73,6 +83,7 @@ static const struct web_hid_ops device_ops = {
     .combo = dev_combo,
     .paste = dev_paste,
     .mouse = dev_mouse,
+    .asleep = dev_asleep,
 };
 
 void app_web_hid_from_slot(struct web_hid *out, struct hid_device *_Atomic *slot)

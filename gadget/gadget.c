@@ -77,7 +77,9 @@ struct gadget *gadget_create(const struct gadget_params *p)
     if (r == USBG_SUCCESS)
         r = usbg_set_config_max_power(g->config, p->max_power_ma);
     if (r == USBG_SUCCESS)
-        r = usbg_set_config_bm_attrs(g->config, 0x80); /* bus powered */
+        /* bus powered, remote wakeup: a host in suspend (S3) lets the
+         * keyboard wake it only when the configuration says it can */
+        r = usbg_set_config_bm_attrs(g->config, GADGET_BM_ATTRIBUTES);
     if (r != USBG_SUCCESS) {
         LOG_ERROR("gadget", "cannot create the gadget's configuration: %s", usbg_strerror(r));
         goto fail;
@@ -230,7 +232,47 @@ bool gadget_host_ready(const struct gadget *g, char *state, size_t n)
         snprintf(state, n, "no UDC state");
         return false;
     }
-    return strcmp(state, "configured") == 0;
+    /* a suspended host keeps its configuration: reports wait for its resume */
+    return strcmp(state, "configured") == 0 || strcmp(state, "suspended") == 0;
+}
+
+int gadget_host_wakeup(const struct gadget *g)
+{
+    char path[PATH_MAX + 64], udc[64];
+    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, GADGET_NAME);
+    int r = sysfs_read(path, udc, sizeof(udc));
+    if (r < 0)
+        return r;
+    if (!udc[0] || strchr(udc, '/'))
+        return -ENOTCONN;
+    /* the UDC core's srp attribute calls usb_gadget_wakeup(); the kernel
+     * gives no answer: whether the host resumed shows in its polling */
+    snprintf(path, sizeof(path), SYS_CLASS_UDC "/%s/srp", udc);
+    return sysfs_write(path, "1");
+}
+
+int gadget_host_state_fd(const struct gadget *g)
+{
+    char path[PATH_MAX + 64], udc[64];
+    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, GADGET_NAME);
+    int r = sysfs_read(path, udc, sizeof(udc));
+    if (r < 0)
+        return r;
+    if (!udc[0] || strchr(udc, '/'))
+        return -ENOTCONN;
+    snprintf(path, sizeof(path), SYS_CLASS_UDC "/%s/state", udc);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    gadget_state_fd_rearm(fd); /* sysfs notifies only after a read */
+    return fd;
+}
+
+void gadget_state_fd_rearm(int fd)
+{
+    char buf[64];
+    if (lseek(fd, 0, SEEK_SET) == 0 && read(fd, buf, sizeof(buf)) < 0)
+        LOG_DEBUG("gadget", "UDC state: %s", strerror(errno));
 }
 
 void gadget_destroy(struct gadget *g)

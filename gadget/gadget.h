@@ -19,6 +19,8 @@
 
 
 #define GADGET_NAME "piglix"
+/* The configuration's bmAttributes: bit 7 (always one), bit 5 remote wakeup. */
+#define GADGET_BM_ATTRIBUTES 0xa0
 
 struct gadget_params {
     const char *configfs;        /* NULL: /sys/kernel/config */
@@ -68,9 +70,27 @@ const char *gadget_udc(const struct gadget *g);
  * /dev/hidgN), read from its configfs "dev" attribute. 0 or -errno. */
 int gadget_function_dev(const struct gadget *g, const char *function, dev_t *out);
 /* True when the gadget is still bound to its UDC (writing "" to the UDC
- * file unbinds it behind our back) and the host has configured it; state
- * receives the UDC's state in words. Any thread. */
+ * file unbinds it behind our back) and the host has configured it (also
+ * when it has suspended it since: "suspended"); state receives the UDC's
+ * state in words. Any thread. Linux 6.1's UDC drivers (dummy_hcd, dwc2)
+ * never report "suspended": a suspended host shows as a host that does not
+ * take reports. */
 bool gadget_host_ready(const struct gadget *g, char *state, size_t n);
+/* Asks a suspended host to resume (USB remote wakeup: the UDC's srp
+ * attribute, usb_gadget_wakeup). The kernel ignores it when the host did
+ * not allow wakeup, is not suspended, or the UDC driver cannot signal it
+ * (mainline dwc2 in 6.1 has no wakeup operation). Never blocks. 0 or a
+ * negative errno (-EACCES, -EROFS: srp is root's, in a read-only /sys
+ * for the packaged unprivileged daemon). Any thread. */
+int gadget_host_wakeup(const struct gadget *g);
+/* An fd on the UDC's state attribute that poll() reports POLLPRI on each
+ * time the kernel sets the state (reset, address, configuration), even
+ * when the words stay the same: a host that rebooted or a cable pulled and
+ * put back ends "configured" again within milliseconds, and dummy_hcd and
+ * dwc2 never say "not attached" for a pulled cable. After each POLLPRI,
+ * gadget_state_fd_rearm. The caller closes it. A negative errno. */
+int gadget_host_state_fd(const struct gadget *g);
+void gadget_state_fd_rearm(int fd);
 
 /* Splitting root from the daemon: `piglix gadget up` (root) makes and binds
  * the gadget and leaves it (gadget_release); the unprivileged daemon

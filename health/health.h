@@ -122,6 +122,7 @@ struct health_live {
     int leds;                /* the host's LED report (bit 0 Scroll, 1 Num, 2 Caps), -1 none */
     uint64_t stalls;         /* capture streaming restarted after no frames (capture_source_stats) */
     int64_t stall_age_s;     /* since the last one; -1 none */
+    bool hid_asleep;         /* the host suspended the bus: input asks it to wake up */
 };
 /* The file's text; its length, or -1 when it does not fit. */
 int health_live_format(const struct health_live *live, char *out, size_t size);

@@ -16,9 +16,10 @@ int health_live_format(const struct health_live *l, char *out, size_t size)
 {
     int n = snprintf(out, size,
                      "written=%" PRId64 "\nframes=%" PRIu64 "\nfps=%.1f\nsource_fps=%.1f\nsignal=%s\n"
-                     "hid=%d\nhid_online=%d\nleds=%d\nstalls=%" PRIu64 "\nstall_age=%" PRId64 "\n",
+                     "hid=%d\nhid_online=%d\nleds=%d\nstalls=%" PRIu64 "\nstall_age=%" PRId64 "\nhid_asleep=%d\n",
                      l->written_s, l->frames, l->fps, l->source_fps, l->signal_ok ? "ok" : "none",
-                     l->hid ? 1 : 0, l->hid_online ? 1 : 0, l->leds, l->stalls, l->stall_age_s);
+                     l->hid ? 1 : 0, l->hid_online ? 1 : 0, l->leds, l->stalls, l->stall_age_s,
+                     l->hid_asleep ? 1 : 0);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -77,10 +78,10 @@ int health_live_parse(const char *text, size_t len, struct health_live *out)
             *(KEY("fps") ? &out->fps : &out->source_fps) = d;
         } else if (KEY("signal")) {
             out->signal_ok = vlen == 2 && memcmp(v, "ok", 2) == 0;
-        } else if (KEY("hid") || KEY("hid_online")) {
+        } else if (KEY("hid") || KEY("hid_online") || KEY("hid_asleep")) {
             if (vlen != 1 || (v[0] != '0' && v[0] != '1'))
                 return -1;
-            *(KEY("hid") ? &out->hid : &out->hid_online) = v[0] == '1';
+            *(KEY("hid") ? &out->hid : KEY("hid_online") ? &out->hid_online : &out->hid_asleep) = v[0] == '1';
         } else if (KEY("leds")) {
             if (!parse_num(v, vlen, true, false, &d) || d < -1 || d > 255)
                 return -1;
@@ -165,6 +166,10 @@ void health_check_live(struct health_report *r, const struct health_live *live, 
     else if (!live->hid_online)
         health_add(r, "keyboard-leds", HEALTH_WARNING, "the host has not configured the USB keyboard" HEALTH_FIX
                    "connect the host to the Pi's USB-C port with a cable that has data lines, and power the host on");
+    else if (live->hid_asleep)
+        health_add(r, "keyboard-leds", HEALTH_WARNING, "the host has suspended the USB bus (asleep, S3?): a key "
+                   "press or click asks it to wake up" HEALTH_FIX "press a key in the viewer; if it stays asleep, "
+                   "allow wakeup from USB in its BIOS or power it on (Power menu)");
     else if (live->leds < 0)
         health_add(r, "keyboard-leds", HEALTH_WARNING, "the host configured the keyboard but has sent no LED report "
                    "yet" HEALTH_FIX "press Num Lock or Caps Lock from the viewer; some BIOSes send none until then");

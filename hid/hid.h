@@ -47,8 +47,11 @@ void hid_log_input_init(struct hid_input *in, struct hid_log_counters *counters)
  * thread) and the API for pastes, key combos, the mouse mode and status
  * (from any thread). Nothing here blocks a caller: reports are written
  * non-blocking; a burst the host has not polled yet waits a few ms in a
- * small queue; a host that is off, asleep or unplugged gets nothing (reports
+ * small queue; a host that is off or unplugged gets nothing (reports
  * are dropped and counted, never replayed) and its keys are released. A
+ * host that stops taking reports while configured (suspended) is asked to
+ * wake up: the report that waits in the kernel is the key that woke it, what
+ * waits here goes after it (within report_max_age_ms, else the state now). A
  * worker thread drains the queues, types pastes at their rate, watches the
  * host's connection, reads the keyboard LEDs and releases keys held too
  * long without events. */
@@ -61,6 +64,14 @@ struct hid_device_io {
     /* Whether the USB host has configured the device now; state describes
      * it ("configured", "suspended", "not bound", ...). */
     bool (*host_ready)(void *ctx, char *state, size_t n);
+    /* Asks a suspended host to resume (USB remote wakeup); never blocks.
+     * 0 or a negative errno. NULL: the device cannot. */
+    int (*wakeup)(void *ctx);
+    /* An fd that poll() reports POLLPRI on when the host (re)configures
+     * or resets the device, and how to re-arm it after each; a negative
+     * errno when there is none. NULL: none (the state is only polled). */
+    int (*state_fd)(void *ctx);
+    void (*state_fd_rearm)(int fd);
     void *ctx;
 };
 
@@ -73,6 +84,7 @@ struct hid_device_params {
     int key_hold_max_ms;         /* release keys held this long without events; 0: never */
     int state_poll_ms;           /* how often the host state is read; 0: 200 */
     int report_max_age_ms;       /* a report not taken by then is dropped; 0: 500 */
+    int wake_after_ms;           /* a report not taken this long: ask the host to wake up; 0: 100 */
 };
 
 struct hid_status {
@@ -90,6 +102,12 @@ struct hid_status {
     uint64_t reports_waited;     /* written after waiting for the host's poll */
     uint64_t watchdog_releases, host_losses, unmapped_keys;
     uint64_t pastes, pastes_aborted;
+    /* The host stopped taking reports (suspended, S3) or its UDC says
+     * "suspended": input asks it to wake up (USB remote wakeup) and waits
+     * for it; false again once it takes a report. */
+    bool host_asleep;
+    uint64_t wakeups_requested;  /* requests sent to the UDC */
+    uint64_t host_wakeups;       /* the host took reports again after a request */
     /* From a viewer's key event arriving to its keyboard report written to
      * the device: all reports, and those written at once (not queued behind
      * one the host had not polled yet: piglix's own share). */

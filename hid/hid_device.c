@@ -39,6 +39,8 @@ static int write_report(struct hid_device *d, enum hid_endpoint ep, const uint8_
     ssize_t w = write(d->ep[ep].fd, data, len);
     if (w == (ssize_t)len) {
         d->st.reports_written++;
+        d->ep[ep].unacked = true; /* until POLLOUT: the host took it */
+        d->ep[ep].written_ns = clock_mono_ns();
         if (!d->announced) {
             d->announced = true;
             LOG_INFO("hid", "the target is connected (%s)", d->host_state);
@@ -244,7 +246,9 @@ void hid_device_go_offline(struct hid_device *d, const char *why)
             close(e->fd);
         e->fd = -1;
         e->resync = true;
+        e->unacked = false;
     }
+    d->asleep = false;
     struct hid_kbd_report kr[HID_KBD_MAX_REPORTS];
     hid_keyboard_release_all(&d->kb, kr);
     struct hid_mouse_report mr;
@@ -463,6 +467,7 @@ void hid_get_status(struct hid_device *d, struct hid_status *out)
     out->pasting = d->pasting;
     out->paste_steps_left = d->pasting ? d->plan.n - d->plan_at : 0;
     out->unmapped_keys = d->kb.unmapped;
+    out->host_asleep = d->online && (d->asleep || strcmp(d->host_state, "suspended") == 0);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -490,6 +495,8 @@ struct hid_device *hid_device_create(const struct hid_device_params *p)
         d->p.state_poll_ms = 200;
     if (d->p.report_max_age_ms <= 0)
         d->p.report_max_age_ms = 500;
+    if (d->p.wake_after_ms <= 0)
+        d->p.wake_after_ms = 100;
     /* Each character is a press and a release: two steps per character. */
     d->step_ns = 1000000000LL / (2 * d->p.paste_rate);
     for (int i = 0; i < HID_EP_COUNT; i++) {

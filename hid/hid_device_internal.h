@@ -20,6 +20,8 @@ struct hid_ep {
     struct hid_outq q;
     bool resync;                     /* send the state before anything queued */
     uint8_t last[HID_REPORT_MAX];    /* the last keyboard report sent or dropped */
+    bool unacked;                    /* written, not taken by the host yet (no POLLOUT) */
+    int64_t written_ns;              /* when that report was written */
 };
 
 struct hid_device {
@@ -35,6 +37,7 @@ struct hid_device {
     bool announced;                  /* a report went through since online: say so once */
     char host_state[32];
     int64_t next_state_check_ns;
+    bool reconfigured;               /* the host (re)configured or reset the device since the last check */
 
     struct hid_keyboard kb;
     struct hid_pointer ptr;
@@ -52,6 +55,12 @@ struct hid_device {
     pthread_mutex_t cb_lock;         /* guards the callback and its calls */
     void (*led_cb)(void *ctx, unsigned leds);
     void *led_ctx;
+
+    /* remote wakeup (hid_device_wake.c): a report the host does not take */
+    bool asleep;                     /* asking it to wake up, or it took nothing since */
+    int wake_tries;
+    int64_t asleep_since_ns, next_wake_ns;
+    bool wake_failed_logged;
 
     struct hid_status st;            /* counters */
     struct thread_owner input_owner; /* the thread calling struct hid_input (test builds) */
@@ -80,6 +89,14 @@ void hid_device_release_viewers(struct hid_device *d, int64_t event_ns);
 void hid_device_abort_paste(struct hid_device *d, const char *why, bool send);
 /* The host went away: drop, release, close. */
 void hid_device_go_offline(struct hid_device *d, const char *why);
+
+/* Remote wakeup, on the worker: asks a host that has not taken a report
+ * for wake_after_ms (or whose UDC says "suspended") to resume; notices it
+ * took one again. hid_device_wake_deadline: when the next check is due
+ * (INT64_MAX: none). */
+void hid_device_wake_check(struct hid_device *d, int64_t now);
+void hid_device_wake_taken(struct hid_device *d, enum hid_endpoint ep, int64_t now);
+int64_t hid_device_wake_deadline(const struct hid_device *d);
 
 void *hid_device_thread_main(void *arg);
 

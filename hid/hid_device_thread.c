@@ -37,6 +37,7 @@ static void go_online(struct hid_device *d, const char *state)
     for (int i = 0; i < HID_EP_COUNT; i++) {
         d->ep[i].fd = fds[i];
         d->ep[i].resync = true;
+        d->ep[i].unacked = false;
     }
     d->online = true;
     d->open_failed_logged = d->drop_logged = d->announced = false;
@@ -46,6 +47,11 @@ static void go_online(struct hid_device *d, const char *state)
 static void apply_host_state(struct hid_device *d, bool ready, const char *state)
 {
     snprintf(d->host_state, sizeof(d->host_state), "%s", state);
+    /* A host that rebooted or lost the cable for a moment has forgotten
+     * every key and button: forget them too, and start from all released. */
+    if (d->reconfigured && d->online)
+        hid_device_go_offline(d, "the host reset or configured the USB device again");
+    d->reconfigured = false;
     if (ready && !d->online)
         go_online(d, state);
     else if (!ready && d->online)
@@ -144,7 +150,7 @@ static int64_t min64(int64_t a, int64_t b)
 /* When the worker must next act by itself. */
 static int64_t next_deadline(const struct hid_device *d, int64_t max_age_ns)
 {
-    int64_t t = d->next_state_check_ns;
+    int64_t t = min64(d->next_state_check_ns, hid_device_wake_deadline(d));
     if (d->pasting)
         t = min64(t, d->next_step_ns);
     if (d->p.key_hold_max_ms > 0 && (hid_keyboard_any_held(&d->kb) || d->ptr.buttons))
@@ -195,6 +201,9 @@ void *hid_device_thread_main(void *arg)
     const int64_t state_poll_ns = (int64_t)d->p.state_poll_ms * MS;
     int64_t next_state_check = 0;
     struct liveness *live = liveness_register("hid");
+    int state_fd = d->p.io.state_fd ? d->p.io.state_fd(d->p.io.ctx) : -1;
+    if (state_fd < 0 && d->p.io.state_fd)
+        LOG_DEBUG("hid", "no notification of the USB state (%s): polled only", strerror(-state_fd));
     pthread_mutex_lock(&d->lock);
     while (!d->stop) {
         int64_t now = clock_mono_ns();
@@ -211,17 +220,22 @@ void *hid_device_thread_main(void *arg)
         }
         watchdog(d, now);
         paste_steps(d, now);
-        struct pollfd pfd[1 + HID_EP_COUNT];
-        int pfd_ep[1 + HID_EP_COUNT];
+        hid_device_wake_check(d, now);
+        struct pollfd pfd[2 + HID_EP_COUNT];
+        int pfd_ep[2 + HID_EP_COUNT];
         nfds_t n = 0;
         pfd[n] = (struct pollfd){.fd = d->wake_fd, .events = POLLIN};
+        pfd_ep[n++] = -1;
+        pfd[n] = (struct pollfd){.fd = state_fd, .events = POLLPRI}; /* a negative fd is skipped */
         pfd_ep[n++] = -1;
         for (int i = 0; i < HID_EP_COUNT; i++) {
             int r = hid_device_flush_ep(d, (enum hid_endpoint)i, now, max_age_ns);
             struct hid_ep *e = &d->ep[i];
             if (!d->online || e->fd < 0)
                 continue;
-            short events = (short)((i == HID_EP_KEYBOARD ? POLLIN : 0) | (r == 0 ? POLLOUT : 0));
+            /* POLLOUT also for a report written but not taken yet: when
+             * it comes, the host is polling (awake) */
+            short events = (short)((i == HID_EP_KEYBOARD ? POLLIN : 0) | (r == 0 || e->unacked ? POLLOUT : 0));
             if (events) {
                 pfd[n] = (struct pollfd){.fd = e->fd, .events = events};
                 pfd_ep[n++] = i;
@@ -245,7 +259,13 @@ void *hid_device_thread_main(void *arg)
             if (read(d->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
                 LOG_WARN("hid", "eventfd read: %s", strerror(errno));
         }
-        for (nfds_t i = 1; i < n; i++) {
+        if (pfd[1].revents & (POLLPRI | POLLERR)) { /* sysfs_notify: the kernel set the state */
+            d->p.io.state_fd_rearm(state_fd);
+            LOG_DEBUG("hid", "the USB state changed");
+            d->reconfigured = d->online;
+            next_state_check = 0;
+        }
+        for (nfds_t i = 2; i < n; i++) {
             int ep = pfd_ep[i];
             if (!d->online || d->ep[ep].fd != pfd[i].fd)
                 continue; /* closed meanwhile */
@@ -253,13 +273,18 @@ void *hid_device_thread_main(void *arg)
                 char why[64];
                 snprintf(why, sizeof(why), "%s: device error", hid_endpoint_name((enum hid_endpoint)ep));
                 hid_device_go_offline(d, why);
-            } else if (ep == HID_EP_KEYBOARD && (pfd[i].revents & POLLIN)) {
-                read_leds(d);
+                continue;
             }
+            if (pfd[i].revents & POLLOUT)
+                hid_device_wake_taken(d, (enum hid_endpoint)ep, clock_mono_ns());
+            if (ep == HID_EP_KEYBOARD && (pfd[i].revents & POLLIN))
+                read_leds(d);
         }
     }
     last_flush(d, max_age_ns);
     pthread_mutex_unlock(&d->lock);
     liveness_unregister(live);
+    if (state_fd >= 0)
+        close(state_fd);
     return NULL;
 }

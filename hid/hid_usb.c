@@ -109,6 +109,18 @@ static bool host_ready(void *ctx, char *state, size_t n)
     return gadget_host_ready(u->gadget, state, n);
 }
 
+static int host_wakeup(void *ctx)
+{
+    struct hid_usb *u = ctx;
+    return gadget_host_wakeup(u->gadget);
+}
+
+static int host_state_fd(void *ctx)
+{
+    struct hid_usb *u = ctx;
+    return gadget_host_state_fd(u->gadget);
+}
+
 int hid_usb_probe(const struct config_hid *cfg, char *why, size_t n)
 {
     return gadget_probe(NULL, NULL, cfg->udc, why, n);
@@ -195,7 +207,9 @@ int hid_usb_start(struct hid_usb *u)
 {
     if (gadget_bind(u->gadget, u->udc) < 0)
         return -1;
-    u->params.io = (struct hid_device_io){.open = open_endpoint, .host_ready = host_ready, .ctx = u};
+    u->params.io = (struct hid_device_io){.open = open_endpoint, .host_ready = host_ready, .wakeup = host_wakeup,
+                                         .state_fd = host_state_fd, .state_fd_rearm = gadget_state_fd_rearm,
+                                         .ctx = u};
     u->device = hid_device_create(&u->params);
     if (!u->device)
         return -1;
@@ -232,6 +246,9 @@ void hid_usb_destroy(struct hid_usb *u)
                  (unsigned long long)all->count,
                  direct->count ? (double)direct->sum_ns / (double)direct->count / 1e3 : 0,
                  (double)direct->max_ns / 1e3, (unsigned long long)direct->count);
+        if (st.wakeups_requested)
+            LOG_INFO("hid", "asked the target to wake up %llu times; it woke %llu times",
+                     (unsigned long long)st.wakeups_requested, (unsigned long long)st.host_wakeups);
         hid_device_destroy(u->device);
     }
     gadget_destroy(u->gadget);

@@ -94,6 +94,8 @@ struct web_hid_ops {
     int (*paste)(void *ctx, const char *text, const char *layout, char *err, size_t errlen);
     /* Moves the pointer to x,y of a width x height picture with these buttons (RFB mask). */
     int (*mouse)(void *ctx, int x, int y, unsigned width, unsigned height, unsigned buttons);
+    /* True when the target suspended the USB bus (input asks it to wake up). NULL: never. */
+    bool (*asleep)(void *ctx);
 };
 
 struct web_hid {

@@ -71,6 +71,7 @@ void web_info_reply(struct web_conn *c)
     cJSON_AddBoolToObject(hid, "configured", w->have_hid);
     bool online = w->have_hid && w->hid.ops->online && w->hid.ops->online(w->hid.ctx);
     cJSON_AddBoolToObject(hid, "online", online);
+    cJSON_AddBoolToObject(hid, "asleep", online && w->hid.ops->asleep && w->hid.ops->asleep(w->hid.ctx));
     int leds = w->have_hid && w->hid.ops->leds ? w->hid.ops->leds(w->hid.ctx) : -1;
     if (leds >= 0) {
         cJSON *l = cJSON_AddObjectToObject(hid, "leds");

@@ -233,7 +233,7 @@ def case_doctor_live(env):
     check(mode == 0o644, "the status file's mode is %o" % mode)
     with open(status) as f:
         keys = sorted(line.split("=", 1)[0] for line in f.read().splitlines())
-    check(keys == ["fps", "frames", "hid", "hid_online", "leds", "signal", "source_fps", "written"],
+    check(keys == ["fps", "frames", "hid", "hid_asleep", "hid_online", "leds", "signal", "source_fps", "written"],
           "what the status file tells: %s" % keys)
     p.stop()
     check(not os.path.exists(status), "the status file stays after the daemon stopped")

@@ -115,6 +115,11 @@ static void test_states(void **state)
     c = run(&r, &l, true, "keyboard-leds");
     assert_int_equal(c->status, HEALTH_WARNING);
     assert_non_null(strstr(c->text, "no LED report"));
+    l.hid_asleep = true; /* the host suspended the bus */
+    c = run(&r, &l, true, "keyboard-leds");
+    assert_int_equal(c->status, HEALTH_WARNING);
+    assert_non_null(strstr(c->text, "suspended the USB bus"));
+    l.hid_asleep = false;
     l.leds = 4 | 1;
     c = run(&r, &l, true, "keyboard-leds");
     assert_int_equal(c->status, HEALTH_OK);

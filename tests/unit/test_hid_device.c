@@ -34,7 +34,35 @@ struct fake {
     int sndbuf; /* 0: the default */
     unsigned leds_seen;
     int led_calls;
+    atomic_int wakeups; /* remote wakeup requests */
+    int state_fd[2];    /* the UDC state's notification: urgent data on [0] (POLLPRI) */
 };
+
+static int fake_state_fd(void *ctx)
+{
+    struct fake *f = ctx;
+    return f->state_fd[0] >= 0 ? dup(f->state_fd[0]) : -ENOENT;
+}
+
+static void fake_state_rearm(int fd)
+{
+    char c;
+    while (recv(fd, &c, 1, MSG_OOB | MSG_DONTWAIT) == 1)
+        ;
+}
+
+/* The kernel set the state again (a reset and reconfiguration). */
+static void notify_state(struct fake *f)
+{
+    assert_int_equal(send(f->state_fd[1], "s", 1, MSG_OOB), 1);
+}
+
+static int fake_wakeup(void *ctx)
+{
+    struct fake *f = ctx;
+    atomic_fetch_add(&f->wakeups, 1);
+    return 0;
+}
 
 static int fake_open(void *ctx, enum hid_endpoint ep)
 {
@@ -138,10 +166,15 @@ static void rig_start(struct rig *r, const struct hid_device_params *over, int s
             p.key_hold_max_ms = over->key_hold_max_ms;
         if (over->report_max_age_ms)
             p.report_max_age_ms = over->report_max_age_ms;
+        p.wake_after_ms = over->wake_after_ms;
         if (!over->present[HID_EP_MOUSE_REL] && over->present[HID_EP_MOUSE_ABS])
             p.present[HID_EP_MOUSE_REL] = false;
     }
-    p.io = (struct hid_device_io){.open = fake_open, .host_ready = fake_ready, .ctx = &r->f};
+    r->f.state_fd[0] = r->f.state_fd[1] = -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->f.state_fd) < 0)
+        r->f.state_fd[0] = r->f.state_fd[1] = -1;
+    p.io = (struct hid_device_io){.open = fake_open, .host_ready = fake_ready, .wakeup = fake_wakeup,
+                                  .state_fd = fake_state_fd, .state_fd_rearm = fake_state_rearm, .ctx = &r->f};
     r->d = hid_device_create(&p);
     assert_non_null(r->d);
     hid_device_input(r->d, &r->in);
@@ -193,6 +226,9 @@ static void rig_online(struct rig *r, const struct hid_device_params *over)
 static void rig_stop(struct rig *r)
 {
     hid_device_destroy(r->d);
+    for (int i = 0; i < 2; i++)
+        if (r->f.state_fd[i] >= 0)
+            close(r->f.state_fd[i]);
     for (int i = 0; i < HID_EP_COUNT; i++)
         if (r->f.host_fd[i] >= 0)
             close(r->f.host_fd[i]);
@@ -347,6 +383,92 @@ static void test_stalled_host_loses_reports_not_state(void **state)
     assert_int_equal(last[2], 0x14);
     key(&r, 'q', false);
     expect_kbd(&r, 0, 0);
+    rig_stop(&r);
+}
+
+/* A host that suspended its bus takes nothing but stays configured: piglix
+ * asks it to wake up (only then), the reports wait, and once it reads again
+ * every key arrives in order, none lost or held. */
+static void test_asleep_host_is_woken_and_gets_the_keys(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct hid_device_params over = {.wake_after_ms = 50};
+    rig_start(&r, &over, 1);
+    assert_true(wait_online(&r, true, 2000));
+    drain_resync(&r);
+    struct hid_status st;
+    hid_get_status(r.d, &st);
+    assert_false(st.host_asleep);
+    sleep_ms(200); /* a host that takes every report is never asked */
+    assert_int_equal(atomic_load(&r.f.wakeups), 0);
+    const char word[] = "wakeup";
+    for (const char *c = word; *c; c++) {
+        key(&r, (uint32_t)*c, true);
+        key(&r, (uint32_t)*c, false);
+    }
+    int64_t end = clock_mono_ms() + 2000;
+    while (atomic_load(&r.f.wakeups) == 0 && clock_mono_ms() < end)
+        sleep_ms(5);
+    assert_true(atomic_load(&r.f.wakeups) >= 1);
+    hid_get_status(r.d, &st);
+    assert_true(st.host_asleep);
+    assert_true(st.online);
+    sleep_ms(300); /* the resume */
+    for (const char *c = word; *c; c++) { /* the host reads again */
+        expect_kbd(&r, 0, (uint8_t)(0x04 + (*c - 'a')));
+        expect_kbd(&r, 0, 0);
+    }
+    expect_quiet(&r, HID_EP_KEYBOARD, 100);
+    end = clock_mono_ms() + 2000;
+    do {
+        hid_get_status(r.d, &st);
+        if (!st.host_asleep)
+            break;
+        sleep_ms(5);
+    } while (clock_mono_ms() < end);
+    assert_false(st.host_asleep);
+    assert_int_equal(st.host_wakeups, 1);
+    assert_int_equal(st.reports_dropped, 0);
+    rig_stop(&r);
+}
+
+/* The host reset and configured the device again (a reboot, a cable pulled
+ * and put back) faster than the state is polled: the words stay
+ * "configured", but the kernel's notification makes piglix forget the held
+ * key and start the new session from all released. */
+static void test_reconfigured_host_gets_no_held_key(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct hid_device_params over = {0};
+    rig_online(&r, &over);
+    if (r.f.state_fd[0] < 0)
+        skip();
+    key(&r, 'a', true); /* held through the reset */
+    expect_kbd(&r, 0, 0x04);
+    pthread_mutex_lock(&r.f.lock);
+    int opens = r.f.opens;
+    pthread_mutex_unlock(&r.f.lock);
+    notify_state(&r.f);
+    int64_t end = clock_mono_ms() + 2000;
+    for (;;) { /* the endpoints opened again: a new session */
+        pthread_mutex_lock(&r.f.lock);
+        bool reopened = r.f.opens > opens;
+        pthread_mutex_unlock(&r.f.lock);
+        if (reopened || clock_mono_ms() > end)
+            break;
+        sleep_ms(2);
+    }
+    expect_kbd(&r, 0, 0); /* the new session starts all released */
+    key(&r, 'b', true);
+    expect_kbd(&r, 0, 0x05); /* b alone: a is forgotten */
+    key(&r, 'a', false);
+    key(&r, 'b', false);
+    expect_kbd(&r, 0, 0);
+    struct hid_status st;
+    hid_get_status(r.d, &st);
+    assert_true(st.online);
     rig_stop(&r);
 }
 
@@ -660,6 +782,8 @@ int main(void)
         cmocka_unit_test(test_keys_reach_the_host_at_once),
         cmocka_unit_test(test_slow_host_gets_everything_in_order),
         cmocka_unit_test(test_stalled_host_loses_reports_not_state),
+        cmocka_unit_test(test_asleep_host_is_woken_and_gets_the_keys),
+        cmocka_unit_test(test_reconfigured_host_gets_no_held_key),
         cmocka_unit_test(test_host_gone_releases_and_drops),
         cmocka_unit_test(test_release_all_and_watchdog),
         cmocka_unit_test(test_leds_come_back),

@@ -7,6 +7,8 @@
  *                                   autorepeat), EV_REL, EV_ABS and EV_LED event, and
  *                                   "open ROLE eventN" / "gone ROLE eventN" as devices
  *                                   come and go (it rescans every 100 ms); until killed
+ *   hid_reader held                 the keys held down on the USB keyboard now (EVIOCGKEY):
+ *                                   their codes, or "none"
  *   hid_reader led CODE VALUE       sets a LED on the USB keyboard (EV_LED + SYN), as
  *                                   the host's own keyboard handling does
  *
@@ -154,7 +156,8 @@ static int cmd_record(const char *file)
     }
 }
 
-static int cmd_led(int code, int value)
+/* The first USB keyboard under /dev/input opened with flags, or -1. */
+static int open_keyboard(int flags)
 {
     struct dirent **names;
     int n = scandir("/dev/input", &names, is_event_node, alphasort);
@@ -162,7 +165,7 @@ static int cmd_led(int code, int value)
     for (int i = 0; i < n; i++) {
         const char *role;
         if (fd < 0) {
-            fd = open_node(names[i]->d_name, O_WRONLY, &role);
+            fd = open_node(names[i]->d_name, flags, &role);
             if (fd >= 0 && strcmp(role, "kbd") != 0) {
                 close(fd);
                 fd = -1;
@@ -172,10 +175,40 @@ static int cmd_led(int code, int value)
     }
     if (n > 0)
         free(names);
-    if (fd < 0) {
+    if (fd < 0)
         fprintf(stderr, "hid_reader: no USB keyboard under /dev/input\n");
+    return fd;
+}
+
+/* The keys the host's input layer holds down on the USB keyboard now
+ * (EVIOCGKEY): their codes on one line, "none" when there are none. */
+static int cmd_held(void)
+{
+    int fd = open_keyboard(O_RDONLY);
+    if (fd < 0)
+        return 1;
+    unsigned long keys[(KEY_MAX + BITS_LONG) / BITS_LONG] = {0};
+    if (ioctl(fd, EVIOCGKEY(sizeof(keys)), keys) < 0) {
+        perror("hid_reader: EVIOCGKEY");
+        close(fd);
         return 1;
     }
+    close(fd);
+    int any = 0;
+    for (int k = 0; k <= KEY_MAX; k++)
+        if (TEST_BIT(keys, k)) {
+            printf("%s%d", any ? " " : "", k);
+            any = 1;
+        }
+    printf("%s\n", any ? "" : "none");
+    return 0;
+}
+
+static int cmd_led(int code, int value)
+{
+    int fd = open_keyboard(O_WRONLY);
+    if (fd < 0)
+        return 1;
     struct input_event ev[2] = {
         {.type = EV_LED, .code = (unsigned short)code, .value = value},
         {.type = EV_SYN, .code = SYN_REPORT, .value = 0},
@@ -193,8 +226,10 @@ int main(int argc, char **argv)
         return cmd_list();
     if (argc == 3 && strcmp(argv[1], "record") == 0)
         return cmd_record(argv[2]);
+    if (argc == 2 && strcmp(argv[1], "held") == 0)
+        return cmd_held();
     if (argc == 4 && strcmp(argv[1], "led") == 0)
         return cmd_led(atoi(argv[2]), atoi(argv[3]));
-    fprintf(stderr, "usage: hid_reader list | record FILE | led CODE VALUE\n");
+    fprintf(stderr, "usage: hid_reader list | record FILE | held | led CODE VALUE\n");
     return 64;
 }

@@ -15,12 +15,16 @@ CASE input: with the target's layout set to de, a VNC session (rfbprobe on
   with it on). A viewer that leaves with keys held leaves nothing down; a key
   held without events is released by the watchdog; the UDC unbound in the
   middle of typing blocks nothing and typing works again once it is rebound.
+  The host suspends the device (runtime PM, wakeup enabled): a key press
+  wakes it (remote wakeup) and arrives.
   Nothing is left in configfs at exit; prints the key latency figures.
 CASE lifecycle: piglix killed with SIGKILL leaves its gadget behind; the next
   start removes it and works; the relative mouse moves by the viewer's
-  motion; a missing UDC is a clear error and leaves nothing behind.
+  motion; a key held while the cable is pulled (the host's port disabled)
+  is not held on the host after it is back (EVIOCGKEY); a missing UDC is a clear error and leaves nothing behind.
 Each case is one VM boot. Exit 0 on success, 1 on failure."""
 import argparse
+import os
 import pathlib
 import subprocess
 import sys
@@ -108,6 +112,11 @@ class Recorder:
         except pvm.VMError as e:
             raise TestFailure("%s; %s events since the mark: %s" % (e, role, self.events(role, types)))
         time.sleep(0.5)  # anything more (there should be nothing) arrives too
+
+    def wait_for_gone(self, role, timeout=60):
+        """Until role's device disappeared after the mark."""
+        self.vm.wait_for(lambda: any(l.split()[:2] == ["gone", role] for l in self.since()), timeout,
+                         interval=0.3, what="the USB %s to go away" % role)
 
     def wait_devices(self, roles, timeout=60):
         """Until each role's device is open (again) after its last disappearance."""
@@ -297,6 +306,81 @@ def unbind_mid_typing(vm, piglix, rec):
     expect_keys(rec, press(KEY["Q"], KEY["W"]), "typing after the UDC was bound again")
 
 
+USBDEV = "/sys/bus/usb/devices/1-1"  # the gadget as the host's USB core sees it
+UDC = "/sys/class/udc/dummy_udc.0"
+
+
+def suspend_wakeup(vm, piglix, rec):
+    """The host suspends the device (runtime PM with wakeup enabled, as in
+    S3): a key press from a viewer wakes it (USB remote wakeup) and
+    arrives, the press with its release."""
+    bm = vm.check("cat %s/bmAttributes" % USBDEV).strip()
+    check(int(bm, 16) & 0x20, "the configuration does not offer remote wakeup (bmAttributes %s)" % bm)
+    # usbcore says "usb wakeup-resume" (a debug message) when a device woke its host
+    vm.check("mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug; "
+             "echo 'module usbcore +p' > /sys/kernel/debug/dynamic_debug/control")
+    vm.check("echo enabled > {0}/power/wakeup; echo 0 > {0}/power/autosuspend_delay_ms; "
+             "echo auto > {0}/power/control".format(USBDEV))
+    try:
+        # one wakeup: after it the host does not always suspend again within 30 s
+        for what, args in (("a key press", ("keys", "61")),):
+            try:
+                vm.wait_for(lambda: vm.check("cat %s/power/runtime_status" % USBDEV).strip() == "suspended", 30,
+                            interval=0.3, what="the host to suspend the USB device")
+            except pvm.VMError as e:
+                raise TestFailure("%s\npiglix:\n%s\nhost:\n%s" % (e, piglix.log()[-3000:], vm.run(
+                    "dmesg | tail -30; grep . %s/power/* %s:1.*/power/*" % (USBDEV, USBDEV))[0]))
+            time.sleep(1)  # and its root hub (bus suspend) after it
+            resumes = vm.check("dmesg | grep -c 'usb 1-1: usb wakeup-resume' || true").strip()
+            log("the host suspended the device (UDC state %s)" % vm.check("cat %s/state" % UDC).strip())
+            rec.set_mark()
+            started = time.monotonic()
+            probe_ok(piglix, *args)
+            expect_keys(rec, press(KEY["A"]), "%s waking the suspended host" % what)
+            check(vm.check("dmesg | grep -c 'usb 1-1: usb wakeup-resume' || true").strip() != resumes,
+                  "the host did not log a remote wakeup")
+            log("ok: %s woke the suspended host and arrived (%.1f s)" % (what, time.monotonic() - started))
+        check("asking it to wake up" in piglix.log(), "piglix did not log the wakeup request")
+    finally:
+        vm.check("echo on > %s/power/control; echo 'module usbcore -p' > /sys/kernel/debug/dynamic_debug/control"
+                 % USBDEV)
+
+
+def held_through_disconnect(vm, piglix, rec):
+    """A viewer holds a key while the cable is pulled and put back (the
+    host's port disabled and enabled: the UDC still says "configured"
+    after it): the host's new keyboard has nothing held (EVIOCGKEY), also
+    after another viewer types; piglix answered meanwhile."""
+    port = "/sys/bus/usb/devices/1-0:1.0/usb1-port1/disable"
+    rec.set_mark()
+    holder = piglix.probe_async("--timeout", "90", "keys", "+61", "--delay", "30000")
+    try:
+        rec.wait_count("kbd", 1, "the held key", (EV_KEY,))
+        held = vm.check("hid_reader held").strip()
+        check(held == str(KEY["A"]), "the host holds %s, not a" % held)
+        vm.check("echo 1 > %s" % port)
+        rec.wait_for_gone("kbd")
+        started = time.monotonic()
+        probe_ok(piglix, "auth-only", timeout=30)
+        log("ok: piglix answers with the cable out (%.2f s)" % (time.monotonic() - started))
+        vm.check("echo 0 > %s" % port)
+        rec.wait_devices(["kbd"])
+        rec.set_mark()
+        probe_ok(piglix, "keys", "62")  # another viewer types b while a is still held by the first
+        expect_keys(rec, press(KEY["B"]), "typing after the reconnect")
+        held = vm.check("hid_reader held").strip()
+        check(held == "none", "keys held on the host after the reconnect: %s" % held)
+        check(holder.poll() is None, "the viewer holding the key left early: %s" % (holder.communicate(),))
+        log("ok: nothing held on the host after the reconnect, though a viewer still holds a")
+    finally:
+        holder.kill()
+        holder.communicate()
+    time.sleep(1)
+    held = vm.check("hid_reader held").strip()
+    check(held == "none", "keys held on the host after the viewer left: %s" % held)
+    log("ok: a key held through a disconnect is not held after it")
+
+
 def latency_figures(text):
     for line in text.splitlines():
         if "key event to report written" in line or "reports written" in line:
@@ -309,6 +393,8 @@ def case_input(tools, reader):
         rec = Recorder(vm)
         piglix = start_piglix(vm, tools)
         rec.wait_devices(["kbd", "abs", "rel"])
+        if os.environ.get("PIGLIX_HID_ONLY_SUSPEND"):  # debugging
+            return suspend_wakeup(vm, piglix, rec)
         flags = vm.check("cat %s/functions/hid.*/no_out_endpoint" % GADGET).split()
         check(flags == ["1", "1", "1"], "no_out_endpoint is %s (LED reports must come by SET_REPORT)" % flags)
         check(" W " not in piglix.log(), "piglix warned at start:\n%s" % piglix.log()[-2000:])
@@ -320,6 +406,7 @@ def case_input(tools, reader):
         held_keys(piglix, rec)
         leds(vm, piglix, rec)
         unbind_mid_typing(vm, piglix, rec)
+        suspend_wakeup(vm, piglix, rec)
         check_pairing(rec.lines())
         log("ok: every key press has its release, in order")
         text = piglix.stop()
@@ -341,7 +428,9 @@ def case_lifecycle(tools, reader):
         piglix.proc.wait(30)
         check(vm.check("ls /sys/kernel/config/usb_gadget").split() == ["piglix"], "no stale gadget after SIGKILL")
         log("piglix killed: its gadget stays in configfs")
-        piglix = start_piglix(vm, tools, "/etc/piglix/relative.ini", name="piglix-relative")
+        # no key watchdog: a held key stays held until the viewer lets go
+        piglix = start_piglix(vm, tools, "/etc/piglix/relative.ini -o hid.key_hold_max_ms=0",
+                              name="piglix-relative")
         check("removing the USB gadget 'piglix' an earlier run left" in piglix.log(),
               "the stale gadget was not reported:\n%s" % piglix.log()[-2000:])
         rec.wait_devices(["kbd", "rel"])
@@ -359,6 +448,7 @@ def case_lifecycle(tools, reader):
         check(got == want, "relative mouse events\n  got  %s\n  want %s" % (got, want))
         check(not rec.events("abs"), "the absolute mouse moved in relative mode")
         log("ok: the relative mouse moved by the viewer's motion (+50,-10 then +250,+310 in steps of 127)")
+        held_through_disconnect(vm, piglix, rec)
         piglix.stop()
         check(vm.check("ls /sys/kernel/config/usb_gadget").strip() == "", "configfs not empty after exit")
         # A missing UDC is not a reason to exit: piglix says why once, runs

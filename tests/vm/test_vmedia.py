@@ -16,7 +16,9 @@ image asked for as a CD is presented as a read-only disk (the kernel's CD
 LUN stops at 2.2 GB) and the ISO inside it mounts; an upload cut off leaves
 nothing; the mount survives a restart; [vmedia] usb = mounted keeps the
 drive off the bus until a mount; `piglix gadget up` + an unprivileged
-daemon mount through the handed-over LUN files. Exit 0 on success."""
+daemon mount through the handed-over LUN files; the host's port disabled
+(cable pulled) while it reads the CD: the API answers, eject and mount
+work meanwhile, and the CD reads whole again after it. Exit 0 on success."""
 import argparse
 import hashlib
 import os
@@ -220,6 +222,37 @@ def aborted_upload(vm, api, tools):
     log("ok: an upload cut off halfway left nothing")
 
 
+def cable_pulled_mid_read(vm, api, iso_sha):
+    """The host reads the CD in a loop when its port goes down (the cable
+    pulled, a reboot's reset): the API answers and eject and mount work
+    while the host is gone; once it is back, the CD reads whole with the
+    image's SHA-256."""
+    port = "/sys/bus/usb/devices/1-0:1.0/usb1-port1/disable"
+    api.ok("POST", "/api/vmedia/mount", {"image": "test.iso", "mode": "cdrom"})
+    wait_medium(vm, "/dev/sr0", True, "the CD before the cable is pulled")
+    vm.check("(while :; do dd if=/dev/sr0 of=/dev/null bs=2048 2>/dev/null || break; "
+             "echo 3 > /proc/sys/vm/drop_caches; done; echo stopped > /tmp/reader.done) "
+             ">/dev/null 2>&1 </dev/null &")
+    time.sleep(1)
+    vm.check("echo 1 > %s" % port)
+    vm.wait_for(lambda: vm.run("cat /tmp/reader.done 2>/dev/null")[0].strip() == "stopped", timeout=60,
+                what="the host's read to fail with the cable out")
+    started = time.monotonic()
+    check(api.drive()["mounted"], "the CD was ejected by the cable pull")
+    api.ok("POST", "/api/vmedia/eject", {})
+    api.ok("POST", "/api/vmedia/mount", {"image": "test.iso", "mode": "cdrom"})
+    log("ok: with the cable out the API answers, eject and mount work (%.2f s)" % (time.monotonic() - started))
+    vm.check("echo 0 > %s" % port)
+    dev = vm.wait_for(lambda: next(("/dev/" + d for d in vm.check("ls /sys/block").split()
+                                    if d.startswith("sr") and medium_readable(vm, "/dev/" + d)), None),
+                      timeout=60, what="the CD back after the cable")
+    got = vm.check("n=$(stat -c %%s /srv/test.iso); dd if=%s bs=2048 count=$((n / 2048)) 2>/dev/null | sha256sum"
+                   % dev, timeout=60).split()[0]
+    check(got == iso_sha, "the CD after the cable came back reads %s, want %s" % (got, iso_sha))
+    log("ok: the CD read through a pulled cable reads whole again on %s (same SHA-256)" % dev)
+    api.ok("POST", "/api/vmedia/eject", {})
+
+
 def run_test(tools):
     iso, sums = make_iso(tools)
     root2 = pathlib.Path(tools.path("iso2"))
@@ -246,6 +279,7 @@ def run_test(tools):
         log("ok: ISOs uploaded through the API (SHA-256 computed while streaming matches)")
         aborted_upload(vm, api, tools)
         cd_and_swap(vm, api, sums, None)
+        cable_pulled_mid_read(vm, api, iso_sha)
         dev = flash(vm, api, tools)
         small_cd(vm, api, tools)
         big_cd(vm, api, dev, sums)
