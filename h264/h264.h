@@ -28,10 +28,19 @@ enum h264_backend {
     H264_BACKEND_OPENH264,
 };
 
+/* The default quality: bench_h264's curve (h264/README.md). */
+#define H264_QUALITY_QP_DEFAULT 23
+
 struct h264_params {
     unsigned width, height;      /* even; the encoder crops nothing */
     unsigned fps;                /* nominal rate, for rate control */
-    unsigned bitrate_kbps;       /* target; 0 = the backend's default for the size */
+    /* Rate control (README "Rate control"): hold a constant quality and
+     * spend only what the picture needs (a still desktop costs next to
+     * nothing), never more than bitrate_kbps. */
+    unsigned bitrate_kbps;       /* the ceiling; 0 = the backend's default for the size */
+    unsigned quality_qp;         /* the quality to hold, as an H.264 QP (lower is better):
+                                    x264's CRF, the M2M encoder's and openh264's min QP;
+                                    0 = H264_QUALITY_QP_DEFAULT */
     unsigned keyframe_interval;  /* frames between IDRs; 0 = only when asked */
     bool full_range;             /* the VUI's video_full_range_flag */
     enum h264_backend backend;

@@ -14,6 +14,11 @@
 #include "h264/h264_internal.h"
 #include "h264/m2m_internal.h"
 
+/* The coarsest quantiser the codec may use when the bitrate ceiling bites
+ * (a moving picture): beyond it the picture is mush; ustreamer caps at 32,
+ * which makes the ceiling soft at high motion. */
+#define H264_M2M_MAX_QP 40
+
 struct h264_m2m {
     struct m2m_session *s;
     bool reported;
@@ -36,20 +41,27 @@ static int h264_m2m_open(struct h264_encoder *e, const struct h264_params *p, ch
         return -1;
     }
     unsigned kbps = p->bitrate_kbps ? p->bitrate_kbps : h264_m2m_default_kbps(p->width, p->height);
+    unsigned qp = p->quality_qp ? p->quality_qp : H264_QUALITY_QP_DEFAULT;
+    if (qp > H264_M2M_MAX_QP)
+        qp = H264_M2M_MAX_QP;
     /* Level 4.0 covers 1080p30 (8160 macroblocks a frame); above, 4.2. */
     unsigned mbs = ((p->width + 15) / 16) * ((p->height + 15) / 16);
     int level = mbs <= 8192 ? V4L2_MPEG_VIDEO_H264_LEVEL_4_0 : V4L2_MPEG_VIDEO_H264_LEVEL_4_2;
     /* 0 = only when asked: the longest period the control takes. */
     int period = p->keyframe_interval ? (int)p->keyframe_interval : 0x7fffffff;
     const struct m2m_ctrl ctrls[] = {
+        /* The same rate control as the software encoders (h264.h): VBR
+         * with the bitrate as its ceiling, the quality held by the min QP,
+         * so a still picture stops costing bits once it is that good. */
+        {V4L2_CID_MPEG_VIDEO_BITRATE_MODE, V4L2_MPEG_VIDEO_BITRATE_MODE_VBR, "VBR bitrate mode"},
         {V4L2_CID_MPEG_VIDEO_BITRATE, (int32_t)(kbps * 1000u), "bitrate"},
         {V4L2_CID_MPEG_VIDEO_H264_PROFILE, V4L2_MPEG_VIDEO_H264_PROFILE_CONSTRAINED_BASELINE,
          "constrained baseline profile"},
         {V4L2_CID_MPEG_VIDEO_H264_LEVEL, level, "level"},
         {V4L2_CID_MPEG_VIDEO_H264_I_PERIOD, period, "I-period"},
         {V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER, 1, "REPEAT_SEQ_HEADER"},
-        {V4L2_CID_MPEG_VIDEO_H264_MIN_QP, 16, "min QP"},
-        {V4L2_CID_MPEG_VIDEO_H264_MAX_QP, 32, "max QP"},
+        {V4L2_CID_MPEG_VIDEO_H264_MIN_QP, (int32_t)qp, "min QP"},
+        {V4L2_CID_MPEG_VIDEO_H264_MAX_QP, H264_M2M_MAX_QP, "max QP"},
         {V4L2_CID_MPEG_VIDEO_B_FRAMES, 0, "B-frames"},
     };
     struct m2m_params mp = {.device = p->m2m_device, .coded_fourcc = V4L2_PIX_FMT_H264,

@@ -67,6 +67,10 @@ static int oh264_open(struct h264_encoder *e, const struct h264_params *p, char 
     par.bEnableBackgroundDetection = false;
     par.bEnableSceneChangeDetect = false;
     par.bEnableAdaptiveQuant = false;
+    /* The rate control of h264.h: the bitrate is the ceiling, the min QP
+     * holds the quality, so a still picture stops costing bits. */
+    par.iMinQp = (int)(p->quality_qp ? p->quality_qp : H264_QUALITY_QP_DEFAULT);
+    par.iMaxQp = 51;
     SSpatialLayerConfig *l = &par.sSpatialLayers[0];
     l->iVideoWidth = (int)p->width;
     l->iVideoHeight = (int)p->height;

@@ -8,7 +8,12 @@
  * and prints bytes/s at the nominal rate, PSNR (RGB) and SSIM (luma, 8x8
  * windows) of what a viewer sees against the captured picture, and the
  * encoder's CPU ms per frame (thread CPU time: one core's share).
- * usage: bench_h264 [frames] [bitrate_kbps]   (60 4000) */
+ * kbit/s counts every frame; "steady" leaves out the first (the full
+ * picture both send to a viewer that joins), which 60 frames of a desktop
+ * are otherwise mostly made of.
+ * With --curve: x264 at several quality QPs (CRF) under the ceiling, per
+ * scenario at 1080p: the rate/quality curve behind H264_QUALITY_QP_DEFAULT.
+ * usage: bench_h264 [frames] [bitrate_kbps] [--only motion|desktop] [--curve]   (60 4000) */
 #include <libavcodec/avcodec.h>
 #include <math.h>
 #include <stdio.h>
@@ -94,7 +99,9 @@ static void frame_to_rgbx(const AVFrame *fr, uint8_t *rgbx, unsigned w, unsigned
         }
 }
 
-struct result { const char *name; double kbps, psnr, ssim, ms; bool ok; };
+struct result { const char *name; double kbps, steady_kbps, psnr, ssim, ms; bool ok; };
+
+static double kbit_per_s(uint64_t bytes, int frames) { return bytes * 8.0 / 1000 / (frames / 30.0); }
 
 static struct capture_frame *render_all(const char *scenario, unsigned w, unsigned h, int frames,
                                         uint8_t **store)
@@ -128,7 +135,7 @@ static struct result run_tight(const struct capture_frame *f, int frames, uint8_
     struct tight_decoder *d = tight_decoder_new();
     tight_decoder_set_size(d, w, h);
     struct quality q = {0};
-    uint64_t bytes = 0;
+    uint64_t bytes = 0, first = 0;
     double ms = 0;
     for (int i = 0; i < frames; i++) {
         bool resized;
@@ -143,6 +150,8 @@ static struct result run_tight(const struct capture_frame *f, int frames, uint8_
         ms += thread_ms() - t0;
         if (u) {
             bytes += u->len + 4;
+            if (i == 0)
+                first = bytes;
             if (tight_decode_update(d, u, got, w * 4, NULL, NULL) != 0)
                 abort();
             update_unref(u);
@@ -151,7 +160,8 @@ static struct result run_tight(const struct capture_frame *f, int frames, uint8_
         if (i > 0) /* the first frame is the same full picture for both */
             measure(&q, ref, got, w, h);
     }
-    r.kbps = bytes * 8.0 / 1000 / (frames / 30.0);
+    r.kbps = kbit_per_s(bytes, frames);
+    r.steady_kbps = kbit_per_s(bytes - first, frames - 1);
     r.psnr = psnr_of(&q);
     r.ssim = q.ssim / (double)(q.windows ? q.windows : 1);
     r.ms = ms / frames;
@@ -162,11 +172,11 @@ static struct result run_tight(const struct capture_frame *f, int frames, uint8_
 }
 
 static struct result run_h264(enum h264_backend b, const char *name, const struct capture_frame *f,
-                              int frames, unsigned kbps, uint8_t *ref, uint8_t *got)
+                              int frames, unsigned kbps, unsigned qp, uint8_t *ref, uint8_t *got)
 {
     struct result r = {.name = name};
     unsigned w = f[0].width, h = f[0].height;
-    struct h264_params hp = {.width = w, .height = h, .fps = 30, .bitrate_kbps = kbps,
+    struct h264_params hp = {.width = w, .height = h, .fps = 30, .bitrate_kbps = kbps, .quality_qp = qp,
                              .keyframe_interval = 0, .backend = b};
     char err[160];
     struct h264_encoder *e = h264_encoder_open(&hp, err, sizeof(err));
@@ -180,7 +190,7 @@ static struct result run_h264(enum h264_backend b, const char *name, const struc
     AVFrame *fr = av_frame_alloc();
     uint8_t *i420 = malloc((size_t)w * h * 3 / 2);
     struct quality q = {0};
-    uint64_t bytes = 0;
+    uint64_t bytes = 0, first = 0;
     double ms = 0;
     for (int i = 0; i < frames; i++) {
         uint8_t *y = i420, *u = y + (size_t)w * h, *v = u + (size_t)w * h / 4;
@@ -192,6 +202,8 @@ static struct result run_h264(enum h264_backend b, const char *name, const struc
             abort();
         ms += thread_ms() - t0;
         bytes += out.size + 20; /* rect header, length and flags */
+        if (i == 0)
+            first = bytes;
         pkt->data = (uint8_t *)out.data;
         pkt->size = (int)out.size;
         if (avcodec_send_packet(dc, pkt) < 0 || avcodec_receive_frame(dc, fr) < 0) {
@@ -203,7 +215,8 @@ static struct result run_h264(enum h264_backend b, const char *name, const struc
         if (i > 0)
             measure(&q, ref, got, w, h);
     }
-    r.kbps = bytes * 8.0 / 1000 / (frames / 30.0);
+    r.kbps = kbit_per_s(bytes, frames);
+    r.steady_kbps = kbit_per_s(bytes - first, frames - 1);
     r.psnr = psnr_of(&q);
     r.ssim = q.ssim / (double)(q.windows ? q.windows : 1);
     r.ms = ms / frames;
@@ -216,40 +229,69 @@ static struct result run_h264(enum h264_backend b, const char *name, const struc
     return r;
 }
 
+static void print_row(const char *size, const char *scenario, const struct result *r, const struct result *tight)
+{
+    if (!r->ok) {
+        printf("%-10s %-8s %-11s (not built in)\n", size, scenario, r->name);
+        return;
+    }
+    printf("%-10s %-8s %-11s %9.0f %9.0f %8.2f %7.4f %9.2f %8.3f %8.3f\n", size, scenario, r->name, r->kbps,
+           r->steady_kbps, r->psnr, r->ssim, r->ms, r->kbps / tight->kbps, r->steady_kbps / tight->steady_kbps);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
-    int frames = argc > 1 ? atoi(argv[1]) : 60;
-    unsigned kbps = argc > 2 ? (unsigned)atoi(argv[2]) : 4000;
+    int frames = 60;
+    unsigned kbps = 4000;
+    const char *only = NULL;
+    bool curve = false;
+    for (int i = 1, pos = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--curve") == 0)
+            curve = true;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (pos++ == 0)
+            frames = atoi(argv[i]);
+        else
+            kbps = (unsigned)atoi(argv[i]);
+    }
     if (frames < 2) {
-        fprintf(stderr, "usage: bench_h264 [frames>=2] [bitrate_kbps]\n");
+        fprintf(stderr, "usage: bench_h264 [frames>=2] [bitrate_kbps] [--only SCENARIO] [--curve]\n");
         return 64;
     }
     static const unsigned sizes[][2] = {{1920, 1080}, {1280, 720}};
     static const char *scenarios[] = {"motion", "desktop"};
-    printf("bench_h264: %d frames at 30 fps, H.264 at %u kbit/s (ABR), Tight JPEG q80 4:2:2\n", frames, kbps);
-    printf("%-10s %-8s %-9s %10s %8s %7s %10s %12s\n", "size", "scenario", "encoder", "kbit/s", "PSNR dB",
-           "SSIM", "ms/frame", "bytes/Tight");
+    static const unsigned curve_qps[] = {14, 18, 20, 21, 23, 28, 33};
+    printf("bench_h264: %d frames at 30 fps; H.264 at quality QP %d (CRF) under a %u kbit/s ceiling; "
+           "Tight JPEG q80 4:2:2\n", frames, H264_QUALITY_QP_DEFAULT, kbps);
+    printf("%-10s %-8s %-11s %9s %9s %8s %7s %9s %8s %8s\n", "size", "scenario", "encoder", "kbit/s", "steady",
+           "PSNR dB", "SSIM", "ms/frame", "x Tight", "steady x");
     for (size_t s = 0; s < 2; s++)
         for (size_t k = 0; k < 2; k++) {
             unsigned w = sizes[s][0], h = sizes[s][1];
-            uint8_t *store;
+            if ((only && strcmp(only, scenarios[k]) != 0) || (curve && s > 0))
+                continue;
+            uint8_t *store = NULL;
             struct capture_frame *f = render_all(scenarios[k], w, h, frames, &store);
             uint8_t *ref = malloc((size_t)w * h * 4), *got = calloc((size_t)w * h, 4);
-            struct result res[3];
-            res[0] = run_tight(f, frames, ref, got);
-            res[1] = run_h264(H264_BACKEND_X264, "x264", f, frames, kbps, ref, got);
-            res[2] = run_h264(H264_BACKEND_OPENH264, "openh264", f, frames, kbps, ref, got);
-            for (int i = 0; i < 3; i++) {
-                char size[16];
-                snprintf(size, sizeof(size), "%ux%u", w, h);
-                if (!res[i].ok) {
-                    printf("%-10s %-8s %-9s (not built in)\n", size, scenarios[k], res[i].name);
-                    continue;
+            char size[16];
+            snprintf(size, sizeof(size), "%ux%u", w, h);
+            struct result tight = run_tight(f, frames, ref, got);
+            print_row(size, scenarios[k], &tight, &tight);
+            if (curve) {
+                for (size_t q = 0; q < sizeof(curve_qps) / sizeof(curve_qps[0]); q++) {
+                    char name[16];
+                    snprintf(name, sizeof(name), "x264 qp%u", curve_qps[q]);
+                    struct result r = run_h264(H264_BACKEND_X264, name, f, frames, kbps, curve_qps[q], ref, got);
+                    print_row(size, scenarios[k], &r, &tight);
                 }
-                printf("%-10s %-8s %-9s %10.0f %8.2f %7.4f %10.2f %12.3f\n", size, scenarios[k], res[i].name,
-                       res[i].kbps, res[i].psnr, res[i].ssim, res[i].ms, res[i].kbps / res[0].kbps);
+            } else {
+                struct result r = run_h264(H264_BACKEND_X264, "x264", f, frames, kbps, 0, ref, got);
+                print_row(size, scenarios[k], &r, &tight);
+                r = run_h264(H264_BACKEND_OPENH264, "openh264", f, frames, kbps, 0, ref, got);
+                print_row(size, scenarios[k], &r, &tight);
             }
-            fflush(stdout);
             free(ref);
             free(got);
             free(store);

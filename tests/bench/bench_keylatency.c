@@ -7,10 +7,13 @@
  * standard output (curl on ustreamer's /stream or piglix's
  * /api/stream.mjpg), decoded frame by frame; a stream the server ends is
  * opened again, and the key it interrupted is not counted.
+ * With --h264 the client also announces Open H.264 (encoding 50) and
+ * decodes it with libavcodec, as an H.264 viewer (noVNC 1.6+) would.
  * Run by tests/vm/bench_latency.py, which boots the VM.
  *
  *   bench_keylatency --port P --password-file F --strip Y,CELL,PER_ROW,ROWS
- *                    [--host H] [--keys N] [--mjpeg-cmd 'curl -sN URL'] [--label NAME] [--verbose]
+ *                    [--host H] [--keys N] [--mjpeg-cmd 'curl -sN URL'] [--label NAME] [--h264]
+ *                    [--verbose]
  * Prints one line per key with --verbose, then a JSON summary line. */
 #include <errno.h>
 #include <poll.h>
@@ -25,7 +28,12 @@
 #include <rfb/rfbproto.h> /* rfbDecryptPasswdFromFile */
 
 #include "common/clock.h"
+#include "common/pixfmt.h"
 #include "tests/support/rfbclient.h"
+
+#ifdef BENCH_WITH_AVCODEC
+#include <libavcodec/avcodec.h>
+#endif
 
 #define TIMEOUT_MS 15000
 #define FIELD_MAX 40 /* characters before the field is cleared (Esc, not timed) */
@@ -38,7 +46,7 @@ struct opts {
     const char *host, *port, *password_file, *mjpeg_cmd, *label;
     struct strip_geom strip;
     int keys;
-    bool verbose;
+    bool verbose, h264;
 };
 
 struct mjpeg {
@@ -204,6 +212,64 @@ static int mjpeg_restart(struct mjpeg *m, const char *cmd, unsigned *restarts)
     return mjpeg_start(m, cmd) < 0 ? RFBC_ERR_IO : 0;
 }
 
+/* ---- Open H.264 (encoding 50) ------------------------------------------------ */
+
+#ifdef BENCH_WITH_AVCODEC
+/* One decoder context: the bench's server sends one full-screen rect. */
+struct h264_view {
+    AVCodecContext *dc;
+    AVPacket *pkt;
+    AVFrame *fr;
+    unsigned x, y, w, h;
+};
+
+static void h264_view_close(struct h264_view *v)
+{
+    avcodec_free_context(&v->dc);
+    av_packet_free(&v->pkt);
+    av_frame_free(&v->fr);
+}
+
+static int h264_view_decode(void *ctx, unsigned x, unsigned y, unsigned w, unsigned h, uint32_t flags,
+                            const uint8_t *data, size_t len, uint8_t *fb, unsigned stride)
+{
+    struct h264_view *v = ctx;
+    /* A reset, or a rect other than the context's, starts a new context. */
+    if (!v->dc || (flags & 3) || x != v->x || y != v->y || w != v->w || h != v->h) {
+        h264_view_close(v);
+        const AVCodec *codec = avcodec_find_decoder(AV_CODEC_ID_H264);
+        v->dc = codec ? avcodec_alloc_context3(codec) : NULL;
+        v->pkt = av_packet_alloc();
+        v->fr = av_frame_alloc();
+        if (!v->dc || !v->pkt || !v->fr || avcodec_open2(v->dc, codec, NULL) < 0)
+            return -1;
+        v->x = x, v->y = y, v->w = w, v->h = h;
+    }
+    if (len == 0)
+        return 0;
+    v->pkt->data = (uint8_t *)data;
+    v->pkt->size = (int)len;
+    if (avcodec_send_packet(v->dc, v->pkt) < 0)
+        return -1;
+    /* Every frame of the payload in turn: the last one is what shows. */
+    while (avcodec_receive_frame(v->dc, v->fr) == 0) {
+        unsigned fw = (unsigned)v->fr->width < w ? (unsigned)v->fr->width : w;
+        unsigned fh = (unsigned)v->fr->height < h ? (unsigned)v->fr->height : h;
+        for (unsigned r = 0; r < fh; r++) {
+            uint8_t *o = fb + (size_t)(y + r) * stride + (size_t)x * 4;
+            const uint8_t *py = v->fr->data[0] + (size_t)r * (size_t)v->fr->linesize[0];
+            const uint8_t *pu = v->fr->data[1] + (size_t)(r / 2) * (size_t)v->fr->linesize[1];
+            const uint8_t *pv = v->fr->data[2] + (size_t)(r / 2) * (size_t)v->fr->linesize[2];
+            for (unsigned i = 0; i < fw; i++, o += 4) {
+                pixfmt_yuv_to_rgb(py[i], pu[i / 2], pv[i / 2], &o[0], &o[1], &o[2]);
+                o[3] = 0;
+            }
+        }
+    }
+    return 0;
+}
+#endif
+
 /* ---- the loop -------------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -274,6 +340,10 @@ static bool parse(int argc, char **argv, struct opts *o)
             o->verbose = true;
             continue;
         }
+        if (strcmp(a, "--h264") == 0) {
+            o->h264 = true;
+            continue;
+        }
         if (!v)
             return false;
         i++;
@@ -303,19 +373,32 @@ int main(int argc, char **argv)
     struct opts o;
     if (!parse(argc, argv, &o)) {
         fprintf(stderr, "usage: bench_keylatency --port P --password-file F --strip Y,CELL,PER_ROW,ROWS "
-                        "[--host H] [--keys N] [--mjpeg-cmd CMD] [--label NAME] [--verbose]\n");
+                        "[--host H] [--keys N] [--mjpeg-cmd CMD] [--label NAME] [--h264] [--verbose]\n");
         return 64;
     }
+#ifndef BENCH_WITH_AVCODEC
+    if (o.h264) {
+        fprintf(stderr, "bench_keylatency: built without libavcodec, no --h264\n");
+        return 64;
+    }
+#endif
     signal(SIGPIPE, SIG_IGN);
     char *pw = rfbDecryptPasswdFromFile((char *)o.password_file);
     struct rfbc_client *c = rfbc_new();
-    static const int32_t enc[] = {RFBC_ENC_TIGHT, RFBC_ENC_JPEG_QUALITY_0 + 6, RFBC_ENC_LAST_RECT,
-                                  RFBC_ENC_DESKTOP_SIZE, RFBC_ENC_EXT_DESKTOP_SIZE};
+    /* H.264 first: a server takes the first encoding it supports. */
+    static const int32_t enc[] = {RFBC_ENC_H264, RFBC_ENC_TIGHT, RFBC_ENC_JPEG_QUALITY_0 + 6,
+                                  RFBC_ENC_LAST_RECT, RFBC_ENC_DESKTOP_SIZE, RFBC_ENC_EXT_DESKTOP_SIZE};
+    size_t first = o.h264 ? 0 : 1;
+#ifdef BENCH_WITH_AVCODEC
+    struct h264_view view = {0};
+    if (c && o.h264)
+        rfbc_set_h264_handler(c, h264_view_decode, &view);
+#endif
     int r = !pw || !c ? RFBC_ERR_IO : rfbc_connect(c, o.host, o.port, 10000, 0);
     if (!r)
         r = rfbc_handshake(c, pw, true, 10000);
     if (!r)
-        r = rfbc_set_encodings(c, enc, sizeof(enc) / sizeof(enc[0]), 1000);
+        r = rfbc_set_encodings(c, enc + first, sizeof(enc) / sizeof(enc[0]) - first, 1000);
     free(pw);
     struct mjpeg m = {.fd = -1};
     if (!r && o.mjpeg_cmd && mjpeg_start(&m, o.mjpeg_cmd) < 0) {
@@ -329,7 +412,15 @@ int main(int argc, char **argv)
     if (r)
         fprintf(stderr, "bench_keylatency: %s\n", rfbc_error(c));
     mjpeg_stop(&m);
+    const struct rfbc_stats *st = c ? rfbc_stats(c) : NULL;
+    uint64_t h264_rects = st ? st->rects_by_kind[RFBC_RECT_H264] : 0;
+    uint64_t tight_rects = 0;
+    for (int k = RFBC_RECT_TIGHT_FILL; st && k <= RFBC_RECT_TIGHT_JPEG; k++)
+        tight_rects += st->rects_by_kind[k];
     rfbc_free(c);
+#ifdef BENCH_WITH_AVCODEC
+    h264_view_close(&view);
+#endif
     if (!r) {
         qsort(samples, (size_t)o.keys, sizeof(double), cmp_double);
         double sum = 0;
@@ -337,8 +428,10 @@ int main(int argc, char **argv)
             sum += samples[i];
         int p95 = (o.keys * 95 + 99) / 100 - 1;
         printf("{\"path\": \"%s\", \"keys\": %d, \"p50_ms\": %.1f, \"p95_ms\": %.1f, \"mean_ms\": %.1f, "
-               "\"min_ms\": %.1f, \"max_ms\": %.1f, \"stream_reconnects\": %u}\n", o.label, o.keys,
-               samples[o.keys / 2], samples[p95], sum / o.keys, samples[0], samples[o.keys - 1], restarts);
+               "\"min_ms\": %.1f, \"max_ms\": %.1f, \"stream_reconnects\": %u, \"h264_rects\": %llu, "
+               "\"tight_rects\": %llu}\n", o.label, o.keys, samples[o.keys / 2], samples[p95], sum / o.keys,
+               samples[0], samples[o.keys - 1], restarts, (unsigned long long)h264_rects,
+               (unsigned long long)tight_rects);
     }
     free(samples);
     return r ? 1 : 0;

@@ -12,10 +12,15 @@ video path, all in one VM boot (test_e2e_vm.py):
   ustreamer MJPEG   piglix restarted on its test source (its keyboard stays),
                     ustreamer 4.9 capturing the looped HDMI instead: keys over
                     piglix's VNC, pictures from ustreamer's /stream.
+  piglix H.264      piglix restarted with [video] h264 = always: the same
+                    bench_keylatency announcing Open H.264 (encoding 50),
+                    decoding it with libavcodec, side by side with a Tight
+                    viewer of that same piglix ("piglix VNC, h264 on"),
+                    alternating in rounds of --keys / 4 keys.
 
     bench_latency.py --piglix PATH --simserver PATH --rfbprobe PATH --bench PATH
                      --build-dir DIR [--keys 100] [--piglix-format yuyv|uyvy|rgb24]
-                     [--no-browser] [--json OUT]
+                     [--no-browser] [--only-h264] [--json OUT]
 
 Both capture the looped HDMI at 640x480, 30 fps at most, as YUYV (piglix:
 --piglix-format). Under TCG every figure is inflated: compare the paths by
@@ -43,15 +48,45 @@ class Bench:
         s = app.contract.layout["strip"]
         self.strip = "%d,%d,%d,%d" % (s["y"], s["cell"], s["cells_per_row"], s["rows"])
 
-    def client(self, label, mjpeg_cmd=None):
+    def client(self, label, mjpeg_cmd=None, h264=False, keys=None):
+        keys = keys or self.args.keys
         cmd = [self.args.bench, "--port", str(self.app.vm.host_port(VNC_PORT)), "--password-file",
-               self.app.clients.passwd_file, "--strip", self.strip, "--keys", str(self.args.keys), "--label", label]
+               self.app.clients.passwd_file, "--strip", self.strip, "--keys", str(keys), "--label", label,
+               "--verbose"]
         if mjpeg_cmd:
             cmd += ["--mjpeg-cmd", mjpeg_cmd]
-        log("%s: %d keys" % (label, self.args.keys))
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60 + self.args.keys * 15)
+        if h264:
+            cmd += ["--h264"]
+        log("%s: %d keys" % (label, keys))
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60 + keys * 15)
         check(r.returncode == 0, "bench_keylatency %s failed: %s %s" % (label, r.stderr, r.stdout[-500:]))
-        return json.loads(r.stdout.strip().splitlines()[-1])
+        result = json.loads(r.stdout.strip().splitlines()[-1])
+        # --verbose: "key N 'c' MS ms" a line
+        result["samples_ms"] = [float(li.split()[-2]) for li in r.stdout.splitlines() if li.startswith("key ")]
+        return result
+
+    def h264(self):
+        """piglix with [video] h264 = always; a Tight viewer and an H.264
+        viewer of that piglix, in alternating rounds so that the VM's load
+        hits both alike."""
+        self.app.piglix.stop()
+        self.app.start_piglix(piglix_config(self.app.layout, pixfmt=self.app.pixfmt) + "\n[video]\nh264 = always\n")
+        self.app.vm.wait_for(lambda: "the target is connected" in self.app.piglix.log(), 60,
+                             what="piglix's keyboard on the server")
+        per = max(5, self.args.keys // 4)
+        parts = {"piglix VNC, h264 on": [], "piglix H.264": []}
+        rects = {"h264": 0, "tight": 0}
+        for _ in range(4):
+            for label in parts:
+                r = self.client(label, h264=label == "piglix H.264", keys=per)
+                parts[label] += r["samples_ms"]
+                if label == "piglix H.264":
+                    rects["h264"] += r["h264_rects"]
+                    rects["tight"] += r["tight_rects"]
+        check(rects["h264"] > 0, "the H.264 viewer got no H.264 rects")
+        check("H.264 stream" in self.app.piglix.log(), "piglix logged no H.264 stream")
+        log("H.264 viewer: %d H.264 rects, %d Tight rects" % (rects["h264"], rects["tight"]))
+        return [summary(label, s) for label, s in parts.items()]
 
     def browser(self, node_modules):
         env = browser_env(self.app, node_modules, self.app.clients.tmp, PIGLIX_KEYS=str(self.args.keys))
@@ -98,6 +133,13 @@ class Bench:
         return self.client("ustreamer MJPEG", "exec curl -sN %s/stream" % url)
 
 
+def summary(label, samples):
+    s = sorted(samples)
+    n = len(s)
+    return {"path": label, "keys": n, "p50_ms": s[n // 2], "p95_ms": s[(n * 95 + 99) // 100 - 1],
+            "mean_ms": sum(s) / n, "min_ms": s[0], "max_ms": s[-1]}
+
+
 def table(results):
     base = results[0]
     lines = ["", "keystroke to pixel, %d keys each, 640x480 (TCG: compare the ratios)" % base["keys"],
@@ -106,6 +148,11 @@ def table(results):
         lines.append("%-18s %9.1f %9.1f %9.1f %12.2f %12.2f" % (
             r["path"], r["p50_ms"], r["p95_ms"], r["mean_ms"], r["p50_ms"] / base["p50_ms"],
             r["p95_ms"] / base["p95_ms"]))
+    by = {r["path"]: r for r in results}
+    if "piglix H.264" in by and "piglix VNC, h264 on" in by:
+        h, t = by["piglix H.264"], by["piglix VNC, h264 on"]
+        lines.append("H.264 against Tight on the same piglix: p50 %.2fx, p95 %.2fx, mean %.2fx (target: at most 1.2x)"
+                     % (h["p50_ms"] / t["p50_ms"], h["p95_ms"] / t["p95_ms"], h["mean_ms"] / t["mean_ms"]))
     for r in results:
         if r.get("stream_reconnects"):
             lines.append("(%s: the server ended the stream %d times; the keys it interrupted are not counted)"
@@ -121,13 +168,14 @@ def main():
     ap.add_argument("--piglix-format", default="yuyv", choices=["yuyv", "uyvy", "rgb24"],
                     help="what piglix captures (yuyv: as ustreamer does; it crashes on vivid's RGB24)")
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--only-h264", action="store_true", help="only piglix VNC and the H.264 comparison")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     if not os.path.exists("/usr/bin/ustreamer"):
         print("FAIL: ustreamer is not installed (apt-get install ustreamer)", file=sys.stderr)
         return 1
     node_modules = None
-    if not args.no_browser and browser_tools():
+    if not args.no_browser and not args.only_h264 and browser_tools():
         node_modules = ensure_playwright(args.build_dir)
     app = Appliance(args.piglix, args.simserver, args.rfbprobe, layout="de", pixfmt=args.piglix_format,
                     ports=[VNC_PORT, WEB_PORT, STREAM_PORT], binaries=["/usr/bin/ustreamer"])
@@ -138,11 +186,15 @@ def main():
         app.wait_screen("the server's screen", lambda s: s.strip() is not None, timeout=60)
         b = Bench(app, args)
         results.append(b.client("piglix VNC"))
-        if node_modules:
+        if node_modules and not args.only_h264:
             results.append(b.browser(node_modules))
-        results.append(b.client("piglix MJPEG", "exec curl -sNk -K %s %s/api/stream.mjpg"
-                                % (b.curl_config(), app.web_url)))
-        results.append(b.ustreamer())
+        if not args.only_h264:
+            results.append(b.client("piglix MJPEG", "exec curl -sNk -K %s %s/api/stream.mjpg"
+                                    % (b.curl_config(), app.web_url)))
+        # before ustreamer, which restarts piglix on its test source
+        results += b.h264()
+        if not args.only_h264:
+            results.append(b.ustreamer())
     except (TestFailure, pvm.VMError) as e:
         print("FAIL: %s" % e, file=sys.stderr)
         if app.vm is not None and app.vm.qemu_running():

@@ -1,7 +1,8 @@
 """An RFB test client that announces Open H.264 (encoding 50) and decodes it
 with libavcodec (PyAV), Tight (fill, palette, zlib, JPEG) and DesktopSize,
-into an RGB picture (numpy). Security None only (piglix with auth = none on
-loopback). Debian's python3-av and python3-numpy: import this module only
+into an RGB picture (numpy). Security None (piglix with auth = none on
+loopback), or VncAuth with password= (DES from Debian's python3-cryptography;
+the VM tests reach piglix through qemu's forwarded port, not loopback). Debian's python3-av and python3-numpy: import this module only
 after ensure_debian_python()."""
 import io
 import os
@@ -33,8 +34,18 @@ class RfbError(Exception):
     pass
 
 
+def vnc_auth_response(password, challenge):
+    """VncAuth: the challenge DES-encrypted with the password (8 bytes, each
+    byte's bits mirrored, as RFB does). Single DES is TripleDES with one
+    8-byte key in python3-cryptography."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    key = bytes(int("{:08b}".format(b)[::-1], 2) for b in password.encode()[:8].ljust(8, b"\0"))
+    enc = Cipher(algorithms.TripleDES(key), modes.ECB()).encryptor()
+    return enc.update(challenge) + enc.finalize()
+
+
 class Client:
-    def __init__(self, port, h264=True, jpeg=True, host="127.0.0.1", timeout=20):
+    def __init__(self, port, h264=True, jpeg=True, host="127.0.0.1", timeout=20, password=None):
         import numpy as np
         self.np = np
         self.s = socket.create_connection((host, port), timeout=timeout)
@@ -46,6 +57,7 @@ class Client:
         self.decoders = {}
         self.zs = [zlib.decompressobj() for _ in range(4)]
         self.last_h264_update = None
+        self.password = password
         self._handshake(jpeg)
 
     # ---- bytes ----
@@ -73,9 +85,13 @@ class Client:
             raise RfbError("no RFB 3.8 greeting")
         self.s.sendall(b"RFB 003.008\n")
         types = self.recv(self.u8())
-        if 1 not in types:
+        if self.password is not None and 2 in types:
+            self.s.sendall(b"\x02")
+            self.s.sendall(vnc_auth_response(self.password, self.recv(16)))
+        elif 1 in types:
+            self.s.sendall(b"\x01")
+        else:
             raise RfbError("security None not offered: %r" % types)
-        self.s.sendall(b"\x01")
         if self.u32() != 0:
             raise RfbError("security failed")
         self.s.sendall(b"\x01")

@@ -58,6 +58,8 @@ struct rfbc_client {
     size_t nchanges;
 
     struct tight_decoder *tight;
+    rfbc_h264_fn h264_fn;
+    void *h264_ctx;
 };
 
 static int fail(struct rfbc_client *c, int status, const char *fmt, ...)
@@ -94,8 +96,15 @@ const char *rfbc_rect_kind_name(enum rfbc_rect_kind k)
     static const char *const names[RFBC_RECT_KIND_COUNT] = {
         "raw", "tight_fill", "tight_palette", "tight_zlib", "tight_gradient", "tight_jpeg",
         "desktopsize", "extdesktopsize", "lastrect", "qemukey", "cursor", "pointerpos", "leds",
+        "h264",
     };
     return (unsigned)k < RFBC_RECT_KIND_COUNT ? names[k] : "?";
+}
+
+void rfbc_set_h264_handler(struct rfbc_client *c, rfbc_h264_fn fn, void *ctx)
+{
+    c->h264_fn = fn;
+    c->h264_ctx = ctx;
 }
 
 struct rfbc_client *rfbc_new(void)
@@ -772,6 +781,28 @@ static int parse_rect(struct rfbc_client *c)
         if ((r = record_size_change(c, w, h, enc)))
             return r;
         break;
+    case RFBC_ENC_H264: {
+        if (!c->h264_fn)
+            return fail(c, RFBC_ERR_PROTOCOL, "H.264 rect %ux%u+%u+%u without a decoder", w, h, x, y);
+        if ((r = check_inside(c, x, y, w, h, enc)))
+            return r;
+        kind = RFBC_RECT_H264;
+        if (pavail < 8) {
+            c->need = 12 + 8;
+            return 0;
+        }
+        uint32_t len = be32(payload), flags = be32(payload + 4);
+        if (len > RFBC_MAX_UNIT)
+            return fail(c, RFBC_ERR_PROTOCOL, "H.264 rect payload of %u bytes", len);
+        plen = 8 + (size_t)len;
+        if (pavail < plen)
+            break;
+        if (c->h264_fn(c->h264_ctx, x, y, w, h, flags, payload + 8, len, c->fb, c->fb_w * 4) != 0)
+            return fail(c, RFBC_ERR_PROTOCOL, "H.264 rect %ux%u+%u+%u does not decode", w, h, x, y);
+        if (len)
+            mark_painted(c, x, y, w, h);
+        break;
+    }
     case RFBC_ENC_LAST_RECT:
         kind = RFBC_RECT_LAST_RECT;
         break;

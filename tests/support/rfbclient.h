@@ -36,6 +36,7 @@ enum rfbc_status {
 enum {
     RFBC_ENC_RAW = 0,
     RFBC_ENC_TIGHT = 7,
+    RFBC_ENC_H264 = 50,              /* Open H.264: only with a handler (rfbc_set_h264_handler) */
     RFBC_ENC_DESKTOP_SIZE = -223,
     RFBC_ENC_LAST_RECT = -224,
     RFBC_ENC_POINTER_POS = -232,
@@ -63,6 +64,7 @@ enum rfbc_rect_kind {
     RFBC_RECT_CURSOR,         /* RichCursor or XCursor shape, skipped */
     RFBC_RECT_POINTER_POS,
     RFBC_RECT_LED_STATE,
+    RFBC_RECT_H264,
     RFBC_RECT_KIND_COUNT
 };
 const char *rfbc_rect_kind_name(enum rfbc_rect_kind k); /* "raw", "tight_fill", ... */
@@ -148,6 +150,15 @@ int rfbc_wait_closed(struct rfbc_client *c, int timeout_ms);
 int rfbc_feed(struct rfbc_client *c, const uint8_t *data, size_t n);
 /* Sets the framebuffer size without a handshake (parser tests). */
 int rfbc_set_framebuffer_size(struct rfbc_client *c, unsigned w, unsigned h);
+
+/* Open H.264 (encoding 50): the client parses the rect's length and flags
+ * and hands the Annex-B payload to fn, which decodes it into fb (RGBX,
+ * stride bytes a row) at the rect; fn returns 0, or -1 to fail the parse.
+ * The client links no decoder itself (a bench brings libavcodec). Without a
+ * handler an encoding-50 rect is a protocol error. */
+typedef int (*rfbc_h264_fn)(void *ctx, unsigned x, unsigned y, unsigned w, unsigned h, uint32_t flags,
+                            const uint8_t *data, size_t len, uint8_t *fb, unsigned stride);
+void rfbc_set_h264_handler(struct rfbc_client *c, rfbc_h264_fn fn, void *ctx);
 
 /* The framebuffer: width*height pixels of R,G,B,X; stride = 4*width. */
 const uint8_t *rfbc_framebuffer(const struct rfbc_client *c, unsigned *width, unsigned *height,

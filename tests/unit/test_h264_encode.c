@@ -1,6 +1,8 @@
 /* Unit tests for h264/: every backend built in encodes Annex-B frames whose
  * IDRs carry SPS and PPS, P-frames in between, IDRs when asked and at the
- * keyframe interval; bad parameters and missing backends fail with a reason.
+ * keyframe interval; bad parameters and missing backends fail with a reason;
+ * the rate control holds a quality under a ceiling (a still picture costs
+ * next to nothing, a moving one stays under the bitrate).
  * (Decoding to the picture is checked with libavcodec in e2e_h264.py.) */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -107,6 +109,82 @@ static void test_openh264(void **state)
     check_backend(H264_BACKEND_OPENH264, "openh264");
 }
 
+/* A grainy picture, moving (a band slides down by 4 lines a frame) or still. */
+static void grain_picture(struct h264_picture *pic, unsigned frame)
+{
+    uint8_t *y = planes, *u = planes + W * H, *v = u + W * H / 4;
+    uint32_t seed = 12345;
+    for (unsigned r = 0; r < H; r++)
+        for (unsigned c = 0; c < W; c++) {
+            seed = seed * 1664525u + 1013904223u;
+            unsigned band = (r + H - frame * 4 % H) % H < 40 ? 120 : 0;
+            y[r * W + c] = (uint8_t)(40 + (seed >> 26) * 2 + band);
+        }
+    memset(u, 110, W * H / 4);
+    memset(v, 140, W * H / 4);
+    *pic = (struct h264_picture){.plane = {y, u, v}, .stride = {W, W / 2, W / 2}, .dmabuf_fd = -1};
+}
+
+/* Rate control (h264.h): the bitrate is a ceiling, not a budget to spend.
+ * A fixed-bitrate encoder (the old ABR) kept spending it on a still picture;
+ * this one sends the still picture's P-frames almost empty, and keeps a
+ * moving picture under the ceiling (plus its buffer). */
+static void check_rate_control(enum h264_backend b)
+{
+    const unsigned frames = 30, kbps = 4000;
+    struct h264_params p = {.width = W, .height = H, .fps = 30, .bitrate_kbps = kbps, .backend = b};
+    char err[160];
+    struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
+    if (!e)
+        skip();
+    /* The first frames may still build the picture up to the quality (an
+     * IDR the ceiling's buffer held back); after them a still picture is
+     * done: 20 frames get < 1/20 of their share of the ceiling (16667 bytes
+     * a frame) together. */
+    size_t build = 0, rest = 0;
+    for (unsigned f = 0; f < frames; f++) {
+        struct h264_picture pic;
+        grain_picture(&pic, 0);
+        struct h264_output out;
+        assert_int_equal(h264_encoder_encode(e, &pic, false, &out), 0);
+        *(f < 10 ? &build : &rest) += out.size;
+    }
+    h264_encoder_close(e);
+    size_t per_frame = kbps * 1000 / 8 / 30;
+    print_message("%s still: first 10 frames %zu bytes, next 20 %zu bytes (ceiling %zu a frame)\n",
+                  b == H264_BACKEND_X264 ? "x264" : "openh264", build, rest, per_frame);
+    assert_true(rest < per_frame * 20 / 20);
+
+    p.bitrate_kbps = 300;
+    e = h264_encoder_open(&p, err, sizeof(err));
+    assert_non_null(e);
+    size_t moving = 0;
+    for (unsigned f = 0; f < frames; f++) {
+        struct h264_picture pic;
+        grain_picture(&pic, f);
+        struct h264_output out;
+        assert_int_equal(h264_encoder_encode(e, &pic, false, &out), 0);
+        if (f > 0)
+            moving += out.size;
+    }
+    h264_encoder_close(e);
+    size_t ceiling = (size_t)300 * 1000 / 8 * (frames - 1) / 30;
+    print_message("moving: 29 frames %zu bytes (ceiling %zu)\n", moving, ceiling);
+    assert_true(moving < ceiling * 13 / 10);
+}
+
+static void test_rate_control_x264(void **state)
+{
+    (void)state;
+    check_rate_control(H264_BACKEND_X264);
+}
+
+static void test_rate_control_openh264(void **state)
+{
+    (void)state;
+    check_rate_control(H264_BACKEND_OPENH264);
+}
+
 static void test_auto_picks_software_without_m2m(void **state)
 {
     (void)state;
@@ -160,6 +238,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_x264),
         cmocka_unit_test(test_openh264),
+        cmocka_unit_test(test_rate_control_x264),
+        cmocka_unit_test(test_rate_control_openh264),
         cmocka_unit_test(test_auto_picks_software_without_m2m),
         cmocka_unit_test(test_bad_params_and_missing_m2m),
         cmocka_unit_test(test_backend_parse),

@@ -4,7 +4,9 @@ pvm VM, piglix inside, rfbprobe (a VNC client) on the host.
 
     test_capture.py --piglix PATH --rfbprobe PATH --nosignal-ref PATH CASE
 
-CASE picture: vivid's colour bars reach the viewer; the EDID is loaded; a new
+CASE picture: vivid's colour bars reach the viewer; the EDID is loaded; vivid's
+  moving bars reach a viewer that announces Open H.264 (encoding 50) as
+  H.264, decoded with PyAV to the tiles viewer's picture; a new
   mode (DV timings) reaches the viewer as a new size; no signal, no lock and
   out of range each show their exact NO SIGNAL frame; the picture returns;
   one viewer stays connected throughout; a stream without frames shows NO
@@ -15,11 +17,18 @@ CASE hotplug: piglix starts before the device exists, picks it up; the device
   device without DV timings (vivid as a webcam) gets the nearest frame size.
 Each case is one VM boot. Exit 0 on success, 1 on failure."""
 import argparse
+import os
+import time
 import sys
 
-from capture_common import (EDID_FILE, GuestPiglix, Tools, VIVID, bars_problems, boot, check,
+from capture_common import (EDID_FILE, PASSWORD, VNC_PORT, GuestPiglix, Tools, VIVID, bars_problems, boot, check,
                             log, max_difference, nosignal_ref, parse_json_line, piglix_config, vivid_set,
                             run_main, vivid_static_bars, vivid_timings_index, wait_picture)
+
+
+# [video]: vivid's bars through x264 at the default bitrate: flat colours
+# decode far above this; a wrong colour matrix or range falls below it.
+H264_PSNR_MIN = 35
 
 
 def ref_problems(ref):
@@ -70,12 +79,69 @@ def edid_matches(got, want):
     return all(a == b for i, (a, b) in enumerate(zip(got, want)) if i not in ignore)
 
 
+def shifted_psnr(img, ref):
+    """vivid moves its bars by shifting the pattern cyclically: the PSNR of
+    img against ref shifted to the position that fits img best (found on
+    the middle row, measured over the whole picture)."""
+    import numpy as np
+    import rfb_h264
+    row, ref_row = img[img.shape[0] // 2].astype(np.int32), ref[ref.shape[0] // 2].astype(np.int32)
+    shift = min(range(ref.shape[1]), key=lambda k: int(((np.roll(ref_row, k, axis=0) - row) ** 2).sum()))
+    return rfb_h264.psnr(img, np.roll(ref, shift, axis=1)), shift
+
+
+def h264_moving_bars(vm, piglix):
+    """vivid's bars moving left: a viewer that announces encoding 50 gets
+    H.264 (auto mode: most tiles change) and decodes it with libavcodec;
+    every H.264 picture is within H264_PSNR_MIN of the bars (a tiles
+    viewer's picture once they stop, shifted to the same position); a
+    viewer without encoding 50 gets none; once the bars stop, the lossless
+    refresh makes the H.264 viewer's picture exact."""
+    import rfb_h264
+    port = vm.host_port(VNC_PORT)
+    tiles = rfb_h264.Client(port, h264=False, password=PASSWORD, timeout=30)
+    video = rfb_h264.Client(port, h264=True, password=PASSWORD, timeout=30)
+    check((video.w, video.h) == (1280, 720), "the H.264 viewer sees %dx%d" % (video.w, video.h))
+    vivid_set(vm, horizontal_movement=1)  # move left
+    shots = []
+
+    def h264_frames(c, kinds):
+        if rfb_h264.ENC_H264 in kinds:  # what the viewer shows after an H.264 frame
+            shots.append(c.fb.copy())
+        return c.counts["h264"] >= 8
+    check(video.run(60, h264_frames), "no 8 H.264 frames in 60 s: %s" % video.counts)
+    tiles.run(0.2)
+    log("ok: H.264 viewer: %d frames, %d bytes (tiles viewer: %d Tight rects, no H.264: %d)"
+        % (video.counts["h264"], video.counts["h264_bytes"], tiles.counts["tight"], tiles.counts["h264"]))
+    check(tiles.counts["h264"] == 0, "the tiles viewer got H.264")
+    vivid_set(vm, horizontal_movement=3)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        video.run(1.0)
+        tiles.run(0.2)
+        if video.fb.tobytes() == tiles.fb.tobytes():
+            break
+    check(video.fb.tobytes() == tiles.fb.tobytes(),
+          "60 s after the bars stopped the H.264 viewer's picture is not the tiles viewer's (%.1f dB)"
+          % rfb_h264.psnr(video.fb, tiles.fb))
+    log("ok: the bars stopped; the lossless refresh made the H.264 viewer's picture exact")
+    fits = [shifted_psnr(img, tiles.fb) for img in shots]
+    worst = min(fits)
+    log("ok: %d H.264 pictures against the bars: %s dB (bound %d)"
+        % (len(fits), " ".join("%.1f" % db for db, _ in fits), H264_PSNR_MIN))
+    check(worst[0] >= H264_PSNR_MIN, "an H.264 picture is %.1f dB from the bars (shift %d)" % worst)
+    for c in (video, tiles):
+        c.s.close()
+    check("H.264 stream 1280x720 with x264" in piglix.log(), "piglix did not log its x264 stream")
+
+
 def case_picture(tools):
     vm = boot(tools, piglix_config())
     try:
         vivid_static_bars(vm)
         piglix = GuestPiglix(vm, tools)
         wait_picture(piglix, "colour bars at 1280x720", bars(1280, 720))
+        h264_moving_bars(vm, piglix)
         check(edid_matches(guest_edid(vm), bytes.fromhex(EDID_FILE.read_text())),
               "vivid's EDID is not the shipped one:\n%s" % piglix.log()[-2000:])
         check("loaded the EDID" in piglix.log(), "piglix did not log the EDID load")
@@ -181,6 +247,10 @@ CASES = {"picture": case_picture, "hotplug": case_hotplug}
 
 
 def main():
+    # PyAV and numpy (the H.264 viewer) are Debian's
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+    import rfb_h264
+    rfb_h264.ensure_debian_python()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--piglix", required=True)
     ap.add_argument("--rfbprobe", required=True)
