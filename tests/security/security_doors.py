@@ -82,8 +82,11 @@ def case_doors_web_api(env):
     """Sessions, control, log and health: no or a wrong credential, a role
     too low, another account's session, ids out of range, cross-site and
     non-JSON requests, log parameters out of range, and client text that
-    ends up in the journal and the audit log (newlines, escapes)."""
-    w = Web(env, control__mode="exclusive")
+    ends up in the journal and the audit log (newlines, escapes); then the
+    serial terminal's WebSocket (serial_attacks)."""
+    tty = os.path.join(env.tmp, "ttyUSB-doors")
+    a = Adapter(tty).plug()
+    w = Web(env, serial__enabled="yes", serial__device=tty, serial__baud=115200, control__mode="exclusive")
     tok = accounts(w, [("admin", "admin"), ("op", "operator"), ("view", "viewer")])
     w.start()
     admin_js = w.login("admin")
@@ -198,26 +201,26 @@ def case_doors_web_api(env):
         check(st in (0, 400, 404, 414), "Entries/%s: %d" % (bad[:20], st))
     st, js, _ = call(w, "GET", "/api/log?limit=5", tok["view"])
     check(st == 200 and js["entries"], "the log is still there: %d %s" % (st, js))
+    serial_attacks(w, tok, a)
     # wrong tokens (one a digit off a real one): refused, then throttled
     for method, path in doors:
         for token in ("0" * 64, tok["view"][:-1] + ("0" if tok["view"][-1] != "0" else "1")):
             st, js, _ = call(w, method, path, token)
             check(st in (401, 429), "%s %s with token %r: %d %s" % (method, path, token[:8], st, js))
-    w.stop()
+    log = w.stop()
+    check(not re.search(r"serial: \S+: BREAK", log), "a refused BREAK reached the console:\n" + log[-2000:])
 
 
 # ---- the web terminal ----
 
-def case_doors_serial_ws(env):
-    """The serial WebSocket: a foreign Origin, a cookie without an Origin,
-    a viewer typing and sending BREAK, a non-holder in exclusive mode, an
-    operator downgraded to viewer mid-stream, malformed control messages."""
-    tty = os.path.join(env.tmp, "ttyUSB-doors")
-    a = Adapter(tty).plug()
-    w = Web(env, serial__enabled="yes", serial__device=tty, serial__baud=115200, control__mode="exclusive")
-    tok = accounts(w, [("admin", "admin"), ("op", "operator"), ("view", "viewer")])
-    w.start()
-    time.sleep(1.2)
+def serial_attacks(w, tok, a):
+    """The serial WebSocket (part of doors_web_api: one daemon): a foreign
+    Origin, a cookie without an Origin, a wrong token, Basic; a viewer
+    typing and sending BREAK, and holding every terminal slot; a non-holder
+    in exclusive mode; malformed control messages; an operator downgraded
+    to viewer mid-stream."""
+    saved = (w.cookie, w.csrf)
+    w.cookie = w.csrf = None
     w.login("view")
     view_cookie = w.cookie
     w.cookie = w.csrf = None
@@ -291,8 +294,7 @@ def case_doors_serial_ws(env):
         except (EOFError, OSError):
             closed = True
     check(closed, "the downgraded operator's terminal stayed open")
-    log = w.stop()
-    check(not re.search(r"serial: \S+: BREAK", log), "a refused BREAK reached the console:\n" + log[-2000:])
+    w.cookie, w.csrf = saved
 
 
 # ---- IPMI Serial-over-LAN ----
