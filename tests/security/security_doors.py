@@ -17,7 +17,7 @@ import time
 
 import security_common  # puts tests/e2e on sys.path
 from piglix_e2e import check, free_port, TestFailure  # noqa: E402
-from e2e_web import Web, expect, tls_context, PASSWORD  # noqa: E402
+from e2e_web import Web, WebSocket, expect, tls_context, PASSWORD  # noqa: E402
 from e2e_serial import Adapter, Terminal  # noqa: E402
 from e2e_sol import Server, Term  # noqa: E402
 
@@ -227,6 +227,23 @@ def serial_attacks(w, tok, a):
     w.login("op")
     op_cookie = w.cookie
     a.write(b"boot\r\n\x1b]52;c;cHduZWQ=\x07login: ")
+    # browser viewers: a viewer holding all [web] max_viewers (8) does not
+    # keep an operator out; the operator's closes the oldest view-only one
+    views = [WebSocket(w.https, cookie=view_cookie) for _ in range(8)]
+    check(all(v.ok for v in views), "the viewer's browser viewers were refused")
+    check(not WebSocket(w.https, cookie=view_cookie).ok, "a ninth browser viewer was accepted")
+    opv = WebSocket(w.https, cookie=op_cookie)
+    check(opv.ok, "the operator's browser viewer was refused (a viewer holds every slot)")
+    views[0].s.settimeout(5)
+    try:
+        while True:
+            views[0].frame()
+    except TimeoutError:
+        raise TestFailure("no view-only viewer was closed for the operator's")
+    except (EOFError, OSError):
+        pass                         # closed for the operator's
+    for v in views[1:] + [opv]:
+        v.close()
     # Origins: another site's, "null", none with a cookie
     for origin in (EVIL, "null", "https://127.0.0.1:%d.evil.example" % w.https, None):
         t = Terminal(w.https, cookie=op_cookie, origin=origin)
