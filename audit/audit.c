@@ -271,6 +271,9 @@ struct query_ctx {
     struct audit_event *ring;
     size_t max, start, n;
     bool more;
+    /* with q->skip: the first pass counts the matches (ring NULL); the
+     * second keeps those before the skipped newest ones */
+    uint64_t seen, stop_at;
 };
 
 static int query_fn(const struct audit_event *ev, void *arg)
@@ -282,6 +285,11 @@ static int query_fn(const struct audit_event *ev, void *arg)
     if ((q->since_ms && ev->time_ms < q->since_ms) || (q->until_ms && ev->time_ms >= q->until_ms) ||
         (q->kinds && !(q->kinds & (1u << ev->kind))))
         return 0;
+    c->seen++;
+    if (!c->ring)
+        return 0;
+    if (q->skip && c->seen > c->stop_at)
+        return 1; /* the skipped newest ones */
     if (c->n < c->max) {
         c->ring[(c->start + c->n) % c->max] = *ev;
         c->n++;
@@ -310,9 +318,17 @@ int audit_query(const struct audit_query *q, struct audit_event *out, size_t max
     struct query_ctx c = {.q = q, .ring = ring, .max = max};
     int files;
     pthread_mutex_lock(&reader_mu);
-    int rc = settle(read_paths.path, read_paths.lock_path, &files)
-                 ? audit_files_scan(read_paths.path, read_paths.lock_path, files, query_fn, &c)
-                 : -1;
+    bool ok = settle(read_paths.path, read_paths.lock_path, &files);
+    int rc = ok ? 0 : -1;
+    if (ok && q->skip) {
+        /* Redfish pages by offset: count first, then one pass to the page,
+         * rather than a pass per page skipped (each pass is the whole log) */
+        struct query_ctx count = {.q = q};
+        rc = audit_files_scan(read_paths.path, read_paths.lock_path, files, query_fn, &count);
+        c.stop_at = count.seen > q->skip ? count.seen - q->skip : 0;
+    }
+    if (ok && rc == 0 && (!q->skip || c.stop_at))
+        rc = audit_files_scan(read_paths.path, read_paths.lock_path, files, query_fn, &c);
     pthread_mutex_unlock(&reader_mu);
     if (rc == 0) {
         for (size_t i = 0; i < c.n; i++)

@@ -134,6 +134,8 @@ struct audit_query {
     int64_t until_ms;       /* time < until_ms (0: no bound) */
     uint32_t kinds;         /* bit (1 << kind) set for each wanted kind; 0: all */
     uint64_t before_id;     /* the cursor: only ids below it (0: from the newest) */
+    uint64_t skip;          /* leave out this many of the newest matches first (Redfish's $skip):
+                             * two reads of the files, whatever the number */
 };
 /* Up to max records matching q, newest first, into out; *n how many.
  * *next is the cursor for the following page (the last id returned), 0

@@ -92,6 +92,23 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Valid UTF-8 that still controls how a record is shown: C1 controls
+ * (U+0080-U+009F; U+009B is a CSI to terminals that read 8-bit controls,
+ * as a `tail` of the file or of the syslog copy may be), the line and
+ * paragraph separators (U+2028, U+2029: a new line in some viewers) and
+ * the bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069:
+ * "nimda" shown as "admin"). Names and details come from clients. */
+static bool shown_as_control(const unsigned char *s, size_t len)
+{
+    if (len == 2)
+        return s[0] == 0xc2 && s[1] <= 0x9f;
+    if (len == 3 && s[0] == 0xe2 && s[1] == 0x80)
+        return s[2] >= 0xa8 && s[2] <= 0xae;
+    if (len == 3 && s[0] == 0xe2 && s[1] == 0x81)
+        return s[2] >= 0xa6 && s[2] <= 0xa9;
+    return false;
+}
+
 void audit_sanitize(char *dst, size_t size, const char *src)
 {
     size_t o = 0;
@@ -103,7 +120,7 @@ void audit_sanitize(char *dst, size_t size, const char *src)
     for (size_t i = 0; i < n && o + 1 < size;) {
         const unsigned char *s = (const unsigned char *)src + i;
         size_t len = utf8_seq(s, n - i);
-        if (len == 0 || (len == 1 && (s[0] < 0x20 || s[0] == 0x7f))) {
+        if (len == 0 || (len == 1 && (s[0] < 0x20 || s[0] == 0x7f)) || shown_as_control(s, len)) {
             dst[o++] = '?';
             i += len ? len : 1;
         } else if (o + len < size) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "control/control.h"
 #include "ipmi/ipmi_internal.h"
 
 #define NETFN_APP 0x06
@@ -330,4 +331,63 @@ size_t ipmi_core_sol_poll(struct ipmi_core *c, int64_t now_ms, uint8_t *out, siz
 int64_t ipmi_core_next_ms(const struct ipmi_core *c)
 {
     return c->sol_bye ? 0 : ipmi_sol_next_ms(&c->sol);
+}
+
+/* The owner's privilege as its account's role allows it now; false (and
+ * the instance ended, the console told) when that is below SOL's. */
+static bool owner_still_allowed(struct ipmi_core *c, struct ipmi_session *s)
+{
+    uint8_t limit = ipmi_role_limit(c, s->user);
+    if (s->priv > limit)
+        s->priv = limit;
+    if (ipmi_sol_allowed(s))
+        return true;
+    ipmi_refuse_priv(c, s, "Serial-over-LAN", IPMI_PRIV_OPERATOR, s->priv);
+    c->sol_bye = s->rakp.sid_c;
+    ipmi_sol_end(c, "ended: the account's role no longer allows it");
+    return false;
+}
+
+void ipmi_core_sol_check_role(struct ipmi_core *c)
+{
+    struct ipmi_session *s = ipmi_sol_owner(c);
+    if (s)
+        owner_still_allowed(c, s);
+}
+
+/* A console that may not type: its keys and BREAKs are taken and dropped,
+ * as a VNC viewer's are (ACKed in full: a NACK would only be resent). */
+static ssize_t drop_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    (void)buf;
+    return (ssize_t)len;
+}
+
+static int drop_break(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+size_t ipmi_core_sol_receive(struct ipmi_core *c, struct ipmi_session *s, const uint8_t *plain, size_t n,
+                             uint8_t *out, size_t cap, int64_t now_ms)
+{
+    struct ipmi_sol_pkt in;
+    if (!c->sol_port || !s || ipmi_sol_owner(c) != s || ipmi_sol_parse(plain, n, &in) < 0)
+        return 0;
+    if (!owner_still_allowed(c, s))
+        return 0;
+    const struct ipmi_sol_port *port = c->sol_port;
+    struct ipmi_sol_port read_only;
+    struct control *ctl = atomic_load(&c->ctl);
+    /* a retransmission (in.seq == the last one) was decided the first time */
+    bool types = in.seq && in.seq != c->sol.in_seq && (in.len || (in.op & IPMI_SOL_OP_BREAK));
+    if (types && ctl && !control_input(ctl, s->ctl_id)) {
+        read_only = *port;
+        read_only.write = drop_write;
+        read_only.send_break = drop_break;
+        port = &read_only;
+    }
+    return ipmi_sol_receive(&c->sol, port, &in, out, cap, now_ms);
 }

@@ -178,6 +178,17 @@ size_t ipmi_core_sol_poll(struct ipmi_core *c, int64_t now_ms, uint8_t *out, siz
                           struct sockaddr_storage *peer, socklen_t *peer_len);
 /* When ipmi_core_sol_poll wants to run next (-1: only after new output or a datagram). */
 int64_t ipmi_core_next_ms(const struct ipmi_core *c);
+/* One decrypted SOL payload of session s: heard only from the instance's
+ * owner, and only while the account's role (as it is now) still allows
+ * SOL, else the instance ends; its characters and BREAKs reach the console
+ * only when the session may type there ([control]: in exclusive mode, the
+ * keyboard's holder), else they are dropped and acknowledged as taken.
+ * Writes the plain answer (ACK/NACK) to out; its length, 0 when none. */
+size_t ipmi_core_sol_receive(struct ipmi_core *c, struct ipmi_session *s, const uint8_t *plain, size_t n,
+                             uint8_t *out, size_t cap, int64_t now_ms);
+/* Ends the instance if its owner's role has been lowered below SOL's
+ * privilege since it activated (called once a second). */
+void ipmi_core_sol_check_role(struct ipmi_core *c);
 
 /* ipmi_cmd.c: one IPMI request inside session s (NULL: outside any
  * session, where only the pre-session commands work). Writes the

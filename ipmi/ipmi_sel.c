@@ -15,6 +15,11 @@
 #define CC_UNSPECIFIED 0xff
 
 #define REFRESH_MS 1000
+/* A record id not in the snapshot reads the log again, but not sooner than
+ * this: each read is the whole audit log, on the IPMI thread, and a
+ * session asking for made-up ids in a loop stalled every other session
+ * and the SOL console. */
+#define FORCE_MIN_MS 250
 #define NO_SENSOR 0xff          /* events of the appliance, not of an SDR sensor */
 
 uint16_t ipmi_sel_id(uint64_t audit_id)
@@ -147,7 +152,7 @@ static int add_one(const struct audit_event *ev, void *arg)
 
 static void refresh(struct ipmi_sel *sel, int64_t now_ms, bool force)
 {
-    if (!force && sel->loaded_ms && now_ms - sel->loaded_ms < REFRESH_MS)
+    if (sel->loaded_ms && now_ms - sel->loaded_ms < (force ? FORCE_MIN_MS : REFRESH_MS))
         return;
     size_t before = sel->n;
     sel->n = 0;
@@ -256,6 +261,7 @@ size_t ipmi_sel_command(struct ipmi_sel *sel, uint8_t cmd, const uint8_t *d, siz
                 return cc(r, CC_UNSPECIFIED);
             LOG_INFO("ipmi", "%s from %s: SEL (the audit log) cleared", user, peer);
             sel->last_erase = (uint32_t)time(NULL);
+            sel->loaded_ms = 0; /* what it showed is gone: read now */
             refresh(sel, now_ms, true);
         }
         r[0] = CC_OK;

@@ -167,6 +167,7 @@ void ipmi_session_end(struct ipmi_core *c, struct ipmi_session *s, const char *w
 
 void ipmi_core_expire(struct ipmi_core *c, int64_t now_ms)
 {
+    ipmi_core_sol_check_role(c);
     for (int i = 0; i < IPMI_SESSIONS_MAX; i++) {
         struct ipmi_session *s = &c->sessions[i];
         if (s->state == IPMI_S_ACTIVE && now_ms - s->last_ms > c->timeout_ms)
@@ -235,11 +236,8 @@ size_t ipmi_session_seal(struct ipmi_session *s, uint8_t payload_type, const uin
 static size_t sol_packet(struct ipmi_core *c, struct ipmi_session *s, const uint8_t *plain, size_t n,
                          uint8_t *out, size_t cap, int64_t now_ms)
 {
-    struct ipmi_sol_pkt in;
     uint8_t ack[IPMI_SOL_HEADER];
-    if (!c->sol_port || ipmi_sol_owner(c) != s || ipmi_sol_parse(plain, n, &in) < 0)
-        return 0;
-    size_t r = ipmi_sol_receive(&c->sol, c->sol_port, &in, ack, sizeof(ack), now_ms);
+    size_t r = ipmi_core_sol_receive(c, s, plain, n, ack, sizeof(ack), now_ms);
     return r ? ipmi_session_seal(s, IPMI_PAYLOAD_SOL, ack, r, out, cap) : 0;
 }
 

@@ -268,7 +268,7 @@ int web_auth_websocket(struct web_conn *c)
     c->authed = true;
     if (c->serial_ws)
         return web_serial_ws_allowed(c) ? 0 : -1;
-    if (w->viewers >= w->cfg->max_viewers) {
+    if (w->viewers >= w->cfg->max_viewers && !web_bridge_make_room(c)) {
         LOG_WARN("web", "%s@%s: WebSocket refused: [web] max_viewers = %d reached", c->user, c->addr,
                  w->cfg->max_viewers);
         return -1;

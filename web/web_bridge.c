@@ -189,6 +189,24 @@ int web_bridge_ws_rx(struct web_conn *c, const void *in, size_t len)
     return 0;
 }
 
+bool web_bridge_make_room(struct web_conn *c)
+{
+    if (c->role < AUTH_ROLE_OPERATOR)
+        return false;
+    struct web_conn *oldest = NULL;
+    for (struct web_conn *o = c->w->longs; o; o = o->next_long)
+        if (o->bridge && !o->closing && o->role < AUTH_ROLE_OPERATOR &&
+            (!oldest || o->bridge->opened_ms < oldest->bridge->opened_ms))
+            oldest = o;
+    if (!oldest)
+        return false;
+    LOG_INFO("web", "%s@%s: view-only viewer closed: all %d in use, %s@%s may type", oldest->user, oldest->addr,
+             c->w->cfg->max_viewers, c->user, c->addr);
+    oldest->closing = true;
+    lws_callback_on_writable(oldest->wsi);
+    return true;
+}
+
 /* VNC server -> browser, one message per writeable callback. */
 int web_bridge_ws_writeable(struct web_conn *c)
 {

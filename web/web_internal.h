@@ -336,6 +336,10 @@ void web_stream_closed(struct web_conn *c);
 
 /* web_bridge.c */
 int web_bridge_open(struct web_conn *c);
+/* All [web] max_viewers are open: a viewer that may type (operator, admin)
+ * closes the oldest view-only one's WebSocket (true) rather than be
+ * refused, so the lowest role cannot lock the keyboard's users out. */
+bool web_bridge_make_room(struct web_conn *c);
 int web_bridge_ws_rx(struct web_conn *c, const void *in, size_t len);
 int web_bridge_ws_writeable(struct web_conn *c);
 void web_bridge_closed(struct web_conn *c);

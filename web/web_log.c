@@ -1,5 +1,6 @@
 /* GET /api/log: the audit log, newest first, filtered and paged
  * (web/API.md), and which door a web request is for the log. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,8 +69,10 @@ void web_log_get(struct web_conn *c)
     }
     if ((v = arg(c, "cursor=", buf, sizeof(buf)))) {
         char *end;
+        errno = 0;
         unsigned long long id = strtoull(v, &end, 10);
-        if (!*v || *end || id == 0 || v[0] == '-') {
+        /* ERANGE: saturated to ULLONG_MAX, a cursor no page ever gave */
+        if (!*v || *end || id == 0 || v[0] == '-' || errno == ERANGE) {
             web_reply_error(c, 400, "cursor: the next_cursor of the previous page");
             return;
         }

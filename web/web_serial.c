@@ -130,13 +130,34 @@ void web_serial_break_post(struct web_conn *c)
     web_reply_json(c, 204, NULL);
 }
 
+/* All terminals are open: one that may type (an operator or admin) closes
+ * the oldest read-only one (a viewer's) rather than be refused, so the
+ * lowest role cannot lock the console's writers out by opening them all. */
+static bool make_room(struct web_conn *c)
+{
+    if (c->role < AUTH_ROLE_OPERATOR)
+        return false;
+    struct web_conn *oldest = NULL;
+    for (struct web_conn *o = c->w->longs; o; o = o->next_long)
+        if (o->serial_term && !o->closing && o->role < AUTH_ROLE_OPERATOR &&
+            (!oldest || o->serial_term->opened_ms < oldest->serial_term->opened_ms))
+            oldest = o;
+    if (!oldest)
+        return false;
+    LOG_INFO("web", "%s@%s: serial terminal closed: all %d in use, %s@%s may type", oldest->user, oldest->addr,
+             WEB_SERIAL_TERMS_MAX, c->user, c->addr);
+    oldest->closing = true;
+    lws_callback_on_writable(oldest->wsi);
+    return true;
+}
+
 bool web_serial_ws_allowed(struct web_conn *c)
 {
     if (!c->w->serial) {
         LOG_INFO("web", "%s@%s: serial WebSocket refused: no [serial] console", c->user, c->addr);
         return false;
     }
-    if (c->w->serial_terms >= WEB_SERIAL_TERMS_MAX) {
+    if (c->w->serial_terms >= WEB_SERIAL_TERMS_MAX && !make_room(c)) {
         LOG_WARN("web", "%s@%s: serial WebSocket refused: %d terminals open", c->user, c->addr,
                  WEB_SERIAL_TERMS_MAX);
         return false;

@@ -111,6 +111,15 @@ static void test_sanitize(void **state)
     assert_int_equal(strlen(out), 14);
     audit_sanitize(out, sizeof(out), NULL);
     assert_string_equal(out, "");
+    /* Valid UTF-8 that controls the display (security_doors): U+009B (an
+     * 8-bit CSI), U+2028, U+202E (right-to-left override), U+2066; not
+     * U+00A0 or U+2030. */
+    audit_sanitize(out, sizeof(out), "a\xc2\x9b" "2Jb\xe2\x80\xa8" "c");
+    assert_string_equal(out, "a?2Jb?c");
+    audit_sanitize(out, sizeof(out), "\xe2\x80\xaenimda\xe2\x81\xa6");
+    assert_string_equal(out, "?nimda?");
+    audit_sanitize(out, sizeof(out), "\xc2\xa0\xe2\x80\xb0");
+    assert_string_equal(out, "\xc2\xa0\xe2\x80\xb0");
 }
 
 static void test_torn_record_dropped(void **state)
@@ -231,6 +240,23 @@ static void test_query_paging_filters(void **state)
     assert_int_equal(audit_query(&later, evs, 10, &n, &next), 0);
     assert_int_equal(n, 0);
     assert_int_equal(next, 0);
+    /* An offset (Redfish's $skip), in two reads whatever its size: the 13
+     * power records, newest first, are 25, 23, ... (ids 25 - 2k); skipping
+     * 4 starts at 17, the next page after 3 is 11; past the end, nothing. */
+    struct audit_query off = {.kinds = 1u << AUDIT_POWER_ACTION, .skip = 4};
+    assert_int_equal(audit_query(&off, evs, 3, &n, &next), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(evs[0].id, 17);
+    assert_int_equal(evs[2].id, 13);
+    assert_int_equal(next, 13);
+    off.skip = 11;
+    assert_int_equal(audit_query(&off, evs, 5, &n, &next), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(evs[1].id, 1);
+    assert_int_equal(next, 0);
+    off.skip = 1000000;
+    assert_int_equal(audit_query(&off, evs, 5, &n, &next), 0);
+    assert_int_equal(n, 0);
     audit_close();
     remove_dir();
 }

@@ -97,6 +97,16 @@ static void test_commands(void **state)
         get[3] = r[2];
     }
     assert_int_equal(n, 5);
+    /* Made-up ids in a loop (security_doors): the log is read again for a
+     * missing id at most every 250 ms, not once per request. */
+    uint8_t missing[6] = {0, 0, 0x34, 0x12, 0, 0xff};
+    for (int64_t t = 1001; t < 1200; t++) {
+        assert_int_equal(ipmi_sel_command(&sel, 0x43, missing, 6, r, "admin", "p", t), 1);
+        assert_int_equal(r[0], 0xcb);
+    }
+    assert_int_equal(sel.loaded_ms, 1000);
+    assert_int_equal(ipmi_sel_command(&sel, 0x43, missing, 6, r, "admin", "p", 1250), 1);
+    assert_int_equal(sel.loaded_ms, 1250);
     /* A partial read needs the current reservation. */
     uint8_t part[6] = {0, 0, 1, 0, 8, 4};
     assert_int_equal(ipmi_sel_command(&sel, 0x43, part, 6, r, "admin", "p", 1000), 1);

@@ -10,13 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "control/control.h"
 #include "ipmi/ipmi_internal.h"
 #include "ipmi/ipmi_sol.h"
 
@@ -483,6 +486,107 @@ static void test_commands(void **state)
     rmdir(dir);
 }
 
+/* The attacker's pass (security_doors): SOL's characters are typing on the
+ * server; they obey [control] mode = exclusive like every other input, and
+ * a role lowered while SOL is active ends it. */
+static void write_users(const char *path, const char *op_role, time_t mtime)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "u0:$y$x::0::%s\nu1:$y$x::0::operator\n", op_role);
+    fclose(f);
+    chmod(path, 0600);
+    struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);   /* a change the reload sees */
+}
+
+static size_t sol_in(struct ipmi_core *c, struct ipmi_session *s, uint8_t seq, uint8_t op, const char *text,
+                     uint8_t *ans)
+{
+    uint8_t pkt[IPMI_SOL_PAYLOAD_MAX];
+    size_t n = ipmi_sol_build(pkt, sizeof(pkt), seq, 0, 0, op, (const uint8_t *)text, text ? strlen(text) : 0);
+    return ipmi_core_sol_receive(c, s, pkt, n, ans, IPMI_SOL_HEADER, 1000);
+}
+
+static void test_sol_gate(void **state)
+{
+    (void)state;
+    static const uint8_t guid[16];
+    char dir[] = "/tmp/piglix-solgate-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[300];
+    snprintf(path, sizeof(path), "%s/web.users", dir);
+    write_users(path, "operator", 1000000);
+    struct ipmi_core *c = ipmi_core_create(dir, 4, 60, NULL, NULL, guid);
+    assert_non_null(c);
+    memset(&fk, 0, sizeof(fk));
+    fk.connected = true;
+    fk.write_room = sizeof(fk.typed);
+    ipmi_core_set_sol(c, &port, 623);
+    struct config_control cc = {.mode = "exclusive", .idle_release_s = 0};
+    struct control *ctl = control_create(&cc);
+    assert_non_null(ctl);
+    ipmi_core_set_control(c, ctl);
+    struct ipmi_session *op = fake_session(c, 0, 0x100, IPMI_PRIV_OPERATOR);
+    struct ipmi_session *other = fake_session(c, 1, 0x200, IPMI_PRIV_OPERATOR);
+    op->rakp.role = other->rakp.role = IPMI_PRIV_OPERATOR;
+    ipmi_session_listed(c, op);
+    ipmi_session_listed(c, other);
+    assert_true(op->ctl_id && other->ctl_id);
+    uint8_t r[256], ans[IPMI_SOL_HEADER];
+    const uint8_t act[6] = {IPMI_PAYLOAD_SOL, 1, 0xc0, 0, 0, 0};
+    /* SOL before any activation: not heard */
+    assert_int_equal(sol_in(c, op, 1, 0, "x", ans), 0);
+    assert_int_equal(fk.typed_len, 0);
+    assert_int_equal(command(c, op, 0x06, 0x48, act, 6, r), 13);
+
+    /* another session's packets are not heard */
+    assert_int_equal(sol_in(c, other, 1, 0, "x", ans), 0);
+    assert_int_equal(fk.typed_len, 0);
+    /* the keyboard is free: SOL types (and holds it) */
+    assert_int_equal(sol_in(c, op, 1, 0, "ab", ans), IPMI_SOL_HEADER);
+    assert_int_equal(ans[2], 2);
+    assert_int_equal(fk.typed_len, 2);
+    /* someone else holds it: taken (ACKed in full) and dropped, BREAK too */
+    assert_int_equal(control_release(ctl, op->ctl_id), 0);
+    assert_int_equal(control_request(ctl, other->ctl_id), 0);
+    assert_int_equal(sol_in(c, op, 2, IPMI_SOL_OP_BREAK, "rm -rf /\r", ans), IPMI_SOL_HEADER);
+    assert_int_equal(ans[1], 2);
+    assert_int_equal(ans[2], 9);
+    assert_int_equal(fk.typed_len, 2);
+    assert_int_equal(fk.breaks, 0);
+    assert_int_equal(sol_in(c, op, 2, 0, "rm -rf /\r", ans), IPMI_SOL_HEADER);  /* resent: still not */
+    assert_int_equal(fk.typed_len, 2);
+    /* handed back: SOL types again */
+    assert_int_equal(control_give(ctl, other->ctl_id, op->ctl_id), 0);
+    assert_int_equal(sol_in(c, op, 3, 0, "c", ans), IPMI_SOL_HEADER);
+    assert_int_equal(fk.typed_len, 3);
+    assert_memory_equal(fk.typed, "abc", 3);
+
+    /* the account becomes a viewer while SOL is active: the next packet
+     * ends the instance, types nothing, and the console is told */
+    write_users(path, "viewer", 2000000);
+    assert_int_equal(sol_in(c, op, 4, 0, "d", ans), 0);
+    assert_int_equal(fk.typed_len, 3);
+    assert_false(c->sol.active);
+    assert_int_equal(c->sol_bye, 0x100);
+    assert_int_equal(command(c, op, 0x06, 0x48, act, 6, r), 1);
+    assert_int_equal(r[0], 0xd4);
+    /* the once-a-second check ends an owner that only reads */
+    write_users(path, "operator", 3000000);
+    c->sol_bye = 0;
+    op->priv = IPMI_PRIV_OPERATOR;
+    assert_int_equal(command(c, op, 0x06, 0x48, act, 6, r), 13);
+    write_users(path, "viewer", 4000000);
+    ipmi_core_sol_check_role(c);
+    assert_false(c->sol.active);
+
+    ipmi_core_destroy(c);
+    control_destroy(ctl);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     log_set_level(LOG_LEVEL_ERROR);
@@ -494,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_inbound),
         cmocka_unit_test(test_pause_flush_lost),
         cmocka_unit_test(test_commands),
+        cmocka_unit_test(test_sol_gate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
