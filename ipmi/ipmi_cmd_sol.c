@@ -20,14 +20,18 @@
 #define SOL_PARAM_REVISION 0x11
 #define SOL_INSTANCE 1             /* one instance: one serial console */
 
+/* The spec asks for User, but SOL types on the managed server's console:
+ * it is taken to be as strong as the keyboard, which the Operator role
+ * holds. An Administrator may ask for more (parameter 2), never less. */
+static uint8_t sol_privilege_needed(const struct ipmi_core *c)
+{
+    return c->sol.cfg.privilege > IPMI_PRIV_OPERATOR ? c->sol.cfg.privilege : IPMI_PRIV_OPERATOR;
+}
+
+/* The one place that decides. */
 bool ipmi_sol_allowed(const struct ipmi_core *c, const struct ipmi_session *s)
 {
-    /* The spec asks for User, but SOL types on the managed server's
-     * console: it is taken to be as strong as the keyboard, which the
-     * Operator role holds. An Administrator may ask for more (parameter
-     * 2), never less. The one place that decides. */
-    uint8_t need = c->sol.cfg.privilege > IPMI_PRIV_OPERATOR ? c->sol.cfg.privilege : IPMI_PRIV_OPERATOR;
-    return s && s->priv >= need;
+    return s && s->priv >= sol_privilege_needed(c);
 }
 
 void ipmi_core_set_sol(struct ipmi_core *c, const struct ipmi_sol_port *port, int udp_port)
@@ -340,9 +344,9 @@ static bool owner_still_allowed(struct ipmi_core *c, struct ipmi_session *s)
     uint8_t limit = ipmi_role_limit(c, s->user);
     if (s->priv > limit)
         s->priv = limit;
-    if (ipmi_sol_allowed(s))
+    if (ipmi_sol_allowed(c, s))
         return true;
-    ipmi_refuse_priv(c, s, "Serial-over-LAN", IPMI_PRIV_OPERATOR, s->priv);
+    ipmi_refuse_priv(c, s, "Serial-over-LAN", sol_privilege_needed(c), s->priv);
     c->sol_bye = s->rakp.sid_c;
     ipmi_sol_end(c, "ended: the account's role no longer allows it");
     return false;
