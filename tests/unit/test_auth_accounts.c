@@ -172,6 +172,27 @@ static void test_accounts_file(void **state)
     fclose(f);
     assert_int_equal(auth_accounts_load(&b, dir, err), 0);
     assert_int_equal(b.n, 1);
+
+    /* a file cut short (empty, or without its last line end) is refused and
+     * the accounts this process had stay, until the file changes again */
+    const char *torn[] = {"", "# piglix web accounts\nops:$y$j9T$abc"};
+    for (int i = 0; i < 2; i++) {
+        nanosleep(&ts, NULL);
+        f = fopen(path, "w");
+        fputs(torn[i], f);
+        fclose(f);
+        assert_int_equal(auth_accounts_refresh(&b), -1);
+        assert_int_equal(b.n, 1);
+        assert_non_null(auth_accounts_find(&b, "ops"));
+        assert_int_equal(auth_accounts_refresh(&b), 0); /* not re-read until it changes */
+        assert_int_equal(auth_accounts_load(&b, dir, err), -1);
+        assert_int_equal(b.n, 1);
+    }
+    nanosleep(&ts, NULL);
+    assert_int_equal(auth_accounts_lock(&a, err), -1); /* a writer refuses to build on it too */
+    unlink(path);
+    assert_int_equal(auth_accounts_refresh(&b), 1); /* removed: no accounts, as a missing file means */
+    assert_int_equal(b.n, 0);
     fclose(err);
     unlink(path);
     snprintf(path, sizeof(path), "%s/web.users.lock", dir);
