@@ -397,10 +397,11 @@ static int step_stream(struct v4l2_source *s, struct capture_frame *out, int64_t
         return STEP_NONE;
     if (ready & (V4L2DEV_READY_FRAME | V4L2DEV_READY_ERROR)) {
         struct v4l2_buffer buf;
-        unsigned skipped = 0;
-        int r = v4l2dev_dequeue_newest(&s->dev, &buf, &skipped);
+        unsigned skipped = 0, skipped_broken = 0;
+        int r = v4l2dev_dequeue_newest(&s->dev, &buf, &skipped, &skipped_broken);
         s->stats.device_frames += skipped;
-        s->stats.skipped += skipped;
+        s->stats.skipped += skipped - skipped_broken;
+        s->stats.broken += skipped_broken; /* flagged ones count as broken, newer or not */
         if (r == 0 && (ready & V4L2DEV_READY_ERROR))
             r = -EIO;
         if (r < 0) {

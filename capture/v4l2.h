@@ -95,9 +95,11 @@ int v4l2dev_wait(struct v4l2dev *d, int timeout_ms);
  * not, or a negative errno. */
 int v4l2dev_take_events(struct v4l2dev *d);
 /* Dequeues every finished buffer and keeps the newest in *buf, queueing the
- * older ones back (*skipped counts them). Returns 1 with a buffer, 0 when
- * none was ready, or a negative errno. */
-int v4l2dev_dequeue_newest(struct v4l2dev *d, struct v4l2_buffer *buf, unsigned *skipped);
+ * older ones back (*skipped counts them, *skipped_broken those of them the
+ * driver flagged as errors). Returns 1 with a buffer, 0 when none was
+ * ready, or a negative errno. */
+int v4l2dev_dequeue_newest(struct v4l2dev *d, struct v4l2_buffer *buf, unsigned *skipped,
+                           unsigned *skipped_broken);
 int v4l2dev_requeue(struct v4l2dev *d, unsigned index);
 
 /* "YUYV" from a fourcc, in a caller buffer of at least 5 bytes. */

@@ -386,10 +386,12 @@ int v4l2dev_take_events(struct v4l2dev *d)
     return source_change;
 }
 
-int v4l2dev_dequeue_newest(struct v4l2dev *d, struct v4l2_buffer *buf, unsigned *skipped)
+int v4l2dev_dequeue_newest(struct v4l2dev *d, struct v4l2_buffer *buf, unsigned *skipped,
+                           unsigned *skipped_broken)
 {
     bool have = false;
     *skipped = 0;
+    *skipped_broken = 0;
     for (unsigned i = 0; i <= V4L2DEV_MAX_BUFFERS; i++) {
         struct v4l2_buffer b = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
         int r = xioctl(d->fd, VIDIOC_DQBUF, &b);
@@ -407,6 +409,8 @@ int v4l2dev_dequeue_newest(struct v4l2dev *d, struct v4l2_buffer *buf, unsigned 
         }
         if (have) {
             (*skipped)++;
+            if (buf->flags & V4L2_BUF_FLAG_ERROR)
+                (*skipped_broken)++;
             r = v4l2dev_requeue(d, buf->index);
             if (r < 0) {
                 v4l2dev_requeue(d, b.index);

@@ -29,7 +29,11 @@ FAMILIES = {
     "piglix_vnc_input_dropped_total": "counter",
     "piglix_info": "gauge", "piglix_capture_signal": "gauge", "piglix_capture_width": "gauge",
     "piglix_capture_height": "gauge", "piglix_capture_fps": "gauge", "piglix_capture_frames_total": "counter",
-    "piglix_capture_dropped_total": "counter", "piglix_vnc_clients": "gauge",
+    "piglix_capture_dropped_total": "counter",
+    # [reliability] capture chip trouble
+    "piglix_capture_broken_total": "counter", "piglix_capture_stalls_total": "counter",
+    "piglix_capture_reopens_total": "counter",
+    "piglix_vnc_clients": "gauge",
     "piglix_vnc_connections_total": "counter", "piglix_vnc_auth_failures_total": "counter",
     "piglix_vnc_updates_total": "counter", "piglix_vnc_bytes_total": "counter", "piglix_frames_total": "counter",
     "piglix_frames_static_total": "counter", "piglix_encodes_total": "counter",
