@@ -172,6 +172,9 @@ struct web {
     struct web_hasher *hasher;          /* password hashes, off the event loop */
     int64_t hash_window_ms;             /* WEB_HASHES_PER_S budget */
     int hashes_in_window;
+    int64_t refusal_window_ms;          /* web_refusal_audit: role refusals recorded this minute */
+    int refusals_in_window;
+    unsigned refusals_unrecorded;
     struct web_stats stats;
     /* control/ (web_control.c): who is connected; NULL: not listed */
     struct control *ctl;
@@ -306,6 +309,10 @@ const struct web_route *web_route_find(int method, const char *path, bool *path_
  * a WebSocket upgrade). 0, or -1 when refused. */
 int web_role_check(struct web_conn *c);
 void web_refuse_role(struct web_conn *c, int need, bool reply);
+/* The audit record of a role refusal (the API's, the viewer's, Redfish's),
+ * at most 30 a minute so a flood cannot rotate older records out. */
+void web_refusal_audit(struct web *w, enum audit_iface iface, const char *account, const char *addr,
+                       const char *what);
 
 /* web_info.c */
 void web_info_reply(struct web_conn *c);

@@ -201,6 +201,14 @@ def case_doors_web_api(env):
         check(st in (0, 400, 404, 414), "Entries/%s: %d" % (bad[:20], st))
     st, js, _ = call(w, "GET", "/api/log?limit=5", tok["view"])
     check(st == 200 and js["entries"], "the log is still there: %d %s" % (st, js))
+    # a viewer floods role refusals (each one an audit record): the log's
+    # older records must not rotate out at a viewer's pace (ClearLog is an
+    # admin's); at most 30 a minute are recorded, then a count
+    for _ in range(40):
+        call(w, "POST", "/api/atx/on", tok["view"])
+    time.sleep(0.6)
+    st, js, _ = call(w, "GET", "/api/log?kind=role_refused&limit=500", tok["admin"])
+    check(st == 200 and len(js["entries"]) <= 31, "a viewer's refusal flood: %d records" % len(js["entries"]))
     serial_attacks(w, tok, a)
     # wrong tokens (one a digit off a real one): refused, then throttled
     for method, path in doors:

@@ -71,7 +71,7 @@ void rf_refuse_role(struct rf_req *r, int need)
     LOG_WARN("redfish", "%s@%s: %s %s refused: role %s, needs %s", r->c->user, r->c->addr,
              r->method == RF_POST ? "POST" : r->method == RF_PATCH ? "PATCH" : r->method == RF_DELETE ? "DELETE" : "GET",
              r->uri, rf_role_id(r->c->role), rf_role_id(need));
-    audit_record_role_refused(AUDIT_IF_REDFISH, r->c->user, r->c->addr, r->uri);
+    web_refusal_audit(r->w, AUDIT_IF_REDFISH, r->c->user, r->c->addr, r->uri);
     rf_error(r, 403, RF_MSG_INSUFFICIENT_PRIVILEGE);
 }
 
