@@ -143,7 +143,7 @@ def h264_moving_bars(vm, piglix):
 
 FRAME_TIMEOUT_MS = 1500   # [capture] frame_timeout_ms in this boot: a stall is seen fast
 DQBUF_ERRORS = 5
-CHIP_WATCH_S = 40         # the viewer connected through the whole chip-trouble sequence
+CHIP_WATCH_S = 24         # the viewer connected through the whole chip-trouble sequence (10-17 s here)
 
 
 def wait_log(piglix, text, timeout):
@@ -187,12 +187,12 @@ def chip_trouble(vm, tools, piglix):
     listing = vm.check("v4l2-ctl -d /dev/video0 -l")
     names = re.findall(r"^\s*(inject_\w+)", listing, re.M)
     log("vivid's injection controls: %s" % ", ".join(names))
-    flag = [n for n in names if "flag_error" in n or n == "inject_buffer_error"]
+    flag = [n for n in names if "flag_error" in n]  # 6.1: inject_v4l2_buf_flag_error
     check(flag, "no control to inject V4L2_BUF_FLAG_ERROR among %s" % names)
     vm.check("for i in $(seq %d); do v4l2-ctl -d /dev/video0 -c %s=1; sleep 0.2; done" % (DQBUF_ERRORS, flag[0]))
     wait_picture(piglix, "colour bars through flagged buffers", bars(1024, 768))
     took = time.monotonic() - t_start
-    check(took < CHIP_WATCH_S - 3, "the sequence took %.0f s: longer than the viewer watches" % took)
+    check(took < CHIP_WATCH_S - 2, "the sequence took %.0f s: longer than the viewer watches" % took)
     out, err = viewer.communicate(timeout=CHIP_WATCH_S + 60)
     check(viewer.returncode == 0, "the viewer connected through the trouble failed (exit %d): %s %s"
           % (viewer.returncode, err, out[-500:]))
