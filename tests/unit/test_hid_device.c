@@ -433,6 +433,21 @@ static void test_asleep_host_is_woken_and_gets_the_keys(void **state)
     rig_stop(&r);
 }
 
+/* The next keyboard report that is not all released (a loaded machine
+ * may write the resynchronisation a connection starts with late); it
+ * must be k0 alone. */
+static void expect_kbd_after_zeros(struct rig *r, uint8_t k0)
+{
+    uint8_t b[HID_REPORT_MAX];
+    int n;
+    do
+        n = host_read(&r->f, HID_EP_KEYBOARD, b, 2000);
+    while (n == HID_KBD_REPORT_LEN && b[0] == 0 && b[2] == 0);
+    assert_int_equal(n, HID_KBD_REPORT_LEN);
+    if (b[0] != 0 || b[2] != k0 || b[3] != 0)
+        fail_msg("keyboard report %02x %02x %02x, expected 00 %02x 00", b[0], b[2], b[3], k0);
+}
+
 /* The host reset and configured the device again (a reboot, a cable pulled
  * and put back) faster than the state is polled: the words stay
  * "configured", but the kernel's notification makes piglix forget the held
@@ -446,7 +461,7 @@ static void test_reconfigured_host_gets_no_held_key(void **state)
     if (r.f.state_fd[0] < 0)
         skip();
     key(&r, 'a', true); /* held through the reset */
-    expect_kbd(&r, 0, 0x04);
+    expect_kbd_after_zeros(&r, 0x04);
     pthread_mutex_lock(&r.f.lock);
     int opens = r.f.opens;
     pthread_mutex_unlock(&r.f.lock);
@@ -460,9 +475,8 @@ static void test_reconfigured_host_gets_no_held_key(void **state)
             break;
         sleep_ms(2);
     }
-    expect_kbd(&r, 0, 0); /* the new session starts all released */
     key(&r, 'b', true);
-    expect_kbd(&r, 0, 0x05); /* b alone: a is forgotten */
+    expect_kbd_after_zeros(&r, 0x05); /* b alone, after the all-released start: a is forgotten */
     key(&r, 'a', false);
     key(&r, 'b', false);
     expect_kbd(&r, 0, 0);
