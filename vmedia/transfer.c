@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/statefile.h"
 #include "vmedia/vmedia_internal.h"
 
 int vmedia_slot_claim(struct vmedia_store *s, const char *name, bool download,
@@ -187,13 +188,16 @@ static int install(struct vmedia_upload *u)
     if (renameat2(AT_FDCWD, u->tmp_path, AT_FDCWD, final, RENAME_NOREPLACE) < 0)
         return errno == EEXIST ? VMEDIA_E_EXISTS : io_error(u, "renaming");
     u->tmp_path[0] = '\0';
-    FILE *f = fopen(meta, "w");
-    if (f) {
-        for (int i = 0; i < 32; i++)
-            fprintf(f, "%02x", md[i]);
-        fprintf(f, " %llu %lld\n", (unsigned long long)st.st_size, (long long)st.st_mtime);
-        fclose(f);
-    }
+    /* the hash record beside it, replaced whole (a cut leaves none or all
+     * of it: a missing one only costs hashing the image again) */
+    char rec[128];
+    int n = 0;
+    for (int i = 0; i < 32; i++)
+        n += snprintf(rec + n, sizeof(rec) - (size_t)n, "%02x", md[i]);
+    n += snprintf(rec + n, sizeof(rec) - (size_t)n, " %llu %lld\n", (unsigned long long)st.st_size,
+                  (long long)st.st_mtime);
+    if (statefile_write_bytes(meta, rec, (size_t)n, 0644, NULL) < 0)
+        LOG_WARN("vmedia", "%s: the hash record was not written", u->p.name);
     int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
