@@ -96,6 +96,7 @@ void hid_device_go_offline(struct hid_device *d, const char *why);
  * (INT64_MAX: none). */
 void hid_device_wake_check(struct hid_device *d, int64_t now);
 void hid_device_wake_taken(struct hid_device *d, enum hid_endpoint ep, int64_t now);
+void hid_device_wake_leds(struct hid_device *d, int64_t now); /* an LED report: the host is awake */
 int64_t hid_device_wake_deadline(const struct hid_device *d);
 
 void *hid_device_thread_main(void *arg);

@@ -70,6 +70,7 @@ static void read_leds(struct hid_device *d)
     if (n >= 1) {
         int leds = (int)hid_leds_from_report(buf[0]);
         LOG_DEBUG("hid", "keyboard LEDs from the target: 0x%02x", buf[0]);
+        hid_device_wake_leds(d, clock_mono_ns());
         if (leds != d->leds) {
             d->leds = leds;
             d->leds_changed = true;

@@ -27,12 +27,15 @@ static bool udc_says_suspended(const struct hid_device *d)
     return strcmp(d->host_state, "suspended") == 0;
 }
 
-/* When the oldest report the host has not taken was written or queued;
- * INT64_MAX when nothing waits. */
+/* When the oldest keyboard report the host has not taken was written or
+ * queued; INT64_MAX when nothing waits. Only the keyboard: a running OS
+ * polls an interface only while something has its input device open (a
+ * text console opens keyboards, nothing opens the mice), so an untaken
+ * mouse report says nothing about sleep; a BIOS polls all of them. */
 static int64_t oldest_waiting(const struct hid_device *d)
 {
     int64_t t = INT64_MAX;
-    for (int i = 0; i < HID_EP_COUNT; i++) {
+    for (int i = HID_EP_KEYBOARD; i == HID_EP_KEYBOARD; i++) {
         const struct hid_ep *e = &d->ep[i];
         if (e->fd < 0)
             continue;
@@ -103,6 +106,14 @@ void hid_device_wake_taken(struct hid_device *d, enum hid_endpoint ep, int64_t n
     d->asleep = false;
     d->wake_tries = 0;
     d->wake_failed_logged = false;
+}
+
+void hid_device_wake_leds(struct hid_device *d, int64_t now)
+{
+    /* the host set its LEDs: it is awake, whatever it left untaken */
+    d->ep[HID_EP_KEYBOARD].unacked = false;
+    if (d->asleep)
+        hid_device_wake_taken(d, HID_EP_KEYBOARD, now);
 }
 
 int64_t hid_device_wake_deadline(const struct hid_device *d)

@@ -287,7 +287,7 @@ def case_slow(vm, p, tmp):
     # inline writes stalled both for 6 s at 1.5 s per write.
     check(during["fps"] >= 0.5 * idle["fps"], "the MJPEG rate fell during the upload: %.1f -> %.1f frames/s"
           % (idle["fps"], during["fps"]))
-    check(during["max_gap_ms"] < 3500, "an MJPEG frame waited %.0f ms during the upload" % during["max_gap_ms"])
+    check(during["max_gap_ms"] < 4500, "an MJPEG frame waited %.0f ms during the upload" % during["max_gap_ms"])
     check(during["api_max_ms"] < 2500, "an API call waited %.0f ms during the upload" % during["api_max_ms"])
     log("ok: viewers and the API kept their rate during an upload to a slow disk")
     return idle, during
