@@ -23,8 +23,10 @@ import argparse
 import hashlib
 import os
 import pathlib
+import random
 import subprocess
 import sys
+import threading
 import time
 
 from capture_common import GuestPiglix, Tools, check, log, run_main
@@ -253,6 +255,55 @@ def cable_pulled_mid_read(vm, api, iso_sha):
     api.ok("POST", "/api/vmedia/eject", {})
 
 
+def mounts_cut(vm, tools, rounds=3):
+    """[reliability] 2: SIGKILL while piglix mounts, swaps and ejects (a power
+    cut as far as its files go); after each restart vmedia.mount is absent
+    or one whole record naming an image, no temporary file is left, and the
+    drive is what the file says. Seeded; PIGLIX_CUT_SEED repeats a run."""
+    seed = int(os.environ.get("PIGLIX_CUT_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    log("mount cuts: seed %d (PIGLIX_CUT_SEED repeats it)" % seed)
+    images = ("test.iso", "second.iso")
+    for r in range(rounds):
+        p, api = start(vm, tools)
+        stop = threading.Event()
+
+        def churn():
+            i = 0
+            while not stop.is_set():
+                if i % 3 == 2:
+                    api.call("POST", "/api/vmedia/eject", {"force": True}, timeout=20)
+                else:
+                    api.call("POST", "/api/vmedia/mount", {"image": images[i % 2]}, timeout=20)
+                i += 1
+        t = threading.Thread(target=churn)
+        t.start()
+        time.sleep(rng.uniform(0.3, 2.0))
+        p.proc.kill("KILL")
+        p.proc.wait(30)
+        stop.set()
+        t.join(60)
+        text, status = vm.run("cat /var/lib/piglix/vmedia.mount")
+        left = [n for n in vm.check("ls -a /var/lib/piglix").split() if ".tmp-" in n]
+        check(not left, "round %d: temporary files left after the cut: %s" % (r, left))
+        p, api = start(vm, tools)
+        d = api.drive()
+        if status != 0:
+            check(not d["mounted"], "round %d: no vmedia.mount, yet mounted after the restart: %s" % (r, d))
+            got = "nothing mounted"
+        else:
+            fields = text.split()
+            check(text.endswith("\n") and text.count("\n") == 1 and len(fields) == 3 and fields[2] in images,
+                  "round %d: vmedia.mount is torn: %r" % (r, text))
+            check(d["mounted"] and d["image"] == fields[2],
+                  "round %d: the file says %s, the drive after the restart %s" % (r, fields[2], d))
+            got = fields[2]
+        log("ok: cut %d: %s after the restart, as the file says" % (r + 1, got))
+        if d["mounted"]:
+            api.ok("POST", "/api/vmedia/eject", {"force": True})
+        p.stop()
+
+
 def run_test(tools):
     iso, sums = make_iso(tools)
     root2 = pathlib.Path(tools.path("iso2"))
@@ -295,6 +346,7 @@ def run_test(tools):
         log("ok: the mount survived a piglix restart")
         api.ok("POST", "/api/vmedia/eject", {})
         p.stop()
+        mounts_cut(vm, tools)
 
         # usb = mounted: no drive on the bus until a mount
         p, api = start(vm, tools, "usb = mounted\n")
