@@ -244,6 +244,15 @@ int web_http_writeable(struct web_conn *c)
         }
     }
     web_resp_reset(r);
+    if (c->close_after && c->discard_body && !c->body_done) {
+        /* The client may still be sending (an upload failed midway):
+         * closing with its bytes unread sends a reset, which can destroy
+         * the reply before the client reads it. Drop what still comes for
+         * a few seconds; the end of the body or the timeout closes. */
+        c->reply_done = true;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, WEB_LINGER_S);
+        return 0;
+    }
     if (c->close_after)
         return -1; /* the body was not read: the connection cannot go on */
     if (c->discard_body && !c->body_done) {

@@ -34,6 +34,9 @@
  * the client reads its answer (closing on unread data resets the
  * connection); a bigger one closes the connection after the answer. */
 #define WEB_DRAIN_MAX (16 * 1024)
+/* How long a connection that will close still reads (and drops) a body
+ * after its early reply, so that the reply is read before the close. */
+#define WEB_LINGER_S 5
 /* API clients (a token or HTTP Basic) listed in control/ at once; one
  * unused this long leaves the list. */
 #define WEB_API_CLIENTS 32

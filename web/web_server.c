@@ -224,6 +224,8 @@ static int on_discarded_body_end(struct web_conn *c)
     c->body_done = true;
     if (!c->reply_done)
         return 0; /* the reply completes the transaction when written */
+    if (c->close_after)
+        return -1; /* its reply said Connection: close */
     c->discard_body = false;
     return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }

@@ -258,6 +258,10 @@ void web_vmedia_upload_complete(struct web_conn *c)
  * request refused on its headers). */
 static void upload_failed_midway(struct web_conn *c, int err, const char *msg)
 {
+    if (c->upload_paused) { /* read again: what still comes is dropped */
+        c->upload_paused = false;
+        lws_rx_flow_control(c->wsi, 1);
+    }
     if (c->upload_body_done)
         c->close_after = true; /* as its Connection: close says */
     else {
