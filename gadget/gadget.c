@@ -219,11 +219,22 @@ int gadget_function_dev(const struct gadget *g, const char *function, dev_t *out
     return 0;
 }
 
+/* The UDC the gadget is bound to, as configfs says: 0, -ENOTCONN when it is
+ * not bound (or the name is not a plain one), or -errno. */
+static int bound_udc(const struct gadget *g, char *udc, size_t n)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, GADGET_NAME);
+    int r = sysfs_read(path, udc, n);
+    if (r < 0)
+        return r;
+    return !udc[0] || strchr(udc, '/') ? -ENOTCONN : 0;
+}
+
 bool gadget_host_ready(const struct gadget *g, char *state, size_t n)
 {
     char path[PATH_MAX + 64], udc[64];
-    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, GADGET_NAME);
-    if (sysfs_read(path, udc, sizeof(udc)) < 0 || !udc[0]) {
+    if (bound_udc(g, udc, sizeof(udc)) < 0) {
         snprintf(state, n, "not bound");
         return false;
     }
@@ -239,12 +250,9 @@ bool gadget_host_ready(const struct gadget *g, char *state, size_t n)
 int gadget_host_wakeup(const struct gadget *g)
 {
     char path[PATH_MAX + 64], udc[64];
-    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, GADGET_NAME);
-    int r = sysfs_read(path, udc, sizeof(udc));
+    int r = bound_udc(g, udc, sizeof(udc));
     if (r < 0)
         return r;
-    if (!udc[0] || strchr(udc, '/'))
-        return -ENOTCONN;
     /* the UDC core's srp attribute calls usb_gadget_wakeup(); the kernel
      * gives no answer: whether the host resumed shows in its polling */
     snprintf(path, sizeof(path), SYS_CLASS_UDC "/%s/srp", udc);
@@ -254,12 +262,9 @@ int gadget_host_wakeup(const struct gadget *g)
 int gadget_host_state_fd(const struct gadget *g)
 {
     char path[PATH_MAX + 64], udc[64];
-    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, GADGET_NAME);
-    int r = sysfs_read(path, udc, sizeof(udc));
+    int r = bound_udc(g, udc, sizeof(udc));
     if (r < 0)
         return r;
-    if (!udc[0] || strchr(udc, '/'))
-        return -ENOTCONN;
     snprintf(path, sizeof(path), SYS_CLASS_UDC "/%s/state", udc);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
