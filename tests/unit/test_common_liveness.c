@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/liveness.h"
+#include "tests/support/notify_sink.h"
 
 /* stderr into a file, so the log lines can be read back. */
 static char log_path[64];
@@ -197,41 +198,11 @@ static void test_cond_wait_wakes_in_time(void **state)
 }
 
 /* A datagram socket as systemd's; counts WATCHDOG=1 over a period. */
-static int notify_open(char *path, size_t size)
-{
-    snprintf(path, size, "/tmp/piglix-liveness-notify-%d", (int)getpid());
-    unlink(path);
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-    setenv("NOTIFY_SOCKET", path, 1);
-    return fd;
-}
-
-static int count_kicks(int fd, int period_ms)
-{
-    int64_t until = clock_mono_ms() + period_ms;
-    int kicks = 0;
-    while (clock_mono_ms() < until) {
-        char buf[64];
-        struct timeval tv = {0, 20000};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
-        if (n > 0) {
-            buf[n] = '\0';
-            if (strcmp(buf, "WATCHDOG=1") == 0)
-                kicks++;
-        }
-    }
-    return kicks;
-}
-
 static void test_watchdog_fed_only_while_all_beat(void **state)
 {
     char path[108];
-    int fd = notify_open(path, sizeof(path));
+    int fd = notify_sink_open("liveness", path, sizeof(path));
+    assert_true(fd >= 0);
     setenv("WATCHDOG_USEC", "200000", 1);
     unsetenv("WATCHDOG_PID");
     liveness_set_deadline_ms(300);
@@ -244,20 +215,20 @@ static void test_watchdog_fed_only_while_all_beat(void **state)
     while (clock_mono_ms() < until) {
         liveness_beat(a);
         liveness_beat(b);
-        kicks += count_kicks(fd, 50);
+        kicks += notify_sink_kicks(fd, 50);
     }
     assert_true(kicks >= 3);
     /* sleepy stops: after its deadline, no more */
     until = clock_mono_ms() + 450;
     while (clock_mono_ms() < until) {
         liveness_beat(a);
-        count_kicks(fd, 50);
+        notify_sink_kicks(fd, 50);
     }
     int after = 0;
     until = clock_mono_ms() + 600;
     while (clock_mono_ms() < until) {
         liveness_beat(a);
-        after += count_kicks(fd, 50);
+        after += notify_sink_kicks(fd, 50);
     }
     assert_int_equal(after, 0);
     /* it moves again: the watchdog is fed again */
@@ -266,7 +237,7 @@ static void test_watchdog_fed_only_while_all_beat(void **state)
     while (clock_mono_ms() < until) {
         liveness_beat(a);
         liveness_beat(b);
-        kicks += count_kicks(fd, 50);
+        kicks += notify_sink_kicks(fd, 50);
     }
     assert_true(kicks >= 2);
     liveness_watchdog_stop();

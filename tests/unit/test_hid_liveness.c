@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/liveness.h"
 #include "hid/hid.h"
+#include "tests/support/notify_sink.h"
 
 static int away_open(void *ctx, enum hid_endpoint ep)
 {
@@ -43,24 +44,6 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-/* WATCHDOG=1 datagrams within the next ms milliseconds. */
-static int kicks_within(int fd, int ms)
-{
-    int64_t until = clock_mono_ms() + ms;
-    int kicks = 0;
-    while (clock_mono_ms() < until) {
-        char buf[64];
-        struct timeval tv = {0, 20000};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
-        if (n > 0) {
-            buf[n] = '\0';
-            kicks += strcmp(buf, "WATCHDOG=1") == 0;
-        }
-    }
-    return kicks;
-}
-
 static int count_in_file(const char *path, const char *what)
 {
     static char buf[65536];
@@ -78,16 +61,10 @@ static int count_in_file(const char *path, const char *what)
 static void test_frozen_writer_starves_the_watchdog(void **state)
 {
     char sock_path[108], freeze[64], log_path[64];
-    snprintf(sock_path, sizeof(sock_path), "/tmp/piglix-hid-notify-%d", (int)getpid());
     snprintf(freeze, sizeof(freeze), "/tmp/piglix-hid-freeze-%d", (int)getpid());
     snprintf(log_path, sizeof(log_path), "/tmp/piglix-hid-log-%d", (int)getpid());
-    unlink(sock_path);
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock_path);
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = notify_sink_open("hid", sock_path, sizeof(sock_path));
     assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-    setenv("NOTIFY_SOCKET", sock_path, 1);
     setenv("WATCHDOG_USEC", "300000", 1);
     unsetenv("WATCHDOG_PID");
     write_file(freeze, "");
@@ -106,16 +83,16 @@ static void test_frozen_writer_starves_the_watchdog(void **state)
                                   .present = {true, true, true}, .layout = hid_layout_find("us")};
     struct hid_device *d = hid_device_create(&p);
     assert_non_null(d);
-    assert_true(kicks_within(fd, 700) >= 3); /* all well */
+    assert_true(notify_sink_kicks(fd, 700) >= 3); /* all well */
 
     write_file(freeze, "hid\n");
-    kicks_within(fd, 600 + 500 + 200); /* the next beat freezes it; its deadline passes */
-    assert_int_equal(kicks_within(fd, 500), 0);
+    notify_sink_kicks(fd, 600 + 500 + 200); /* the next beat freezes it; its deadline passes */
+    assert_int_equal(notify_sink_kicks(fd, 500), 0);
     fflush(stderr);
     assert_int_equal(count_in_file(log_path, "thread hid is wedged: no progress for "), 1);
 
     write_file(freeze, "");
-    assert_true(kicks_within(fd, 700) >= 2); /* thawed: fed again */
+    assert_true(notify_sink_kicks(fd, 700) >= 2); /* thawed: fed again */
     fflush(stderr);
     assert_int_equal(count_in_file(log_path, "thread hid moves again after "), 1);
 
