@@ -31,7 +31,7 @@ struct testsrc {
 };
 
 static const struct testsrc_scene_ops *const testsrc_scenes[] = {
-    &testsrc_scene_bios, &testsrc_scene_desktop, &testsrc_scene_motion};
+    &testsrc_scene_bios, &testsrc_scene_desktop, &testsrc_scene_motion, &testsrc_scene_pan};
 
 static const struct testsrc_scene_ops *scene_find(const char *name)
 {

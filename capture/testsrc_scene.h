@@ -26,5 +26,6 @@ struct testsrc_scene_ops {
 extern const struct testsrc_scene_ops testsrc_scene_bios;
 extern const struct testsrc_scene_ops testsrc_scene_desktop;
 extern const struct testsrc_scene_ops testsrc_scene_motion;
+extern const struct testsrc_scene_ops testsrc_scene_pan;
 
 #endif

@@ -28,7 +28,7 @@ static const struct option_def options[] = {
     {"capture", "width", OPT_INT, F(capture.width), "1920", 64, 4096, NULL},
     {"capture", "height", OPT_INT, F(capture.height), "1080", 64, 2160, NULL},
     {"capture", "fps", OPT_INT, F(capture.fps), "30", 1, 120, NULL},
-    {"capture", "scenario", OPT_ENUM, F(capture.scenario), "bios", 0, 0, "bios|desktop|motion"},
+    {"capture", "scenario", OPT_ENUM, F(capture.scenario), "bios", 0, 0, "bios|desktop|motion|pan"},
     {"capture", "format", OPT_ENUM, F(capture.format), "yuyv", 0, 0, "yuyv|uyvy|rgb24"},
     {"capture", "edid", OPT_STR, F(capture.edid), "/usr/share/piglix/edid/tc358743-1080p30.hex", 0, 0, NULL},
     {"capture", "frame_timeout_ms", OPT_INT, F(capture.frame_timeout_ms), "3000", 500, 60000, NULL},

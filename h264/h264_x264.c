@@ -5,7 +5,8 @@
  * under a VBV ceiling of the configured bitrate. Beyond ultrafast, the tools
  * that pay for themselves on screens and video at ~20 % more CPU: CABAC,
  * the 8x8 transform, the deblocking filter and weighted prediction (High
- * profile; bench_h264 and h264/README.md "Rate control" have the figures). */
+ * profile), and quarter-pixel motion (bench_h264 and h264/README.md "Rate
+ * control" have the figures). */
 #include "h264/h264_internal.h"
 
 #include <stdio.h>
@@ -67,6 +68,10 @@ static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *
     par.analyse.b_transform_8x8 = 1;
     par.b_deblocking_filter = 1;
     par.analyse.i_weighted_pred = X264_WEIGHTP_SIMPLE; /* fades, brightness ramps */
+    /* Quarter-pixel motion (ultrafast searches whole pixels only): a camera
+     * pan moves by fractions of a pixel; bench_h264's pan costs 35 % fewer
+     * bytes at the same quality for ~1 ms a 1080p frame (README). */
+    par.analyse.i_subpel_refine = 1;
     par.vui.b_fullrange = p->full_range;
     par.vui.i_colorprim = 6;  /* SMPTE 170M (BT.601 525) */
     par.vui.i_transfer = 6;

@@ -1,6 +1,6 @@
 /* bench_h264: H.264 against Tight on the test source, side by side in one
  * run (figures, not a test). Per size (1080p30, 720p30) and scenario
- * (motion, desktop) it encodes the same N frames
+ * (motion, pan, desktop) it encodes the same N frames
  *   - as piglix's Tight tiles (damage -> encode once, JPEG quality 80 4:2:2),
  *     decoded with the tests' independent Tight decoder, and
  *   - with each software H.264 encoder built in (x264, openh264) through
@@ -13,7 +13,7 @@
  * are otherwise mostly made of.
  * With --curve: x264 at several quality QPs (CRF) under the ceiling, per
  * scenario at 1080p: the rate/quality curve behind H264_QUALITY_QP_DEFAULT.
- * usage: bench_h264 [frames] [bitrate_kbps] [--only motion|desktop] [--curve]   (60 4000) */
+ * usage: bench_h264 [frames] [bitrate_kbps] [--only motion|pan|desktop] [--curve]   (60 4000) */
 #include <libavcodec/avcodec.h>
 #include <math.h>
 #include <stdio.h>
@@ -261,14 +261,14 @@ int main(int argc, char **argv)
         return 64;
     }
     static const unsigned sizes[][2] = {{1920, 1080}, {1280, 720}};
-    static const char *scenarios[] = {"motion", "desktop"};
+    static const char *scenarios[] = {"motion", "pan", "desktop"};
     static const unsigned curve_qps[] = {14, 18, 20, 21, 23, 28, 33};
     printf("bench_h264: %d frames at 30 fps; H.264 at quality QP %d (CRF) under a %u kbit/s ceiling; "
            "Tight JPEG q80 4:2:2\n", frames, H264_QUALITY_QP_DEFAULT, kbps);
     printf("%-10s %-8s %-11s %9s %9s %8s %7s %9s %8s %8s\n", "size", "scenario", "encoder", "kbit/s", "steady",
            "PSNR dB", "SSIM", "ms/frame", "x Tight", "steady x");
     for (size_t s = 0; s < 2; s++)
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < sizeof(scenarios) / sizeof(scenarios[0]); k++) {
             unsigned w = sizes[s][0], h = sizes[s][1];
             if ((only && strcmp(only, scenarios[k]) != 0) || (curve && s > 0))
                 continue;
