@@ -195,7 +195,18 @@ static int cmd_gadget(const struct piglix_config *cfg, int n_args, char **args)
             fprintf(stderr, "piglix gadget up: [hid] enabled = no: nothing to do\n");
             return 0;
         }
-        return hid_usb_gadget_up(&cfg->hid, add_vmedia_function, (void *)cfg) == 0 ? 0 : 1;
+        /* the daemon's user owns [state] dir (deploy/debian/postinst) */
+        struct stat st;
+        uid_t uid = (uid_t)-1;
+        gid_t gid = (gid_t)-1;
+        if (stat(cfg->state.dir, &st) == 0) {
+            uid = st.st_uid;
+            gid = st.st_gid;
+        } else {
+            fprintf(stderr, "piglix gadget up: [state] dir %s: %s: the daemon's user is unknown, USB remote wakeup "
+                    "stays root's\n", cfg->state.dir, strerror(errno));
+        }
+        return hid_usb_gadget_up(&cfg->hid, uid, gid, add_vmedia_function, (void *)cfg) == 0 ? 0 : 1;
     }
     if (n_args == 1 && strcmp(args[0], "down") == 0) {
         hid_usb_gadget_down();

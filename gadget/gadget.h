@@ -80,9 +80,18 @@ bool gadget_host_ready(const struct gadget *g, char *state, size_t n);
  * attribute, usb_gadget_wakeup). The kernel ignores it when the host did
  * not allow wakeup, is not suspended, or the UDC driver cannot signal it
  * (mainline dwc2 in 6.1 has no wakeup operation). Never blocks. 0 or a
- * negative errno (-EACCES, -EROFS: srp is root's, in a read-only /sys
- * for the packaged unprivileged daemon). Any thread. */
+ * negative errno (-EACCES: srp was not handed to the daemon's user,
+ * gadget_hand_wakeup; -EROFS: /sys is read-only for it, as piglix.service
+ * makes it unless the UDC's directory is a ReadWritePaths=). Any thread. */
 int gadget_host_wakeup(const struct gadget *g);
+/* `piglix gadget up` (root), after gadget_bind: lets uid/gid ask the host to
+ * wake up (gadget_host_wakeup) by handing them the bound UDC's srp
+ * attribute; only its owner changes (the mode stays 0200, owner write).
+ * udc_dir NULL: /sys/class/udc (tests pass a fixture). 0 when handed, and
+ * also when the UDC has no srp (a kernel without it: logged, the daemon's
+ * wakeup requests then fail as before); -ENOTCONN when the gadget is not
+ * bound; another negative errno when the chown failed (logged). */
+int gadget_hand_wakeup(const struct gadget *g, const char *udc_dir, uid_t uid, gid_t gid);
 /* An fd on the UDC's state attribute that poll() reports POLLPRI on each
  * time the kernel sets the state (reset, address, configuration), even
  * when the words stay the same: a host that rebooted or a cable pulled and

@@ -186,6 +186,31 @@ int gadget_hand_over(const struct gadget *g, uid_t uid, gid_t gid)
     return 0;
 }
 
+int gadget_hand_wakeup(const struct gadget *g, const char *udc_dir, uid_t uid, gid_t gid)
+{
+    char path[PATH_MAX + 128], udc[64];
+    snprintf(path, sizeof(path), "%s/usb_gadget/%s/UDC", g->configfs, GADGET_NAME);
+    int r = sysfs_read(path, udc, sizeof(udc));
+    if (r < 0 || !udc[0] || strchr(udc, '/') || udc[0] == '.') {
+        LOG_ERROR("gadget", "cannot hand the USB remote wakeup to uid %u: the gadget is not bound", (unsigned)uid);
+        return -ENOTCONN;
+    }
+    snprintf(path, sizeof(path), "%s/%s/srp", udc_dir ? udc_dir : SYS_CLASS_UDC, udc);
+    /* the daemon only writes it (gadget_host_wakeup): owner write, no more */
+    if (chown(path, uid, gid) == 0) {
+        LOG_INFO("gadget", "uid %u may ask the host to wake up (%s)", (unsigned)uid, path);
+        return 0;
+    }
+    r = -errno;
+    if (r == -ENOENT) {
+        LOG_WARN("gadget", "%s: none (this kernel's USB device controller core has no srp): piglix cannot wake "
+                 "a suspended host", path);
+        return 0;
+    }
+    LOG_ERROR("gadget", "%s: cannot hand it to uid %u: %s", path, (unsigned)uid, strerror(-r));
+    return r;
+}
+
 /* True when dir has an entry not starting with a dot. */
 static bool has_entry(const char *dir)
 {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include "hid/hid_layout.h"
 #include "hid/hid_pointer.h"
 #include "hid/hid_report.h"
@@ -169,9 +170,11 @@ int hid_usb_probe(const struct config_hid *cfg, char *why, size_t n);
 struct hid_usb *hid_usb_create(const struct config_hid *cfg);
 /* `piglix gadget up` / `down` (root): make and bind the gadget and leave it
  * for the unprivileged daemon, which then attaches to it; remove it.
- * add_functions (may be NULL) adds other modules' functions before the bind. */
-int hid_usb_gadget_up(const struct config_hid *cfg, int (*add_functions)(void *ctx, struct gadget *g),
-                      void *ctx);
+ * add_functions (may be NULL) adds other modules' functions before the bind.
+ * uid/gid: the daemon's user, handed the bound controller's remote wakeup
+ * (gadget_hand_wakeup); (uid_t)-1 leaves it root's. 0 or -1 (logged). */
+int hid_usb_gadget_up(const struct config_hid *cfg, uid_t uid, gid_t gid,
+                      int (*add_functions)(void *ctx, struct gadget *g), void *ctx);
 void hid_usb_gadget_down(void);
 /* The gadget, for adding functions before hid_usb_start. */
 struct gadget *hid_usb_gadget(struct hid_usb *u);

@@ -174,8 +174,8 @@ fail:
     return NULL;
 }
 
-int hid_usb_gadget_up(const struct config_hid *cfg, int (*add_functions)(void *ctx, struct gadget *g),
-                      void *ctx)
+int hid_usb_gadget_up(const struct config_hid *cfg, uid_t uid, gid_t gid,
+                      int (*add_functions)(void *ctx, struct gadget *g), void *ctx)
 {
     struct hid_usb *u = hid_usb_create(cfg);
     if (!u)
@@ -187,6 +187,9 @@ int hid_usb_gadget_up(const struct config_hid *cfg, int (*add_functions)(void *c
         return -1;
     }
     r = gadget_bind(u->gadget, u->udc);
+    /* the unprivileged daemon asks a suspended host to wake up (srp) */
+    if (r == 0 && uid != (uid_t)-1 && gadget_hand_wakeup(u->gadget, NULL, uid, gid) < 0)
+        r = -1;
     /* leave it in configfs for the daemon */
     gadget_release(u->gadget);
     free(u);

@@ -23,8 +23,8 @@ struct hid_usb *hid_usb_create(const struct config_hid *cfg)
     return NULL;
 }
 
-int hid_usb_gadget_up(const struct config_hid *cfg, int (*add_functions)(void *ctx, struct gadget *g),
-                      void *ctx)
+int hid_usb_gadget_up(const struct config_hid *cfg, uid_t uid, gid_t gid,
+                      int (*add_functions)(void *ctx, struct gadget *g), void *ctx)
 {
     say();
     return -1;

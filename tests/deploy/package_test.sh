@@ -6,7 +6,8 @@
 # systemd in a container (systemd-nspawn, private network) and checks that
 # piglix.service runs as it would on the Pi (root_probe.sh): Type=notify
 # reached, running as piglix without capabilities beyond binding ports,
-# seccomp on, the VNC port answering, the watchdog fed and, when the daemon
+# seccomp on, /sys read-only for it but the USB controllers' tree (remote
+# wakeup), the VNC port answering, the watchdog fed and, when the daemon
 # is frozen, firing. Needs root and the Debian mirror.
 # Usage: package_test.sh WORKDIR
 # Env: PIGLIX_RELEASE_DIR  a built release tree to package (else built here)
@@ -84,6 +85,23 @@ WatchdogSec=4s
 TimeoutAbortSec=2s
 RestartSec=1s
 DROPIN
+# nspawn mounts the container's sysfs read-only, where the Pi's /sys is
+# writable for root: this unit makes /sys/devices a writable mount before
+# piglix starts (the sysfs superblock stays read-only: nothing in the
+# container can write the host's sysfs), so the probe sees what
+# piglix.service's namespace makes of a writable /sys.
+cat >"$root/etc/systemd/system/piglix-test-sysfs.service" <<'SYSFS'
+[Unit]
+DefaultDependencies=no
+Before=piglix.service piglix-gadget.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/bin/mount -o remount,bind,rw /sys/devices
+[Install]
+WantedBy=multi-user.target
+SYSFS
+ln -sf /etc/systemd/system/piglix-test-sysfs.service "$root/etc/systemd/system/multi-user.target.wants/"
 cat >"$root/etc/systemd/system/piglix-probe.service" <<'PROBE'
 [Unit]
 After=piglix.service
@@ -115,6 +133,13 @@ get() { sed -n "s/^$1=//p" "$probe/state" | head -1; }
 [ "$(get Web)" = open ] || fail "the web server's port 443 is not open: $(tail -20 "$probe/journal")"
 [ "$(get WebCert)" = "piglix 600" ] || fail "the web key in the state dir: '$(get WebCert)'"
 [ "$(get GadgetCondition)" = no ] || fail "piglix-gadget.service ran without a UDC"
+# Remote wakeup (the UDC's srp, under /sys/devices/platform) despite
+# ProtectKernelTunables, which still keeps the rest of /sys read-only.
+[ "$(get ContainerSysDevices)" = rw ] || fail "the test could not make /sys/devices writable in the container"
+[ "$(get MountPlatform)" = rw ] ||
+    fail "/sys/devices/platform in piglix's namespace: '$(get MountPlatform)', not a writable mount"
+[ "$(get MountSys)" = ro ] && [ "$(get MountSysDevices)" = ro ] ||
+    fail "/sys ('$(get MountSys)') and /sys/devices ('$(get MountSysDevices)') in piglix's namespace are not read-only"
 grep -q '^AfterReload=active SamePID=yes' "$probe/state" || fail "reload: $(grep AfterReload "$probe/state")"
 grep -q '^AfterWedge=active NRestarts=1' "$probe/state" || fail "the frozen daemon was not restarted once: $(grep AfterWedge "$probe/state")"
 grep -qi 'watchdog timeout' "$probe/journal" || fail "no watchdog timeout in the journal: $(tail -20 "$probe/journal")"

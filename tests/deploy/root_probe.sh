@@ -24,6 +24,15 @@ sleep 10
     echo "WebCert=$(stat -c '%U %a' /var/lib/piglix/web-key.pem 2>&1)"
     echo "GadgetCondition=$(systemctl show piglix-gadget.service -p ConditionResult --value)"
     echo "GadgetState=$(systemctl show piglix-gadget.service -p ActiveState --value)"
+    # Each mount's own ro/rw (the topmost at that path), in piglix's mount
+    # namespace: /sys read-only (ProtectKernelTunables) but the UDCs' tree,
+    # where the remote wakeup's srp is written (ReadWritePaths=); and in the
+    # container's, where the test made /sys/devices writable.
+    mount_rw() { awk -v m="$2" '$5 == m { split($6, o, ","); rw = o[1] } END { print rw }' "$1"; }
+    echo "MountSys=$(mount_rw /proc/"$pid"/mountinfo /sys)"
+    echo "MountSysDevices=$(mount_rw /proc/"$pid"/mountinfo /sys/devices)"
+    echo "MountPlatform=$(mount_rw /proc/"$pid"/mountinfo /sys/devices/platform)"
+    echo "ContainerSysDevices=$(mount_rw /proc/1/mountinfo /sys/devices)"
 } >"$out/state"
 systemd-analyze security piglix.service >"$out/security" 2>&1
 # Reload: SIGHUP, RELOADING=1 then READY=1; the process stays.

@@ -22,6 +22,9 @@ CASE lifecycle: piglix killed with SIGKILL leaves its gadget behind; the next
   start removes it and works; the relative mouse moves by the viewer's
   motion; a key held while the cable is pulled (the host's port disabled)
   is not held on the host after it is back (EVIOCGKEY); a missing UDC is a clear error and leaves nothing behind.
+  The systemd split: root's `piglix gadget up`, the daemon as an
+  unprivileged user attached to it types and wakes the suspended host (the
+  UDC's srp handed to it), `piglix gadget down`.
 Each case is one VM boot. Exit 0 on success, 1 on failure."""
 import argparse
 import os
@@ -336,7 +339,10 @@ def suspend_wakeup(vm, piglix, rec):
             rec.set_mark()
             started = time.monotonic()
             probe_ok(piglix, *args)
-            expect_keys(rec, press(KEY["A"]), "%s waking the suspended host" % what)
+            try:
+                expect_keys(rec, press(KEY["A"]), "%s waking the suspended host" % what)
+            except TestFailure as e:
+                raise TestFailure("%s\npiglix:\n%s" % (e, piglix.log()[-1500:]))
             check(vm.check("dmesg | grep -c 'usb 1-1: usb wakeup-resume' || true").strip() != resumes,
                   "the host did not log a remote wakeup")
             log("ok: %s woke the suspended host and arrived (%.1f s)" % (what, time.monotonic() - started))
@@ -465,15 +471,20 @@ def case_lifecycle(tools, reader):
 
         # The systemd split: root makes the gadget (`piglix gadget up`), the
         # daemon runs unprivileged, attaches without writing configfs, types,
-        # and leaves the gadget in place; `piglix gadget down` removes it.
-        vm.check("piglix -c /etc/piglix/piglix.ini gadget up")
-        check(vm.check("cat %s/UDC" % GADGET).strip() == "dummy_udc.0", "gadget up did not bind the gadget")
-        rec.wait_devices(["kbd"])
-        vm.check("chmod 666 /dev/hidg*; mkdir -p /tmp/st1000; cp /var/lib/piglix/vnc.passwd /tmp/st1000/; "
+        # wakes the suspended host, and leaves the gadget in place; `piglix
+        # gadget down` removes it. As installed, the daemon's user owns the
+        # state dir: gadget up hands it the UDC's srp (remote wakeup).
+        vm.check("mkdir -p /tmp/st1000; cp /var/lib/piglix/vnc.passwd /tmp/st1000/; "
                  "chown -R 1000:1000 /tmp/st1000; chmod 700 /tmp/st1000; "
                  "echo 'piglix:x:1000:1000::/tmp:/bin/sh' >> /etc/passwd; echo 'piglix:x:1000:' >> /etc/group; "
                  "printf '#!/bin/sh\\nexec su piglix -s /bin/sh -c \"exec $*\"\\n' > /tmp/as-piglix; "
                  "chmod 755 /tmp/as-piglix")
+        vm.check("piglix -c /etc/piglix/piglix.ini -o state.dir=/tmp/st1000 gadget up")
+        check(vm.check("cat %s/UDC" % GADGET).strip() == "dummy_udc.0", "gadget up did not bind the gadget")
+        srp = vm.check("stat -c '%%u %%a' %s/srp" % UDC).strip()
+        check(srp == "1000 200", "the UDC's srp after gadget up: owner and mode %s, not 1000 200" % srp)
+        rec.wait_devices(["kbd"])
+        vm.check("chmod 666 /dev/hidg*")
         check(vm.check("/tmp/as-piglix id -u").strip() == "1000", "cannot run as an unprivileged user")
         user = start_piglix(vm, tools, "/etc/piglix/piglix.ini -o state.dir=/tmp/st1000", name="piglix-user",
                             prefix="/tmp/as-piglix ")
@@ -482,11 +493,14 @@ def case_lifecycle(tools, reader):
         rec.set_mark()
         probe_ok(user, "keys", "61")
         expect_keys(rec, press(KEY["A"]), "typing through the attached gadget")
+        suspend_wakeup(vm, user, rec)
+        check("cannot ask the target to wake up" not in user.log(),
+              "the unprivileged daemon:\n%s" % user.log()[-2000:])
         user.stop()
         check(vm.check("cat %s/UDC" % GADGET).strip() == "dummy_udc.0", "the daemon removed root's gadget")
         vm.check("piglix -c /etc/piglix/piglix.ini gadget down")
         check(vm.check("ls /sys/kernel/config/usb_gadget").strip() == "", "gadget down left configfs")
-        log("ok: gadget up (root) + unprivileged daemon attached and typed + gadget down")
+        log("ok: gadget up (root) + unprivileged daemon attached, typed, woke the host + gadget down")
     finally:
         vm.stop()
 
