@@ -264,40 +264,35 @@ static bool settle(char *path, char *lock_path, int *files)
     return true;
 }
 
-/* The newest `max` matches are kept in a ring while the files are read
- * oldest first; one more match than fits means there is a next page. */
 struct query_ctx {
     const struct audit_query *q;
-    struct audit_event *ring;
-    size_t max, start, n;
+    struct audit_event *out;
+    size_t max, n;
+    uint64_t skipped;
     bool more;
-    /* with q->skip: the first pass counts the matches (ring NULL); the
-     * second keeps those before the skipped newest ones */
-    uint64_t seen, stop_at;
 };
 
+/* Records come newest first (audit_files_scan_newest): the first q->skip
+ * matches are left out, the next max kept, one more says there is a next
+ * page, and the scan stops there. */
 static int query_fn(const struct audit_event *ev, void *arg)
 {
     struct query_ctx *c = arg;
     const struct audit_query *q = c->q;
     if (q->before_id && ev->id >= q->before_id)
-        return 1; /* ids only grow: the rest are newer still */
+        return 0; /* newer than the cursor: older ones follow */
     if ((q->since_ms && ev->time_ms < q->since_ms) || (q->until_ms && ev->time_ms >= q->until_ms) ||
         (q->kinds && !(q->kinds & (1u << ev->kind))))
+        return 0; /* times need not be ordered (the clock may be set back): go on */
+    if (c->skipped < q->skip) {
+        c->skipped++;
         return 0;
-    c->seen++;
-    if (!c->ring)
-        return 0;
-    if (q->skip && c->seen > c->stop_at)
-        return 1; /* the skipped newest ones */
-    if (c->n < c->max) {
-        c->ring[(c->start + c->n) % c->max] = *ev;
-        c->n++;
-    } else {
-        c->ring[c->start] = *ev;
-        c->start = (c->start + 1) % c->max;
-        c->more = true;
     }
+    if (c->n == c->max) {
+        c->more = true;
+        return 1;
+    }
+    c->out[c->n++] = *ev;
     return 0;
 }
 
@@ -312,32 +307,18 @@ int audit_query(const struct audit_query *q, struct audit_event *out, size_t max
     *next = 0;
     if (max == 0)
         return 0;
-    struct audit_event *ring = malloc(max * sizeof(*ring));
-    if (!ring)
-        return -1;
-    struct query_ctx c = {.q = q, .ring = ring, .max = max};
+    struct query_ctx c = {.q = q, .out = out, .max = max};
     int files;
     pthread_mutex_lock(&reader_mu);
-    bool ok = settle(read_paths.path, read_paths.lock_path, &files);
-    int rc = ok ? 0 : -1;
-    if (ok && q->skip) {
-        /* Redfish pages by offset: count first, then one pass to the page,
-         * rather than a pass per page skipped (each pass is the whole log) */
-        struct query_ctx count = {.q = q};
-        rc = audit_files_scan(read_paths.path, read_paths.lock_path, files, query_fn, &count);
-        c.stop_at = count.seen > q->skip ? count.seen - q->skip : 0;
-    }
-    if (ok && rc == 0 && (!q->skip || c.stop_at))
-        rc = audit_files_scan(read_paths.path, read_paths.lock_path, files, query_fn, &c);
+    int rc = settle(read_paths.path, read_paths.lock_path, &files)
+                 ? audit_files_scan_newest(read_paths.path, read_paths.lock_path, files, query_fn, &c)
+                 : -1;
     pthread_mutex_unlock(&reader_mu);
     if (rc == 0) {
-        for (size_t i = 0; i < c.n; i++)
-            out[i] = ring[(c.start + c.n - 1 - i) % max];
         *n = c.n;
         if (c.more && c.n)
             *next = out[c.n - 1].id;
     }
-    free(ring);
     return rc;
 }
 

@@ -134,10 +134,12 @@ struct audit_query {
     int64_t until_ms;       /* time < until_ms (0: no bound) */
     uint32_t kinds;         /* bit (1 << kind) set for each wanted kind; 0: all */
     uint64_t before_id;     /* the cursor: only ids below it (0: from the newest) */
-    uint64_t skip;          /* leave out this many of the newest matches first (Redfish's $skip):
-                             * two reads of the files, whatever the number */
+    uint64_t skip;          /* leave out this many of the newest matches first (Redfish's $skip) */
 };
-/* Up to max records matching q, newest first, into out; *n how many.
+/* Up to max records matching q, newest first, into out; *n how many. The
+ * files are read from the newest record back and only until the page is
+ * full (plus one record, for *next): a page near the top costs its own
+ * records, not the whole log.
  * *next is the cursor for the following page (the last id returned), 0
  * when there is none. 0 or -1 (no log open, or a read error). */
 int audit_query(const struct audit_query *q, struct audit_event *out, size_t max, size_t *n, uint64_t *next);

@@ -43,6 +43,11 @@ int audit_files_clear(struct audit_files *af);
  * fn returns 0 to go on, 1 to stop. 0 or -1. */
 int audit_files_scan(const char *path, const char *lock_path, int files,
                      int (*fn)(const struct audit_event *ev, void *ctx), void *ctx);
+/* The same, newest first: the files from the current one back and each
+ * file's lines from its end, so a reader of the newest page stops after
+ * it instead of parsing the whole log. */
+int audit_files_scan_newest(const char *path, const char *lock_path, int files,
+                            int (*fn)(const struct audit_event *ev, void *ctx), void *ctx);
 /* The offset just after the last whole record of buf[len) (what a torn
  * tail is cut back to) and, in *last_id, its id (0 when none). */
 size_t audit_valid_end(const char *buf, size_t len, uint64_t *last_id);

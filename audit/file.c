@@ -345,6 +345,42 @@ int audit_files_clear(struct audit_files *af)
     return rc;
 }
 
+int audit_files_scan_newest(const char *path, const char *lock_path, int files,
+                            int (*fn)(const struct audit_event *ev, void *ctx), void *ctx)
+{
+    int lk = lock_file(lock_path, LOCK_SH);
+    if (lk < 0)
+        return -1;
+    int rc = 0, stop = 0;
+    for (int k = 0; k < files && !stop && rc == 0; k++) {
+        char p[PATH_MAX];
+        rotated_path(p, sizeof(p), path, k);
+        char *buf;
+        size_t len;
+        int r = read_whole(p, &buf, &len);
+        if (r < 0) {
+            rc = -1;
+            break;
+        }
+        /* a torn last line (no line end) is not a record, as in the scan above */
+        size_t end = len;
+        while (r > 0 && end > 0 && buf[end - 1] != '\n')
+            end--;
+        while (r > 0 && end > 0 && !stop) {
+            size_t start = end - 1; /* buf[end - 1] is this line's end */
+            while (start > 0 && buf[start - 1] != '\n')
+                start--;
+            struct audit_event ev;
+            if (audit_parse_line(buf + start, end - start, &ev) == 0)
+                stop = fn(&ev, ctx);
+            end = start;
+        }
+        free(buf);
+    }
+    unlock_file(lk);
+    return rc;
+}
+
 int audit_files_scan(const char *path, const char *lock_path, int files,
                      int (*fn)(const struct audit_event *ev, void *ctx), void *ctx)
 {

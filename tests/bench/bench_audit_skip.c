@@ -4,6 +4,10 @@
  * walked with the cursor), against audit_query's skip (two reads whatever
  * N). Prints milliseconds side by side, for a log of the default size
  * ([audit] max_kb = 512, files = 4: about 19,000 records).
+ * Then the newest page (GET /api/log?limit=500, the log page's first view):
+ * the old audit_query (every file read oldest first, the newest 500 kept
+ * in a ring; done here with audit_foreach) against today's (read from the
+ * newest record back, stopping after the page).
  * Usage: bench_audit_skip [SKIP] (default 15000) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +54,50 @@ static uint64_t fill(const char *dir)
     return id - 1;
 }
 
+/* The old audit_query's way: every record, oldest first, the newest PAGE
+ * (plus one, for the next-page cursor) kept in a ring. */
+struct ring {
+    struct audit_event ev[PAGE + 1];
+    size_t start, n;
+};
+
+static int ring_fn(const struct audit_event *ev, void *arg)
+{
+    struct ring *r = arg;
+    if (r->n < PAGE + 1) {
+        r->ev[(r->start + r->n++) % (PAGE + 1)] = *ev;
+    } else {
+        r->ev[r->start] = *ev;
+        r->start = (r->start + 1) % (PAGE + 1);
+    }
+    return 0;
+}
+
+static void newest_page(struct audit_event *evs)
+{
+    static struct ring r;
+    printf("\nthe newest %d records, newest first\n%-6s %22s %22s\n", PAGE, "run", "whole log (old) ms",
+           "newest first (new) ms");
+    for (int run = 0; run < 5; run++) {
+        double t0 = now_ms();
+        r.start = r.n = 0;
+        if (audit_foreach(ring_fn, &r) < 0)
+            exit(1);
+        double t1 = now_ms();
+        struct audit_query q = {0};
+        size_t n;
+        uint64_t next;
+        if (audit_query(&q, evs, PAGE, &n, &next) < 0)
+            exit(1);
+        double t2 = now_ms();
+        /* the same page: the ring's newest PAGE, newest first */
+        bool same = n == PAGE && r.n == PAGE + 1 && next == evs[PAGE - 1].id;
+        for (size_t i = 0; same && i < PAGE; i++)
+            same = r.ev[(r.start + r.n - 1 - i) % (PAGE + 1)].id == evs[i].id;
+        printf("%-6d %22.1f %22.1f%s\n", run, t1 - t0, t2 - t1, same ? "" : "  (different pages!)");
+    }
+}
+
 int main(int argc, char **argv)
 {
     long skip = argc > 1 ? atol(argv[1]) : 15000;
@@ -92,6 +140,7 @@ int main(int argc, char **argv)
         double t2 = now_ms();
         printf("%-6d %22.1f %22.1f%s\n", run, t1 - t0, t2 - t1, first_old == first_new ? "" : "  (different pages!)");
     }
+    newest_page(evs);
     free(evs);
     audit_close();
     char cmd[128];
