@@ -421,7 +421,13 @@ void web_longs_remove(struct web_conn *c);
 /* web_log.c: GET /api/log, and which door a request is for the audit
  * log (a cookie session: web; a token or Basic: api; /redfish: redfish). */
 void web_log_get(struct web_conn *c);
-cJSON *web_log_entry_json(const struct audit_event *ev);
+/* A failed login's account is the name someone typed: a password typed
+ * into the name field, or the accounts an attacker probes. Below admin a
+ * caller sees such a name only when it is the caller's own; the record's
+ * other fields stay (web/API.md "Audit log"). */
+bool web_log_account_visible(const struct web_conn *c, const struct audit_event *ev);
+#define WEB_LOG_ACCOUNT_HIDDEN "(hidden)"
+cJSON *web_log_entry_json(const struct audit_event *ev, bool account_visible);
 enum audit_iface web_audit_iface(const struct web_conn *c);
 
 #endif

@@ -24,7 +24,12 @@ static const char *arg(struct web_conn *c, const char *name, char *buf, int len)
     return lws_get_urlarg_by_name(c->wsi, name, buf, len);
 }
 
-cJSON *web_log_entry_json(const struct audit_event *ev)
+bool web_log_account_visible(const struct web_conn *c, const struct audit_event *ev)
+{
+    return ev->kind != AUDIT_LOGIN_FAILED || c->role >= AUTH_ROLE_ADMIN || strcmp(ev->account, c->user) == 0;
+}
+
+cJSON *web_log_entry_json(const struct audit_event *ev, bool account_visible)
 {
     char t[40];
     cJSON *j = cJSON_CreateObject();
@@ -35,7 +40,7 @@ cJSON *web_log_entry_json(const struct audit_event *ev)
     cJSON_AddStringToObject(j, "kind", audit_kind_name(ev->kind));
     cJSON_AddStringToObject(j, "interface", audit_iface_name(ev->iface));
     cJSON_AddStringToObject(j, "outcome", audit_outcome_name(ev->outcome));
-    cJSON_AddStringToObject(j, "account", ev->account);
+    cJSON_AddStringToObject(j, "account", account_visible ? ev->account : WEB_LOG_ACCOUNT_HIDDEN);
     cJSON_AddStringToObject(j, "address", ev->address);
     cJSON_AddStringToObject(j, "detail", ev->detail);
     return j;
@@ -89,7 +94,7 @@ void web_log_get(struct web_conn *c)
     cJSON *j = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(j, "entries");
     for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(arr, web_log_entry_json(&evs[i]));
+        cJSON_AddItemToArray(arr, web_log_entry_json(&evs[i], web_log_account_visible(c, &evs[i])));
     free(evs);
     if (next) {
         char cur[24];

@@ -130,6 +130,46 @@ def case_api_log(env):
     w.stop()
 
 
+def case_failed_names_hidden(env):
+    """A failed login's account is what was typed (here a password typed
+    into the name field): an admin reads it, a viewer or operator reads it
+    only for their own account, in /api/log and in Redfish's LogService."""
+    w = start(env)
+    w.add_user()
+    for role in ("viewer", "operator"):
+        r = w.user("add", role, "--role", role, stdin=PASSWORD + "\n")
+        check(r.returncode == 0, "user add %s: %s" % (role, r.stderr))
+    time.sleep(1.2)  # the daemon re-reads the accounts within a second
+    typed = "Tr0ub4dor-typed-as-a-name"
+    for name in (typed, "viewer"):
+        st, _, _, _ = w.request("POST", "/api/login", {"name": name, "password": "wrong"}, cookie=False)
+        check(st == 401, "failed login as %s: %d" % (name, st))
+    w.login()
+    wait_entry(w, lambda e: e["kind"] == "login_failed" and e["account"] == typed, "the admin reads the typed name")
+
+    def failed_names(who):
+        w.login(who)
+        names = [e["account"] for e in log(w, "?kind=login_failed&limit=500")["entries"]]
+        auth = base64.b64encode(("%s:%s" % (who, PASSWORD)).encode()).decode()
+        st, js, _, _ = w.request("GET", "/redfish/v1/Managers/1/LogServices/Log/Entries?$top=1000", cookie=False,
+                                 headers={"Authorization": "Basic " + auth})
+        check(st == 200, "Redfish log entries as %s: %d %s" % (who, st, js))
+        rf = [m["Oem"]["piglix"]["Account"] for m in js["Members"] if m["Oem"]["piglix"]["Kind"] == "login_failed"]
+        msgs = " ".join(m["Message"] for m in js["Members"])
+        return names, rf, msgs
+
+    for who in ("viewer", "operator"):
+        names, rf, msgs = failed_names(who)
+        check(typed not in names and typed not in rf and typed not in msgs,
+              "%s reads a name someone typed: %s %s" % (who, names, rf))
+        check("(hidden)" in names and "(hidden)" in rf, "%s: the hidden names are not marked: %s %s" % (who, names, rf))
+        own = "viewer" in names and "viewer" in rf
+        check(own == (who == "viewer"), "%s: own failed login shown %s: %s %s" % (who, own, names, rf))
+    names, rf, _ = failed_names("admin")
+    check(typed in names and typed in rf and "viewer" in names, "the admin's view: %s %s" % (names, rf))
+    w.stop()
+
+
 def case_restart_sigkill(env):
     """Also the TCP syslog collector: it gets the records (octet counting),
     then goes away before the burst, which must not slow the daemon."""
@@ -341,4 +381,5 @@ def case_redfish_syslog_udp(env):
 
 if __name__ == "__main__":
     raise SystemExit(run({"api_log": case_api_log, "restart_sigkill": case_restart_sigkill,
-                          "redfish_syslog_udp": case_redfish_syslog_udp, "ipmi_sel": case_ipmi_sel}))
+                          "redfish_syslog_udp": case_redfish_syslog_udp, "ipmi_sel": case_ipmi_sel,
+                          "failed_names_hidden": case_failed_names_hidden}))

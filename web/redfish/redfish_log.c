@@ -61,8 +61,9 @@ static const char *severity(const struct audit_event *ev)
     return "OK";
 }
 
-static cJSON *entry_json(const struct audit_event *ev)
+static cJSON *entry_json(const struct rf_req *r, const struct audit_event *ev)
 {
+    const char *account = web_log_account_visible(r->c, ev) ? ev->account : WEB_LOG_ACCOUNT_HIDDEN;
     char uri[96], id[24], t[40], msg[AUDIT_DETAIL_MAX + AUDIT_ACCOUNT_MAX + AUDIT_ADDRESS_MAX + 64];
     snprintf(id, sizeof(id), "%llu", (unsigned long long)ev->id);
     snprintf(uri, sizeof(uri), ENTRIES "/%s", id);
@@ -73,14 +74,14 @@ static cJSON *entry_json(const struct audit_event *ev)
     cJSON_AddStringToObject(j, "OemRecordFormat", "piglix");
     cJSON_AddStringToObject(j, "Severity", severity(ev));
     snprintf(msg, sizeof(msg), "%s (%s, %s)%s%s%s%s%s%s", audit_kind_name(ev->kind), audit_iface_name(ev->iface),
-             audit_outcome_name(ev->outcome), ev->account[0] ? " by " : "", ev->account,
+             audit_outcome_name(ev->outcome), ev->account[0] ? " by " : "", ev->account[0] ? account : "",
              ev->address[0] ? " from " : "", ev->address, ev->detail[0] ? ": " : "", ev->detail);
     cJSON_AddStringToObject(j, "Message", msg);
     cJSON *oem = cJSON_AddObjectToObject(cJSON_AddObjectToObject(j, "Oem"), "piglix");
     cJSON_AddStringToObject(oem, "Kind", audit_kind_name(ev->kind));
     cJSON_AddStringToObject(oem, "Interface", audit_iface_name(ev->iface));
     cJSON_AddStringToObject(oem, "Outcome", audit_outcome_name(ev->outcome));
-    cJSON_AddStringToObject(oem, "Account", ev->account);
+    cJSON_AddStringToObject(oem, "Account", ev->account[0] ? account : "");
     cJSON_AddStringToObject(oem, "Address", ev->address);
     cJSON_AddStringToObject(oem, "Detail", ev->detail);
     return j;
@@ -118,16 +119,17 @@ void rf_log_entries(struct rf_req *r)
     }
     cJSON *j = rf_collection(RF_T_LOG_ENTRY_COLL, ENTRIES, "Audit Log Entries");
     cJSON *members = cJSON_GetObjectItem(j, "Members");
-    /* Newest first. Each read of the log is the whole log, on the event
-     * loop: a page costs two reads however far it skips (one read per 500
-     * skipped let any ReadOnly account stall every client for seconds). */
+    /* Newest first, on the event loop: audit_query reads back from the
+     * newest record and stops after the page (a walk of pages by cursor,
+     * one whole-log read per 500 skipped, let any ReadOnly account stall
+     * every client for seconds). */
     struct audit_query q = {.skip = (uint64_t)skip};
     size_t n = 0;
     uint64_t next;
     long added = 0;
     if (audit_query(&q, evs, (size_t)top, &n, &next) == 0)
         for (size_t i = 0; i < n; i++, added++)
-            cJSON_AddItemToArray(members, entry_json(&evs[i]));
+            cJSON_AddItemToArray(members, entry_json(r, &evs[i]));
     free(evs);
     cJSON_ReplaceItemInObject(j, "Members@odata.count", cJSON_CreateNumber((double)st.count));
     if ((size_t)(skip + added) < st.count) {
@@ -152,7 +154,7 @@ void rf_log_entry(struct rf_req *r)
         rf_error(r, 404, RF_MSG_RESOURCE_MISSING_AT_URI, r->uri);
         return;
     }
-    rf_reply(r, 200, entry_json(&ev));
+    rf_reply(r, 200, entry_json(r, &ev));
 }
 
 void rf_log_clear(struct rf_req *r)
