@@ -453,6 +453,13 @@ int config_validate(const struct piglix_config *cfg, FILE *err)
         bad = 1;
     if (validate_hid(cfg, err) < 0)
         bad = 1;
+    /* the ACM function joins [hid]'s USB gadget: without it the console
+     * would wait for a gadget that is never made, saying nothing */
+    if (cfg->serial.enabled && strcmp(cfg->serial.device, "gadget") == 0 && !cfg->hid.enabled) {
+        fprintf(err, "config: [serial] device = gadget needs [hid] enabled = yes (the console is a function "
+                     "of piglix's USB gadget)\n");
+        bad = 1;
+    }
     if (cfg->state.dir[0] == '\0') {
         fprintf(err, "config: [state] dir must not be empty\n");
         bad = 1;

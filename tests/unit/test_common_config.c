@@ -113,6 +113,23 @@ static void test_auth_none_needs_loopback(void **state)
     fclose(err);
 }
 
+static void test_serial_gadget_needs_hid(void **state)
+{
+    (void)state;
+    struct piglix_config c;
+    config_defaults(&c);
+    FILE *err = fopen("/dev/null", "w");
+    c.serial.enabled = true;
+    strcpy(c.serial.device, "gadget");
+    assert_int_equal(config_validate(&c, err), -1);
+    c.hid.enabled = true;
+    assert_int_equal(config_validate(&c, err), 0);
+    c.hid.enabled = false;
+    strcpy(c.serial.device, "/dev/ttyUSB0");
+    assert_int_equal(config_validate(&c, err), 0);
+    fclose(err);
+}
+
 static void test_handshake_pool(void **state)
 {
     (void)state;
@@ -169,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_auth_none_needs_loopback),
         cmocka_unit_test(test_handshake_pool),
+        cmocka_unit_test(test_serial_gadget_needs_hid),
         cmocka_unit_test(test_print_roundtrip),
         cmocka_unit_test(test_shipped_example_loads),
     };
