@@ -137,6 +137,7 @@ static const struct option_def options[] = {
     {"video", "h264", OPT_ENUM, F(video.h264), "auto", 0, 0, "auto|always|never"},
     {"video", "backend", OPT_ENUM, F(video.backend), "auto", 0, 0, "auto|m2m|x264|openh264"},
     {"video", "bitrate_kbps", OPT_INT, F(video.bitrate_kbps), "4000", 0, 25000, NULL},
+    {"video", "quality_qp", OPT_INT, F(video.quality_qp), "23", 10, 40, NULL},
     {"video", "keyframe_interval", OPT_INT, F(video.keyframe_interval), "0", 0, 3600, NULL},
     {"video", "m2m_device", OPT_STR, F(video.m2m_device), "", 0, 0, NULL},
     {"audit", "max_kb", OPT_INT, F(audit.max_kb), "512", 16, 65536, NULL},

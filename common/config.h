@@ -152,6 +152,7 @@ struct config_video {
     char h264[8];           /* auto | always | never: RFB encoding 50 for viewers that take it */
     char backend[16];       /* auto | m2m | x264 | openh264 */
     int bitrate_kbps;       /* 0: the encoder's default for the size */
+    int quality_qp;         /* the quality held under the ceiling, an H.264 QP (lower: better, more bytes) */
     int keyframe_interval;  /* frames between IDRs; 0: only when a viewer needs one */
     char m2m_device[CONFIG_STR_MAX]; /* "": find the encoder by capability */
 };

@@ -274,7 +274,8 @@ static int open_encoder(struct pipeline_video *v, unsigned w, unsigned h, int64_
     }
     v->enc_w = w;
     v->enc_h = h;
-    LOG_INFO("video", "H.264 stream %ux%u with %s", w, h, h264_encoder_name(v->enc));
+    LOG_INFO("video", "H.264 stream %ux%u with %s (quality QP %u, at most %u kbit/s)", w, h,
+             h264_encoder_name(v->enc), p.quality_qp ? p.quality_qp : H264_QUALITY_QP_DEFAULT, p.bitrate_kbps);
     return 0;
 }
 

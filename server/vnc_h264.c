@@ -32,6 +32,7 @@ int vnc_h264_create(struct server *s, const struct config_video *cfg, unsigned f
         return 0;
     struct h264_params p = {.fps = fps ? fps : 30,
                             .bitrate_kbps = (unsigned)cfg->bitrate_kbps,
+                            .quality_qp = (unsigned)cfg->quality_qp,
                             .keyframe_interval = (unsigned)cfg->keyframe_interval,
                             .m2m_device = cfg->m2m_device};
     if (h264_backend_parse(cfg->backend, &p.backend) < 0)

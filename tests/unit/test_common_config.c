@@ -72,6 +72,8 @@ static void test_bad_values(void **state)
     assert_int_equal(load_text(&c, "[capture]\nscenario = nope\n"), -1);
     assert_non_null(strstr(errbuf, "scenario"));
     assert_int_equal(load_text(&c, "[capture]\nfps = 3x\n"), -1);
+    assert_int_equal(load_text(&c, "[video]\nquality_qp = 9\n"), -1); /* 10..40 */
+    assert_non_null(strstr(errbuf, "quality_qp"));
     assert_int_equal(load_text(&c, "[nosuch]\na = b\n"), -1);
     assert_non_null(strstr(errbuf, "nosuch"));
     assert_int_equal(load_text(&c, "just garbage\n"), -1);
