@@ -27,6 +27,14 @@ int app_user_command(const struct piglix_config *cfg, int argc, char **argv, FIL
  * *slot once there (main fills it); until then they say -ENODEV. */
 void app_web_hid_from_slot(struct web_hid *out, struct hid_device *_Atomic *slot);
 
+/* [capture] type_echo (type_echo.c): with the test source and no [hid],
+ * wraps *input so the viewers' keys also reach the test source's echo
+ * (capture.h); app_type_echo() is that echo for capture_testsrc_create
+ * (NULL when off). 0, or -1 when out of memory. Main thread. */
+struct capture_echo;
+int app_type_echo_wrap(const struct piglix_config *cfg, struct hid_input *input);
+struct capture_echo *app_type_echo(void);
+
 /* app_usb (usb_wait.c): [hid] and the [vmedia] USB drive on a USB device
  * controller that may come later. Made without touching the hardware;
  * app_usb_poll (each turn of the main loop) tries when due: at once, then

@@ -75,7 +75,7 @@ static struct capture_thread *start_capture(const struct piglix_config *cfg, str
 {
     struct capture_source src = {0}; /* optional members (get_stats) stay NULL */
     if (strcmp(cfg->capture.source, "test") == 0) {
-        if (capture_testsrc_create(&cfg->capture, &src) < 0)
+        if (capture_testsrc_create(&cfg->capture, app_type_echo(), &src) < 0)
             return NULL;
     } else if (strcmp(cfg->capture.source, "v4l2") == 0) {
         if (capture_v4l2_create(&cfg->capture, &src) < 0)
@@ -373,7 +373,8 @@ static int run_daemon(const struct cmdline *cl, struct piglix_config *cfg, struc
     struct hid_input input;
     struct app_usb *usb = NULL;
     struct vmedia_store *store = NULL;
-    if (!slot || open_store(cfg, &store) < 0 || start_input(cfg, &usb, &input, &counters, store) < 0) {
+    if (!slot || open_store(cfg, &store) < 0 || start_input(cfg, &usb, &input, &counters, store) < 0 ||
+        app_type_echo_wrap(cfg, &input) < 0) {
         vmedia_store_close(store);
         capture_slot_destroy(slot);
         return 1;

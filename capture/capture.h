@@ -63,8 +63,29 @@ struct capture_source {
     void (*get_stats)(void *ctx, struct capture_source_stats *out);
 };
 
-/* The test source: config [capture] width, height, fps, scenario, format. */
-int capture_testsrc_create(const struct config_capture *cfg, struct capture_source *out);
+/* What viewers typed, for the test source to show: with no server behind
+ * it, [capture] type_echo draws a text field's state (length and last
+ * character) as the simulated server's state strip does (12 bytes as 8x8
+ * black or white cells, 48 a row, two rows at the bottom left: magic a5 5a,
+ * length in bytes 8-9, last character in 10-11), so keystroke to pixel is
+ * measured without USB or HDMI (tests/bench/bench_latency_native.py).
+ * Characters append, Backspace takes one back, Escape clears. Any thread
+ * may call capture_echo_key; the test source reads it at each frame. */
+struct capture_echo;
+struct capture_echo_state {
+    unsigned len;        /* characters in the field */
+    uint32_t last;       /* the last one's keysym, 0 after Backspace or Escape */
+    uint64_t generation; /* 0 until the first key: nothing is drawn before */
+};
+struct capture_echo *capture_echo_create(void); /* NULL: out of memory */
+void capture_echo_destroy(struct capture_echo *e);
+void capture_echo_key(struct capture_echo *e, uint32_t keysym, bool down);
+void capture_echo_get(struct capture_echo *e, struct capture_echo_state *out);
+
+/* The test source: config [capture] width, height, fps, scenario, format;
+ * echo NULL, or what it shows of typed keys (above). */
+int capture_testsrc_create(const struct config_capture *cfg, struct capture_echo *echo,
+                           struct capture_source *out);
 
 /* The V4L2 source (HDMI capture): config [capture] device, edid, width,
  * height (devices without DV timings), fps (an upper limit), format (the

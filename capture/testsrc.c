@@ -28,7 +28,13 @@ struct testsrc {
     /* Pacing: frame n is due at start_ns + n / fps seconds. */
     bool started;
     int64_t start_ns;
+    struct capture_echo *echo; /* NULL, or typed keys to show (capture.h) */
 };
+
+/* The echo strip (capture.h): 12 bytes, MSB first, as 8x8 cells. */
+#define ECHO_CELL 8
+#define ECHO_PER_ROW 48
+#define ECHO_ROWS 2
 
 static const struct testsrc_scene_ops *const testsrc_scenes[] = {
     &testsrc_scene_bios, &testsrc_scene_desktop, &testsrc_scene_motion, &testsrc_scene_pan};
@@ -116,6 +122,37 @@ static void convert(struct testsrc *ts, struct testsrc_rect r)
                     ts->out_stride, (unsigned)(x1 - x0), (unsigned)r.h);
 }
 
+static struct testsrc_rect echo_rect(const struct testsrc *ts)
+{
+    if (ts->width < ECHO_PER_ROW * ECHO_CELL || ts->height < ECHO_ROWS * ECHO_CELL)
+        return testsrc_rect_make(0, 0, 0, 0);
+    return testsrc_rect_make(0, (int)ts->height - ECHO_ROWS * ECHO_CELL, ECHO_PER_ROW * ECHO_CELL,
+                             ECHO_ROWS * ECHO_CELL);
+}
+
+/* Draws the strip over the scene once a key came; false when nothing is
+ * shown (no echo, no key yet, a frame too small). */
+static bool draw_echo(struct testsrc *ts, const struct testsrc_canvas *full)
+{
+    struct capture_echo_state st;
+    struct testsrc_rect r = echo_rect(ts);
+    if (!ts->echo || testsrc_rect_empty(r))
+        return false;
+    capture_echo_get(ts->echo, &st);
+    if (!st.generation)
+        return false;
+    uint8_t b[ECHO_PER_ROW * ECHO_ROWS / 8] = {0xa5, 0x5a, 1};
+    b[8] = (uint8_t)(st.len >> 8), b[9] = (uint8_t)st.len;
+    b[10] = (uint8_t)(st.last >> 8), b[11] = (uint8_t)st.last;
+    for (int i = 0; i < ECHO_PER_ROW * ECHO_ROWS; i++) {
+        bool one = (b[i / 8] >> (7 - i % 8)) & 1;
+        testsrc_canvas_fill(full, testsrc_rect_make(r.x + (i % ECHO_PER_ROW) * ECHO_CELL,
+                                                    r.y + (i / ECHO_PER_ROW) * ECHO_CELL, ECHO_CELL, ECHO_CELL),
+                            one ? 0xffffff : 0x000000);
+    }
+    return true;
+}
+
 void testsrc_render(struct testsrc *ts, uint64_t n, struct capture_frame *out)
 {
     struct testsrc_rect rects[TESTSRC_MAX_CHANGED];
@@ -141,6 +178,10 @@ void testsrc_render(struct testsrc *ts, uint64_t n, struct capture_frame *out)
     for (int i = 0; i < count; i++)
         if (!testsrc_rect_empty(rects[i]))
             convert(ts, rects[i]);
+    /* typed keys over the scene (small: drawn and converted every frame) */
+    canvas.clip = full_frame(ts);
+    if (draw_echo(ts, &canvas))
+        convert(ts, echo_rect(ts));
     ts->rendered = true;
     ts->last_n = n;
 
@@ -218,7 +259,8 @@ static int testsrc_next_paced(void *ctx, struct capture_frame *out, enum capture
 
 static void testsrc_source_destroy(void *ctx) { testsrc_destroy(ctx); }
 
-int capture_testsrc_create(const struct config_capture *cfg, struct capture_source *out)
+int capture_testsrc_create(const struct config_capture *cfg, struct capture_echo *echo,
+                           struct capture_source *out)
 {
     int fmt = pixfmt_parse(cfg->format);
     if (fmt < 0) {
@@ -235,6 +277,7 @@ int capture_testsrc_create(const struct config_capture *cfg, struct capture_sour
                                         (enum pixfmt)fmt);
     if (!ts)
         return -1;
+    ts->echo = echo;
     out->name = "test";
     out->ctx = ts;
     out->next = testsrc_next_paced;

@@ -32,6 +32,7 @@ static const struct option_def options[] = {
     {"capture", "format", OPT_ENUM, F(capture.format), "yuyv", 0, 0, "yuyv|uyvy|rgb24"},
     {"capture", "edid", OPT_STR, F(capture.edid), "/usr/share/piglix/edid/tc358743-1080p30.hex", 0, 0, NULL},
     {"capture", "frame_timeout_ms", OPT_INT, F(capture.frame_timeout_ms), "3000", 500, 60000, NULL},
+    {"capture", "type_echo", OPT_BOOL, F(capture.type_echo), "no", 0, 0, NULL},
     {"encode", "quality", OPT_INT, F(encode.quality), "80", 1, 100, NULL},
     {"encode", "subsampling", OPT_ENUM, F(encode.subsampling), "422", 0, 0, "444|422|420|gray"},
     {"encode", "lossless_refresh_ms", OPT_INT, F(encode.lossless_refresh_ms), "500", 0, 60000, NULL},

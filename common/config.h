@@ -14,10 +14,11 @@ struct config_capture {
     char source[16];   /* test | v4l2 */
     char device[CONFIG_STR_MAX];
     int width, height, fps;
-    char scenario[16]; /* bios | desktop | motion */
+    char scenario[16]; /* bios | desktop | motion | pan */
     char format[16];   /* yuyv | uyvy | rgb24 (test source; v4l2: preferred) */
     char edid[CONFIG_STR_MAX]; /* EDID hex file loaded into the device; "" = leave alone */
     int frame_timeout_ms; /* streaming but no frame this long: restart streaming (v4l2) */
+    bool type_echo;    /* test source without [hid]: show what viewers type (capture.h) */
 };
 
 struct config_encode {

@@ -285,7 +285,7 @@ static void test_capture_source(void **state)
     strcpy(cfg.capture.scenario, "desktop");
     strcpy(cfg.capture.format, "uyvy");
     struct capture_source src;
-    assert_int_equal(capture_testsrc_create(&cfg.capture, &src), 0);
+    assert_int_equal(capture_testsrc_create(&cfg.capture, NULL, &src), 0);
     assert_non_null(src.next);
     assert_non_null(src.destroy);
     uint8_t *want = malloc(320 * 200 * 2);
@@ -333,10 +333,65 @@ static void test_rejects_bad_arguments(void **state)
     config_defaults(&cfg);
     strcpy(cfg.capture.format, "nv12");
     struct capture_source src;
-    assert_int_equal(capture_testsrc_create(&cfg.capture, &src), -1);
+    assert_int_equal(capture_testsrc_create(&cfg.capture, NULL, &src), -1);
     config_defaults(&cfg);
     strcpy(cfg.capture.scenario, "snow");
-    assert_int_equal(capture_testsrc_create(&cfg.capture, &src), -1);
+    assert_int_equal(capture_testsrc_create(&cfg.capture, NULL, &src), -1);
+}
+
+/* The echo strip's 12 bytes from an RGB24 frame (capture.h), or false. */
+static bool read_echo(const uint8_t *rgb, unsigned w, unsigned h, unsigned *len, unsigned *last)
+{
+    uint8_t b[12] = {0};
+    for (unsigned i = 0; i < 96; i++) {
+        const uint8_t *p = rgb + ((size_t)(h - 16 + (i / 48) * 8 + 4) * w + (i % 48) * 8 + 4) * 3;
+        if (p[0] + p[1] + p[2] > 3 * 128)
+            b[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+    }
+    *len = (unsigned)b[8] << 8 | b[9];
+    *last = (unsigned)b[10] << 8 | b[11];
+    return b[0] == 0xa5 && b[1] == 0x5a;
+}
+
+/* [capture] type_echo: nothing drawn before the first key (frames stay the
+ * scenario's own), then the field's length and last character; Backspace
+ * and Escape as a text field; other keys and releases change nothing. */
+static void test_type_echo(void **state)
+{
+    (void)state;
+    struct piglix_config cfg;
+    config_defaults(&cfg);
+    cfg.capture.width = 640;
+    cfg.capture.height = 480;
+    strcpy(cfg.capture.format, "rgb24");
+    struct capture_echo *echo = capture_echo_create();
+    assert_non_null(echo);
+    struct capture_source src;
+    assert_int_equal(capture_testsrc_create(&cfg.capture, echo, &src), 0);
+    uint8_t *want = malloc(640 * 480 * 3);
+    assert_non_null(want);
+    struct capture_frame f;
+    unsigned len, last;
+    assert_int_equal(testsrc_next_unpaced(src.ctx, &f), 0);
+    assert_int_equal(testsrc_render_rgb24("bios", 640, 480, 30, f.seq, want, 640 * 3), 0);
+    assert_memory_equal(f.data, want, 640 * 480 * 3);
+    const struct { uint32_t keysym; bool down; unsigned len, last; } steps[] = {
+        {'a', true, 1, 'a'},     {'a', false, 1, 'a'},    {'b', true, 2, 'b'}, {0xffe1 /* Shift */, true, 2, 'b'},
+        {0xff08, true, 1, 0},    {'Z', true, 2, 'Z'},     {0xff1b, true, 0, 0}, {0xe9 /* e acute */, true, 1, 0xe9},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        capture_echo_key(echo, steps[i].keysym, steps[i].down);
+        assert_int_equal(testsrc_next_unpaced(src.ctx, &f), 0);
+        assert_true(read_echo(f.data, 640, 480, &len, &last));
+        assert_int_equal(len, steps[i].len);
+        assert_int_equal(last, steps[i].last);
+    }
+    /* above the strip the scenario is untouched */
+    assert_int_equal(testsrc_render_rgb24("bios", 640, 480, 30, f.seq, want, 640 * 3), 0);
+    assert_memory_equal(f.data, want, (size_t)640 * (480 - 16) * 3);
+    free(want);
+    src.destroy(src.ctx);
+    capture_echo_destroy(echo);
 }
 
 int main(void)
@@ -350,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_next_unpaced_counts_frames),
         cmocka_unit_test(test_capture_source),
         cmocka_unit_test(test_rejects_bad_arguments),
+        cmocka_unit_test(test_type_echo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

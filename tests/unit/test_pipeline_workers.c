@@ -81,7 +81,7 @@ static void compare(const char *scenario, enum pixfmt fmt, enum encode_subsamp s
     snprintf(cc.scenario, sizeof(cc.scenario), "%s", scenario);
     snprintf(cc.format, sizeof(cc.format), "%s",
              fmt == PIXFMT_YUYV ? "yuyv" : fmt == PIXFMT_UYVY ? "uyvy" : "rgb24");
-    assert_int_equal(capture_testsrc_create(&cc, &src), 0);
+    assert_int_equal(capture_testsrc_create(&cc, NULL, &src), 0);
     struct tile_grid g;
     tile_grid_init(&g, w, h, TILE);
     size_t n = tile_grid_count(&g);
@@ -152,7 +152,7 @@ static void test_photo_frame_is_banded(void **state)
     struct capture_source src;
     struct config_capture cc = {.width = 1920, .height = 1080, .fps = 1000,
                                 .scenario = "motion", .format = "yuyv"};
-    assert_int_equal(capture_testsrc_create(&cc, &src), 0);
+    assert_int_equal(capture_testsrc_create(&cc, NULL, &src), 0);
     struct capture_frame f;
     enum capture_signal sig;
     assert_int_equal(src.next(src.ctx, &f, &sig), 0);
