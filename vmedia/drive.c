@@ -1,7 +1,6 @@
 /* The USB drive: mount, eject, status, and the mount remembered across
  * restarts ([state] dir/vmedia.mount: "mode rw name"). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,6 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "common/statefile.h"
 #include "gadget/gadget.h"
 #include "vmedia/drive_internal.h"
 #include "vmedia/vmedia_internal.h"
