@@ -198,6 +198,14 @@ int vmedia_disk_trash(struct vmedia_disk *k, const char *path, const char *meta,
             r = VMEDIA_OK;
             break;
         }
+        if (errno == EXDEV) {
+            /* the trash on another file system (a mount inside the store):
+             * unlink here, as before the disk thread */
+            if (unlink(path) < 0)
+                return errno == ENOENT ? VMEDIA_E_NOTFOUND : VMEDIA_E_IO;
+            unlink(meta);
+            return VMEDIA_OK;
+        }
         if (errno != EEXIST) {
             if (errno != ENOENT)
                 LOG_WARN("vmedia", "cannot move %s to %s: %s", path, dst, strerror(errno));
