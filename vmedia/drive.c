@@ -1,7 +1,6 @@
 /* The USB drive: mount, eject, status, and the mount remembered across
  * restarts ([state] dir/vmedia.mount: "mode rw name"). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +9,9 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "common/statefile.h"
 #include "gadget/gadget.h"
 #include "vmedia/drive_internal.h"
+#include "vmedia/vmedia_internal.h"
 
 /* f_mass_storage refuses a CD image under 300 blocks with this errno
  * (ETOOSMALL, kernel-internal, 525) when the file is written. */
@@ -23,36 +22,26 @@ static void changed(struct vmedia_drive *d)
     d->st.generation++;
 }
 
-/* Written whole or not at all (common/statefile: a temporary file, fsync,
- * rename, fsync of the directory): a power cut or a failing card leaves the
- * old record or the new one, never a torn line that mounts the wrong image. */
+/* Handed to the store's disk thread (disk.c), which writes it whole or not
+ * at all (common/statefile: a temporary file, fsync, rename, fsync of the
+ * directory): a power cut or a failing card leaves the old record or the
+ * new one, never a torn line that mounts the wrong image; and the caller
+ * (the web thread) never waits for the card. */
 static void save_state(const struct vmedia_drive *d)
 {
     char line[VMEDIA_NAME_MAX + 32];
     int n = snprintf(line, sizeof(line), "%s %d %s\n", vmedia_mode_name(d->st.mode), d->st.rw ? 1 : 0, d->st.image);
-    if (n < 0 || (size_t)n >= sizeof(line) || statefile_write_bytes(d->state_file, line, (size_t)n, 0600, NULL) != 0)
-        LOG_WARN("vmedia", "cannot remember the mount in %s: %s (it will not survive a restart)", d->state_file,
-                 strerror(errno));
-}
-
-static void forget_state(const struct vmedia_drive *d)
-{
-    if (unlink(d->state_file) < 0) {
-        if (errno != ENOENT)
-            LOG_WARN("vmedia", "cannot remove %s: %s", d->state_file, strerror(errno));
+    if (n < 0 || (size_t)n >= sizeof(line)) {
+        LOG_WARN("vmedia", "cannot remember the mount of %s (it will not survive a restart)", d->st.image);
         return;
     }
-    /* the removal is durable only once the directory is on disk */
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", d->state_file);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    vmedia_disk_put_record(&d->store->disk, d->state_file, line, (size_t)n);
+}
+
+/* The removal too: unlink, then fsync of the directory, on the disk thread. */
+static void forget_state(const struct vmedia_drive *d)
+{
+    vmedia_disk_put_record(&d->store->disk, d->state_file, NULL, 0);
 }
 
 static int add_function(struct vmedia_drive *d)

@@ -90,17 +90,23 @@ int vmedia_store_open(const char *dir, uint64_t max_size, struct vmedia_store **
     strcpy(s->dir, dir);
     s->max_size = max_size;
     s->policy.allow_private = true;
-    char tmp[PATH_MAX], meta[PATH_MAX];
+    char tmp[PATH_MAX], meta[PATH_MAX], trash[PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s/%s", dir, VMEDIA_TMP_DIR);
     snprintf(meta, sizeof(meta), "%s/%s", dir, VMEDIA_META_DIR);
+    snprintf(trash, sizeof(trash), "%s/%s", dir, VMEDIA_TRASH_DIR);
     if ((mkdir(dir, 0750) < 0 && errno != EEXIST) || (mkdir(tmp, 0700) < 0 && errno != EEXIST) ||
-        (mkdir(meta, 0700) < 0 && errno != EEXIST)) {
+        (mkdir(meta, 0700) < 0 && errno != EEXIST) || (mkdir(trash, 0700) < 0 && errno != EEXIST)) {
         LOG_ERROR("vmedia", "cannot create the image store %s: %s", dir, strerror(errno));
         free(s);
         return VMEDIA_E_IO;
     }
     /* Partial files of transfers a previous run did not finish. */
     remove_dir_files(tmp);
+    /* the trash's leftovers are the disk thread's first job */
+    if (vmedia_disk_start(&s->disk, trash) != VMEDIA_OK) {
+        free(s);
+        return VMEDIA_E_NOMEM;
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, NULL);
     *out = s;
@@ -121,6 +127,7 @@ void vmedia_store_close(struct vmedia_store *s)
             pthread_join(s->slots[i].thread, NULL);
             s->slots[i].has_thread = false;
         }
+    vmedia_disk_stop(&s->disk);  /* writes the last mount record, empties the trash */
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->changed);
     free(s);
@@ -244,12 +251,15 @@ int vmedia_delete(struct vmedia_store *s, const char *name)
     int r = VMEDIA_OK;
     if (in_use_locked(s, name) || transferring_locked(s, name))
         r = VMEDIA_E_BUSY;
-    else if (unlink(path) < 0)
-        r = errno == ENOENT ? VMEDIA_E_NOTFOUND : VMEDIA_E_IO;
-    else
-        unlink(meta);
+    else  /* out of the listing now; its blocks are freed on the disk thread */
+        r = vmedia_disk_trash(&s->disk, path, meta, name);
     pthread_mutex_unlock(&s->lock);
     return r;
+}
+
+void vmedia_store_sync(struct vmedia_store *s)
+{
+    vmedia_disk_sync(&s->disk);
 }
 
 int vmedia_rename(struct vmedia_store *s, const char *from, const char *to)

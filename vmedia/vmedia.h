@@ -3,9 +3,18 @@
  * straight to disk and downloads from a URL. A transfer writes a temporary
  * file, hashes it (SHA-256) as it streams, and renames it into place only
  * when complete and fsynced; a failed, cancelled or abandoned transfer leaves
- * nothing behind. Thread-safe. The USB mass-storage function that presents an
- * image to the server lives beside the HID gadget; it asks the store for an
- * image's path and marks it in use. */
+ * nothing behind. Thread-safe.
+ *
+ * Threads: each store runs one long-lived disk thread ("vmedia-disk",
+ * watched by common/liveness) from open to close for the small writes a
+ * caller must not wait for: the drive's mount record (newest wins: one
+ * superseded before it was written is never written; the file ends as the
+ * last request said) and the unlink of deleted images. Uploads write on
+ * their own writer threads, downloads on theirs. No function here waits on
+ * the disk thread except vmedia_store_sync and vmedia_store_close. The USB
+ * mass-storage function that presents an image to the server lives beside
+ * the HID gadget; it asks the store for an image's path and marks it in
+ * use. */
 #ifndef PIGLIX_VMEDIA_H
 #define PIGLIX_VMEDIA_H
 
@@ -59,8 +68,12 @@ struct vmedia_store;
 /* Opens (creating) the store; removes leftovers of interrupted transfers.
  * max_size 0 = no limit. */
 int vmedia_store_open(const char *dir, uint64_t max_size, struct vmedia_store **out);
-/* Cancels running transfers, waits for them, frees. */
+/* Cancels running transfers, waits for them, lets the disk thread write
+ * what waits (the last mount record, deleted images' unlinks), frees. */
 void vmedia_store_close(struct vmedia_store *s);
+/* Blocks until the disk thread has written everything handed to it so far
+ * (tests, CLI). */
+void vmedia_store_sync(struct vmedia_store *s);
 
 /* 0 when name is acceptable: 1..128 bytes of printable UTF-8/ASCII, no '/',
  * no leading '.', not "." or "..", no control characters. */
@@ -73,6 +86,10 @@ int vmedia_name_from_url(const char *url, char *out, size_t n);
 /* Lists images sorted by name; *out is malloc'd (free it). */
 int vmedia_list(struct vmedia_store *s, struct vmedia_image **out, size_t *n);
 int vmedia_stat(struct vmedia_store *s, const char *name, struct vmedia_image *out);
+/* Takes the image out of the store at once (a rename into a hidden trash
+ * directory: no listing shows it, the name is free again); the store's
+ * disk thread unlinks it, so the caller never waits for a large file's
+ * blocks to be freed. */
 int vmedia_delete(struct vmedia_store *s, const char *name);
 int vmedia_rename(struct vmedia_store *s, const char *from, const char *to);
 int vmedia_free_space(struct vmedia_store *s, uint64_t *free_bytes, uint64_t *total_bytes);
@@ -175,7 +192,9 @@ int vmedia_wait(struct vmedia_store *s, const char *name, struct vmedia_progress
  * let the mode change without re-enumeration. Mount, eject (forced when the
  * server holds the medium locked), swap media without re-enumerating the
  * keyboard. What is mounted
- * is remembered under [state] dir and mounted again at the next start. A
+ * is remembered under [state] dir and mounted again at the next start (the
+ * record is written by the store's disk thread: mount and eject return once
+ * the LUN changed, never after an fsync). A
  * mounted image is marked in use in the store (no delete or rename).
  *
  * Kernel fact that shapes this: f_mass_storage (Linux 6.1) caps a CD-ROM

@@ -177,10 +177,10 @@ def case_threads(env):
     """Every thread the test source and loopback can start: capture, the VNC
     loop, the JPEG workers, the H.264 encoder, the audit writer, the web
     event loop, its password hasher, the health worker, the live status, ATX
-    (Wake-on-LAN only: no GPIO here), IPMI, the serial console on a pty and
-    the sensors poller. (HID's writer needs a USB device controller:
-    tests/vm/test_hid.py freezes it.) One daemon: a start costs more than a
-    freeze."""
+    (Wake-on-LAN only: no GPIO here), IPMI, the serial console on a pty,
+    the sensors poller and the image store's disk thread. (HID's writer
+    needs a USB device controller: tests/vm/test_hid.py freezes it.) One
+    daemon: a start costs more than a freeze."""
     adapter = Adapter(os.path.join(env.tmp, "ttyUSB-sim")).plug()
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
@@ -188,9 +188,11 @@ def case_threads(env):
     udp.close()
     w, notify, freeze = start(env, atx__enabled="yes", atx__chip="", atx__wol_mac="02:00:00:aa:bb:cc",
                               atx__wol_address="127.0.0.1", ipmi__enabled="yes", ipmi__listen="127.0.0.1",
-                              ipmi__port=port, serial__enabled="yes", serial__device=adapter.path)
+                              ipmi__port=port, serial__enabled="yes", serial__device=adapter.path,
+                              vmedia__enabled="yes", vmedia__dir=os.path.join(env.tmp, "images"))
     freeze_each(w, notify, freeze, ["capture", "vnc", "encode-1", "encode-2", "h264", "audit", "live-status",
-                                    "web-hash", "web", "health", "atx", "ipmi", "serial", "sensors"])
+                                    "web-hash", "web", "health", "atx", "ipmi", "serial", "sensors",
+                                    "vmedia-disk"])
 
 
 if __name__ == "__main__":

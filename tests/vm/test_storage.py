@@ -15,6 +15,12 @@ load, resume):
             upload works without a restart
   readonly  the store remounted read-only: a clear error; after a remount
             read-write the next upload works
+  mounts    dm-delay under both: mount and eject several times, then delete
+            an image, while the MJPEG stream and /api run: both keep their
+            rate (the mount record and the unlink are written on vmedia's
+            disk thread); a listing right after the delete does not show
+            it; a SIGTERM right after a mount still writes its record, and
+            the drive after the restart is as the file says
 
     test_storage.py --piglix PATH [--case slow|flakey|readonly]... [--delay-ms MS]
 
@@ -36,9 +42,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from capture_common import check, log, run_main  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from curl_api import curl_api  # noqa: E402
+
 import pvm  # noqa: E402
 
-MODULES = ["brd rd_nr=2 rd_size=262144", "dm_delay", "dm_flakey", "crc32c_generic", "ext4"]
+# the gadget's modules: the mounts case needs the USB drive (no USB host side: nothing reads it)
+MODULES = ["brd rd_nr=2 rd_size=262144", "dm_delay", "dm_flakey", "crc32c_generic", "ext4",
+           "dummy_hcd", "libcomposite", "usb_f_hid", "usb_f_mass_storage"]
 WEB_PORT = 8443
 PASSWORD = "storage-test-pw"
 STORE = "/srv/images"
@@ -50,7 +61,7 @@ UPLOAD_MIB = 24
 
 def config():
     return ("[capture]\nsource = test\nwidth = 640\nheight = 480\nfps = 10\n\n"
-            "[vnc]\nlisten = 127.0.0.1\nport = 5900\n\n"
+            "[vnc]\nlisten = 127.0.0.1\nport = 5900\n\n[hid]\nenabled = yes\n\n"
             "[web]\nenabled = yes\nlisten = 0.0.0.0\nport = %d\n\n"
             "[vmedia]\nenabled = yes\ndir = %s\nupload_idle_s = 30\n\n"
             "[state]\ndir = %s\n" % (WEB_PORT, STORE, STATE))
@@ -133,6 +144,10 @@ class Piglix:
         except ValueError:
             js = None
         return int(code or 0), js or {"raw": text, "curl": r.stderr.strip()}
+
+    def call(self, method, path, body=None, timeout=60):
+        """(HTTP status, JSON body) of a JSON request with curl."""
+        return curl_api(self.base, "admin", PASSWORD, method, path, body=body, timeout=timeout)[:2]
 
     def images(self):
         st, js = self.get("/api/vmedia")
@@ -341,7 +356,93 @@ def case_readonly(vm, p, tmp):
     log("ok: a read-only store refuses uploads clearly, and works again after the remount")
 
 
-CASES = {"slow": case_slow, "flakey": case_flakey, "readonly": case_readonly}
+MOUNT_ROUNDS = 3
+
+
+def measure_mounts(vm, p, image, doomed, idle_s=2):
+    """Idle figures, then figures while image is mounted and ejected
+    MOUNT_ROUNDS times and doomed deleted (the disks as the caller set them);
+    (idle, during, [(what, HTTP status, seconds)], images listed right after
+    the delete, the other clients' errors)."""
+    w = Watch(p)
+    calls = []
+
+    def timed(what, method, path, body=None):
+        t = time.monotonic()
+        st, js = p.call(method, path, body)
+        calls.append((what, st, time.monotonic() - t))
+        return st, js
+    try:
+        time.sleep(1)  # the stream settles
+        t0 = time.monotonic()
+        time.sleep(idle_s)
+        t1 = time.monotonic()
+        for _ in range(MOUNT_ROUNDS):
+            timed("mount", "POST", "/api/vmedia/mount", {"image": image, "mode": "flash"})
+            time.sleep(0.3)
+            timed("eject", "POST", "/api/vmedia/eject", {})
+            time.sleep(0.3)
+        timed("delete", "DELETE", "/api/vmedia/images/" + doomed)
+        listed = p.images()
+        time.sleep(1)  # the stream after the last call
+        t2 = time.monotonic()
+        return w.figures(t0, t1), w.figures(t1, t2), calls, listed, list(w.errors)
+    finally:
+        w.close()
+
+
+def case_mounts(vm, p, tmp):
+    image, _ = random_file(tmp, 1, "m.img")
+    doomed, _ = random_file(tmp, 16, "doomed.iso")
+    for name, src in (("m.img", image), ("doomed.iso", doomed)):
+        st, js = p.upload(name, src)
+        check(st == 201, "upload %s: %s %s" % (name, st, js))
+    vm.check("sync")
+    set_table(vm, "store", "delay")
+    set_table(vm, "state", "delay")
+    try:
+        idle, during, calls, listed, errors = measure_mounts(vm, p, "m.img", "doomed.iso")
+        # a clean stop right after a mount, the disk still slow: the record is written before exit
+        st, js = p.call("POST", "/api/vmedia/mount", {"image": "m.img", "mode": "flash"})
+        check(st == 200, "mount before the stop: %s %s" % (st, js))
+        status = p.stop()
+    finally:
+        set_table(vm, "store", "linear")
+        set_table(vm, "state", "linear")
+    log("slow disk (writes +%d ms), %d mounts and ejects, then a delete:" % (DELAY_MS, MOUNT_ROUNDS))
+    log("  idle             %s" % fmt(idle))
+    log("  mounts, delete   %s" % fmt(during))
+    log("  calls: %s" % ", ".join("%s %d %.0f ms" % (w, st, s * 1000) for w, st, s in calls))
+    check(not errors, "the other clients failed during mounts and ejects: %s" % errors[:5])
+    check(all(st == 200 for _, st, _ in calls), "a mount, eject or delete failed: %s" % calls)
+    check("doomed.iso" not in listed, "the deleted image is listed right after the delete: %s" % listed)
+    check(status == 0, "piglix exited with %s after SIGTERM" % status)
+    record = vm.check("cat %s/vmedia.mount" % STATE).strip()
+    check(record == "flash 0 m.img", "vmedia.mount after a SIGTERM right after the mount: %r" % record)
+    # One wait on the disk from the web thread (the record's fsync, its
+    # directory's) takes DELAY_MS or more; the old inline writes stalled
+    # the stream and the API for every mount and eject.
+    check(during["fps"] >= 0.5 * idle["fps"], "the MJPEG rate fell during mounts: %.1f -> %.1f frames/s"
+          % (idle["fps"], during["fps"]))
+    check(during["max_gap_ms"] < 1500, "an MJPEG frame waited %.0f ms during mounts and ejects"
+          % during["max_gap_ms"])
+    check(during["api_p95_ms"] < 1000, "API p95 %.0f ms during mounts and ejects" % during["api_p95_ms"])
+    check(max(s for _, _, s in calls) < 1500, "a mount, eject or delete call took %.0f ms" %
+          (max(s for _, _, s in calls) * 1000))
+    vm.wait_for(lambda: "doomed.iso" not in vm.check("ls -A %s %s/.piglix-trash 2>&1 || true" % (STORE, STORE)),
+                timeout=30, what="the deleted image's file unlinked")
+    # the restart mounts what the file says
+    p.__init__(vm)
+    st, js = p.get("/api/vmedia")
+    d = js["drive"]
+    check(d["mounted"] and d["image"] == "m.img" and d["mode"] == "flash", "the drive after the restart: %s" % d)
+    st, js = p.call("POST", "/api/vmedia/eject", {})
+    check(st == 200, "eject after the restart: %s %s" % (st, js))
+    log("ok: mounts, ejects and a delete on a slow disk leave the stream and the API their rate; "
+        "the last record is written at a clean stop and the restart follows it")
+
+
+CASES = {"slow": case_slow, "flakey": case_flakey, "readonly": case_readonly, "mounts": case_mounts}
 
 
 def vm_for(binaries):
