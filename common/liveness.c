@@ -153,13 +153,17 @@ void liveness_beat(struct liveness *l)
 
 void liveness_cond_wait(struct liveness *l, pthread_cond_t *cond, pthread_mutex_t *mu)
 {
-    /* The beat without the lock (a wait releases it anyway): a thread
-     * frozen there by the test hook holds up only itself. */
+    /* The wait first, straight after the caller's check: releasing the
+     * lock before it (to beat) let a signal in that the wait then missed,
+     * so a handed-over job sat until the wake-up bound (test
+     * test_cond_wait_loses_no_signal). The beat after, without the lock: a
+     * thread frozen there by the test hook holds up only itself, and the
+     * caller checks its condition again when this returns. */
+    struct timespec until = liveness_wake_at(NULL);
+    (void)pthread_cond_clockwait(cond, mu, CLOCK_MONOTONIC, &until);
     pthread_mutex_unlock(mu);
     liveness_beat(l);
     pthread_mutex_lock(mu);
-    struct timespec until = liveness_wake_at(NULL);
-    (void)pthread_cond_clockwait(cond, mu, CLOCK_MONOTONIC, &until);
 }
 
 int liveness_poll_ms(int timeout_ms)

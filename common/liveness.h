@@ -38,11 +38,11 @@ int liveness_wake_ms(void);
 struct timespec liveness_wake_at(const struct timespec *limit);
 
 struct liveness;
-/* For threads that sleep on a condition: beats (with mu released for the
- * moment, as any wait releases it), then pthread_cond_wait for at most
- * liveness_wake_ms() (on CLOCK_MONOTONIC whatever the condition's clock).
- * Use it where pthread_cond_wait was, in the loop that rechecks the
- * predicate: a timeout looks like a spurious wake-up. */
+/* For threads that sleep on a condition: pthread_cond_wait for at most
+ * liveness_wake_ms() (on CLOCK_MONOTONIC whatever the condition's clock),
+ * then beats (with mu released for the moment). Use it where
+ * pthread_cond_wait was, in the loop that rechecks the predicate: a timeout
+ * looks like a spurious wake-up, and no signal sent after the check is lost. */
 void liveness_cond_wait(struct liveness *l, pthread_cond_t *cond, pthread_mutex_t *mu);
 /* The poll() timeout for a thread that wants to wait timeout_ms (-1:
  * forever): no longer than liveness_wake_ms(). */

@@ -105,18 +105,8 @@ static void *disk_main(void *arg)
     struct liveness *live = liveness_register("vmedia-disk");
     pthread_mutex_lock(&k->mu);
     for (;;) {
-        while (!k->rec.pending && !k->trash_dirty && !k->stop) {
-            /* Not liveness_cond_wait: it beats with the lock released and
-             * then waits without looking at the predicate again, so a hand
-             * over in that moment would wait a whole wake period. Here the
-             * loop looks again after every beat. */
-            struct timespec until = liveness_wake_at(NULL);
-            if (pthread_cond_clockwait(&k->wake, &k->mu, CLOCK_MONOTONIC, &until) == ETIMEDOUT) {
-                pthread_mutex_unlock(&k->mu);
-                liveness_beat(live);  /* idle; without the lock: a frozen beat holds up only us */
-                pthread_mutex_lock(&k->mu);
-            }
-        }
+        while (!k->rec.pending && !k->trash_dirty && !k->stop)
+            liveness_cond_wait(live, &k->wake, &k->mu);
         if (!k->rec.pending && !k->trash_dirty)
             break;  /* stopping, nothing left to write */
         struct vmedia_record rec;

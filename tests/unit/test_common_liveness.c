@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +199,54 @@ static void test_cond_wait_wakes_in_time(void **state)
     assert_true(w.waited_ms >= 90 && w.waited_ms < 1000);
 }
 
+/* A signal sent as the waiter goes to wait is not lost: the producer is
+ * already queued on the lock when the waiter calls liveness_cond_wait, so
+ * any moment the lock is free before the wait begins lets it in. */
+struct handoff {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_bool waiter_holds;
+    bool flag;
+    int64_t signalled_ms;
+};
+
+static void *produce(void *arg)
+{
+    struct handoff *h = arg;
+    while (!atomic_load(&h->waiter_holds))
+        sched_yield();
+    pthread_mutex_lock(&h->mu); /* queued behind the waiter */
+    h->flag = true;
+    h->signalled_ms = clock_mono_ms();
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static void test_cond_wait_loses_no_signal(void **state)
+{
+    liveness_set_deadline_ms(4000); /* a lost signal would wait 2 s */
+    struct liveness *l = liveness_register("handoff");
+    for (int round = 0; round < 20; round++) {
+        struct handoff h = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+        pthread_t tid;
+        assert_int_equal(pthread_create(&tid, NULL, produce, &h), 0);
+        pthread_mutex_lock(&h.mu);
+        atomic_store(&h.waiter_holds, true);
+        struct timespec ts = {.tv_nsec = 20 * 1000000L};
+        nanosleep(&ts, NULL); /* the producer blocks on the lock meanwhile */
+        while (!h.flag)
+            liveness_cond_wait(l, &h.cv, &h.mu);
+        int64_t late = clock_mono_ms() - h.signalled_ms;
+        pthread_mutex_unlock(&h.mu);
+        pthread_join(tid, NULL);
+        if (late >= 500)
+            fail_msg("round %d: the signal was noticed %lld ms late (lost, found by the wake-up bound)", round,
+                     (long long)late);
+    }
+    liveness_unregister(l);
+}
+
 /* A datagram socket as systemd's; counts WATCHDOG=1 over a period. */
 static void test_watchdog_fed_only_while_all_beat(void **state)
 {
@@ -258,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_wedge_logged_once_with_its_length),
         cmocka_unit_test(test_registry_full),
         cmocka_unit_test(test_cond_wait_wakes_in_time),
+        cmocka_unit_test(test_cond_wait_loses_no_signal),
         cmocka_unit_test(test_watchdog_fed_only_while_all_beat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
