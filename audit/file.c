@@ -345,71 +345,67 @@ int audit_files_clear(struct audit_files *af)
     return rc;
 }
 
-int audit_files_scan_newest(const char *path, const char *lock_path, int files,
-                            int (*fn)(const struct audit_event *ev, void *ctx), void *ctx)
+typedef int (*audit_scan_fn)(const struct audit_event *ev, void *ctx);
+
+/* Calls fn for each whole line of buf[len) that parses, first to last or
+ * last to first; a torn last line (no line end) is not a record. Returns
+ * 1 when fn said stop. */
+static int scan_lines(const char *buf, size_t len, bool backwards, audit_scan_fn fn, void *ctx)
+{
+    size_t end = len;
+    while (end > 0 && buf[end - 1] != '\n')
+        end--;
+    for (size_t pos = 0; pos < end;) {
+        size_t start = pos, stop_at = end;
+        if (backwards) { /* the line ending at buf[end - 1] */
+            start = end - 1;
+            while (start > 0 && buf[start - 1] != '\n')
+                start--;
+        } else {
+            stop_at = (size_t)((const char *)memchr(buf + pos, '\n', end - pos) - buf) + 1;
+        }
+        struct audit_event ev;
+        if (audit_parse_line(buf + start, stop_at - start, &ev) == 0 && fn(&ev, ctx))
+            return 1;
+        if (backwards)
+            end = start;
+        else
+            pos = stop_at;
+    }
+    return 0;
+}
+
+/* The files oldest first (audit.log.N-1 ... audit.log) or newest first,
+ * under a shared lock. */
+static int scan_files(const char *path, const char *lock_path, int files, bool newest_first, audit_scan_fn fn,
+                      void *ctx)
 {
     int lk = lock_file(lock_path, LOCK_SH);
     if (lk < 0)
         return -1;
     int rc = 0, stop = 0;
-    for (int k = 0; k < files && !stop && rc == 0; k++) {
+    for (int i = 0; i < files && !stop && rc == 0; i++) {
         char p[PATH_MAX];
-        rotated_path(p, sizeof(p), path, k);
+        rotated_path(p, sizeof(p), path, newest_first ? i : files - 1 - i);
         char *buf;
         size_t len;
         int r = read_whole(p, &buf, &len);
-        if (r < 0) {
+        if (r < 0)
             rc = -1;
-            break;
-        }
-        /* a torn last line (no line end) is not a record, as in the scan above */
-        size_t end = len;
-        while (r > 0 && end > 0 && buf[end - 1] != '\n')
-            end--;
-        while (r > 0 && end > 0 && !stop) {
-            size_t start = end - 1; /* buf[end - 1] is this line's end */
-            while (start > 0 && buf[start - 1] != '\n')
-                start--;
-            struct audit_event ev;
-            if (audit_parse_line(buf + start, end - start, &ev) == 0)
-                stop = fn(&ev, ctx);
-            end = start;
-        }
+        else if (r > 0)
+            stop = scan_lines(buf, len, newest_first, fn, ctx);
         free(buf);
     }
     unlock_file(lk);
     return rc;
 }
 
-int audit_files_scan(const char *path, const char *lock_path, int files,
-                     int (*fn)(const struct audit_event *ev, void *ctx), void *ctx)
+int audit_files_scan_newest(const char *path, const char *lock_path, int files, audit_scan_fn fn, void *ctx)
 {
-    int lk = lock_file(lock_path, LOCK_SH);
-    if (lk < 0)
-        return -1;
-    int rc = 0, stop = 0;
-    for (int k = files - 1; k >= 0 && !stop && rc == 0; k--) {
-        char p[PATH_MAX];
-        rotated_path(p, sizeof(p), path, k);
-        char *buf;
-        size_t len;
-        int r = read_whole(p, &buf, &len);
-        if (r < 0) {
-            rc = -1;
-            break;
-        }
-        for (size_t pos = 0; r > 0 && pos < len && !stop;) {
-            const char *nl = memchr(buf + pos, '\n', len - pos);
-            if (!nl)
-                break;
-            size_t llen = (size_t)(nl - (buf + pos)) + 1;
-            struct audit_event ev;
-            if (audit_parse_line(buf + pos, llen, &ev) == 0)
-                stop = fn(&ev, ctx);
-            pos += llen;
-        }
-        free(buf);
-    }
-    unlock_file(lk);
-    return rc;
+    return scan_files(path, lock_path, files, true, fn, ctx);
+}
+
+int audit_files_scan(const char *path, const char *lock_path, int files, audit_scan_fn fn, void *ctx)
+{
+    return scan_files(path, lock_path, files, false, fn, ctx);
 }
