@@ -369,8 +369,16 @@ class Rig:
         print("round %d: SIGKILL %s during %s; %d audit records, accounts %s" %
               (r, how, what, len(ids), sorted(self.users)), flush=True)
         self.restart()
+        self.checks(lambda: self.after_restart(ids))
+
+    def checks(self, fn):
+        """Runs checks against the daemon. Under strace the next round's kill
+        point may come during them (their logins are audited and start
+        sessions: writes on state files): that is a cut like any other; the
+        files are checked, the daemon restarts without one, and the checks
+        run again."""
         try:
-            self.after_restart(ids)
+            fn()
         except (OSError, http.client.HTTPException, TestFailure):
             if not self.kill_point:
                 raise
@@ -378,8 +386,6 @@ class Rig:
                 self.w.p.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 raise
-            # the next round's kill point came during these checks (their
-            # logins are audited: writes on audit.log): a cut like any other
             self.w.p.log.close()
             ids = self.check_files("the checks after a restart", [self.users], [self.ipmi])
             print("checks: SIGKILL at %s #%d on a state file" % self.kill_point, flush=True)
@@ -456,7 +462,7 @@ def case_sigkill_rounds(env):
             rig.cli_round()
         # the running daemon took what the files say (it re-reads them within a second)
         time.sleep(1.2)
-        rig.daemon_accounts()
+        rig.checks(rig.daemon_accounts)
         took = time.time() - t1
         print("  (%.1f s)" % took, flush=True)
         if rig.rounds["daemon"] >= 2 and time.time() + took > deadline:
