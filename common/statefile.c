@@ -115,6 +115,13 @@ static int sync_parent_dir(const char *path)
     return r;
 }
 
+int statefile_remove(const char *path)
+{
+    if (unlink(path) < 0)
+        return errno == ENOENT ? 1 : -1;
+    return sync_parent_dir(path);
+}
+
 int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), void *ctx, mode_t mode,
                       struct timespec *mtime, FILE *err)
 {

@@ -47,6 +47,10 @@ int statefile_write(const char *path, int (*write_body)(FILE *f, void *ctx), voi
 int statefile_replace(const char *path, int (*write_body)(int fd, void *ctx), void *ctx, mode_t mode,
                       struct timespec *mtime, FILE *err);
 int statefile_write_bytes(const char *path, const void *data, size_t len, mode_t mode, FILE *err);
+/* Removes path durably: unlink, then fsync of its directory (a removal is
+ * on disk only once the directory is). 0, 1 when there was nothing to
+ * remove, or -1 (errno). */
+int statefile_remove(const char *path);
 
 /* statefile_replace's temporary files are named PATH.tmp-XXXXXX. */
 #define STATEFILE_TMP_TAG ".tmp-"

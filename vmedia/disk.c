@@ -51,29 +51,11 @@ bool vmedia_record_take(struct vmedia_record *r, struct vmedia_record *out)
     return true;
 }
 
-static void fsync_parent(const char *path)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 static void write_record(const struct vmedia_record *r)
 {
     if (r->remove) {
-        if (unlink(r->path) < 0) {
-            if (errno != ENOENT)
-                LOG_WARN("vmedia", "cannot remove %s: %s", r->path, strerror(errno));
-            return;
-        }
-        fsync_parent(r->path);  /* the removal is durable only once the directory is on disk */
+        if (statefile_remove(r->path) < 0)
+            LOG_WARN("vmedia", "cannot remove %s (or sync its directory): %s", r->path, strerror(errno));
         return;
     }
     if (statefile_write_bytes(r->path, r->bytes, r->len, 0600, NULL) != 0)
