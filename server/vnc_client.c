@@ -324,12 +324,16 @@ static int build_update(struct vnc_client *c, int64_t now)
         c->leds_sent = leds;
         nrects++;
     }
-    bool h264_sent = false;
-    if (dirty && vnc_h264_append(c, now, &nrects, &h264_sent) < 0)
+    bool h264_sent = false, h264_current = false;
+    if (dirty && vnc_h264_append(c, now, &nrects, &h264_sent, &h264_current) < 0)
         return -1;
     if (h264_sent) {
-        /* The frame is the whole current picture, lossy. */
-        memset(c->dirty, 0, c->ntiles);
+        /* The frames show the whole picture, lossy. When they end before
+         * the current picture (its frame still being encoded), its damage
+         * stays dirty, held for that frame: cleared, nothing would send it
+         * until the next change. */
+        if (h264_current)
+            memset(c->dirty, 0, c->ntiles);
         /* Only Tight takes the lossless refresh that makes it exact again. */
         memset(c->lossy, tight ? 1 : 0, c->ntiles);
         memset(c->refresh, 0, c->ntiles);

@@ -113,11 +113,11 @@ bool vnc_h264_holds_refresh(const struct vnc_client *c, int64_t now)
     return now - pipeline_video_last_encode_ms(s->video) < s->encode->lossless_refresh_ms;
 }
 
-int vnc_h264_append(struct vnc_client *c, int64_t now, uint16_t *nrects, bool *sent)
+int vnc_h264_append(struct vnc_client *c, int64_t now, uint16_t *nrects, bool *sent, bool *current)
 {
     struct server *s = c->srv;
     struct pipeline_video *v = s->video;
-    *sent = false;
+    *sent = *current = false;
     if (!v || !wants_h264(c) || !pipeline_video_active(v, now))
         return 0;
     uint64_t last = pipeline_video_last(v), stream = pipeline_video_stream(v);
@@ -179,6 +179,9 @@ int vnc_h264_append(struct vnc_client *c, int64_t now, uint16_t *nrects, bool *s
             return -1;
     }
     (*nrects)++;
+    /* Else the current picture's frame is still in the encoder: what
+     * changed since stays owed (vnc_internal.h). */
+    *current = fr.picture_seq == seq;
     c->h264_stream = stream;
     c->h264_have = last;
     s->stats.h264_rects++;

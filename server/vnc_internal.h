@@ -137,8 +137,10 @@ void vnc_h264_collect(struct server *s);
  * encoded) instead of taking its tiles now. */
 bool vnc_h264_holds_tiles(const struct vnc_client *c, int64_t now);
 /* Appends the client's H.264 rectangle when it should get one now (*sent:
- * it covers the whole picture, no tiles needed). -1: out of memory. */
-int vnc_h264_append(struct vnc_client *c, int64_t now, uint16_t *nrects, bool *sent);
+ * it covers the whole picture, no tiles needed; *current: its last frame is
+ * of the current picture, else that one is still being encoded and the
+ * client's damage stays owed). -1: out of memory. */
+int vnc_h264_append(struct vnc_client *c, int64_t now, uint16_t *nrects, bool *sent, bool *current);
 /* True while the lossless refresh should wait (frames still coming). */
 bool vnc_h264_holds_refresh(const struct vnc_client *c, int64_t now);
 

@@ -57,6 +57,7 @@ class Client:
         self.decoders = {}
         self.zs = [zlib.decompressobj() for _ in range(4)]
         self.last_h264_update = None
+        self.auto_request = True  # ask again after each update, as viewers do
         self.password = password
         self._handshake(jpeg)
 
@@ -143,7 +144,8 @@ class Client:
             else:
                 raise RfbError("unexpected encoding %d" % enc)
         self.counts["updates"] += 1
-        self.request(True)
+        if self.auto_request:
+            self.request(True)
         return kinds
 
     def run(self, seconds, until=None):
