@@ -55,6 +55,11 @@ struct h264_picture {
     unsigned stride[3];
     int dmabuf_fd;
     int64_t pts_us;
+    /* NULL, or one byte per 16x16 macroblock (ceil(height/16) rows of
+     * ceil(width/16)): 1 where the picture equals the one this encoder took
+     * before, else 0. A backend may skip analysing those (x264's mb_info);
+     * others ignore it. */
+    const uint8_t *still_mbs;
 };
 
 /* The frame's NAL units, valid until the next encode or close. */

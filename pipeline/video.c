@@ -12,6 +12,7 @@
 #include "common/pixfmt.h"
 #include "common/thread.h"
 #include "h264/h264.h"
+#include "pipeline/damage.h"
 #include "pipeline/pipeline.h"
 
 /* Video mode: a frame is busy when more than 1/4 of its tiles changed; the
@@ -35,7 +36,11 @@ struct ring_slot {
 };
 
 /* One picture for the encoder: a copy of the pipeline's (which the next
- * frame overwrites), converted to I420 by the encoder's thread. */
+ * frame overwrites), converted to I420 by the encoder's thread. damage says
+ * which tiles changed since the picture the encoder took last (unless
+ * damage_all): only those are converted again, and the encoder is told the
+ * other macroblocks are unchanged (a 1080p picture with a typed character:
+ * 1.4 ms of conversion and ~1/3 of x264's time saved, README). */
 struct video_job {
     struct capture_frame f; /* f.data points into buf */
     uint8_t *buf;
@@ -43,6 +48,10 @@ struct video_job {
     uint64_t picture_seq;
     bool force_idr;
     int64_t now_ms;
+    struct tile_grid grid;
+    uint8_t *damage;        /* tile_grid_count(&grid) bytes */
+    size_t damage_cap;
+    bool damage_all;
 };
 
 enum video_outcome { VIDEO_FRAME, VIDEO_EMPTY, VIDEO_NO_ENCODER, VIDEO_FAILED };
@@ -69,6 +78,7 @@ struct pipeline_video {
     bool want_idr;
     int64_t last_idr_ms, last_encode_ms;
     uint64_t submitted_seq, done_seq; /* newest picture handed over / answered */
+    struct tile_grid sub_grid;        /* the grid of submitted_seq's picture */
     int64_t submitted_ms;
     bool in_flight;            /* submitted_seq not answered yet */
     int64_t waiting_since_ms;  /* since then without any answer */
@@ -86,6 +96,9 @@ struct pipeline_video {
     unsigned enc_w, enc_h;
     uint8_t *i420;
     size_t i420_cap;
+    bool i420_current;         /* i420 holds the picture the encoder took last */
+    uint8_t *still_mbs;        /* per 16x16 macroblock, for h264_picture */
+    size_t still_cap;
     bool open_failed;
     int64_t retry_ms;
     struct video_job work;
@@ -147,7 +160,11 @@ static void reset_ring(struct pipeline_video *v)
     v->last = v->last_idr = 0;
 }
 
-static void free_job(struct video_job *j) { free(j->buf); }
+static void free_job(struct video_job *j)
+{
+    free(j->buf);
+    free(j->damage);
+}
 static void free_result(struct video_result *r) { free(r->data); }
 
 void pipeline_video_destroy(struct pipeline_video *v)
@@ -174,6 +191,7 @@ void pipeline_video_destroy(struct pipeline_video *v)
     free_result(&v->made);
     free_result(&v->result);
     free(v->i420);
+    free(v->still_mbs);
     pthread_cond_destroy(&v->cond);
     pthread_mutex_destroy(&v->lock);
     free(v);
@@ -199,32 +217,33 @@ bool pipeline_video_active(struct pipeline_video *v, int64_t now_ms)
 
 void pipeline_video_request_idr(struct pipeline_video *v) { v->want_idr = true; }
 
-/* The picture as I420 in its own (limited) range: 4:2:2 sources keep their
- * samples (chroma: the two rows averaged), RGB goes through BT.601. */
-static void to_i420(const struct capture_frame *f, uint8_t *y, uint8_t *u, uint8_t *vv, unsigned w,
-                    unsigned h)
+/* Rows y0..y1 and columns x0..x1 (even, within the picture) of the picture
+ * as I420 (planes of width w) in its own (limited) range: 4:2:2 sources keep
+ * their samples (chroma: the two rows averaged), RGB goes through BT.601. */
+static void to_i420_rect(const struct capture_frame *f, uint8_t *y, uint8_t *u, uint8_t *vv, unsigned w,
+                         unsigned x0, unsigned y0, unsigned x1, unsigned y1)
 {
     unsigned cw = w / 2;
     if (f->fmt == PIXFMT_YUYV || f->fmt == PIXFMT_UYVY) {
         unsigned oy = f->fmt == PIXFMT_YUYV ? 0 : 1, oc = f->fmt == PIXFMT_YUYV ? 1 : 0;
-        for (unsigned r = 0; r < h; r += 2) {
+        for (unsigned r = y0; r < y1; r += 2) {
             const uint8_t *s0 = f->data + (size_t)r * f->stride, *s1 = s0 + f->stride;
-            uint8_t *y0 = y + (size_t)r * w, *y1 = y0 + w;
+            uint8_t *py0 = y + (size_t)r * w, *py1 = py0 + w;
             uint8_t *pu = u + (size_t)(r / 2) * cw, *pv = vv + (size_t)(r / 2) * cw;
-            for (unsigned i = 0; i < cw; i++) {
+            for (unsigned i = x0 / 2; i < x1 / 2; i++) {
                 const uint8_t *a = s0 + 4 * i, *b = s1 + 4 * i;
-                y0[2 * i] = a[oy];
-                y0[2 * i + 1] = a[oy + 2];
-                y1[2 * i] = b[oy];
-                y1[2 * i + 1] = b[oy + 2];
+                py0[2 * i] = a[oy];
+                py0[2 * i + 1] = a[oy + 2];
+                py1[2 * i] = b[oy];
+                py1[2 * i + 1] = b[oy + 2];
                 pu[i] = (uint8_t)((a[oc] + b[oc] + 1) / 2);
                 pv[i] = (uint8_t)((a[oc + 2] + b[oc + 2] + 1) / 2);
             }
         }
         return;
     }
-    for (unsigned r = 0; r < h; r += 2)
-        for (unsigned c = 0; c < w; c += 2) {
+    for (unsigned r = y0; r < y1; r += 2)
+        for (unsigned c = x0; c < x1; c += 2) {
             unsigned su = 0, sv = 0;
             for (unsigned k = 0; k < 4; k++) {
                 unsigned rr = r + k / 2, cc = c + k % 2;
@@ -240,6 +259,44 @@ static void to_i420(const struct capture_frame *f, uint8_t *y, uint8_t *u, uint8
         }
 }
 
+/* The job's picture into v->i420: the whole of it, or (when i420 holds the
+ * encoder's last picture and the job says what changed since) its changed
+ * tiles only, marking the macroblocks of the others still. Returns
+ * still_mbs or NULL (everything converted, nothing known still). */
+static const uint8_t *convert_job(struct pipeline_video *v, const struct video_job *j, unsigned w, unsigned h)
+{
+    uint8_t *y = v->i420, *u = y + (size_t)w * h, *vv = u + (size_t)w * h / 4;
+    const struct tile_grid *g = &j->grid;
+    if (!v->i420_current || j->damage_all || g->tile == 0 || g->tile % 16 ||
+        g->cols * g->tile < w || g->rows * g->tile < h) {
+        to_i420_rect(&j->f, y, u, vv, w, 0, 0, w, h);
+        return NULL;
+    }
+    unsigned mbw = (w + 15) / 16, mbh = (h + 15) / 16, per = g->tile / 16;
+    size_t need = (size_t)mbw * mbh;
+    if (need > v->still_cap) {
+        uint8_t *b = realloc(v->still_mbs, need);
+        if (!b) {
+            to_i420_rect(&j->f, y, u, vv, w, 0, 0, w, h);
+            return NULL;
+        }
+        v->still_mbs = b;
+        v->still_cap = need;
+    }
+    for (unsigned ty = 0; ty < g->rows; ty++)
+        for (unsigned tx = 0; tx < g->cols; tx++) {
+            bool changed = j->damage[ty * g->cols + tx];
+            unsigned x0 = tx * g->tile, y0 = ty * g->tile;
+            if (changed && x0 < w && y0 < h) {
+                unsigned x1 = x0 + g->tile < w ? x0 + g->tile : w, y1 = y0 + g->tile < h ? y0 + g->tile : h;
+                to_i420_rect(&j->f, y, u, vv, w, x0, y0, x1, y1);
+            }
+            for (unsigned my = ty * per; my < (ty + 1) * per && my < mbh; my++)
+                for (unsigned mx = tx * per; mx < (tx + 1) * per && mx < mbw; mx++)
+                    v->still_mbs[my * mbw + mx] = !changed;
+        }
+    return v->still_mbs;
+}
 
 /* ---- the encoder's side: its own thread, or the caller's inline ---- */
 
@@ -301,12 +358,16 @@ static void run_job(struct pipeline_video *v, const struct video_job *j)
         snprintf(r->encoder, sizeof(r->encoder), "%s", h264_encoder_name(v->enc));
     }
     double t0 = clock_mono_ns() / 1e6;
+    if (r->opened)
+        v->i420_current = false;
+    const uint8_t *still = convert_job(v, j, w, h);
     uint8_t *y = v->i420, *u = y + (size_t)w * h, *vv = u + (size_t)w * h / 4;
-    to_i420(f, y, u, vv, w, h);
     struct h264_picture pic = {.plane = {y, u, vv}, .stride = {w, w / 2, w / 2}, .dmabuf_fd = -1,
-                               .pts_us = f->timestamp_us};
+                               .pts_us = f->timestamp_us, .still_mbs = still};
     struct h264_output out;
+    v->i420_current = true; /* the encoder takes this picture, whatever it makes of it */
     if (h264_encoder_encode(v->enc, &pic, j->force_idr || r->opened, &out) < 0) {
+        v->i420_current = false;
         close_encoder(v);
         v->retry_ms = j->now_ms + VIDEO_RETRY_MS;
         r->outcome = VIDEO_FAILED;
@@ -457,6 +518,46 @@ bool pipeline_video_pending(const struct pipeline_video *v, uint64_t picture_seq
            now_ms - v->waiting_since_ms < PIPELINE_VIDEO_HOLD_MS;
 }
 
+/* What changed since the picture handed over before: this frame's damage
+ * when it follows that one directly (pipeline_seq counts changed frames),
+ * else all of it. */
+static void fill_damage(struct pipeline_video *v, struct video_job *j, const struct pipeline *p)
+{
+    const struct tile_grid *g = pipeline_grid(p);
+    size_t n = tile_grid_count(g);
+    bool same_grid = g->tile == v->sub_grid.tile && g->cols == v->sub_grid.cols && g->rows == v->sub_grid.rows;
+    j->grid = *g;
+    v->sub_grid = *g;
+    j->damage_all = !same_grid || j->picture_seq != v->submitted_seq + 1;
+    if (j->damage_all)
+        return;
+    if (n > j->damage_cap) {
+        uint8_t *b = realloc(j->damage, n);
+        if (!b) {
+            j->damage_all = true;
+            return;
+        }
+        j->damage = b;
+        j->damage_cap = n;
+    }
+    memcpy(j->damage, pipeline_last_damage(p), n);
+}
+
+/* j replaces older, which the encoder never took: j's damage is counted
+ * from older's picture, so it takes older's too. */
+static void merge_damage(struct video_job *j, const struct video_job *older)
+{
+    if (j->damage_all)
+        return;
+    if (older->damage_all || older->grid.cols != j->grid.cols || older->grid.rows != j->grid.rows ||
+        older->grid.tile != j->grid.tile) {
+        j->damage_all = true;
+        return;
+    }
+    for (size_t i = 0; i < tile_grid_count(&j->grid); i++)
+        j->damage[i] |= older->damage[i];
+}
+
 int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t now_ms)
 {
     THREAD_ASSERT_OWNER(&v->owner, "the H.264 stream (server thread)");
@@ -476,6 +577,7 @@ int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t 
     j->f = *f;
     j->f.data = j->buf;
     j->picture_seq = pipeline_seq(p);
+    fill_damage(v, j, p);
     j->now_ms = now_ms;
     /* A new encoder starts with an IDR by itself (run_job). */
     j->force_idr = v->want_idr && now_ms - v->last_idr_ms >= VIDEO_IDR_MIN_MS;
@@ -497,6 +599,7 @@ int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t 
         /* Not started yet: replaced by the newer picture, never queued. An
          * IDR it carried is still owed. */
         j->force_idr |= v->pending.force_idr;
+        merge_damage(j, &v->pending);
         v->replaced++;
     }
     swap_jobs(&v->pending, j);
