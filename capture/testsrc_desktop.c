@@ -248,7 +248,7 @@ static void draw_taskbar(const struct desktop_scene *s, const struct testsrc_can
                             (unsigned)u);
     }
     unsigned minutes = clock_minutes(s, n);
-    char clock[8];
+    char clock[24]; /* "HH:MM"; sized for any unsigned (gcc -Wformat-truncation) */
     snprintf(clock, sizeof(clock), "%02u:%02u", minutes / 60, minutes % 60);
     testsrc_canvas_text(c, s->clock.x, s->clock.y, clock, DESK_TEXT_LIGHT, DESK_TASKBAR,
                         (unsigned)u);
