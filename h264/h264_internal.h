@@ -22,6 +22,25 @@ struct h264_encoder {
     struct thread_owner owner; /* the thread that opened it (h264.h) */
 };
 
+/* The speed governor of a software encoder (speed.c), on the encoder's
+ * thread: it starts at QUALITY (more analysis: better pictures per bit)
+ * and steps to FAST while frames take most of the frame time, back once
+ * they take well under half of it. Feed it each frame's wall time;
+ * h264_speed_note returns true when the level changed (the backend then
+ * reconfigures). */
+enum h264_speed_level { H264_SPEED_FAST, H264_SPEED_QUALITY };
+#define H264_SPEED_WINDOW 5
+struct h264_speed {
+    enum h264_speed_level level;
+    double frame_ms;
+    double median_ms;                  /* of recent */
+    double recent[H264_SPEED_WINDOW];  /* the last frames' times, a ring */
+    unsigned pos, filled;
+    unsigned frames;                   /* since the last change */
+};
+void h264_speed_init(struct h264_speed *s, unsigned fps);
+bool h264_speed_note(struct h264_speed *s, double encode_ms);
+
 /* NULL in builds without that backend (PIGLIX_WITH_X264=OFF etc.). */
 extern const struct h264_backend_ops *const h264_backend_m2m;
 extern const struct h264_backend_ops *const h264_backend_x264;

@@ -14,15 +14,31 @@
 #include <string.h>
 #include <x264.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #define X264_VBV_FRAMES 4
 
 struct x264_priv {
     x264_t *x;
+    x264_param_t par; /* as opened, then as last reconfigured */
     x264_picture_t pic;
     int64_t pts;
+    struct h264_speed speed;
+    enum h264_speed_level applied; /* the level x->par holds */
 };
+
+/* The analysis of each speed level (h264_internal.h), the rest fixed at
+ * open. QUALITY: quarter-pixel refinement on SATD (subme 4) and 3
+ * reference frames: on bench_h264's pan Tight's SSIM at 0.096x its bytes
+ * (QP 18) where FAST needs ~0.25x. FAST: one reference, subme 1 (half of
+ * QUALITY's time on moving pictures). Both fit reconfig: x264 keeps the
+ * buffers of the 3 references it was opened with. */
+static void x264_set_speed(x264_param_t *par, enum h264_speed_level level)
+{
+    par->analyse.i_subpel_refine = level == H264_SPEED_QUALITY ? 4 : 1;
+    par->i_frame_reference = level == H264_SPEED_QUALITY ? 3 : 1;
+}
 
 static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *err, size_t errlen)
 {
@@ -66,15 +82,22 @@ static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *
      * of motion may take a few frames' share, never more (that would be
      * latency on a link of exactly the ceiling). */
     par.rc.i_vbv_buffer_size = (int)(kbps * X264_VBV_FRAMES / p->fps + 1);
-    par.rc.i_aq_mode = X264_AQ_NONE; /* AQ spent 5x the bits on film grain (README) */
+    /* Adaptive quantisation, biased to dark areas, at 0.8: more bits for
+     * flat areas where blocking shows, fewer on busy texture; SSIM on the
+     * pan +0.001-0.002 at the same bytes, the desktop 4 % fewer. (Mode 1
+     * at strength 1 spent 5x the bits on film grain at a fixed QP; under
+     * the ceiling the grain costs the same, README.) */
+    par.rc.i_aq_mode = X264_AQ_AUTOVARIANCE_BIASED;
+    par.rc.f_aq_strength = 0.8f;
     par.b_cabac = 1;
     par.analyse.b_transform_8x8 = 1;
     par.b_deblocking_filter = 1;
     par.analyse.i_weighted_pred = X264_WEIGHTP_SIMPLE; /* fades, brightness ramps */
     /* Quarter-pixel motion (ultrafast searches whole pixels only): a camera
      * pan moves by fractions of a pixel; bench_h264's pan costs 35 % fewer
-     * bytes at the same quality for ~1 ms a 1080p frame (README). */
-    par.analyse.i_subpel_refine = 1;
+     * bytes at the same quality for ~1 ms a 1080p frame (README); more at
+     * the QUALITY speed level. */
+    x264_set_speed(&par, H264_SPEED_QUALITY);
     /* Macroblocks the caller knows unchanged (h264_picture.still_mbs) are
      * skipped without analysis: a 1080p frame with one changed macroblock
      * 4.6 -> 3.9 ms (README). */
@@ -98,12 +121,24 @@ static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *
         free(x);
         return -1;
     }
+    x->par = par;
+    h264_speed_init(&x->speed, p->fps);
+    x->applied = H264_SPEED_QUALITY;
     x264_picture_init(&x->pic);
     x->pic.img.i_csp = X264_CSP_I420;
     x->pic.img.i_plane = 3;
     e->priv = x;
     snprintf(e->name, sizeof(e->name), "x264");
     return 0;
+}
+
+/* Fewer than 1/4 of the macroblocks changed (h264_picture.still_mbs). */
+static bool few_changed(const uint8_t *still_mbs, unsigned w, unsigned h)
+{
+    size_t n = (size_t)((w + 15) / 16) * ((h + 15) / 16), changed = 0;
+    for (size_t i = 0; i < n; i++)
+        changed += !still_mbs[i];
+    return changed * 4 < n;
 }
 
 static int x264_encode_frame(struct h264_encoder *e, const struct h264_picture *in, bool force_idr,
@@ -123,11 +158,28 @@ static int x264_encode_frame(struct h264_encoder *e, const struct h264_picture *
     x264_nal_t *nal;
     int nnal;
     x264_picture_t pic_out;
+    /* A picture with few changed macroblocks (typing, a cursor) gets the
+     * FAST level whatever the governor says: its few blocks gain nothing
+     * from finer analysis, and subme 4 alone costs ~1.1 ms more a 1080p
+     * frame even when nearly all of it is skipped (how soon the echo of a
+     * key shows). The governor counts the other pictures only. */
+    bool small = in->still_mbs && few_changed(in->still_mbs, e->params.width, e->params.height);
+    enum h264_speed_level want = small ? H264_SPEED_FAST : x->speed.level;
+    if (want != x->applied) {
+        x264_set_speed(&x->par, want);
+        if (x264_encoder_reconfig(x->x, &x->par) < 0)
+            LOG_WARN("h264", "x264: cannot change the analysis level");
+        x->applied = want;
+    }
+    int64_t t0 = clock_mono_ns();
     int size = x264_encoder_encode(x->x, &nal, &nnal, &x->pic, &pic_out);
     if (size < 0) {
         LOG_ERROR("h264", "x264: encoding failed");
         return -1;
     }
+    if (!small && h264_speed_note(&x->speed, (double)(clock_mono_ns() - t0) / 1e6))
+        LOG_INFO("h264", "x264: %s analysis for moving pictures (a frame took %.1f ms (median))",
+                 x->speed.level == H264_SPEED_QUALITY ? "finer" : "faster", x->speed.median_ms);
     /* Annex-B payloads of one frame are contiguous (x264.h: "nal payloads
      * are guaranteed to be sequential in memory"). */
     out->data = size > 0 ? nal[0].p_payload : NULL;

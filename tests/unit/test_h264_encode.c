@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "h264/h264.h"
+#include "h264/h264_internal.h" /* the speed governor */
 
 #define W 320
 #define H 240
@@ -216,6 +217,55 @@ static void test_bad_params_and_missing_m2m(void **state)
         assert_true(strlen(err) > 10);
 }
 
+/* The speed governor (h264/speed.c): finer analysis while frames leave
+ * room, faster while they take most of the frame time, no flapping. */
+static void test_speed_governor(void **state)
+{
+    (void)state;
+    struct h264_speed s;
+    h264_speed_init(&s, 30); /* 33.3 ms a frame */
+    assert_int_equal(s.level, H264_SPEED_QUALITY);
+    /* 25 ms a frame (the pan at 1080p): stays. */
+    for (int i = 0; i < 100; i++)
+        assert_false(h264_speed_note(&s, 25.0));
+    assert_int_equal(s.level, H264_SPEED_QUALITY);
+    /* One slow frame (an IDR, a preemption) alone changes nothing. */
+    assert_false(h264_speed_note(&s, 120.0));
+    assert_int_equal(s.level, H264_SPEED_QUALITY);
+    /* 33 ms frames (the film grain): faster within a few frames. */
+    bool changed = false;
+    int n = 0;
+    while (!changed && n < 50) {
+        changed = h264_speed_note(&s, 33.0);
+        n++;
+    }
+    assert_true(changed);
+    assert_true(n <= 10);
+    assert_int_equal(s.level, H264_SPEED_FAST);
+    /* At FAST the same picture takes ~17 ms: above 40 %, stays. */
+    for (int i = 0; i < 100; i++)
+        assert_false(h264_speed_note(&s, 17.0));
+    assert_int_equal(s.level, H264_SPEED_FAST);
+    /* Nor at 13 ms (the pan at FAST, ~22 ms at QUALITY): finer again, it
+     * would be slowed down once more on a busy host (it flipped at 40 %). */
+    for (int i = 0; i < 100; i++)
+        assert_false(h264_speed_note(&s, 13.0));
+    /* The picture calms down: finer again once most of the last 5 frames
+     * were quick (the third). */
+    assert_false(h264_speed_note(&s, 5.0));
+    assert_false(h264_speed_note(&s, 5.0));
+    assert_true(h264_speed_note(&s, 5.0));
+    assert_int_equal(s.level, H264_SPEED_QUALITY);
+    /* Right after a change, at least 8 frames at the new level. */
+    for (int i = 0; i < 7; i++)
+        assert_false(h264_speed_note(&s, 40.0));
+    assert_true(h264_speed_note(&s, 40.0));
+    assert_int_equal(s.level, H264_SPEED_FAST);
+    /* fps 0 means 30, as elsewhere. */
+    h264_speed_init(&s, 0);
+    assert_true(s.frame_ms > 33.0 && s.frame_ms < 33.5);
+}
+
 static void test_backend_parse(void **state)
 {
     (void)state;
@@ -243,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_auto_picks_software_without_m2m),
         cmocka_unit_test(test_bad_params_and_missing_m2m),
         cmocka_unit_test(test_backend_parse),
+        cmocka_unit_test(test_speed_governor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
