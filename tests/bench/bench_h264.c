@@ -12,6 +12,9 @@
  * kbit/s counts every frame; "steady" leaves out the first (the full
  * picture both send to a viewer that joins), which 60 frames of a desktop
  * are otherwise mostly made of.
+ * "x264 damage" is the daemon's path to the same encoder: only the changed
+ * tiles converted, the unchanged macroblocks given to x264 (still_mbs),
+ * frames without change not encoded.
  * With --curve: x264 at several quality QPs (CRF) under the ceiling, per
  * scenario at 1080p: the rate/quality curve behind H264_QUALITY_QP_DEFAULT.
  * usage: bench_h264 [frames] [bitrate_kbps] [--only motion|pan|desktop] [--curve]   (60 4000) */
@@ -242,6 +245,70 @@ static struct result run_h264(enum h264_backend b, const char *name, const struc
     return r;
 }
 
+/* The daemon's path (pipeline/video.c, inline): the pipeline finds the
+ * changed tiles, the stream converts only those and gives x264 the
+ * unchanged macroblocks (h264_picture.still_mbs), and a picture with few
+ * changes is analysed at x264's FAST level. A frame with no change is not
+ * encoded (the daemon sends nothing). Timed: pipeline_video_encode (the
+ * copy, conversion and x264), not the damage search Tight shares. */
+static struct result run_h264_damage(const struct capture_frame *f, int frames, unsigned kbps, uint8_t *ref,
+                                     uint8_t *got)
+{
+    struct result r = {.name = "x264 damage"};
+    unsigned w = f[0].width, h = f[0].height;
+    struct encode_settings es = {.quality = 80, .subsamp = ENCODE_SUBSAMP_422};
+    struct pipeline *p = pipeline_create(&es, 64);
+    struct h264_params hp = {.fps = 30, .bitrate_kbps = kbps, .backend = H264_BACKEND_X264};
+    struct pipeline_video *v = pipeline_video_create(&hp, true, NULL, NULL);
+    const AVCodec *codec = avcodec_find_decoder(AV_CODEC_ID_H264);
+    AVCodecContext *dc = avcodec_alloc_context3(codec);
+    if (!p || !v || !dc || avcodec_open2(dc, codec, NULL) < 0)
+        abort();
+    AVPacket *pkt = av_packet_alloc();
+    AVFrame *fr = av_frame_alloc();
+    struct quality q = {0};
+    uint64_t bytes = 0, first = 0;
+    double ms = 0, wall = 0;
+    int64_t now = 1000000;
+    for (int i = 0; i < frames; i++, now += 33) {
+        bool resized;
+        if (pipeline_feed(p, &f[i], &resized) > 0) {
+            double t0 = cpu_ms(), w0 = wall_ms();
+            if (pipeline_video_encode(v, p, now) < 0)
+                abort();
+            ms += cpu_ms() - t0;
+            wall += wall_ms() - w0;
+            struct pipeline_video_frame vf;
+            if (!pipeline_video_frame(v, pipeline_video_last(v), &vf) || vf.picture_seq != pipeline_seq(p))
+                abort();
+            bytes += vf.len + 20;
+            if (i == 0)
+                first = bytes;
+            pkt->data = (uint8_t *)vf.data;
+            pkt->size = (int)vf.len;
+            if (avcodec_send_packet(dc, pkt) < 0 || avcodec_receive_frame(dc, fr) < 0)
+                abort();
+            frame_to_rgbx(fr, got, w, h);
+        }
+        pixfmt_to_rgbx(PIXFMT_YUYV, f[i].data, f[i].stride, ref, w * 4, w, h);
+        if (i > 0)
+            measure(&q, ref, got, w, h);
+    }
+    r.kbps = kbit_per_s(bytes, frames);
+    r.steady_kbps = kbit_per_s(bytes - first, frames - 1);
+    r.psnr = psnr_of(&q);
+    r.ssim = q.ssim / (double)(q.windows ? q.windows : 1);
+    r.ms = ms / frames;
+    r.wall = wall / frames;
+    r.ok = true;
+    av_frame_free(&fr);
+    av_packet_free(&pkt);
+    avcodec_free_context(&dc);
+    pipeline_video_destroy(v);
+    pipeline_destroy(p);
+    return r;
+}
+
 static void print_row(const char *size, const char *scenario, const struct result *r, const struct result *tight)
 {
     if (!r->ok) {
@@ -302,6 +369,8 @@ int main(int argc, char **argv)
                 }
             } else {
                 struct result r = run_h264(H264_BACKEND_X264, "x264", f, frames, kbps, 0, ref, got);
+                print_row(size, scenarios[k], &r, &tight);
+                r = run_h264_damage(f, frames, kbps, ref, got);
                 print_row(size, scenarios[k], &r, &tight);
                 r = run_h264(H264_BACKEND_OPENH264, "openh264", f, frames, kbps, 0, ref, got);
                 print_row(size, scenarios[k], &r, &tight);
