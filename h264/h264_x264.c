@@ -30,9 +30,10 @@ struct x264_priv {
 
 /* The analysis of each speed level (h264_internal.h), the rest fixed at
  * open. QUALITY: quarter-pixel refinement on SATD (subme 4) and 3
- * reference frames: on bench_h264's pan Tight's SSIM at 0.096x its bytes
- * (QP 18) where FAST needs ~0.25x. FAST: one reference, subme 1 (half of
- * QUALITY's time on moving pictures). Both fit reconfig: x264 keeps the
+ * reference frames: with AQ, bench_h264's pan reaches Tight's SSIM at 0.083x
+ * its bytes (QP 18), where subme 1 and one reference without AQ needed
+ * 0.25x. FAST: one reference, subme 1 (half of QUALITY's time on moving
+ * pictures). Both fit reconfig: x264 keeps the
  * buffers of the 3 references it was opened with. */
 static void x264_set_speed(x264_param_t *par, enum h264_speed_level level)
 {
@@ -99,8 +100,7 @@ static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *
      * the QUALITY speed level. */
     x264_set_speed(&par, H264_SPEED_QUALITY);
     /* Macroblocks the caller knows unchanged (h264_picture.still_mbs) are
-     * skipped without analysis: a 1080p frame with one changed macroblock
-     * 4.6 -> 3.9 ms (README). */
+     * skipped without analysis (bench_h264 "x264 damage", README). */
     par.analyse.b_mb_info = 1;
     par.vui.b_fullrange = p->full_range;
     par.vui.i_colorprim = 6;  /* SMPTE 170M (BT.601 525) */

@@ -39,8 +39,8 @@ struct ring_slot {
  * frame overwrites), converted to I420 by the encoder's thread. damage says
  * which tiles changed since the picture the encoder took last (unless
  * damage_all): only those are converted again, and the encoder is told the
- * other macroblocks are unchanged (a 1080p picture with a typed character:
- * 1.4 ms of conversion and ~1/3 of x264's time saved, README). */
+ * other macroblocks are unchanged (bench_h264's "x264 damage": the 1080p
+ * desktop 6.0 ms a frame against 11.4 for whole pictures; h264/README.md). */
 struct video_job {
     struct capture_frame f; /* f.data points into buf */
     uint8_t *buf;
