@@ -115,6 +115,73 @@ struct result { const char *name; double kbps, steady_kbps, psnr, ssim, ms, wall
 
 static double kbit_per_s(uint64_t bytes, int frames) { return bytes * 8.0 / 1000 / (frames / 30.0); }
 
+/* What one encoder's run gave a viewer: bytes on the wire (first: those of
+ * frame 0), quality against the source, encoder time. */
+struct tally {
+    struct quality q;
+    uint64_t bytes, first;
+    double ms, wall;
+};
+
+static struct result tally_result(const char *name, const struct tally *t, int frames)
+{
+    return (struct result){.name = name, .kbps = kbit_per_s(t->bytes, frames),
+                           .steady_kbps = kbit_per_s(t->bytes - t->first, frames - 1), .psnr = psnr_of(&t->q),
+                           .ssim = t->q.ssim / (double)(t->q.windows ? t->q.windows : 1), .ms = t->ms / frames,
+                           .wall = t->wall / frames, .ok = true};
+}
+
+/* Frame i of the source against what the viewer shows (got); frame 0 is the
+ * same full picture for every encoder and is not measured. */
+static void tally_picture(struct tally *t, const struct capture_frame *f, int i, uint8_t *ref, const uint8_t *got)
+{
+    unsigned w = f->width, h = f->height;
+    pixfmt_to_rgbx(PIXFMT_YUYV, f->data, f->stride, ref, w * 4, w, h);
+    if (i > 0)
+        measure(&t->q, ref, got, w, h);
+}
+
+/* An H.264 viewer: libavcodec, one frame out for each frame in. */
+struct h264_view {
+    AVCodecContext *dc;
+    AVPacket *pkt;
+    AVFrame *fr;
+};
+
+static void h264_view_open(struct h264_view *v)
+{
+    const AVCodec *codec = avcodec_find_decoder(AV_CODEC_ID_H264);
+    v->dc = avcodec_alloc_context3(codec);
+    v->pkt = av_packet_alloc();
+    v->fr = av_frame_alloc();
+    if (!v->dc || !v->pkt || !v->fr || avcodec_open2(v->dc, codec, NULL) < 0)
+        abort();
+}
+
+/* Frame i's Annex-B bytes (counted with the rect header, length and
+ * flags) decoded into got. */
+static void h264_view_take(struct h264_view *v, struct tally *t, const char *name, int i, const uint8_t *data,
+                           size_t len, uint8_t *got, unsigned w, unsigned h)
+{
+    t->bytes += len + 20;
+    if (i == 0)
+        t->first = t->bytes;
+    v->pkt->data = (uint8_t *)data;
+    v->pkt->size = (int)len;
+    if (avcodec_send_packet(v->dc, v->pkt) < 0 || avcodec_receive_frame(v->dc, v->fr) < 0) {
+        fprintf(stderr, "%s: frame %d did not decode at once\n", name, i);
+        abort();
+    }
+    frame_to_rgbx(v->fr, got, w, h);
+}
+
+static void h264_view_close(struct h264_view *v)
+{
+    av_frame_free(&v->fr);
+    av_packet_free(&v->pkt);
+    avcodec_free_context(&v->dc);
+}
+
 static struct capture_frame *render_all(const char *scenario, unsigned w, unsigned h, int frames,
                                         uint8_t **store)
 {
@@ -140,15 +207,12 @@ static struct capture_frame *render_all(const char *scenario, unsigned w, unsign
 
 static struct result run_tight(const struct capture_frame *f, int frames, uint8_t *ref, uint8_t *got)
 {
-    struct result r = {.name = "tight"};
     unsigned w = f[0].width, h = f[0].height;
     struct encode_settings es = {.quality = 80, .subsamp = ENCODE_SUBSAMP_422};
     struct pipeline *p = pipeline_create(&es, 64);
     struct tight_decoder *d = tight_decoder_new();
     tight_decoder_set_size(d, w, h);
-    struct quality q = {0};
-    uint64_t bytes = 0, first = 0;
-    double ms = 0, wall = 0;
+    struct tally t = {0};
     for (int i = 0; i < frames; i++) {
         bool resized;
         double t0 = cpu_ms(), w0 = wall_ms();
@@ -159,53 +223,37 @@ static struct result run_tight(const struct capture_frame *f, int frames, uint8_
             if (!u)
                 abort();
         }
-        ms += cpu_ms() - t0;
-        wall += wall_ms() - w0;
+        t.ms += cpu_ms() - t0;
+        t.wall += wall_ms() - w0;
         if (u) {
-            bytes += u->len + 4;
+            t.bytes += u->len + 4;
             if (i == 0)
-                first = bytes;
+                t.first = t.bytes;
             if (tight_decode_update(d, u, got, w * 4, NULL, NULL) != 0)
                 abort();
             update_unref(u);
         }
-        pixfmt_to_rgbx(PIXFMT_YUYV, f[i].data, f[i].stride, ref, w * 4, w, h);
-        if (i > 0) /* the first frame is the same full picture for both */
-            measure(&q, ref, got, w, h);
+        tally_picture(&t, &f[i], i, ref, got);
     }
-    r.kbps = kbit_per_s(bytes, frames);
-    r.steady_kbps = kbit_per_s(bytes - first, frames - 1);
-    r.psnr = psnr_of(&q);
-    r.ssim = q.ssim / (double)(q.windows ? q.windows : 1);
-    r.ms = ms / frames;
-    r.wall = wall / frames;
-    r.ok = true;
     tight_decoder_free(d);
     pipeline_destroy(p);
-    return r;
+    return tally_result("tight", &t, frames);
 }
 
 static struct result run_h264(enum h264_backend b, const char *name, const struct capture_frame *f,
                               int frames, unsigned kbps, unsigned qp, uint8_t *ref, uint8_t *got)
 {
-    struct result r = {.name = name};
     unsigned w = f[0].width, h = f[0].height;
     struct h264_params hp = {.width = w, .height = h, .fps = 30, .bitrate_kbps = kbps, .quality_qp = qp,
                              .keyframe_interval = 0, .backend = b};
     char err[160];
     struct h264_encoder *e = h264_encoder_open(&hp, err, sizeof(err));
     if (!e)
-        return r;
-    const AVCodec *codec = avcodec_find_decoder(AV_CODEC_ID_H264);
-    AVCodecContext *dc = avcodec_alloc_context3(codec);
-    if (!dc || avcodec_open2(dc, codec, NULL) < 0)
-        abort();
-    AVPacket *pkt = av_packet_alloc();
-    AVFrame *fr = av_frame_alloc();
+        return (struct result){.name = name};
+    struct h264_view view;
+    h264_view_open(&view);
     uint8_t *i420 = malloc((size_t)w * h * 3 / 2);
-    struct quality q = {0};
-    uint64_t bytes = 0, first = 0;
-    double ms = 0, wall = 0;
+    struct tally t = {0};
     for (int i = 0; i < frames; i++) {
         uint8_t *y = i420, *u = y + (size_t)w * h, *v = u + (size_t)w * h / 4;
         double t0 = cpu_ms(), w0 = wall_ms();
@@ -214,35 +262,15 @@ static struct result run_h264(enum h264_backend b, const char *name, const struc
         struct h264_output out;
         if (h264_encoder_encode(e, &pic, false, &out) < 0)
             abort();
-        ms += cpu_ms() - t0;
-        wall += wall_ms() - w0;
-        bytes += out.size + 20; /* rect header, length and flags */
-        if (i == 0)
-            first = bytes;
-        pkt->data = (uint8_t *)out.data;
-        pkt->size = (int)out.size;
-        if (avcodec_send_packet(dc, pkt) < 0 || avcodec_receive_frame(dc, fr) < 0) {
-            fprintf(stderr, "%s: frame %d did not decode at once\n", name, i);
-            abort();
-        }
-        frame_to_rgbx(fr, got, w, h);
-        pixfmt_to_rgbx(PIXFMT_YUYV, f[i].data, f[i].stride, ref, w * 4, w, h);
-        if (i > 0)
-            measure(&q, ref, got, w, h);
+        t.ms += cpu_ms() - t0;
+        t.wall += wall_ms() - w0;
+        h264_view_take(&view, &t, name, i, out.data, out.size, got, w, h);
+        tally_picture(&t, &f[i], i, ref, got);
     }
-    r.kbps = kbit_per_s(bytes, frames);
-    r.steady_kbps = kbit_per_s(bytes - first, frames - 1);
-    r.psnr = psnr_of(&q);
-    r.ssim = q.ssim / (double)(q.windows ? q.windows : 1);
-    r.ms = ms / frames;
-    r.wall = wall / frames;
-    r.ok = true;
     free(i420);
-    av_frame_free(&fr);
-    av_packet_free(&pkt);
-    avcodec_free_context(&dc);
+    h264_view_close(&view);
     h264_encoder_close(e);
-    return r;
+    return tally_result(name, &t, frames);
 }
 
 /* The daemon's path (pipeline/video.c, inline): the pipeline finds the
@@ -254,21 +282,17 @@ static struct result run_h264(enum h264_backend b, const char *name, const struc
 static struct result run_h264_damage(const struct capture_frame *f, int frames, unsigned kbps, uint8_t *ref,
                                      uint8_t *got)
 {
-    struct result r = {.name = "x264 damage"};
+    const char *name = "x264 damage";
     unsigned w = f[0].width, h = f[0].height;
     struct encode_settings es = {.quality = 80, .subsamp = ENCODE_SUBSAMP_422};
     struct pipeline *p = pipeline_create(&es, 64);
     struct h264_params hp = {.fps = 30, .bitrate_kbps = kbps, .backend = H264_BACKEND_X264};
     struct pipeline_video *v = pipeline_video_create(&hp, true, NULL, NULL);
-    const AVCodec *codec = avcodec_find_decoder(AV_CODEC_ID_H264);
-    AVCodecContext *dc = avcodec_alloc_context3(codec);
-    if (!p || !v || !dc || avcodec_open2(dc, codec, NULL) < 0)
+    if (!p || !v)
         abort();
-    AVPacket *pkt = av_packet_alloc();
-    AVFrame *fr = av_frame_alloc();
-    struct quality q = {0};
-    uint64_t bytes = 0, first = 0;
-    double ms = 0, wall = 0;
+    struct h264_view view;
+    h264_view_open(&view);
+    struct tally t = {0};
     int64_t now = 1000000;
     for (int i = 0; i < frames; i++, now += 33) {
         bool resized;
@@ -276,37 +300,19 @@ static struct result run_h264_damage(const struct capture_frame *f, int frames, 
             double t0 = cpu_ms(), w0 = wall_ms();
             if (pipeline_video_encode(v, p, now) < 0)
                 abort();
-            ms += cpu_ms() - t0;
-            wall += wall_ms() - w0;
+            t.ms += cpu_ms() - t0;
+            t.wall += wall_ms() - w0;
             struct pipeline_video_frame vf;
             if (!pipeline_video_frame(v, pipeline_video_last(v), &vf) || vf.picture_seq != pipeline_seq(p))
                 abort();
-            bytes += vf.len + 20;
-            if (i == 0)
-                first = bytes;
-            pkt->data = (uint8_t *)vf.data;
-            pkt->size = (int)vf.len;
-            if (avcodec_send_packet(dc, pkt) < 0 || avcodec_receive_frame(dc, fr) < 0)
-                abort();
-            frame_to_rgbx(fr, got, w, h);
+            h264_view_take(&view, &t, name, i, vf.data, vf.len, got, w, h);
         }
-        pixfmt_to_rgbx(PIXFMT_YUYV, f[i].data, f[i].stride, ref, w * 4, w, h);
-        if (i > 0)
-            measure(&q, ref, got, w, h);
+        tally_picture(&t, &f[i], i, ref, got);
     }
-    r.kbps = kbit_per_s(bytes, frames);
-    r.steady_kbps = kbit_per_s(bytes - first, frames - 1);
-    r.psnr = psnr_of(&q);
-    r.ssim = q.ssim / (double)(q.windows ? q.windows : 1);
-    r.ms = ms / frames;
-    r.wall = wall / frames;
-    r.ok = true;
-    av_frame_free(&fr);
-    av_packet_free(&pkt);
-    avcodec_free_context(&dc);
+    h264_view_close(&view);
     pipeline_video_destroy(v);
     pipeline_destroy(p);
-    return r;
+    return tally_result(name, &t, frames);
 }
 
 static void print_row(const char *size, const char *scenario, const struct result *r, const struct result *tight)
