@@ -233,20 +233,39 @@ void hid_device_go_offline(struct hid_device *d, const char *why)
     if (!d->online)
         return;
     d->online = false;
-    if (d->announced) {
-        d->st.host_losses++;
-        LOG_WARN("hid", "the target is gone (%s): keys released, reports dropped until it is back", why);
-    } else { /* the UDC said "configured" before the function was ready: try again */
-        LOG_DEBUG("hid", "the target is not ready yet (%s)", why);
-    }
+    /* What the target loses with the connection: the keys and buttons the
+     * viewers hold, the reports it had not taken, the rest of a paste. */
+    bool held = d->kb.nkeys > 0 || d->kb.mods != 0 || d->ptr.buttons != 0;
+    bool pasting = d->pasting && d->plan_at < d->plan.n;
+    unsigned dropped = 0;
     for (int i = 0; i < HID_EP_COUNT; i++) {
         struct hid_ep *e = &d->ep[i];
-        d->st.reports_dropped += hid_outq_clear(&e->q);
+        dropped += hid_outq_clear(&e->q);
         if (e->fd >= 0)
             close(e->fd);
         e->fd = -1;
         e->resync = true;
         e->unacked = false;
+    }
+    d->st.reports_dropped += dropped;
+    if (d->announced) {
+        d->st.host_losses++;
+        /* A target resets its USB device on every boot (firmware, then the
+         * OS, configure it in turn): a warning only when that cost something. */
+        if (held || pasting || dropped > 0) {
+            char lost[96] = "";
+            size_t n = 0;
+            if (held)
+                n += (size_t)snprintf(lost + n, sizeof(lost) - n, "held keys and buttons released");
+            if (pasting && n < sizeof(lost))
+                n += (size_t)snprintf(lost + n, sizeof(lost) - n, "%spaste stopped", n ? ", " : "");
+            if (dropped > 0 && n < sizeof(lost))
+                snprintf(lost + n, sizeof(lost) - n, "%s%u unsent reports dropped", n ? ", " : "", dropped);
+            LOG_WARN("hid", "the target is gone (%s): %s; input is dropped until it is back", why, lost);
+        } else
+            LOG_INFO("hid", "the target is gone (%s); nothing was held or waiting", why);
+    } else { /* the UDC said "configured" before the function was ready: try again */
+        LOG_DEBUG("hid", "the target is not ready yet (%s)", why);
     }
     d->asleep = false;
     struct hid_kbd_report kr[HID_KBD_MAX_REPORTS];

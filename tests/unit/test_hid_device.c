@@ -522,6 +522,71 @@ static void test_host_gone_releases_and_drops(void **state)
     rig_stop(&r);
 }
 
+/* stderr to a temporary file while the worker logs; stderr_read_back
+ * restores it and returns what was written (caller frees). */
+static int stderr_to_file(FILE **tmp)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    *tmp = tmpfile();
+    assert_non_null(*tmp);
+    assert_true(dup2(fileno(*tmp), 2) >= 0);
+    return saved;
+}
+
+static char *stderr_read_back(FILE *tmp, int saved)
+{
+    fflush(stderr);
+    assert_true(dup2(saved, 2) >= 0);
+    close(saved);
+    static char text[4096];
+    rewind(tmp);
+    size_t n = fread(text, 1, sizeof(text) - 1, tmp);
+    text[n] = 0;
+    fclose(tmp);
+    fputs(text, stderr); /* still in the test's output */
+    return text;
+}
+
+/* A target resets its USB device on every boot: the connection going with
+ * nothing held or waiting is news (info), one that drops a held key is a
+ * warning. Both count as a loss in the status. */
+static void test_host_gone_warns_only_when_something_was_lost(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_online(&r, NULL);
+    key(&r, 'a', true);
+    expect_kbd(&r, 0, HID_KEY_A);
+    key(&r, 'a', false);
+    expect_kbd(&r, 0, 0);
+    FILE *tmp;
+    int saved = stderr_to_file(&tmp);
+    set_ready(&r.f, false);
+    bool offline = wait_online(&r, false, 2000);
+    char *text = stderr_read_back(tmp, saved);
+    assert_true(offline);
+    assert_non_null(strstr(text, "the target is gone"));
+    assert_null(strstr(text, " W "));
+    set_ready(&r.f, true);
+    assert_true(wait_online(&r, true, 2000));
+    expect_kbd(&r, 0, 0);
+    key(&r, 'b', true); /* held when the target goes */
+    expect_kbd(&r, 0, 0x05);
+    saved = stderr_to_file(&tmp);
+    set_ready(&r.f, false);
+    offline = wait_online(&r, false, 2000);
+    text = stderr_read_back(tmp, saved);
+    assert_true(offline);
+    assert_non_null(strstr(text, " W hid: the target is gone"));
+    assert_non_null(strstr(text, "held keys and buttons released"));
+    struct hid_status st;
+    hid_get_status(r.d, &st);
+    assert_int_equal(st.host_losses, 2);
+    rig_stop(&r);
+}
+
 static void test_release_all_and_watchdog(void **state)
 {
     (void)state;
@@ -799,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_asleep_host_is_woken_and_gets_the_keys),
         cmocka_unit_test(test_reconfigured_host_gets_no_held_key),
         cmocka_unit_test(test_host_gone_releases_and_drops),
+        cmocka_unit_test(test_host_gone_warns_only_when_something_was_lost),
         cmocka_unit_test(test_release_all_and_watchdog),
         cmocka_unit_test(test_leds_come_back),
         cmocka_unit_test(test_paste_types_the_text),
