@@ -133,6 +133,7 @@ int64_t pipeline_video_last_encode_ms(const struct pipeline_video *v);
 struct pipeline_video_stats {
     uint64_t frames, idrs, bytes, failures;
     uint64_t replaced;         /* pictures replaced by a newer one before the encoder took them */
+    uint64_t copied;           /* picture bytes copied for the encoder (the tiles changed since its copy) */
     double encode_ms;          /* cumulative: conversion and encoding */
     char encoder[96];          /* h264_encoder_name, "" before the first */
 };

@@ -14,6 +14,7 @@
 #include "h264/h264.h"
 #include "pipeline/damage.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/video_internal.h"
 
 /* Video mode: a frame is busy when more than 1/4 of its tiles changed; the
  * picture is moving while VIDEO_ENTER busy frames fell in the last
@@ -45,6 +46,7 @@ struct video_job {
     struct capture_frame f; /* f.data points into buf */
     uint8_t *buf;
     size_t cap;
+    uint64_t buf_seq;       /* the picture buf holds (0: none): video_copy.c */
     uint64_t picture_seq;
     bool force_idr;
     int64_t now_ms;
@@ -83,6 +85,7 @@ struct pipeline_video {
     bool in_flight;            /* submitted_seq not answered yet */
     int64_t waiting_since_ms;  /* since then without any answer */
     struct video_job fill;     /* the next job, being copied */
+    struct video_copy_history copies;
     struct video_result taken; /* the last result taken over */
     struct ring_slot ring[PIPELINE_VIDEO_RING];
     int64_t hist_ms[VIDEO_HISTORY];
@@ -192,6 +195,7 @@ void pipeline_video_destroy(struct pipeline_video *v)
     free_result(&v->result);
     free(v->i420);
     free(v->still_mbs);
+    video_copy_free(&v->copies);
     pthread_cond_destroy(&v->cond);
     pthread_mutex_destroy(&v->lock);
     free(v);
@@ -572,12 +576,16 @@ int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t 
             return -1;
         j->buf = b;
         j->cap = size;
+        j->buf_seq = 0;
     }
-    memcpy(j->buf, f->data, size);
-    j->f = *f;
-    j->f.data = j->buf;
     j->picture_seq = pipeline_seq(p);
     fill_damage(v, j, p);
+    video_copy_note(&v->copies, j->picture_seq, &j->grid, j->damage, j->damage_all);
+    struct capture_frame held = j->f;
+    v->stats.copied += video_copy_picture(&v->copies, j->buf, j->buf_seq, &held, f, j->picture_seq, &j->grid);
+    j->buf_seq = j->picture_seq;
+    j->f = *f;
+    j->f.data = j->buf;
     j->now_ms = now_ms;
     /* A new encoder starts with an IDR by itself (run_job). */
     j->force_idr = v->want_idr && now_ms - v->last_idr_ms >= VIDEO_IDR_MIN_MS;

@@ -1,0 +1,49 @@
+/* pipeline/video_internal: what video.c's parts share. video_copy.c brings
+ * a job's copy of the picture up to date with the tiles changed since the
+ * picture it holds. Server thread only (the thread that feeds the
+ * pipeline); not for other modules. */
+#ifndef PIGLIX_PIPELINE_VIDEO_INTERNAL_H
+#define PIGLIX_PIPELINE_VIDEO_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "pipeline/damage.h"
+
+/* Pictures whose changes are remembered: a job buffer comes back to the
+ * server thread 1-3 pictures after it was filled (fill, pending, work). */
+#define VIDEO_COPY_HISTORY 8
+
+/* The tiles each of the last pictures handed to the encoder changed since
+ * the picture before it (pipeline_seq numbers them). */
+struct video_copy_history {
+    struct video_copy_entry {
+        uint64_t seq;         /* 0: unused */
+        bool all;             /* unknown or everything */
+        struct tile_grid grid;
+        uint8_t *map;         /* tile_grid_count(&grid) bytes */
+        size_t cap;
+    } e[VIDEO_COPY_HISTORY];
+    uint8_t *want;            /* the union, while copying */
+    size_t want_cap;
+};
+
+/* Picture seq changed map's tiles (of grid) since picture seq - 1; all (or
+ * map NULL): everything, or not known. */
+void video_copy_note(struct video_copy_history *h, uint64_t seq, const struct tile_grid *grid,
+                     const uint8_t *map, bool all);
+
+/* dst holds picture held_seq (0: nothing usable) as described by held;
+ * makes it picture seq, src (same grid): only the tiles changed since
+ * held_seq when the history covers every picture between and the geometry
+ * is the same, else all of src (dst holds stride * height bytes).
+ * Returns the bytes copied. */
+size_t video_copy_picture(struct video_copy_history *h, uint8_t *dst, uint64_t held_seq,
+                          const struct capture_frame *held, const struct capture_frame *src, uint64_t seq,
+                          const struct tile_grid *grid);
+
+void video_copy_free(struct video_copy_history *h);
+
+#endif
