@@ -18,6 +18,16 @@
 #include "common/log.h"
 
 #define X264_VBV_FRAMES 4
+/* Pictures with few changes (typing): coded at the quality QP less
+ * X264_FEW_QP_BELOW (CRF's own QP for a settled desktop), their still
+ * macroblocks skipped (X264_STILL_QP_OFFSET puts them at 51, no finer than
+ * any QP they were coded at, which x264's fast skip of mb_info's constant
+ * blocks requires), but for one band of 1/X264_REFINE_BANDS of the rows a
+ * picture, at the frame's QP, where x264 codes again a block left coarser
+ * (an IDR under the ceiling, motion). */
+#define X264_FEW_QP_BELOW 4
+#define X264_STILL_QP_OFFSET 51.0f
+#define X264_REFINE_BANDS 16
 
 struct x264_priv {
     x264_t *x;
@@ -26,6 +36,10 @@ struct x264_priv {
     int64_t pts;
     struct h264_speed speed;
     enum h264_speed_level applied; /* the level x->par holds */
+    int quality_qp;
+    float *still_offsets; /* per macroblock, for pictures with few changes */
+    unsigned band;        /* the band of rows those refine next */
+    unsigned since_idr;   /* frames since the last IDR */
 };
 
 /* The analysis of each speed level (h264_internal.h), the rest fixed at
@@ -122,6 +136,14 @@ static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *
         return -1;
     }
     x->par = par;
+    x->quality_qp = (int)(p->quality_qp ? p->quality_qp : H264_QUALITY_QP_DEFAULT);
+    x->still_offsets = calloc((size_t)((p->width + 15) / 16) * ((p->height + 15) / 16), sizeof(float));
+    if (!x->still_offsets) {
+        x264_encoder_close(x->x);
+        free(x);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     h264_speed_init(&x->speed, p->fps);
     x->applied = H264_SPEED_QUALITY;
     x264_picture_init(&x->pic);
@@ -164,6 +186,32 @@ static int x264_encode_frame(struct h264_encoder *e, const struct h264_picture *
      * frame even when nearly all of it is skipped (how soon the echo of a
      * key shows). The governor counts the other pictures only. */
     bool small = in->still_mbs && few_changed(in->still_mbs, e->params.width, e->params.height);
+    /* Such a picture also gets a fixed QP, its still macroblocks skipped
+     * whatever QP they were coded at, but for a band. Left to CRF, one this
+     * simple got an ever finer QP (the IDR a viewer joins with at 31, then
+     * 28, 26 ... 14), and x264 skips a constant macroblock only where the
+     * frame's QP is no finer than the one it was coded at: each such
+     * picture re-coded the whole screen finer, 3-14 KB and 5-8 ms a 1080p
+     * frame for the ~10 keys after every IDR, where a typed key costs
+     * ~100-500 bytes (h264/README.md "Typing after an IDR"). The bands
+     * refine the screen in 16 such pictures, a 16th of that work each. */
+    if (small) {
+        unsigned mbw = (e->params.width + 15) / 16, mbh = (e->params.height + 15) / 16;
+        unsigned b0 = x->band * mbh / X264_REFINE_BANDS, b1 = (x->band + 1) * mbh / X264_REFINE_BANDS;
+        x->band = (x->band + 1) % X264_REFINE_BANDS;
+        for (unsigned r = 0; r < mbh; r++) {
+            float still = r >= b0 && r < b1 ? 0.0f : X264_STILL_QP_OFFSET;
+            for (unsigned c = 0; c < mbw; c++)
+                x->still_offsets[r * mbw + c] = in->still_mbs[r * mbw + c] ? still : 0.0f;
+        }
+    }
+    int few_qp = x->quality_qp > X264_FEW_QP_BELOW ? x->quality_qp - X264_FEW_QP_BELOW : 1;
+    /* (Not for an IDR, asked or at the interval: CRF and the ceiling size it.) */
+    unsigned keyint = e->params.keyframe_interval;
+    bool fixed = small && !force_idr && (keyint == 0 || x->since_idr + 1 < keyint);
+    x->pic.i_qpplus1 = fixed ? few_qp + 1 : X264_QP_AUTO;
+    x->pic.prop.quant_offsets = fixed ? x->still_offsets : NULL;
+    x->pic.prop.quant_offsets_free = NULL;
     enum h264_speed_level want = small ? H264_SPEED_FAST : x->speed.level;
     if (want != x->applied) {
         x264_set_speed(&x->par, want);
@@ -177,6 +225,8 @@ static int x264_encode_frame(struct h264_encoder *e, const struct h264_picture *
         LOG_ERROR("h264", "x264: encoding failed");
         return -1;
     }
+    LOG_DEBUG("h264", "x264: %s frame, QP %d, %d bytes, %.2f ms%s", pic_out.b_keyframe ? "IDR" : "P",
+              pic_out.i_qpplus1 - 1, size, (double)(clock_mono_ns() - t0) / 1e6, small ? " (few changes)" : "");
     if (!small && h264_speed_note(&x->speed, (double)(clock_mono_ns() - t0) / 1e6))
         LOG_INFO("h264", "x264: %s analysis for moving pictures (a frame took %.1f ms (median))",
                  x->speed.level == H264_SPEED_QUALITY ? "finer" : "faster", x->speed.median_ms);
@@ -185,6 +235,7 @@ static int x264_encode_frame(struct h264_encoder *e, const struct h264_picture *
     out->data = size > 0 ? nal[0].p_payload : NULL;
     out->size = (size_t)size;
     out->idr = size > 0 && pic_out.b_keyframe;
+    x->since_idr = out->idr ? 0 : x->since_idr + 1;
     return 0;
 }
 
@@ -194,6 +245,7 @@ static void x264_close_enc(struct h264_encoder *e)
     if (!x)
         return;
     x264_encoder_close(x->x);
+    free(x->still_offsets);
     free(x);
     e->priv = NULL;
 }

@@ -17,6 +17,7 @@
  * frames without change not encoded.
  * With --curve: x264 at several quality QPs (CRF) under the ceiling, per
  * scenario at 1080p: the rate/quality curve behind H264_QUALITY_QP_DEFAULT.
+ * BENCH_DEBUG=1 in the environment logs each encoded frame (QP, bytes, ms).
  * usage: bench_h264 [frames] [bitrate_kbps] [--only motion|pan|desktop] [--curve]   (60 4000) */
 #include <libavcodec/avcodec.h>
 #include <math.h>
@@ -26,6 +27,7 @@
 #include <time.h>
 
 #include "capture/testsrc.h"
+#include "common/log.h"
 #include "common/pixfmt.h"
 #include "h264/h264.h"
 #include "pipeline/pipeline.h"
@@ -329,6 +331,8 @@ static void print_row(const char *size, const char *scenario, const struct resul
 
 int main(int argc, char **argv)
 {
+    if (getenv("BENCH_DEBUG"))
+        log_set_level(LOG_LEVEL_DEBUG);
     int frames = 60;
     unsigned kbps = 4000;
     const char *only = NULL;

@@ -312,13 +312,19 @@ static int run(const struct opts *o, struct rfbc_client *c, struct mjpeg *m, dou
     int r = m ? 0 : rfbc_request_full_update(c, false, 1000);
     if (r || (r = tap(c, 0xff1b)) || (r = wait_state(o, c, m, 0, -1, restarts)) < 0) /* Esc: an empty field */
         return r;
-    /* One key untimed, for every viewer: a viewer that has just joined an
-     * H.264 stream gets tiles until the next IDR, which the first change
-     * after it asked brings (a 1080p IDR: ~10 ms more to encode, ~46 KB):
-     * the cost of joining, not of typing, and with a round of 10-25 keys
-     * per connection it was the slowest 4-10 % of the H.264 samples. */
-    if ((r = tap(c, 'a')) || (r = wait_state(o, c, m, 1, 'a', restarts)) < 0 || (r = tap(c, 0xff1b)) ||
-        (r = wait_state(o, c, m, 0, -1, restarts)) < 0)
+    /* Three keys untimed, for every viewer: a viewer that has just joined
+     * an H.264 stream gets tiles until the next IDR, which the first change
+     * after it asked brings (a 1080p IDR: ~10 ms more to encode, ~46 KB),
+     * and libavcodec takes 15-16 ms in avcodec_send_packet for each of the
+     * first P-frames after it at 1080p (1-3 ms from the fourth frame on,
+     * measured per call). The cost of joining, not of typing: with a round
+     * of 25 keys per connection it was the slowest 12 % of the H.264
+     * samples. */
+    static const char warm[] = "abc";
+    for (unsigned i = 0; i < sizeof(warm) - 1; i++)
+        if ((r = tap(c, (uint32_t)warm[i])) || (r = wait_state(o, c, m, i + 1, warm[i], restarts)) < 0)
+            return r;
+    if ((r = tap(c, 0xff1b)) || (r = wait_state(o, c, m, 0, -1, restarts)) < 0)
         return r;
     unsigned len = 0;
     for (int i = 0, k = 0; i < o->keys; k++) {

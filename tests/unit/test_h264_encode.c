@@ -174,6 +174,60 @@ static void check_rate_control(enum h264_backend b)
     assert_true(moving < ceiling * 13 / 10);
 }
 
+/* Typing on a still picture (h264_x264.c): after an IDR, pictures with one
+ * changed macroblock cost that macroblock, not the whole screen coded again
+ * finer each time (left to CRF, x264 lowered the QP of such simple frames
+ * every frame, and a constant macroblock is only skipped at a QP no finer
+ * than the one it was coded at). Blocks the IDR left coarse are refined a
+ * band of rows a picture: within one pass of the bands, done. */
+static void test_few_changes_x264(void **state)
+{
+    (void)state;
+    struct h264_params p = {.width = W, .height = H, .fps = 30, .bitrate_kbps = 4000,
+                            .backend = H264_BACKEND_X264};
+    char err[160];
+    struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
+    if (!e)
+        skip();
+    enum { MBW = W / 16, MBH = H / 16, FRAMES = 60, PASS = 20 };
+    static uint8_t still[MBW * MBH];
+    static bool toggled[MBW * MBH];
+    size_t first_pass = 0, after = 0, largest_after = 0;
+    for (unsigned f = 0; f < FRAMES; f++) {
+        struct h264_picture pic;
+        grain_picture(&pic, 0);
+        /* one macroblock toggled, a different one each frame */
+        unsigned mb = (f * 7) % (MBW * MBH);
+        if (f > 0)
+            toggled[mb] = !toggled[mb];
+        for (unsigned m = 0; m < MBW * MBH; m++)
+            for (unsigned r = 0; toggled[m] && r < 16; r++)
+                for (unsigned c = 0; c < 16; c++)
+                    planes[(m / MBW * 16 + r) * W + m % MBW * 16 + c] ^= 0x3f;
+        memset(still, 1, sizeof(still));
+        still[mb] = 0;
+        pic.still_mbs = f > 0 ? still : NULL;
+        struct h264_output out;
+        assert_int_equal(h264_encoder_encode(e, &pic, false, &out), 0);
+        if (f == 0)
+            continue;
+        if (f <= PASS) {
+            first_pass += out.size;
+        } else {
+            after += out.size;
+            if (out.size > largest_after)
+                largest_after = out.size;
+        }
+    }
+    h264_encoder_close(e);
+    print_message("x264, one macroblock a picture: frames 1-%d %zu bytes, the next %d %zu bytes (largest %zu)\n",
+                  PASS, first_pass, FRAMES - 1 - PASS, after, largest_after);
+    /* (Left to CRF: 28076 bytes in the pass, 12450 after, largest 1828.) */
+    assert_true(first_pass < (size_t)PASS * 600);
+    assert_true(largest_after < 1000);
+    assert_true(after < (size_t)(FRAMES - 1 - PASS) * 250);
+}
+
 static void test_rate_control_x264(void **state)
 {
     (void)state;
@@ -289,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_x264),
         cmocka_unit_test(test_openh264),
         cmocka_unit_test(test_rate_control_x264),
+        cmocka_unit_test(test_few_changes_x264),
         cmocka_unit_test(test_rate_control_openh264),
         cmocka_unit_test(test_auto_picks_software_without_m2m),
         cmocka_unit_test(test_bad_params_and_missing_m2m),
