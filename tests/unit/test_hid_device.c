@@ -273,15 +273,21 @@ static void *drain_thread(void *arg)
     return NULL;
 }
 
+/* 'a' pressed and released, each report seen by the host at once. */
+static void tap_a(struct rig *r)
+{
+    key(r, 'a', true);
+    expect_kbd(r, 0, HID_KEY_A);
+    key(r, 'a', false);
+    expect_kbd(r, 0, 0);
+}
+
 static void test_keys_reach_the_host_at_once(void **state)
 {
     (void)state;
     struct rig r;
     rig_online(&r, NULL);
-    key(&r, 'a', true);
-    expect_kbd(&r, 0, HID_KEY_A);
-    key(&r, 'a', false);
-    expect_kbd(&r, 0, 0);
+    tap_a(&r);
     key(&r, 0xffe1, true);
     key(&r, 'B', true);
     expect_kbd(&r, HID_MOD_LSHIFT, 0);
@@ -557,10 +563,7 @@ static void test_host_gone_warns_only_when_something_was_lost(void **state)
     (void)state;
     struct rig r;
     rig_online(&r, NULL);
-    key(&r, 'a', true);
-    expect_kbd(&r, 0, HID_KEY_A);
-    key(&r, 'a', false);
-    expect_kbd(&r, 0, 0);
+    tap_a(&r);
     FILE *tmp;
     int saved = stderr_to_file(&tmp);
     set_ready(&r.f, false);
