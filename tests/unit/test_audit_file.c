@@ -17,6 +17,7 @@
 
 #include "audit/audit.h"
 #include "audit/audit_internal.h"
+#include "tests/support/tmpdir.h"
 
 static char dir[64];
 static char logpath[128];
@@ -31,9 +32,7 @@ static void fresh_dir(void)
 
 static void remove_dir(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_tmpdir_remove(dir), 0);
 }
 
 static void open_log(int max_kb, int files, bool direct)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "gadget/gadget.h"
+#include "tests/support/tmpdir.h"
 
 struct fixture {
     char root[64], configfs[128], gadgets[160], udc[128];
@@ -37,9 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
-    int r = system(cmd);
+    int r = test_tmpdir_remove(f->root);
     free(f);
     return r == 0 ? 0 : -1;
 }

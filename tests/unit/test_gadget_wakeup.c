@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "gadget/gadget.h"
+#include "tests/support/tmpdir.h"
 
 /* not a user of this machine: a chown that happened cannot be mistaken */
 #define DAEMON_UID 4242
@@ -60,9 +61,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
-    int r = system(cmd);
+    int r = test_tmpdir_remove(f->root);
     free(f);
     return r == 0 ? 0 : -1;
 }

@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 
 #include "health/health.h"
+#include "tests/support/tmpdir.h"
 
 /* What the fake drivers answer. */
 static struct {
@@ -165,9 +166,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
-    int r = system(cmd);
+    int r = test_tmpdir_remove(f->root);
     free(f);
     return r == 0 ? 0 : -1;
 }

@@ -15,6 +15,7 @@
 
 #include "audit/audit.h"
 #include "ipmi/ipmi_sel.h"
+#include "tests/support/tmpdir.h"
 
 static void rec(enum audit_kind kind, const char *detail, uint8_t out[IPMI_SEL_RECORD])
 {
@@ -134,9 +135,7 @@ static void test_commands(void **state)
     assert_int_equal(r[3 + 10], 0x10); /* Event Logging: log area cleared */
     ipmi_sel_free(&sel);
     audit_close();
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_tmpdir_remove(dir), 0);
 }
 
 int main(void)

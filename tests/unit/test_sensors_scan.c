@@ -22,6 +22,7 @@
 
 #include "sensors/sensors.h"
 #include "common/config.h"
+#include "tests/support/tmpdir.h"
 
 static struct piglix_config cfg;
 static char root[64];
@@ -66,7 +67,7 @@ static int teardown(void **state)
 {
     (void)state;
     end_capture(); /* a failed test left stderr in the file */
-    sh("rm -rf '%s'", root);
+    assert_int_equal(test_tmpdir_remove(root), 0);
     return 0;
 }
 

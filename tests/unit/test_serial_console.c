@@ -23,6 +23,7 @@
 
 #include "common/config.h"
 #include "serial/serial.h"
+#include "tests/support/tmpdir.h"
 
 static char dir[64], link_path[128];
 
@@ -66,9 +67,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(dir) == 0 ? 0 : -1;
 }
 
 static bool wait_connected(struct serial_console *c, bool want)
