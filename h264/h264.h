@@ -39,7 +39,9 @@ struct h264_params {
      * nothing), never more than bitrate_kbps. */
     unsigned bitrate_kbps;       /* the ceiling; 0 = the backend's default for the size */
     unsigned quality_qp;         /* the quality to hold, as an H.264 QP (lower is better):
-                                    x264's CRF, the M2M encoder's and openh264's min QP;
+                                    x264's CRF (and, less 4, the fixed QP of its pictures
+                                    with few changes, which its ceiling counts afterwards),
+                                    the M2M encoder's and openh264's min QP;
                                     0 = H264_QUALITY_QP_DEFAULT */
     unsigned keyframe_interval;  /* frames between IDRs; 0 = only when asked */
     bool full_range;             /* the VUI's video_full_range_flag */

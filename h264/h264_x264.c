@@ -2,7 +2,8 @@
  * zerolatency (no B-frames, no lookahead, no frame threads: one frame in,
  * its NAL units out), one thread, SPS/PPS repeated on every IDR so a viewer
  * can join at any keyframe. Rate control (h264.h): constant quality (CRF)
- * under a VBV ceiling of the configured bitrate. Beyond ultrafast, the tools
+ * under a VBV ceiling of the configured bitrate; pictures with few changes
+ * (typing) at a fixed QP (X264_FEW_QP_BELOW). Beyond ultrafast, the tools
  * that pay for themselves on screens and video at ~20 % more CPU: CABAC,
  * the 8x8 transform, the deblocking filter and weighted prediction (High
  * profile), and quarter-pixel motion (bench_h264 and h264/README.md "Rate

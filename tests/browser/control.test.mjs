@@ -55,6 +55,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (piglix) await piglix.stop('piglix-control.log');
+  fs.rmSync(tmp, { recursive: true, force: true }); /* the log is in ART now */
 });
 
 // A logged-in viewer of its own (own browser context: own cookie).

@@ -36,6 +36,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (piglix) await piglix.stop('piglix-h264.log');
+  fs.rmSync(tmp, { recursive: true, force: true }); /* the log is in ART now */
 });
 
 // A coarse sample of the canvas: mean brightness and a few hundred pixels.

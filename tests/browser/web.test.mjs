@@ -87,6 +87,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (piglix) await piglix.stop('piglix.log');
+  fs.rmSync(tmp, { recursive: true, force: true }); /* the log is in ART now */
   console.log('figures: ' + JSON.stringify(figures));
   console.log('screenshots and log in ' + ART);
 });

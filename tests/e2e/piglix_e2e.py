@@ -4,6 +4,7 @@ the test clients, stop it and check it exited cleanly (no sanitizer report).
 Stdlib only."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -238,7 +239,7 @@ def run(cases):
     try:
         fn(env)
     except TestFailure as e:
-        print("FAIL %s: %s" % (env.case, e))
+        print("FAIL %s: %s (its files: %s)" % (env.case, e, env.tmp))
         return 1
     finally:
         # never leave a daemon behind, whatever happened
@@ -247,6 +248,9 @@ def run(cases):
                 p.proc.kill()
                 p.proc.wait()
     print("PASS %s (%.1f s)" % (env.case, time.time() - t0))
+    # A failed case keeps its directory (logs, state) to look at; a passed
+    # one takes it along (an upload case leaves ~70 MB).
+    shutil.rmtree(env.tmp, ignore_errors=True)
     return 0
 
 

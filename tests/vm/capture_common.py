@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,9 @@ def run_main(test, *args):
         print("FAIL: %s" % e, file=sys.stderr)
         return 1
     log("PASS in %.0f s" % (time.monotonic() - started))
+    for a in args:  # a failed case keeps its scratch directory to look at
+        if isinstance(a, Tools):
+            shutil.rmtree(a.tmp, ignore_errors=True)
     return 0
 
 
