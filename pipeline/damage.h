@@ -16,6 +16,11 @@ struct tile_grid {
 };
 void tile_grid_init(struct tile_grid *g, unsigned width, unsigned height, unsigned tile);
 static inline unsigned tile_grid_count(const struct tile_grid *g) { return g->cols * g->rows; }
+/* Maps of a and b index the same tiles (tile size, columns, rows). */
+static inline bool tile_grid_same_layout(const struct tile_grid *a, const struct tile_grid *b)
+{
+    return a->tile == b->tile && a->cols == b->cols && a->rows == b->rows;
+}
 
 struct damage_tracker;
 struct damage_tracker *damage_create(unsigned tile);

@@ -39,7 +39,7 @@ struct ring_slot {
 /* One picture for the encoder: a copy of the pipeline's (which the next
  * frame overwrites), converted to I420 by the encoder's thread. damage says
  * which tiles changed since the picture the encoder took last (unless
- * damage_all): only those are converted again, and the encoder is told the
+ * damage.all): only those are converted again, and the encoder is told the
  * other macroblocks are unchanged (bench_h264's "x264 damage": the 1080p
  * desktop 6.0 ms a frame against 11.4 for whole pictures; h264/README.md). */
 struct video_job {
@@ -50,10 +50,7 @@ struct video_job {
     uint64_t picture_seq;
     bool force_idr;
     int64_t now_ms;
-    struct tile_grid grid;
-    uint8_t *damage;        /* tile_grid_count(&grid) bytes */
-    size_t damage_cap;
-    bool damage_all;
+    struct video_damage damage;
 };
 
 enum video_outcome { VIDEO_FRAME, VIDEO_EMPTY, VIDEO_NO_ENCODER, VIDEO_FAILED };
@@ -166,7 +163,7 @@ static void reset_ring(struct pipeline_video *v)
 static void free_job(struct video_job *j)
 {
     free(j->buf);
-    free(j->damage);
+    video_damage_free(&j->damage);
 }
 static void free_result(struct video_result *r) { free(r->data); }
 
@@ -270,8 +267,8 @@ static void to_i420_rect(const struct capture_frame *f, uint8_t *y, uint8_t *u, 
 static const uint8_t *convert_job(struct pipeline_video *v, const struct video_job *j, unsigned w, unsigned h)
 {
     uint8_t *y = v->i420, *u = y + (size_t)w * h, *vv = u + (size_t)w * h / 4;
-    const struct tile_grid *g = &j->grid;
-    if (!v->i420_current || j->damage_all || g->tile == 0 || g->tile % 16 ||
+    const struct tile_grid *g = &j->damage.grid;
+    if (!v->i420_current || j->damage.all || g->tile == 0 || g->tile % 16 ||
         g->cols * g->tile < w || g->rows * g->tile < h) {
         to_i420_rect(&j->f, y, u, vv, w, 0, 0, w, h);
         return NULL;
@@ -289,7 +286,7 @@ static const uint8_t *convert_job(struct pipeline_video *v, const struct video_j
     }
     for (unsigned ty = 0; ty < g->rows; ty++)
         for (unsigned tx = 0; tx < g->cols; tx++) {
-            bool changed = j->damage[ty * g->cols + tx];
+            bool changed = j->damage.map[ty * g->cols + tx];
             unsigned x0 = tx * g->tile, y0 = ty * g->tile;
             if (changed && x0 < w && y0 < h) {
                 unsigned x1 = x0 + g->tile < w ? x0 + g->tile : w, y1 = y0 + g->tile < h ? y0 + g->tile : h;
@@ -528,38 +525,23 @@ bool pipeline_video_pending(const struct pipeline_video *v, uint64_t picture_seq
 static void fill_damage(struct pipeline_video *v, struct video_job *j, const struct pipeline *p)
 {
     const struct tile_grid *g = pipeline_grid(p);
-    size_t n = tile_grid_count(g);
-    bool same_grid = g->tile == v->sub_grid.tile && g->cols == v->sub_grid.cols && g->rows == v->sub_grid.rows;
-    j->grid = *g;
+    bool follows = tile_grid_same_layout(g, &v->sub_grid) && j->picture_seq == v->submitted_seq + 1;
     v->sub_grid = *g;
-    j->damage_all = !same_grid || j->picture_seq != v->submitted_seq + 1;
-    if (j->damage_all)
-        return;
-    if (n > j->damage_cap) {
-        uint8_t *b = realloc(j->damage, n);
-        if (!b) {
-            j->damage_all = true;
-            return;
-        }
-        j->damage = b;
-        j->damage_cap = n;
-    }
-    memcpy(j->damage, pipeline_last_damage(p), n);
+    video_damage_set(&j->damage, g, follows ? pipeline_last_damage(p) : NULL);
 }
 
 /* j replaces older, which the encoder never took: j's damage is counted
  * from older's picture, so it takes older's too. */
 static void merge_damage(struct video_job *j, const struct video_job *older)
 {
-    if (j->damage_all)
+    if (j->damage.all)
         return;
-    if (older->damage_all || older->grid.cols != j->grid.cols || older->grid.rows != j->grid.rows ||
-        older->grid.tile != j->grid.tile) {
-        j->damage_all = true;
+    if (older->damage.all || !tile_grid_same_layout(&older->damage.grid, &j->damage.grid)) {
+        j->damage.all = true;
         return;
     }
-    for (size_t i = 0; i < tile_grid_count(&j->grid); i++)
-        j->damage[i] |= older->damage[i];
+    for (size_t i = 0; i < tile_grid_count(&j->damage.grid); i++)
+        j->damage.map[i] |= older->damage.map[i];
 }
 
 int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t now_ms)
@@ -580,9 +562,9 @@ int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t 
     }
     j->picture_seq = pipeline_seq(p);
     fill_damage(v, j, p);
-    video_copy_note(&v->copies, j->picture_seq, &j->grid, j->damage, j->damage_all);
+    video_copy_note(&v->copies, j->picture_seq, &j->damage);
     struct capture_frame held = j->f;
-    v->stats.copied += video_copy_picture(&v->copies, j->buf, j->buf_seq, &held, f, j->picture_seq, &j->grid);
+    v->stats.copied += video_copy_picture(&v->copies, j->buf, j->buf_seq, &held, f, j->picture_seq, &j->damage.grid);
     j->buf_seq = j->picture_seq;
     j->f = *f;
     j->f.data = j->buf;

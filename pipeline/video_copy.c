@@ -11,32 +11,36 @@
 
 #include "common/pixfmt.h"
 
-static bool same_grid(const struct tile_grid *a, const struct tile_grid *b)
+void video_damage_set(struct video_damage *d, const struct tile_grid *grid, const uint8_t *map)
 {
-    return a->tile == b->tile && a->cols == b->cols && a->rows == b->rows && a->width == b->width &&
-           a->height == b->height;
-}
-
-void video_copy_note(struct video_copy_history *h, uint64_t seq, const struct tile_grid *grid,
-                     const uint8_t *map, bool all)
-{
-    struct video_copy_entry *e = &h->e[seq % VIDEO_COPY_HISTORY];
     size_t n = tile_grid_count(grid);
-    e->seq = seq;
-    e->grid = *grid;
-    e->all = all || !map;
-    if (e->all)
+    d->grid = *grid;
+    d->all = !map;
+    if (d->all)
         return;
-    if (n > e->cap) {
-        uint8_t *b = realloc(e->map, n);
+    if (n > d->cap) {
+        uint8_t *b = realloc(d->map, n);
         if (!b) {
-            e->all = true;
+            d->all = true;
             return;
         }
-        e->map = b;
-        e->cap = n;
+        d->map = b;
+        d->cap = n;
     }
-    memcpy(e->map, map, n);
+    memcpy(d->map, map, n);
+}
+
+void video_damage_free(struct video_damage *d)
+{
+    free(d->map);
+    *d = (struct video_damage){0};
+}
+
+void video_copy_note(struct video_copy_history *h, uint64_t seq, const struct video_damage *changed)
+{
+    struct video_copy_entry *e = &h->e[seq % VIDEO_COPY_HISTORY];
+    e->seq = seq;
+    video_damage_set(&e->changed, &changed->grid, changed->all ? NULL : changed->map);
 }
 
 /* The tiles changed in pictures held_seq+1 .. seq into h->want; false when
@@ -57,10 +61,10 @@ static bool changed_since(struct video_copy_history *h, uint64_t held_seq, uint6
     memset(h->want, 0, n);
     for (uint64_t s = held_seq + 1; s <= seq; s++) {
         const struct video_copy_entry *e = &h->e[s % VIDEO_COPY_HISTORY];
-        if (e->seq != s || e->all || !same_grid(&e->grid, grid))
+        if (e->seq != s || e->changed.all || !tile_grid_same_layout(&e->changed.grid, grid))
             return false;
         for (size_t i = 0; i < n; i++)
-            h->want[i] |= e->map[i];
+            h->want[i] |= e->changed.map[i];
     }
     return true;
 }
@@ -104,7 +108,7 @@ size_t video_copy_picture(struct video_copy_history *h, uint8_t *dst, uint64_t h
 void video_copy_free(struct video_copy_history *h)
 {
     for (int i = 0; i < VIDEO_COPY_HISTORY; i++)
-        free(h->e[i].map);
+        video_damage_free(&h->e[i].changed);
     free(h->want);
     memset(h, 0, sizeof(*h));
 }

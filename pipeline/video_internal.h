@@ -12,6 +12,19 @@
 #include "capture/capture.h"
 #include "pipeline/damage.h"
 
+/* Which tiles of a grid changed, or all of them (not known, or everything):
+ * an encoder job's since the picture the encoder took before, a remembered
+ * picture's since the one before it. */
+struct video_damage {
+    struct tile_grid grid;
+    uint8_t *map;             /* tile_grid_count(&grid) bytes, unless all */
+    size_t cap;
+    bool all;
+};
+/* d becomes map's tiles of grid; map NULL (or no memory): all. */
+void video_damage_set(struct video_damage *d, const struct tile_grid *grid, const uint8_t *map);
+void video_damage_free(struct video_damage *d);
+
 /* Pictures whose changes are remembered: a job buffer comes back to the
  * server thread 1-3 pictures after it was filled (fill, pending, work). */
 #define VIDEO_COPY_HISTORY 8
@@ -21,19 +34,14 @@
 struct video_copy_history {
     struct video_copy_entry {
         uint64_t seq;         /* 0: unused */
-        bool all;             /* unknown or everything */
-        struct tile_grid grid;
-        uint8_t *map;         /* tile_grid_count(&grid) bytes */
-        size_t cap;
+        struct video_damage changed;
     } e[VIDEO_COPY_HISTORY];
     uint8_t *want;            /* the union, while copying */
     size_t want_cap;
 };
 
-/* Picture seq changed map's tiles (of grid) since picture seq - 1; all (or
- * map NULL): everything, or not known. */
-void video_copy_note(struct video_copy_history *h, uint64_t seq, const struct tile_grid *grid,
-                     const uint8_t *map, bool all);
+/* Picture seq changed these tiles since picture seq - 1. */
+void video_copy_note(struct video_copy_history *h, uint64_t seq, const struct video_damage *changed);
 
 /* dst holds picture held_seq (0: nothing usable) as described by held;
  * makes it picture seq, src (same grid): only the tiles changed since

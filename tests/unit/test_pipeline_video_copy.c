@@ -49,7 +49,10 @@ static void change(struct pictures *p, struct video_copy_history *h, const int *
                     p->src[(size_t)y * STRIDE + x * BPP + b] += 1 + (uint8_t)(p->seq & 0x7f);
     }
     p->seq++;
-    video_copy_note(h, p->seq, &p->g, p->map, false);
+    struct video_damage d = {0};
+    video_damage_set(&d, &p->g, p->map);
+    video_copy_note(h, p->seq, &d);
+    video_damage_free(&d);
 }
 
 /* The visible bytes of two pictures are the same. */
@@ -113,7 +116,8 @@ static void test_unknown_changes_copy_everything(void **state)
     /* One that changed "everything". */
     uint64_t held_seq = p.seq;
     p.seq++;
-    video_copy_note(&h, p.seq, &p.g, NULL, true);
+    struct video_damage all = {.grid = p.g, .all = true};
+    video_copy_note(&h, p.seq, &all);
     assert_int_equal(video_copy_picture(&h, buf, held_seq, &held, &p.f, p.seq, &p.g), sizeof(buf));
     /* Older than the history remembers. */
     held_seq = p.seq;
