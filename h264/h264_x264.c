@@ -38,6 +38,7 @@ struct x264_priv {
     struct h264_speed speed;
     enum h264_speed_level applied; /* the level x->par holds */
     int quality_qp;
+    unsigned mbw, mbh;    /* the picture in macroblocks */
     float *still_offsets; /* per macroblock, for pictures with few changes */
     unsigned band;        /* the band of rows those refine next */
     unsigned since_idr;   /* frames since the last IDR */
@@ -138,7 +139,9 @@ static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *
     }
     x->par = par;
     x->quality_qp = (int)(p->quality_qp ? p->quality_qp : H264_QUALITY_QP_DEFAULT);
-    x->still_offsets = calloc((size_t)((p->width + 15) / 16) * ((p->height + 15) / 16), sizeof(float));
+    x->mbw = (p->width + 15) / 16;
+    x->mbh = (p->height + 15) / 16;
+    x->still_offsets = calloc((size_t)x->mbw * x->mbh, sizeof(float));
     if (!x->still_offsets) {
         x264_encoder_close(x->x);
         free(x);
@@ -155,10 +158,10 @@ static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *
     return 0;
 }
 
-/* Fewer than 1/4 of the macroblocks changed (h264_picture.still_mbs). */
-static bool few_changed(const uint8_t *still_mbs, unsigned w, unsigned h)
+/* Fewer than 1/4 of the n macroblocks changed (h264_picture.still_mbs). */
+static bool few_changed(const uint8_t *still_mbs, size_t n)
 {
-    size_t n = (size_t)((w + 15) / 16) * ((h + 15) / 16), changed = 0;
+    size_t changed = 0;
     for (size_t i = 0; i < n; i++)
         changed += !still_mbs[i];
     return changed * 4 < n;
@@ -186,7 +189,7 @@ static int x264_encode_frame(struct h264_encoder *e, const struct h264_picture *
      * from finer analysis, and subme 4 alone costs ~1.1 ms more a 1080p
      * frame even when nearly all of it is skipped (how soon the echo of a
      * key shows). The governor counts the other pictures only. */
-    bool small = in->still_mbs && few_changed(in->still_mbs, e->params.width, e->params.height);
+    bool small = in->still_mbs && few_changed(in->still_mbs, (size_t)x->mbw * x->mbh);
     /* Such a picture also gets a fixed QP, its still macroblocks skipped
      * whatever QP they were coded at, but for a band. Left to CRF, one this
      * simple got an ever finer QP (the IDR a viewer joins with at 31, then
@@ -197,7 +200,7 @@ static int x264_encode_frame(struct h264_encoder *e, const struct h264_picture *
      * ~100-500 bytes (h264/README.md "Typing after an IDR"). The bands
      * refine the screen in 16 such pictures, a 16th of that work each. */
     if (small) {
-        unsigned mbw = (e->params.width + 15) / 16, mbh = (e->params.height + 15) / 16;
+        unsigned mbw = x->mbw, mbh = x->mbh;
         unsigned b0 = x->band * mbh / X264_REFINE_BANDS, b1 = (x->band + 1) * mbh / X264_REFINE_BANDS;
         x->band = (x->band + 1) % X264_REFINE_BANDS;
         for (unsigned r = 0; r < mbh; r++) {
@@ -226,9 +229,10 @@ static int x264_encode_frame(struct h264_encoder *e, const struct h264_picture *
         LOG_ERROR("h264", "x264: encoding failed");
         return -1;
     }
+    double took_ms = (double)(clock_mono_ns() - t0) / 1e6;
     LOG_DEBUG("h264", "x264: %s frame, QP %d, %d bytes, %.2f ms%s", pic_out.b_keyframe ? "IDR" : "P",
-              pic_out.i_qpplus1 - 1, size, (double)(clock_mono_ns() - t0) / 1e6, small ? " (few changes)" : "");
-    if (!small && h264_speed_note(&x->speed, (double)(clock_mono_ns() - t0) / 1e6))
+              pic_out.i_qpplus1 - 1, size, took_ms, small ? " (few changes)" : "");
+    if (!small && h264_speed_note(&x->speed, took_ms))
         LOG_INFO("h264", "x264: %s analysis for moving pictures (a frame took %.1f ms (median))",
                  x->speed.level == H264_SPEED_QUALITY ? "finer" : "faster", x->speed.median_ms);
     /* Annex-B payloads of one frame are contiguous (x264.h: "nal payloads
