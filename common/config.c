@@ -141,6 +141,7 @@ static const struct option_def options[] = {
     {"video", "quality_qp", OPT_INT, F(video.quality_qp), "23", 10, 40, NULL},
     {"video", "keyframe_interval", OPT_INT, F(video.keyframe_interval), "0", 0, 3600, NULL},
     {"video", "m2m_device", OPT_STR, F(video.m2m_device), "", 0, 0, NULL},
+    {"video", "previews", OPT_BOOL, F(video.previews), "yes", 0, 0, NULL},
     {"audit", "max_kb", OPT_INT, F(audit.max_kb), "512", 16, 65536, NULL},
     {"audit", "files", OPT_INT, F(audit.files), "4", 2, 16, NULL},
     {"audit", "syslog", OPT_STR, F(audit.syslog), "", 0, 0, NULL},

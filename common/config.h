@@ -156,6 +156,7 @@ struct config_video {
     int quality_qp;         /* the quality held under the ceiling, an H.264 QP (lower: better, more bytes) */
     int keyframe_interval;  /* frames between IDRs; 0: only when a viewer needs one */
     char m2m_device[CONFIG_STR_MAX]; /* "": find the encoder by capability */
+    bool previews;          /* typed changes go ahead of their frame, exact (h264.h "Previews") */
 };
 
 struct config_audit {

@@ -54,6 +54,7 @@ struct h264_encoder *h264_encoder_open(const struct h264_params *p, char *err, s
         return NULL;
     }
     e->params = *p;
+    h264_follow_init(&e->follow);
     /* The caller's string need not outlive open: only the backend's open
      * reads it (from p). */
     e->params.m2m_device = NULL;
@@ -94,7 +95,38 @@ int h264_encoder_encode(struct h264_encoder *e, const struct h264_picture *in, b
 {
     THREAD_ASSERT_OWNER(&e->owner, "an H.264 encoder");
     *out = (struct h264_output){0};
-    return e->ops->encode(e, in, force_idr, out);
+    int r = e->ops->encode(e, in, force_idr, out);
+    if (r == 0 && out->size)
+        h264_follow_note(&e->follow, out->data, out->size);
+    return r;
+}
+
+/* The previews' share of the ceiling, and the most they may save up (a
+ * second of it: a burst of typing goes out at once). */
+#define PREVIEW_SHARE 8
+
+bool h264_encoder_preview(struct h264_encoder *e, const struct h264_picture *in, struct h264_output *out)
+{
+    THREAD_ASSERT_OWNER(&e->owner, "an H.264 encoder");
+    *out = (struct h264_output){0};
+    unsigned kbps = e->params.bitrate_kbps ? e->params.bitrate_kbps : 2000;
+    double rate = kbps * 1000.0 / 8 / PREVIEW_SHARE; /* bytes a second */
+    if (!e->preview_timed || in->pts_us < e->preview_pts_us) {
+        e->preview_tokens = rate;
+        e->preview_timed = true;
+    } else {
+        e->preview_tokens += rate * (double)(in->pts_us - e->preview_pts_us) / 1e6;
+        if (e->preview_tokens > rate)
+            e->preview_tokens = rate;
+    }
+    e->preview_pts_us = in->pts_us;
+    if (e->preview_tokens <= 0)
+        return false;
+    if (!h264_follow_preview(&e->follow, in, e->params.width, e->params.height, H264_PREVIEW_MAX_MBS, out))
+        return false;
+    e->preview_tokens -= (double)out->size;
+    LOG_DEBUG("h264", "preview: %zu bytes", out->size);
+    return true;
 }
 
 const char *h264_encoder_name(const struct h264_encoder *e) { return e->name; }
@@ -105,5 +137,6 @@ void h264_encoder_close(struct h264_encoder *e)
         return;
     THREAD_ASSERT_OWNER(&e->owner, "an H.264 encoder");
     e->ops->close(e);
+    h264_follow_free(&e->follow);
     free(e);
 }

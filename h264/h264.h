@@ -80,6 +80,40 @@ int h264_encoder_encode(struct h264_encoder *e, const struct h264_picture *in, b
 const char *h264_encoder_name(const struct h264_encoder *e);
 void h264_encoder_close(struct h264_encoder *e);
 
+/* Previews. A typed key changes a macroblock or two, yet a software encoder
+ * walks the whole picture (x264: ~4 ms a 1080p frame, 17-25 ms at 640x480
+ * in the VM's emulated CPU). A preview shows those few macroblocks at once
+ * and exactly: a non-reference picture, the changed macroblocks as raw
+ * samples (I_PCM, 384 bytes each), the rest skipped (the last picture
+ * stands). The decoder forgets it, so the encoder's frame of the same
+ * picture must follow it (the caller encodes that picture next; the
+ * stream stays the encoder's). It needs a stream this can follow (8-bit
+ * 4:2:0, frames, POC type 2, or 0 stepping by 2 or more: x264 and openh264
+ * qualify; the M2M encoder's is checked on its stream) and at most
+ * H264_PREVIEW_MAX_MBS changed macroblocks (h264_picture.still_mbs), and
+ * previews spend at most 1/8 of the bitrate ceiling. Returns true with
+ * out (valid until the next call on e) or false: not now (no stream yet,
+ * the last picture was a preview, too many changes, over budget). */
+#define H264_PREVIEW_MAX_MBS 32
+bool h264_encoder_preview(struct h264_encoder *e, const struct h264_picture *in, struct h264_output *out);
+
+/* The part that follows a stream and writes previews (h264/preview.c), for
+ * encoders and for its tests and fuzzer: note every frame the encoder made,
+ * in order; preview a picture of width x height. Fields are its own. */
+struct h264_follow {
+    bool sps_ok, slice_ok, after_preview, have_poc;
+    unsigned sps_id, mbw, mbh, frame_num_bits, poc_type, poc_bits;
+    unsigned frame_num, poc_lsb, poc_step; /* of the last reference picture */
+    uint8_t pps_sps[256];                  /* the SPS each PPS id names; 0xff: unused */
+    uint8_t *buf, *rbsp;
+    size_t cap, rbsp_cap;
+};
+void h264_follow_init(struct h264_follow *f);
+void h264_follow_note(struct h264_follow *f, const uint8_t *data, size_t size);
+bool h264_follow_preview(struct h264_follow *f, const struct h264_picture *in, unsigned width,
+                         unsigned height, unsigned max_mbs, struct h264_output *out);
+void h264_follow_free(struct h264_follow *f);
+
 /* Parses "auto", "m2m", "x264", "openh264"; -1 on anything else. */
 int h264_backend_parse(const char *s, enum h264_backend *out);
 

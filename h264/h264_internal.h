@@ -20,6 +20,11 @@ struct h264_encoder {
     char name[96];
     void *priv;
     struct thread_owner owner; /* the thread that opened it (h264.h) */
+    struct h264_follow follow;  /* its stream, for previews */
+    /* The previews' budget (bytes), refilled with the pictures' time. */
+    double preview_tokens;
+    int64_t preview_pts_us;
+    bool preview_timed;
 };
 
 /* The speed governor of a software encoder (speed.c), on the encoder's

@@ -69,7 +69,12 @@ const struct capture_frame *pipeline_picture(const struct pipeline *p);
  * never queued) and returns; when a frame is done the thread calls wake
  * (e.g. vnc_wake), and the server thread takes it into the ring with
  * pipeline_video_collect. The encoder waits until its last frame has been
- * taken, so the stream has no holes. */
+ * taken, so the stream has no holes.
+ * Previews (h264.h): a picture with few changes (typing) first goes out as
+ * a preview, its changed macroblocks exact, handed over before the encoder
+ * starts on it; its frame follows in the stream as usual. A preview is a
+ * frame of the ring like any other, marked, and does not answer the
+ * picture: pipeline_video_pending stays true until the frame does. */
 #define PIPELINE_VIDEO_RING 16
 /* How long viewers hold back tiles for a picture being encoded at most (a
  * slow or wedged encoder must not freeze them). */
@@ -111,11 +116,15 @@ bool pipeline_video_collect(struct pipeline_video *v);
 bool pipeline_video_pending(const struct pipeline_video *v, uint64_t picture_seq, int64_t now_ms);
 /* Asks for an IDR with the next frame (at most one forced IDR per 500 ms). */
 void pipeline_video_request_idr(struct pipeline_video *v);
+/* Previews on or off ([video] previews; on unless set). Before the first
+ * encode. */
+void pipeline_video_set_previews(struct pipeline_video *v, bool on);
 
 struct pipeline_video_frame {
     const uint8_t *data;       /* Annex-B, whole frame */
     size_t len;
     bool idr;
+    bool preview;              /* a preview: its picture's frame is still to come */
     uint64_t picture_seq;      /* pipeline_seq of the picture it shows */
 };
 /* The stream's number (changes with the resolution) and its newest frame's
@@ -134,6 +143,7 @@ struct pipeline_video_stats {
     uint64_t frames, idrs, bytes, failures;
     uint64_t replaced;         /* pictures replaced by a newer one before the encoder took them */
     uint64_t copied;           /* picture bytes copied for the encoder (the tiles changed since its copy) */
+    uint64_t previews, preview_bytes; /* of frames and bytes */
     double encode_ms;          /* cumulative: conversion and encoding */
     char encoder[96];          /* h264_encoder_name, "" before the first */
 };

@@ -32,7 +32,7 @@ struct ring_slot {
     uint64_t n;
     uint8_t *data;
     size_t len, cap;
-    bool idr;
+    bool idr, preview;
     uint64_t picture_seq;
 };
 
@@ -49,6 +49,7 @@ struct video_job {
     uint64_t buf_seq;       /* the picture buf holds (0: none): video_copy.c */
     uint64_t picture_seq;
     bool force_idr;
+    bool previews;          /* a preview may go ahead of its frame (h264.h) */
     int64_t now_ms;
     struct video_damage damage;
 };
@@ -70,6 +71,7 @@ struct video_result {
 struct pipeline_video {
     struct h264_params base;
     bool always, active;
+    bool previews;             /* [video] previews: handed to each job */
     /* The server thread's side (owner): the ring and the stream. */
     struct thread_owner owner;
     unsigned w, h;             /* the stream's size (even) */
@@ -84,6 +86,7 @@ struct pipeline_video {
     struct video_job fill;     /* the next job, being copied */
     struct video_copy_history copies;
     struct video_result taken; /* the last result taken over */
+    struct video_result preview_taken;
     struct ring_slot ring[PIPELINE_VIDEO_RING];
     int64_t hist_ms[VIDEO_HISTORY];
     bool hist_busy[VIDEO_HISTORY];
@@ -99,17 +102,19 @@ struct pipeline_video {
     bool i420_current;         /* i420 holds the picture the encoder took last */
     uint8_t *still_mbs;        /* per 16x16 macroblock, for h264_picture */
     size_t still_cap;
+    uint8_t *save;             /* a changed tile's samples before conversion */
+    size_t save_cap;
     bool open_failed;
     int64_t retry_ms;
     struct video_job work;
-    struct video_result made;
+    struct video_result made, preview_made;
 
     /* Between the two (lock): a newest-wins job slot and one result. */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct video_job pending;
-    struct video_result result;
-    bool has_pending, has_result, stop, threaded;
+    struct video_result result, preview;
+    bool has_pending, has_result, has_preview, stop, threaded;
     uint64_t replaced;
     void (*wake)(void *);
     void *wake_arg;
@@ -126,6 +131,7 @@ struct pipeline_video *pipeline_video_create(const struct h264_params *base, boo
         return NULL;
     v->base = *base; /* its m2m_device string outlives the stream (the config) */
     v->always = always;
+    v->previews = true;
     v->last_idr_ms = -VIDEO_IDR_MIN_MS;
     v->wake = wake;
     v->wake_arg = wake_arg;
@@ -190,8 +196,12 @@ void pipeline_video_destroy(struct pipeline_video *v)
     free_result(&v->taken);
     free_result(&v->made);
     free_result(&v->result);
+    free_result(&v->preview_taken);
+    free_result(&v->preview_made);
+    free_result(&v->preview);
     free(v->i420);
     free(v->still_mbs);
+    free(v->save);
     video_copy_free(&v->copies);
     pthread_cond_destroy(&v->cond);
     pthread_mutex_destroy(&v->lock);
@@ -217,6 +227,12 @@ bool pipeline_video_active(struct pipeline_video *v, int64_t now_ms)
 }
 
 void pipeline_video_request_idr(struct pipeline_video *v) { v->want_idr = true; }
+
+void pipeline_video_set_previews(struct pipeline_video *v, bool on)
+{
+    THREAD_ASSERT_OWNER(&v->owner, "the H.264 stream (server thread)");
+    v->previews = on;
+}
 
 /* Rows y0..y1 and columns x0..x1 (even, within the picture) of the picture
  * as I420 (planes of width w) in its own (limited) range: 4:2:2 sources keep
@@ -260,9 +276,45 @@ static void to_i420_rect(const struct capture_frame *f, uint8_t *y, uint8_t *u, 
         }
 }
 
+/* The I420 samples of rectangle x0..x1, y0..y1 (even) of the picture in
+ * planes y/u/vv of width w, packed into save (Y rows, then U, then V), or
+ * compared with what save holds, one 16x16 macroblock (mx, my: in the
+ * picture) at a time. */
+static void save_rect(uint8_t *save, const uint8_t *y, const uint8_t *u, const uint8_t *vv, unsigned w,
+                      unsigned x0, unsigned y0, unsigned x1, unsigned y1)
+{
+    unsigned rw = x1 - x0, cw = w / 2;
+    for (unsigned r = y0; r < y1; r++, save += rw)
+        memcpy(save, y + (size_t)r * w + x0, rw);
+    for (const uint8_t *plane = u; plane; plane = plane == u ? vv : NULL)
+        for (unsigned r = y0 / 2; r < y1 / 2; r++, save += rw / 2)
+            memcpy(save, plane + (size_t)r * cw + x0 / 2, rw / 2);
+}
+
+static bool mb_same(const uint8_t *save, const uint8_t *y, const uint8_t *u, const uint8_t *vv, unsigned w,
+                    unsigned x0, unsigned y0, unsigned x1, unsigned y1, unsigned mx, unsigned my)
+{
+    unsigned rw = x1 - x0, rh = y1 - y0, cw = w / 2;
+    unsigned mx0 = mx * 16 > x0 ? mx * 16 : x0, mx1 = mx * 16 + 16 < x1 ? mx * 16 + 16 : x1;
+    unsigned my0 = my * 16 > y0 ? my * 16 : y0, my1 = my * 16 + 16 < y1 ? my * 16 + 16 : y1;
+    for (unsigned r = my0; r < my1; r++)
+        if (memcmp(save + (size_t)(r - y0) * rw + (mx0 - x0), y + (size_t)r * w + mx0, mx1 - mx0))
+            return false;
+    const uint8_t *cs = save + (size_t)rw * rh;
+    for (const uint8_t *plane = u; plane; plane = plane == u ? vv : NULL, cs += (size_t)(rw / 2) * (rh / 2))
+        for (unsigned r = my0 / 2; r < my1 / 2; r++)
+            if (memcmp(cs + (size_t)(r - y0 / 2) * (rw / 2) + (mx0 - x0) / 2, plane + (size_t)r * cw + mx0 / 2,
+                       (mx1 - mx0) / 2))
+                return false;
+    return true;
+}
+
 /* The job's picture into v->i420: the whole of it, or (when i420 holds the
  * encoder's last picture and the job says what changed since) its changed
- * tiles only, marking the macroblocks of the others still. Returns
+ * tiles only, marking the macroblocks of the others still. When few tiles
+ * changed (typing), the macroblocks of a changed tile whose samples came
+ * out the same are marked still too: a glyph is one or two macroblocks of
+ * its tile's sixteen (what a preview carries, and x264 analyses). Returns
  * still_mbs or NULL (everything converted, nothing known still). */
 static const uint8_t *convert_job(struct pipeline_video *v, const struct video_job *j, unsigned w, unsigned h)
 {
@@ -274,7 +326,7 @@ static const uint8_t *convert_job(struct pipeline_video *v, const struct video_j
         return NULL;
     }
     unsigned mbw = (w + 15) / 16, mbh = (h + 15) / 16, per = g->tile / 16;
-    size_t need = (size_t)mbw * mbh;
+    size_t need = (size_t)mbw * mbh, save_need = (size_t)g->tile * g->tile * 3 / 2;
     if (need > v->still_cap) {
         uint8_t *b = realloc(v->still_mbs, need);
         if (!b) {
@@ -284,17 +336,32 @@ static const uint8_t *convert_job(struct pipeline_video *v, const struct video_j
         v->still_mbs = b;
         v->still_cap = need;
     }
+    size_t tiles = tile_grid_count(g), changed_tiles = 0;
+    for (size_t i = 0; i < tiles; i++)
+        changed_tiles += j->damage.map[i] != 0;
+    bool fine = changed_tiles * 4 < tiles;
+    if (fine && save_need > v->save_cap) {
+        uint8_t *b = realloc(v->save, save_need);
+        if (b) {
+            v->save = b;
+            v->save_cap = save_need;
+        }
+        fine = b != NULL;
+    }
     for (unsigned ty = 0; ty < g->rows; ty++)
         for (unsigned tx = 0; tx < g->cols; tx++) {
             bool changed = j->damage.map[ty * g->cols + tx];
             unsigned x0 = tx * g->tile, y0 = ty * g->tile;
-            if (changed && x0 < w && y0 < h) {
-                unsigned x1 = x0 + g->tile < w ? x0 + g->tile : w, y1 = y0 + g->tile < h ? y0 + g->tile : h;
+            unsigned x1 = x0 + g->tile < w ? x0 + g->tile : w, y1 = y0 + g->tile < h ? y0 + g->tile : h;
+            bool in = changed && x0 < w && y0 < h;
+            if (in && fine)
+                save_rect(v->save, y, u, vv, w, x0, y0, x1, y1);
+            if (in)
                 to_i420_rect(&j->f, y, u, vv, w, x0, y0, x1, y1);
-            }
             for (unsigned my = ty * per; my < (ty + 1) * per && my < mbh; my++)
                 for (unsigned mx = tx * per; mx < (tx + 1) * per && mx < mbw; mx++)
-                    v->still_mbs[my * mbw + mx] = !changed;
+                    v->still_mbs[my * mbw + mx] =
+                        !changed || (in && fine && mb_same(v->save, y, u, vv, w, x0, y0, x1, y1, mx, my));
         }
     return v->still_mbs;
 }
@@ -337,6 +404,63 @@ static int open_encoder(struct pipeline_video *v, unsigned w, unsigned h, int64_
     return 0;
 }
 
+static void swap_jobs(struct video_job *a, struct video_job *b)
+{
+    struct video_job t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void swap_results(struct video_result *a, struct video_result *b)
+{
+    struct video_result t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* out's bytes into r (its buffer grows); false without memory. */
+static bool keep_output(struct video_result *r, const struct h264_output *out)
+{
+    if (out->size > r->cap) {
+        uint8_t *b = realloc(r->data, out->size);
+        if (!b)
+            return false;
+        r->data = b;
+        r->cap = out->size;
+    }
+    memcpy(r->data, out->data, out->size);
+    r->len = out->size;
+    return true;
+}
+
+static void take_preview(struct pipeline_video *v, const struct video_result *r);
+
+/* A preview of the job's picture, handed over before the encoder starts on
+ * it (the echo of a key without the encoder's time: h264.h "Previews").
+ * One lost (no memory) costs nothing: the frame follows. */
+static void hand_preview(struct pipeline_video *v, const struct video_job *j, const struct h264_output *out)
+{
+    struct video_result *r = &v->preview_made;
+    if (!keep_output(r, out))
+        return;
+    r->picture_seq = j->picture_seq;
+    r->outcome = VIDEO_FRAME;
+    r->idr = r->opened = false;
+    r->encode_ms = 0;
+    if (!v->threaded) {
+        take_preview(v, r);
+        return;
+    }
+    /* The slot is free: the server thread takes a preview with or before
+     * the result the encoder's last job made, and this job started only
+     * after that was taken. */
+    pthread_mutex_lock(&v->lock);
+    swap_results(&v->preview, r);
+    v->has_preview = true;
+    pthread_mutex_unlock(&v->lock);
+    v->wake(v->wake_arg);
+}
+
 /* One job into v->made: conversion and encoding, the costly part. */
 static void run_job(struct pipeline_video *v, const struct video_job *j)
 {
@@ -366,6 +490,9 @@ static void run_job(struct pipeline_video *v, const struct video_job *j)
     struct h264_picture pic = {.plane = {y, u, vv}, .stride = {w, w / 2, w / 2}, .dmabuf_fd = -1,
                                .pts_us = f->timestamp_us, .still_mbs = still};
     struct h264_output out;
+    /* (Not for a new encoder or an IDR: a viewer joining needs the IDR.) */
+    if (j->previews && still && !j->force_idr && !r->opened && h264_encoder_preview(v->enc, &pic, &out))
+        hand_preview(v, j, &out);
     v->i420_current = true; /* the encoder takes this picture, whatever it makes of it */
     if (h264_encoder_encode(v->enc, &pic, j->force_idr || r->opened, &out) < 0) {
         v->i420_current = false;
@@ -378,35 +505,14 @@ static void run_job(struct pipeline_video *v, const struct video_job *j)
     r->outcome = VIDEO_EMPTY; /* a backend that skipped: the last frame stands */
     if (out.size == 0)
         return;
-    if (out.size > r->cap) {
-        uint8_t *b = realloc(r->data, out.size);
-        if (!b) {
-            /* The stream would have a hole: start again with an IDR. */
-            close_encoder(v);
-            r->outcome = VIDEO_FAILED;
-            return;
-        }
-        r->data = b;
-        r->cap = out.size;
+    if (!keep_output(r, &out)) {
+        /* The stream would have a hole: start again with an IDR. */
+        close_encoder(v);
+        r->outcome = VIDEO_FAILED;
+        return;
     }
-    memcpy(r->data, out.data, out.size);
-    r->len = out.size;
     r->idr = out.idr;
     r->outcome = VIDEO_FRAME;
-}
-
-static void swap_jobs(struct video_job *a, struct video_job *b)
-{
-    struct video_job t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static void swap_results(struct video_result *a, struct video_result *b)
-{
-    struct video_result t = *a;
-    *a = *b;
-    *b = t;
 }
 
 /* Takes the newest job when the last result has been taken (so no frame of
@@ -442,6 +548,32 @@ static void *encoder_thread(void *arg)
 
 /* ---- the server thread's side ---- */
 
+/* A frame into the ring; false (and a new stream from the next IDR, due at
+ * once) without memory. */
+static bool push_frame(struct pipeline_video *v, const struct video_result *r, bool preview)
+{
+    struct ring_slot *s = &v->ring[(v->last + 1) % PIPELINE_VIDEO_RING];
+    if (r->len > s->cap) {
+        uint8_t *b = realloc(s->data, r->len);
+        if (!b) {
+            reset_ring(v);
+            v->stream++;
+            v->want_idr = true;
+            v->last_idr_ms = -VIDEO_IDR_MIN_MS;
+            return false;
+        }
+        s->data = b;
+        s->cap = r->len;
+    }
+    memcpy(s->data, r->data, r->len);
+    s->len = r->len;
+    s->idr = r->idr;
+    s->preview = preview;
+    s->n = ++v->last;
+    s->picture_seq = r->picture_seq;
+    return true;
+}
+
 /* One result into the ring. */
 static void take_result(struct pipeline_video *v, const struct video_result *r)
 {
@@ -463,29 +595,10 @@ static void take_result(struct pipeline_video *v, const struct video_result *r)
         reset_ring(v);
         v->stream++;
     }
-    if (r->outcome != VIDEO_FRAME)
+    if (r->outcome != VIDEO_FRAME || !push_frame(v, r, false))
         return;
-    struct ring_slot *s = &v->ring[(v->last + 1) % PIPELINE_VIDEO_RING];
-    if (r->len > s->cap) {
-        uint8_t *b = realloc(s->data, r->len);
-        if (!b) {
-            /* A hole: a new stream from the next IDR, due at once. */
-            reset_ring(v);
-            v->stream++;
-            v->want_idr = true;
-            v->last_idr_ms = -VIDEO_IDR_MIN_MS;
-            return;
-        }
-        s->data = b;
-        s->cap = r->len;
-    }
-    memcpy(s->data, r->data, r->len);
-    s->len = r->len;
-    s->idr = r->idr;
-    s->n = ++v->last;
-    s->picture_seq = r->picture_seq;
     if (r->idr) {
-        v->last_idr = s->n;
+        v->last_idr = v->last;
         v->want_idr = false;
         v->stats.idrs++;
     }
@@ -494,12 +607,28 @@ static void take_result(struct pipeline_video *v, const struct video_result *r)
     v->stats.bytes += r->len;
 }
 
+/* A preview into the ring: a frame of the stream, but the picture is not
+ * answered yet (its frame follows). */
+static void take_preview(struct pipeline_video *v, const struct video_result *r)
+{
+    if (!push_frame(v, r, true))
+        return;
+    v->stats.previews++;
+    v->stats.preview_bytes += r->len;
+}
+
 bool pipeline_video_collect(struct pipeline_video *v)
 {
     THREAD_ASSERT_OWNER(&v->owner, "the H.264 stream (server thread)");
     if (!v->threaded)
         return false;
     pthread_mutex_lock(&v->lock);
+    /* A preview before the result: it went ahead of that frame. */
+    bool got_preview = v->has_preview;
+    if (got_preview) {
+        swap_results(&v->preview_taken, &v->preview);
+        v->has_preview = false;
+    }
     bool got = v->has_result;
     if (got) {
         swap_results(&v->taken, &v->result);
@@ -508,9 +637,11 @@ bool pipeline_video_collect(struct pipeline_video *v)
     }
     v->stats.replaced = v->replaced;
     pthread_mutex_unlock(&v->lock);
+    if (got_preview)
+        take_preview(v, &v->preview_taken);
     if (got)
         take_result(v, &v->taken);
-    return got;
+    return got || got_preview;
 }
 
 bool pipeline_video_pending(const struct pipeline_video *v, uint64_t picture_seq, int64_t now_ms)
@@ -569,6 +700,7 @@ int pipeline_video_encode(struct pipeline_video *v, struct pipeline *p, int64_t 
     j->f = *f;
     j->f.data = j->buf;
     j->now_ms = now_ms;
+    j->previews = v->previews;
     /* A new encoder starts with an IDR by itself (run_job). */
     j->force_idr = v->want_idr && now_ms - v->last_idr_ms >= VIDEO_IDR_MIN_MS;
     if (j->force_idr)
@@ -618,7 +750,7 @@ bool pipeline_video_frame(const struct pipeline_video *v, uint64_t n, struct pip
     if (s->n != n)
         return false;
     *out = (struct pipeline_video_frame){.data = s->data, .len = s->len, .idr = s->idr,
-                                         .picture_seq = s->picture_seq};
+                                         .preview = s->preview, .picture_seq = s->picture_seq};
     return true;
 }
 

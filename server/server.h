@@ -30,8 +30,10 @@ struct server_stats {
      * dropped, never given to the hid_input */
     uint64_t input_dropped_view_only;
     /* H.264 (RFB encoding 50): frames encoded, rects and their bytes sent,
-     * viewers sent back to tiles to wait for an IDR; encoding time. */
+     * viewers sent back to tiles to wait for an IDR; encoding time;
+     * previews made (h264.h) and their bytes. */
     uint64_t h264_frames, h264_rects, h264_bytes, h264_resyncs, h264_encode_ns;
+    uint64_t h264_previews, h264_preview_bytes;
 };
 
 /* Creates the VNC server and binds its port(s). The password comes from

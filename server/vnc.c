@@ -801,5 +801,7 @@ void server_get_stats(const struct server *s, struct server_stats *out)
         pipeline_video_get_stats(s->video, &vs);
         out->h264_encode_ns = (uint64_t)(vs.encode_ms * 1e6);
         out->h264_frames = vs.frames;
+        out->h264_previews = vs.previews;
+        out->h264_preview_bytes = vs.preview_bytes;
     }
 }

@@ -40,7 +40,9 @@ int vnc_h264_create(struct server *s, const struct config_video *cfg, unsigned f
     s->video = pipeline_video_create(&p, strcmp(cfg->h264, "always") == 0, wake_server, s);
     if (!s->video)
         return -1;
-    LOG_INFO("vnc", "H.264 (RFB encoding 50): %s, backend %s", cfg->h264, cfg->backend);
+    pipeline_video_set_previews(s->video, cfg->previews);
+    LOG_INFO("vnc", "H.264 (RFB encoding 50): %s, backend %s%s", cfg->h264, cfg->backend,
+             cfg->previews ? ", previews of typing" : "");
     return 0;
 }
 
@@ -179,9 +181,9 @@ int vnc_h264_append(struct vnc_client *c, int64_t now, uint16_t *nrects, bool *s
             return -1;
     }
     (*nrects)++;
-    /* Else the current picture's frame is still in the encoder: what
-     * changed since stays owed (vnc_internal.h). */
-    *current = fr.picture_seq == seq;
+    /* Else the current picture's frame is still in the encoder (a preview
+     * went ahead of it): what changed since stays owed (vnc_internal.h). */
+    *current = fr.picture_seq == seq && !fr.preview;
     c->h264_stream = stream;
     c->h264_have = last;
     s->stats.h264_rects++;

@@ -156,6 +156,10 @@ void web_metrics_reply(struct web_conn *c)
     metric(&t, "piglix_encode_shared_total", "counter", "Updates reused for another client.", (double)ss.encode_cache_hits);
     metric(&t, "piglix_encode_seconds_total", "counter", "Time spent encoding updates.", (double)ss.encode_ns / 1e9);
     metric(&t, "piglix_h264_frames_total", "counter", "H.264 frames encoded (once for all viewers).", (double)ss.h264_frames);
+    metric(&t, "piglix_h264_previews_total", "counter",
+           "Previews of pictures with few changes (typing), ahead of their frame.", (double)ss.h264_previews);
+    metric(&t, "piglix_h264_preview_bytes_total", "counter", "Bytes of those previews (made once for all viewers).",
+           (double)ss.h264_preview_bytes);
     metric(&t, "piglix_h264_rects_total", "counter", "H.264 rectangles (RFB encoding 50) sent.", (double)ss.h264_rects);
     metric(&t, "piglix_h264_bytes_total", "counter", "Bytes of H.264 rectangles sent.", (double)ss.h264_bytes);
     metric(&t, "piglix_h264_resyncs_total", "counter", "Viewers sent tiles to wait for an IDR (new, slow).", (double)ss.h264_resyncs);

@@ -222,7 +222,7 @@ static int mjpeg_restart(struct mjpeg *m, const char *cmd, unsigned *restarts)
 struct h264_view {
     AVCodecContext *dc;
     AVPacket *pkt;
-    AVFrame *fr;
+    AVFrame *fr, *last; /* receiving, the last picture received */
     struct SwsContext *sws;
     unsigned x, y, w, h;
 };
@@ -232,8 +232,44 @@ static void h264_view_close(struct h264_view *v)
     avcodec_free_context(&v->dc);
     av_packet_free(&v->pkt);
     av_frame_free(&v->fr);
+    av_frame_free(&v->last);
     sws_freeContext(v->sws);
     v->sws = NULL;
+}
+
+/* One access unit decoded; *got when it gave a picture (in v->last: a
+ * receive that finds nothing empties its frame). */
+static int h264_view_packet(struct h264_view *v, const uint8_t *data, size_t len, bool *got)
+{
+    v->pkt->data = (uint8_t *)data;
+    v->pkt->size = (int)len;
+    if (avcodec_send_packet(v->dc, v->pkt) < 0)
+        return -1;
+    while (avcodec_receive_frame(v->dc, v->fr) == 0) {
+        av_frame_unref(v->last);
+        av_frame_move_ref(v->last, v->fr);
+        *got = true;
+    }
+    return 0;
+}
+
+/* The last decoded picture drawn (noVNC also draws a rect's last frame). */
+static int h264_view_draw(struct h264_view *v, uint8_t *fb, unsigned stride)
+{
+    const AVFrame *fr = v->last;
+    int fw = fr->width < (int)v->w ? fr->width : (int)v->w;
+    int fh = fr->height < (int)v->h ? fr->height : (int)v->h;
+    v->sws = sws_getCachedContext(v->sws, fw, fh, fr->format, fw, fh, AV_PIX_FMT_RGB0, SWS_POINT, NULL,
+                                  NULL, NULL);
+    if (!v->sws)
+        return -1;
+    /* BT.601 (the stream's VUI); its range as the stream says. */
+    const int *coef = sws_getCoefficients(SWS_CS_ITU601);
+    sws_setColorspaceDetails(v->sws, coef, fr->color_range == AVCOL_RANGE_JPEG, coef, 1, 0, 1 << 16, 1 << 16);
+    uint8_t *dst[4] = {fb + (size_t)v->y * stride + (size_t)v->x * 4};
+    int dst_stride[4] = {(int)stride};
+    sws_scale(v->sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fh, dst, dst_stride);
+    return 0;
 }
 
 static int h264_view_decode(void *ctx, unsigned x, unsigned y, unsigned w, unsigned h, uint32_t flags,
@@ -247,33 +283,39 @@ static int h264_view_decode(void *ctx, unsigned x, unsigned y, unsigned w, unsig
         v->dc = codec ? avcodec_alloc_context3(codec) : NULL;
         v->pkt = av_packet_alloc();
         v->fr = av_frame_alloc();
-        if (!v->dc || !v->pkt || !v->fr || avcodec_open2(v->dc, codec, NULL) < 0)
+        v->last = av_frame_alloc();
+        if (!v->dc || !v->pkt || !v->fr || !v->last || avcodec_open2(v->dc, codec, NULL) < 0)
             return -1;
         v->x = x, v->y = y, v->w = w, v->h = h;
     }
     if (len == 0)
         return 0;
-    v->pkt->data = (uint8_t *)data;
-    v->pkt->size = (int)len;
-    if (avcodec_send_packet(v->dc, v->pkt) < 0)
-        return -1;
-    /* Every frame of the payload in turn: the last one is what shows. */
-    while (avcodec_receive_frame(v->dc, v->fr) == 0) {
-        int fw = v->fr->width < (int)w ? v->fr->width : (int)w;
-        int fh = v->fr->height < (int)h ? v->fr->height : (int)h;
-        v->sws = sws_getCachedContext(v->sws, fw, fh, v->fr->format, fw, fh, AV_PIX_FMT_RGB0,
-                                      SWS_POINT, NULL, NULL, NULL);
-        if (!v->sws)
+    /* One access unit a packet, as noVNC hands WebCodecs one chunk a slice
+     * (each of piglix's pictures is one slice): libavcodec takes a packet
+     * for one picture, and a rect may hold several (a preview and its
+     * frame, or a viewer catching up). Parameter sets go with the slice
+     * after them. */
+    size_t start = 0;
+    bool got = false;
+    for (size_t i = 0; i + 3 < len; i++) {
+        if (!(data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1))
+            continue;
+        unsigned type = data[i + 3] & 31;
+        if (type != 1 && type != 5)
+            continue;
+        size_t end = i + 4;
+        while (end + 3 <= len && !(data[end] == 0 && data[end + 1] == 0 && data[end + 2] <= 1))
+            end++;
+        if (end + 3 > len)
+            end = len;
+        if (h264_view_packet(v, data + start, end - start, &got) < 0)
             return -1;
-        /* BT.601 (the stream's VUI); its range as the stream says. */
-        const int *coef = sws_getCoefficients(SWS_CS_ITU601);
-        sws_setColorspaceDetails(v->sws, coef, v->fr->color_range == AVCOL_RANGE_JPEG, coef, 1, 0,
-                                 1 << 16, 1 << 16);
-        uint8_t *dst[4] = {fb + (size_t)y * stride + (size_t)x * 4};
-        int dst_stride[4] = {(int)stride};
-        sws_scale(v->sws, (const uint8_t *const *)v->fr->data, v->fr->linesize, 0, fh, dst, dst_stride);
+        start = end;
+        i = end - 1;
     }
-    return 0;
+    if (start < len && h264_view_packet(v, data + start, len - start, &got) < 0)
+        return -1;
+    return got ? h264_view_draw(v, fb, stride) : 0;
 }
 #endif
 

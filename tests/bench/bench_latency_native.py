@@ -83,6 +83,7 @@ def main():
                 s = summary(got[kind])
                 print("%-10s %-14s %8.1f %8.1f %8.1f %8d %8s" % (size, label, s[0], s[1], s[2],
                                                                  rects if kind == "h264" else 0, ""))
+            print("  slowest: Tight %s, H.264 %s" % (sorted(got["tight"])[-4:], sorted(got["h264"])[-4:]))
             hs = summary(got["h264"])
             print("%-10s H.264 against Tight: p50 %.2fx, p95 %.2fx, mean %.2fx (target: at most 1.2x)"
                   % (size, hs[0] / t[0], hs[1] / t[1], hs[2] / t[2]))

@@ -353,6 +353,78 @@ def case_newer_picture_follows(env):
           "the encoder needs a few ms, the next cursor blink up to 500)" % waits[-1])
 
 
+def _typing_session(env, previews):
+    """Types 16 keys on the BIOS scene to an H.264 viewer that asks after
+    each update; returns (per key: the NAL headers up to the update that
+    first showed its echo, in ms), the viewer, and the Tight viewer's and
+    its own picture after the last key."""
+    p = Piglix(env, password=None, vnc__auth="none", capture__width=W, capture__height=H,
+               capture__fps=30, capture__scenario="bios", capture__type_echo="yes",
+               video__h264="always", video__previews="yes" if previews else "no").start()
+    c = rfb_h264.Client(p.port)
+    tight = rfb_h264.Client(p.port, h264=False, jpeg=False)  # lossless tiles: the reference picture
+
+    def key(sym):
+        for down in (1, 0):
+            c.s.sendall(struct.pack(">BBxxI", 4, down, sym))
+
+    def until(want, seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            c.update()
+            if _echo_state(c.fb) == want:
+                return True
+        return False
+
+    key(0xff1b)
+    check(until((0, 0), 10), "the echo strip never showed an empty field")
+    keys = []
+    for i in range(16):
+        time.sleep(0.1)
+        c.h264_nals = []
+        t0 = time.monotonic()
+        key(0x61 + i)
+        check(until((i + 1, 0x61 + i), 3), "key %d: its echo never showed" % i)
+        keys.append((list(c.h264_nals), (time.monotonic() - t0) * 1000))
+    time.sleep(0.3)
+    for viewer in (c, tight):  # both up to date: drain what came, then ask once more
+        viewer.s.settimeout(0.3)
+        try:
+            while True:
+                viewer.update()
+        except socket.timeout:
+            pass
+        viewer.s.settimeout(20)
+    p.stop()
+    return keys, c, tight.fb
+
+
+def case_typing_previews(env):
+    """[video] previews: each typed key's echo reaches an H.264 viewer
+    first in a preview (a PPS and a non-reference slice, its changed
+    macroblocks as exact samples) ahead of the encoder's frame; the viewer's
+    decoder (libavcodec through its parser, as TigerVNC) takes both from one
+    rect, and after 16 keys its picture still matches the lossless tiles of
+    a Tight viewer (the previews left nothing in the decoder's references).
+    With previews = no, none is sent."""
+    keys, c, ref_fb = _typing_session(env, True)
+    state = (_echo_state(ref_fb), _echo_state(c.fb))
+    with_preview = sum(1 for nals, _ in keys if 0x01 in nals and 0x68 in nals)
+    psnr = rfb_h264.psnr(c.fb[-16:], ref_fb[-16:])  # the echo strip
+    waits = sorted(ms for _, ms in keys)
+    print("previews: %d of %d keys showed first in a preview; echo p50 %.1f ms; H.264 picture against "
+          "the lossless tiles after the last key (echo strip): %.1f dB" % (with_preview, len(keys), waits[len(waits) // 2], psnr))
+    check(with_preview >= len(keys) - 2, "only %d of %d keys came with a preview" % (with_preview, len(keys)))
+    check(state == ((16, 0x70), (16, 0x70)), "the pictures disagree after the last key: %r" % (state, ))
+    keys, c, ref_fb = _typing_session(env, False)
+    psnr_without = rfb_h264.psnr(c.fb[-16:], ref_fb[-16:])
+    print("previews = no: echo p50 %.1f ms, %.1f dB" % (sorted(ms for _, ms in keys)[8], psnr_without))
+    check(all(0x01 not in nals for nals, _ in keys), "a preview was sent with [video] previews = no")
+    # (The strip's hard 8-pixel cells cost the encoder's frames ~28 dB either way.)
+    check(psnr >= psnr_without - 1.0, "the H.264 picture drifted with previews: %.1f dB, without %.1f dB"
+          % (psnr, psnr_without))
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ FAMILIES = {
     "piglix_h264_bytes_total": "counter", "piglix_h264_encode_seconds_total": "counter",
     "piglix_h264_frames_total": "counter", "piglix_h264_rects_total": "counter",
     "piglix_h264_resyncs_total": "counter", "piglix_role_refusals_total": "counter",
+    "piglix_h264_previews_total": "counter", "piglix_h264_preview_bytes_total": "counter",
     "piglix_vnc_input_dropped_total": "counter",
     "piglix_info": "gauge", "piglix_capture_signal": "gauge", "piglix_capture_width": "gauge",
     "piglix_capture_height": "gauge", "piglix_capture_fps": "gauge", "piglix_capture_frames_total": "counter",

@@ -57,6 +57,7 @@ class Client:
         self.decoders = {}
         self.zs = [zlib.decompressobj() for _ in range(4)]
         self.last_h264_update = None
+        self.h264_nals = []  # NAL header bytes of H.264 rects, oldest first (tests may clear it)
         self.auto_request = True  # ask again after each update, as viewers do
         self.password = password
         self._handshake(jpeg)
@@ -225,6 +226,8 @@ class Client:
         import av
         length, flags = self.u32(), self.u32()
         data = self.recv(length)
+        # Each NAL unit's header byte, for tests that look at what came.
+        self.h264_nals += [data[i + 3] for i in range(len(data) - 3) if data[i:i + 3] == b"\0\0\1"]
         self.counts["h264"] += 1
         self.counts["h264_bytes"] += length
         if flags & 2:
