@@ -56,11 +56,18 @@ function sample(page) {
   });
 }
 
-async function h264Rects(page) {
-  const text = await page.evaluate(async () => (await fetch('/api/metrics')).text());
-  const m = /^piglix_h264_rects_total (\d+)/m.exec(text);
-  return m ? Number(m[1]) : -1;
+// The first-run set-up with the token from piglix's log, up to the first picture.
+async function firstRunSetUp(page, logText) {
+  await page.waitForSelector('#view-setup:not([hidden])');
+  await page.fill('#setup-token', /set-up token ([0-9a-f]{32})/.exec(logText)[1]);
+  await page.fill('#setup-name', 'admin');
+  await page.fill('#setup-password', PASSWORD);
+  await page.fill('#setup-password2', PASSWORD);
+  await page.click('#setup-submit');
+  await page.waitForSelector('#view-kvm:not([hidden])');
+  await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 20000 });
 }
+
 
 test('noVNC in Chromium negotiates H.264 and shows the moving picture', async () => {
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 720 } });
@@ -73,17 +80,9 @@ test('noVNC in Chromium negotiates H.264 and shows the moving picture', async ()
       (await VideoDecoder.isConfigSupported({ codec: 'avc1.42e01f', codedWidth: 640, codedHeight: 360 })).supported);
   })();
   assert.ok(webcodecs, 'Chromium has no WebCodecs H.264 decoder here');
-  await page.waitForSelector('#view-setup:not([hidden])');
-  const token = /set-up token ([0-9a-f]{32})/.exec(log())[1];
-  await page.fill('#setup-token', token);
-  await page.fill('#setup-name', 'admin');
-  await page.fill('#setup-password', PASSWORD);
-  await page.fill('#setup-password2', PASSWORD);
-  await page.click('#setup-submit');
-  await page.waitForSelector('#view-kvm:not([hidden])');
-  await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 20000 });
-  const n0 = await h264Rects(page);
-  await waitFor(async () => (await h264Rects(page)) >= n0 + 4, 'H.264 rects to the browser');
+  await firstRunSetUp(page, log());
+  const n0 = await metric(page, 'piglix_h264_rects_total');
+  await waitFor(async () => (await metric(page, 'piglix_h264_rects_total')) >= n0 + 4, 'H.264 rects to the browser');
   const a = await sample(page);
   await page.waitForTimeout(700);
   const b = await sample(page);
@@ -97,7 +96,7 @@ test('noVNC in Chromium negotiates H.264 and shows the moving picture', async ()
   for (let i = 0; i < a.px.length; i += 3)
     if (Math.abs(a.px[i] - b.px[i]) + Math.abs(a.px[i + 1] - b.px[i + 1]) + Math.abs(a.px[i + 2] - b.px[i + 2]) > 6) differ++;
   const share = differ / (a.px.length / 3);
-  const rects = (await h264Rects(page)) - n0;
+  const rects = (await metric(page, 'piglix_h264_rects_total')) - n0;
   console.log(`figures: ${rects} H.264 rects to the browser, ${(share * 100).toFixed(0)}% of sampled pixels moved in 0.7 s`);
   assert.ok(share > 0.5, 'the picture does not move: ' + share);
   assert.deepEqual(errors, []);
@@ -151,14 +150,7 @@ test('noVNC in Chromium shows typing through H.264 previews', async () => {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`https://127.0.0.1:${port}/`);
-    await page.waitForSelector('#view-setup:not([hidden])');
-    await page.fill('#setup-token', /set-up token ([0-9a-f]{32})/.exec(tlog())[1]);
-    await page.fill('#setup-name', 'admin');
-    await page.fill('#setup-password', PASSWORD);
-    await page.fill('#setup-password2', PASSWORD);
-    await page.click('#setup-submit');
-    await page.waitForSelector('#view-kvm:not([hidden])');
-    await page.waitForFunction(() => window.piglix.firstPictureAt !== null, null, { timeout: 20000 });
+    await firstRunSetUp(page, tlog());
     await page.waitForSelector('#dlg-health[open]'); // the first-run checklist: closed, the screen takes the keys
     await page.click('#dlg-health .close');
     const box = await page.locator('#screen canvas').boundingBox();
