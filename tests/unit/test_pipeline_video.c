@@ -213,12 +213,89 @@ static void test_thread_newest_wins(void **state)
     close(fd);
 }
 
+/* frame_data (YUYV, w wide) with one 8x8 block at x, y made bright: a
+ * typed glyph. */
+static void type_block(struct pipeline *pl, unsigned w, unsigned h, unsigned n, unsigned x, unsigned y)
+{
+    for (unsigned r = y; r < y + 8; r++)
+        for (unsigned c = x; c < x + 8; c++)
+            frame_data[(size_t)r * w * 2 + c * 2] = (uint8_t)(200 + n);
+    struct capture_frame f = {.fmt = PIXFMT_YUYV, .width = w, .height = h, .stride = w * 2,
+                              .data = frame_data, .seq = n};
+    bool resized;
+    assert_true(pipeline_feed(pl, &f, &resized) > 0);
+}
+
+/* Previews (h264.h): a typed picture's preview reaches the ring before its
+ * frame, marked, and does not answer the picture (pending stays true until
+ * the frame does); one macroblock's worth; none with previews off. */
+static void test_thread_previews(void **state)
+{
+    (void)state;
+    for (int on = 1; on >= 0; on--) {
+        int fd = eventfd(0, EFD_CLOEXEC);
+        assert_true(fd >= 0);
+        struct encode_settings es = {.quality = 80, .subsamp = ENCODE_SUBSAMP_422};
+        struct pipeline *pl = pipeline_create(&es, 64);
+        struct h264_params p = {.fps = 30, .bitrate_kbps = 4000, .backend = H264_BACKEND_X264};
+        struct pipeline_video *v = pipeline_video_create(&p, true, wake_fd, &fd);
+        assert_non_null(v);
+        pipeline_video_set_previews(v, on);
+        int64_t t = 100000;
+        feed(pl, 320, 240, 1);
+        assert_int_equal(pipeline_video_encode(v, pl, t), 0);
+        wait_wake(fd);
+        assert_true(pipeline_video_collect(v)); /* the IDR */
+        struct pipeline_video_stats st;
+        pipeline_video_get_stats(v, &st);
+        if (strcmp(st.encoder, "x264") != 0) {
+            pipeline_video_destroy(v);
+            pipeline_destroy(pl);
+            close(fd);
+            skip(); /* built without x264 */
+        }
+        for (unsigned k = 0; k < 5; k++) {
+            uint64_t before = pipeline_video_last(v);
+            type_block(pl, 320, 240, 2 + k, 20 + 16 * k, 100);
+            uint64_t seq = pipeline_seq(pl);
+            assert_int_equal(pipeline_video_encode(v, pl, t += 100), 0);
+            /* Collected as they come: the preview may come alone, then
+             * the picture is still owed; its frame answers it. */
+            while (pipeline_video_last(v) < before + 1 + (unsigned)on) {
+                wait_wake(fd);
+                pipeline_video_collect(v);
+                if (on && pipeline_video_last(v) == before + 1)
+                    assert_true(pipeline_video_pending(v, seq, t));
+            }
+            assert_false(pipeline_video_pending(v, seq, t));
+            struct pipeline_video_frame fr;
+            for (uint64_t n = before + 1; n <= pipeline_video_last(v); n++) {
+                assert_true(pipeline_video_frame(v, n, &fr));
+                assert_int_equal(fr.picture_seq, seq);
+                assert_int_equal(fr.preview, on && n == before + 1);
+                if (fr.preview) /* our PPS, then one macroblock's samples in a slice */
+                    assert_true(fr.len > 384 && fr.len < 2 * 384 && fr.data[4] == 0x68);
+            }
+            assert_int_equal(pipeline_video_last(v), before + 1 + (unsigned)on);
+        }
+        pipeline_video_get_stats(v, &st);
+        assert_int_equal(st.previews, on ? 5 : 0);
+        assert_int_equal(st.frames, 6);
+        pipeline_video_destroy(v);
+        pipeline_destroy(pl);
+        close(fd);
+    }
+    free(frame_data);
+    frame_data = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_video_mode_rule),
         cmocka_unit_test(test_stream_ring_idr_and_resize),
         cmocka_unit_test(test_thread_newest_wins),
+        cmocka_unit_test(test_thread_previews),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
