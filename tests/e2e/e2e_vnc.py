@@ -264,8 +264,13 @@ def case_stalled_client(env):
         staller.communicate(timeout=60)
     print("updates/s alone %s, beside a stalled client %s" % (
         " ".join("%.1f" % r for r in alone), " ".join("%.1f" % r for r in both)))
-    check(max(both) >= 0.5 * max(alone),
-          "a stalled client slowed another: %.1f updates/s vs %.1f alone" % (max(both), max(alone)))
+    # Each window beside the staller against the window alone just before
+    # it (the load of a shared machine moves between pairs: one CI run had
+    # 30.5 then 13.0 alone, 15.0 then 10.0 beside); a real stall takes
+    # nearly all of the rate in every pair.
+    ratios = [b / a for a, b in zip(alone, both) if a > 0]
+    check(ratios and max(ratios) >= 0.5,
+          "a stalled client slowed another: updates/s beside it / alone %s" % " ".join("%.2f" % r for r in ratios))
     p.stop()
 
 
