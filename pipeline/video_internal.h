@@ -1,7 +1,8 @@
 /* pipeline/video_internal: what video.c's parts share. video_copy.c brings
  * a job's copy of the picture up to date with the tiles changed since the
- * picture it holds. Server thread only (the thread that feeds the
- * pipeline); not for other modules. */
+ * picture it holds (server thread only: the thread that feeds the
+ * pipeline); video_convert.c makes the encoder's I420 picture of it (the
+ * encoder's thread). Not for other modules. */
 #ifndef PIGLIX_PIPELINE_VIDEO_INTERNAL_H
 #define PIGLIX_PIPELINE_VIDEO_INTERNAL_H
 
@@ -53,5 +54,27 @@ size_t video_copy_picture(struct video_copy_history *h, uint8_t *dst, uint64_t h
                           const struct tile_grid *grid);
 
 void video_copy_free(struct video_copy_history *h);
+
+/* The encoder's picture as I420 (video_convert.c; the encoder's thread). */
+struct video_convert {
+    uint8_t *i420;            /* w * h * 3 / 2: Y, then U and V at half size */
+    size_t i420_cap;
+    bool current;             /* i420 holds the picture the encoder took last */
+    uint8_t *still_mbs;       /* per 16x16 macroblock, for h264_picture */
+    size_t still_cap;
+    uint8_t *save;            /* a changed tile's samples before conversion */
+    size_t save_cap;
+};
+/* Room for a w x h picture (not current until converted whole); -1
+ * without memory. */
+int video_convert_size(struct video_convert *v, unsigned w, unsigned h);
+/* f (w x h, even, as sized) into v->i420 in its own (limited) range: the
+ * whole of it, or (when v holds the encoder's last picture and d says which
+ * tiles changed since) those tiles only, the macroblocks of the others
+ * marked still. Returns still_mbs or NULL (everything converted, nothing
+ * known still). */
+const uint8_t *video_convert(struct video_convert *v, const struct capture_frame *f, const struct video_damage *d,
+                             unsigned w, unsigned h);
+void video_convert_free(struct video_convert *v);
 
 #endif
