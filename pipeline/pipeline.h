@@ -116,8 +116,8 @@ bool pipeline_video_collect(struct pipeline_video *v);
 bool pipeline_video_pending(const struct pipeline_video *v, uint64_t picture_seq, int64_t now_ms);
 /* Asks for an IDR with the next frame (at most one forced IDR per 500 ms). */
 void pipeline_video_request_idr(struct pipeline_video *v);
-/* Previews on or off ([video] previews; on unless set). Before the first
- * encode. */
+/* Previews on or off ([video] previews; on unless set), from the next
+ * picture handed over. */
 void pipeline_video_set_previews(struct pipeline_video *v, bool on);
 
 struct pipeline_video_frame {
