@@ -105,8 +105,8 @@ struct h264_follow {
     unsigned sps_id, mbw, mbh, frame_num_bits, poc_type, poc_bits;
     unsigned frame_num, poc_lsb, poc_step; /* of the last reference picture */
     uint8_t pps_sps[256];                  /* the SPS each PPS id names; 0xff: unused */
-    uint8_t *buf, *rbsp;
-    size_t cap, rbsp_cap;
+    uint8_t *buf;                          /* the last preview */
+    size_t cap;
 };
 void h264_follow_init(struct h264_follow *f);
 void h264_follow_note(struct h264_follow *f, const uint8_t *data, size_t size);

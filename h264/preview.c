@@ -82,20 +82,42 @@ static unsigned rd_ue(struct bit_reader *r)
     return (unsigned)((1ull << zeros) - 1 + rd_bits(r, zeros));
 }
 
-/* ---- writing: RBSP bits, then escaped into a NAL unit ---- */
+/* ---- writing: NAL units, escaped as their bytes are written ---- */
 
 struct bit_writer {
     uint8_t *p;
     size_t pos;
     unsigned acc, nacc; /* bits not yet written, MSB first */
+    unsigned zeros;     /* zero bytes just written (emulation prevention) */
 };
+
+/* One RBSP byte: 0x03 goes before it after two zeros when it is <= 3 (7.4.1). */
+static void wr_byte(struct bit_writer *w, uint8_t b)
+{
+    if (w->zeros >= 2 && b <= 3) {
+        w->p[w->pos++] = 3;
+        w->zeros = 0;
+    }
+    w->p[w->pos++] = b;
+    w->zeros = b == 0 ? w->zeros + 1 : 0;
+}
+
+/* A start code and the NAL header byte head (not escaped). */
+static void wr_nal_start(struct bit_writer *w, uint8_t head)
+{
+    static const uint8_t start[4] = {0, 0, 0, 1};
+    memcpy(w->p + w->pos, start, sizeof(start));
+    w->pos += sizeof(start);
+    w->p[w->pos++] = head;
+    w->acc = w->nacc = w->zeros = 0;
+}
 
 static void wr_bits(struct bit_writer *w, unsigned v, unsigned n)
 {
     while (n--) {
         w->acc = w->acc << 1 | ((v >> n) & 1);
         if (++w->nacc == 8) {
-            w->p[w->pos++] = (uint8_t)w->acc;
+            wr_byte(w, (uint8_t)w->acc);
             w->acc = w->nacc = 0;
         }
     }
@@ -120,28 +142,6 @@ static void wr_trailing(struct bit_writer *w)
 {
     wr_bits(w, 1, 1);
     wr_align_zero(w);
-}
-
-/* The RBSP rbsp[0..n) as a NAL unit with header byte head, after a start
- * code, at out: 0x03 after two zeros before any byte <= 3 (7.4.1). */
-static size_t put_nal(uint8_t *out, uint8_t head, const uint8_t *rbsp, size_t n)
-{
-    size_t o = 0;
-    out[o++] = 0;
-    out[o++] = 0;
-    out[o++] = 0;
-    out[o++] = 1;
-    out[o++] = head;
-    unsigned zeros = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (zeros >= 2 && rbsp[i] <= 3) {
-            out[o++] = 3;
-            zeros = 0;
-        }
-        out[o++] = rbsp[i];
-        zeros = rbsp[i] == 0 ? zeros + 1 : 0;
-    }
-    return o;
 }
 
 /* ---- following the encoder's stream ---- */
@@ -236,7 +236,6 @@ void h264_follow_init(struct h264_follow *f)
 void h264_follow_free(struct h264_follow *f)
 {
     free(f->buf);
-    free(f->rbsp);
     h264_follow_init(f);
 }
 
@@ -291,7 +290,7 @@ static void put_pcm(struct bit_writer *w, const struct h264_picture *in, unsigne
             const uint8_t *row = in->plane[plane] + (size_t)sy * in->stride[plane];
             for (unsigned x = 0; x < size; x++) {
                 unsigned sx = mx * size + x < pw ? mx * size + x : pw - 1;
-                w->p[w->pos++] = row[sx];
+                wr_byte(w, row[sx]);
             }
         }
     }
@@ -314,17 +313,10 @@ bool h264_follow_preview(struct h264_follow *f, const struct h264_picture *in, u
         changed += !in->still_mbs[i];
     if (changed == 0 || changed > max_mbs)
         return false;
-    /* RBSP: each macroblock its 384 samples plus at most 8 bytes of
-     * skip run and type; the header under 32. Escaping adds at most one
-     * byte in three. */
-    size_t rbsp_need = 64 + changed * 392 + 16, need = rbsp_need + rbsp_need / 2 + 64;
-    if (rbsp_need > f->rbsp_cap) {
-        uint8_t *b = realloc(f->rbsp, rbsp_need);
-        if (!b)
-            return false;
-        f->rbsp = b;
-        f->rbsp_cap = rbsp_need;
-    }
+    /* Each macroblock its 384 samples plus at most 8 bytes of skip run and
+     * type; the PPS and the slice header under 64. Escaping adds at most
+     * one byte in three. */
+    size_t raw = 64 + changed * 392 + 16, need = raw + raw / 2 + 64;
     if (need > f->cap) {
         uint8_t *b = realloc(f->buf, need);
         if (!b)
@@ -332,10 +324,10 @@ bool h264_follow_preview(struct h264_follow *f, const struct h264_picture *in, u
         f->buf = b;
         f->cap = need;
     }
-    size_t o = 0;
     /* Our PPS: CAVLC, one reference, no weighting, QP 26, deblocking
      * control present (to turn it off). */
-    struct bit_writer w = {.p = f->rbsp};
+    struct bit_writer w = {.p = f->buf};
+    wr_nal_start(&w, 0x68); /* nal_ref_idc 3, type 8 */
     wr_ue(&w, (unsigned)pps_id);
     wr_ue(&w, f->sps_id);
     wr_bits(&w, 0, 2); /* entropy_coding_mode, bottom_field_pic_order_in_frame_present */
@@ -348,9 +340,8 @@ bool h264_follow_preview(struct h264_follow *f, const struct h264_picture *in, u
     wr_ue(&w, 0);      /* chroma_qp_index_offset */
     wr_bits(&w, 4, 3); /* deblocking_filter_control_present 1, constrained_intra_pred 0, redundant_pic_cnt_present 0 */
     wr_trailing(&w);
-    o += put_nal(f->buf + o, 0x68, f->rbsp, w.pos); /* nal_ref_idc 3, type 8 */
 
-    w = (struct bit_writer){.p = f->rbsp};
+    wr_nal_start(&w, 0x01);        /* nal_ref_idc 0, type 1 */
     wr_ue(&w, 0);                  /* first_mb_in_slice */
     wr_ue(&w, 0);                  /* slice_type P */
     wr_ue(&w, (unsigned)pps_id);
@@ -377,10 +368,9 @@ bool h264_follow_preview(struct h264_follow *f, const struct h264_picture *in, u
     if (run)
         wr_ue(&w, run);
     wr_trailing(&w);
-    o += put_nal(f->buf + o, 0x01, f->rbsp, w.pos); /* nal_ref_idc 0, type 1 */
     f->after_preview = true;
     out->data = f->buf;
-    out->size = o;
+    out->size = w.pos;
     out->idr = false;
     return true;
 }
