@@ -109,8 +109,7 @@ bool h264_encoder_preview(struct h264_encoder *e, const struct h264_picture *in,
 {
     THREAD_ASSERT_OWNER(&e->owner, "an H.264 encoder");
     *out = (struct h264_output){0};
-    unsigned kbps = e->params.bitrate_kbps ? e->params.bitrate_kbps : 2000;
-    double rate = kbps * 1000.0 / 8 / PREVIEW_SHARE; /* bytes a second */
+    double rate = e->ceiling_kbps * 1000.0 / 8 / PREVIEW_SHARE; /* bytes a second */
     if (!e->preview_timed || in->pts_us < e->preview_pts_us) {
         e->preview_tokens = rate;
         e->preview_timed = true;

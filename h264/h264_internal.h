@@ -7,7 +7,7 @@
 
 struct h264_backend_ops {
     const char *name;
-    /* Fills e->priv and e->name; returns 0, or -1 with a sentence in err. */
+    /* Fills e->priv, e->name and e->ceiling_kbps; returns 0, or -1 with a sentence in err. */
     int (*open)(struct h264_encoder *e, const struct h264_params *p, char *err, size_t errlen);
     int (*encode)(struct h264_encoder *e, const struct h264_picture *in, bool force_idr,
                   struct h264_output *out);
@@ -20,6 +20,7 @@ struct h264_encoder {
     char name[96];
     void *priv;
     struct thread_owner owner; /* the thread that opened it (h264.h) */
+    unsigned ceiling_kbps;       /* the bitrate ceiling the backend set (its default when 0 was asked) */
     struct h264_follow follow;  /* its stream, for previews */
     /* The previews' budget (bytes), refilled with the pictures' time. */
     double preview_tokens;
@@ -45,6 +46,12 @@ struct h264_speed {
 };
 void h264_speed_init(struct h264_speed *s, unsigned fps);
 bool h264_speed_note(struct h264_speed *s, double encode_ms);
+
+/* The software encoders' ceiling when none is configured (kbit/s). */
+static inline unsigned h264_software_default_kbps(unsigned width, unsigned height)
+{
+    return width * height >= 1280 * 720 ? 4000 : 2000;
+}
 
 /* NULL in builds without that backend (PIGLIX_WITH_X264=OFF etc.). */
 extern const struct h264_backend_ops *const h264_backend_m2m;

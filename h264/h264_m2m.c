@@ -41,6 +41,7 @@ static int h264_m2m_open(struct h264_encoder *e, const struct h264_params *p, ch
         return -1;
     }
     unsigned kbps = p->bitrate_kbps ? p->bitrate_kbps : h264_m2m_default_kbps(p->width, p->height);
+    e->ceiling_kbps = kbps;
     unsigned qp = p->quality_qp ? p->quality_qp : H264_QUALITY_QP_DEFAULT;
     if (qp > H264_M2M_MAX_QP)
         qp = H264_M2M_MAX_QP;

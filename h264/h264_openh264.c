@@ -46,7 +46,8 @@ static int oh264_open(struct h264_encoder *e, const struct h264_params *p, char 
     (*o->enc)->SetOption(o->enc, ENCODER_OPTION_TRACE_LEVEL, &quiet);
     SEncParamExt par;
     (*o->enc)->GetDefaultParams(o->enc, &par);
-    unsigned kbps = p->bitrate_kbps ? p->bitrate_kbps : (p->width * p->height >= 1280 * 720 ? 4000 : 2000);
+    unsigned kbps = p->bitrate_kbps ? p->bitrate_kbps : h264_software_default_kbps(p->width, p->height);
+    e->ceiling_kbps = kbps;
     par.iUsageType = CAMERA_VIDEO_REAL_TIME;
     par.iPicWidth = (int)p->width;
     par.iPicHeight = (int)p->height;

@@ -88,7 +88,8 @@ static int x264_open(struct h264_encoder *e, const struct h264_params *p, char *
     par.i_keyint_max = p->keyframe_interval ? (int)p->keyframe_interval : X264_KEYINT_MAX_INFINITE;
     par.i_keyint_min = 1;
     par.i_scenecut_threshold = 0; /* IDRs only when asked or at the interval */
-    unsigned kbps = p->bitrate_kbps ? p->bitrate_kbps : (p->width * p->height >= 1280 * 720 ? 4000 : 2000);
+    unsigned kbps = p->bitrate_kbps ? p->bitrate_kbps : h264_software_default_kbps(p->width, p->height);
+    e->ceiling_kbps = kbps;
     /* CRF, not ABR: an average bitrate is spent whatever the picture, so a
      * still desktop got the whole budget; CRF spends what the quality needs
      * and the VBV keeps the rate under the ceiling when the picture moves. */
