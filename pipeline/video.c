@@ -336,8 +336,8 @@ static void run_job(struct pipeline_video *v, const struct video_job *j)
         snprintf(r->encoder, sizeof(r->encoder), "%s", h264_encoder_name(v->enc));
     }
     double t0 = clock_mono_ns() / 1e6;
-    if (r->opened)
-        v->conv.current = false;
+    /* (A new encoder: open_encoder's video_convert_size made the picture
+     * not current, so all of it is converted.) */
     const uint8_t *still = video_convert(&v->conv, &j->f, &j->damage, w, h);
     uint8_t *y = v->conv.i420, *u = y + (size_t)w * h, *vv = u + (size_t)w * h / 4;
     struct h264_picture pic = {.plane = {y, u, vv}, .stride = {w, w / 2, w / 2}, .dmabuf_fd = -1,
