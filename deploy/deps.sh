@@ -22,7 +22,7 @@ set -eu
 # The libraries (-dev) piglix links; the arm64 sysroot (deploy/cross) holds them too.
 LIBS="libvncserver-dev libturbojpeg0-dev libinih-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev libcjson-dev libcrypt-dev libgpiod-dev libusbgx-dev libconfig-dev libx264-dev libopenh264-dev"
 BUILD="build-essential cmake pkg-config $LIBS"
-TEST="cppcheck vncsnapshot openssl ustreamer python3 qemu-system-x86 busybox-static cpio v4l-utils clang-14 libclang-rt-14-dev valgrind gpiod iproute2 curl prometheus ipmitool freeipmi-tools ser2net python3-sushy redfishtool xorriso python3-av python3-numpy libavcodec-dev libswscale-dev dmsetup strace"
+TEST="cppcheck vncsnapshot openssl ustreamer python3 qemu-system-x86 busybox-static cpio v4l-utils clang-14 libclang-rt-14-dev valgrind gpiod iproute2 curl prometheus ipmitool freeipmi-tools ser2net python3-sushy redfishtool xorriso python3-av python3-numpy python3-pil libavcodec-dev libswscale-dev dmsetup strace"
 # The web UI's browser tests: Debian's Chromium (driven by playwright-core
 # from npm, which the tests install themselves).
 WEBTEST="chromium"
