@@ -90,40 +90,61 @@ struct h264_encoder *h264_encoder_open(const struct h264_params *p, char *err, s
     return e;
 }
 
+/* The previews' budget: what the frames leave of the bitrate ceiling. A
+ * bucket of bytes refilled at the ceiling's rate by the pictures' capture
+ * time, holding at most a second of it; every frame and every preview
+ * spends from it, so together they stay near the ceiling (the encoder's
+ * own rate control sees only its frames). While someone types the frames
+ * are small and previews may use most of it; while the picture moves the
+ * frames take it and no preview is made. (A fixed 1/8 of the ceiling
+ * before: a change of ~20 scattered macroblocks, 8 KB a preview, had it
+ * spent in four keys at 640x480, and the keys after waited for x264.) */
+static void preview_budget_refill(struct h264_encoder *e, int64_t pts_us)
+{
+    double rate = e->ceiling_kbps * 1000.0 / 8; /* bytes a second */
+    if (!e->preview_timed || pts_us < e->preview_pts_us) {
+        e->preview_tokens = rate;
+        e->preview_timed = true;
+    } else {
+        e->preview_tokens += rate * (double)(pts_us - e->preview_pts_us) / 1e6;
+        if (e->preview_tokens > rate)
+            e->preview_tokens = rate;
+    }
+    e->preview_pts_us = pts_us;
+}
+
+static void preview_budget_spend(struct h264_encoder *e, int64_t pts_us, size_t bytes)
+{
+    preview_budget_refill(e, pts_us);
+    double rate = e->ceiling_kbps * 1000.0 / 8;
+    e->preview_tokens -= (double)bytes;
+    if (e->preview_tokens < -rate) /* a debt of a second at most: an IDR far over the ceiling */
+        e->preview_tokens = -rate;
+}
+
 int h264_encoder_encode(struct h264_encoder *e, const struct h264_picture *in, bool force_idr,
                         struct h264_output *out)
 {
     THREAD_ASSERT_OWNER(&e->owner, "an H.264 encoder");
     *out = (struct h264_output){0};
     int r = e->ops->encode(e, in, force_idr, out);
-    if (r == 0 && out->size)
+    if (r == 0 && out->size) {
         h264_follow_note(&e->follow, out->data, out->size);
+        preview_budget_spend(e, in->pts_us, out->size);
+    }
     return r;
 }
-
-/* The previews' share of the ceiling, and the most they may save up (a
- * second of it: a burst of typing goes out at once). */
-#define PREVIEW_SHARE 8
 
 bool h264_encoder_preview(struct h264_encoder *e, const struct h264_picture *in, struct h264_output *out)
 {
     THREAD_ASSERT_OWNER(&e->owner, "an H.264 encoder");
     *out = (struct h264_output){0};
-    double rate = e->ceiling_kbps * 1000.0 / 8 / PREVIEW_SHARE; /* bytes a second */
-    if (!e->preview_timed || in->pts_us < e->preview_pts_us) {
-        e->preview_tokens = rate;
-        e->preview_timed = true;
-    } else {
-        e->preview_tokens += rate * (double)(in->pts_us - e->preview_pts_us) / 1e6;
-        if (e->preview_tokens > rate)
-            e->preview_tokens = rate;
-    }
-    e->preview_pts_us = in->pts_us;
+    preview_budget_refill(e, in->pts_us);
     if (e->preview_tokens <= 0)
         return false;
     if (!h264_follow_preview(&e->follow, in, e->params.width, e->params.height, H264_PREVIEW_MAX_MBS, out))
         return false;
-    e->preview_tokens -= (double)out->size;
+    preview_budget_spend(e, in->pts_us, out->size);
     LOG_DEBUG("h264", "preview: %zu bytes", out->size);
     return true;
 }

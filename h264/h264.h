@@ -91,7 +91,8 @@ void h264_encoder_close(struct h264_encoder *e);
  * 4:2:0, frames, POC type 2, or 0 stepping by 2 or more: x264 and openh264
  * qualify; the M2M encoder's is checked on its stream) and at most
  * H264_PREVIEW_MAX_MBS changed macroblocks (h264_picture.still_mbs), and
- * previews spend at most 1/8 of the bitrate ceiling. Returns true with
+ * previews spend only what the encoder's frames leave of the bitrate
+ * ceiling (a second's worth saved up at most). Returns true with
  * out (valid until the next call on e) or false: not now (no stream yet,
  * the last picture was a preview, too many changes, over budget). */
 #define H264_PREVIEW_MAX_MBS 32

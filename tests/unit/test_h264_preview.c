@@ -234,7 +234,8 @@ static void test_preview_refusals(void **state)
     still[0] = 1;
     assert_true(h264_encoder_preview(e, &pic, &out)); /* exactly the most */
     assert_int_equal(h264_encoder_encode(e, &pic, false, &out), 0);
-    /* 100 kbit/s: 1562 bytes a second for previews, spent; refilled with time. */
+    /* 100 kbit/s: 12500 bytes a second for previews and frames together;
+     * the 32 macroblocks' preview (12.4 KB) spent it; refilled with time. */
     memset(still, 1, sizeof(still));
     type_into(5, 2);
     pic = picture(66666);
@@ -242,6 +243,63 @@ static void test_preview_refusals(void **state)
     assert_int_equal(h264_encoder_encode(e, &pic, false, &out), 0);
     pic = picture(66666 + 8000000);
     assert_true(h264_encoder_preview(e, &pic, &out));
+    h264_encoder_close(e);
+}
+
+/* The budget is what the frames leave of the ceiling: frames spend it too
+ * (here IDRs at one capture time, so nothing refills it), and a burst of
+ * typing that changes many scattered macroblocks is not starved while the
+ * frames are small (a fixed 1/8 of the ceiling had it spent in 5 keys). */
+static void test_preview_budget_shared_with_frames(void **state)
+{
+    (void)state;
+    struct h264_params p = {.width = W, .height = H, .fps = 30, .bitrate_kbps = 100,
+                            .backend = H264_BACKEND_AUTO};
+    char err[160];
+    struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
+    if (!e)
+        skip();
+    base_picture();
+    memset(still, 1, sizeof(still));
+    struct h264_picture pic = picture(0);
+    struct h264_output out;
+    size_t frames = 0;
+    for (unsigned i = 0; frames <= 100 * 1000 / 8; i++) {
+        assert_true(i < 1000);
+        type_into(i % (MBW * MBH), i); /* a change, so the IDR is not empty */
+        assert_int_equal(h264_encoder_encode(e, &pic, true, &out), 0);
+        frames += out.size;
+    }
+    assert_int_equal(h264_encoder_encode(e, &pic, false, &out), 0);
+    memset(still, 1, sizeof(still));
+    type_into(3, 7);
+    assert_false(h264_encoder_preview(e, &pic, &out)); /* the frames spent a second of the ceiling */
+    assert_int_equal(h264_encoder_encode(e, &pic, false, &out), 0);
+    memset(still, 1, sizeof(still));
+    type_into(4, 8);
+    pic = picture(3000000); /* refilled (a second's worth at most) */
+    assert_true(h264_encoder_preview(e, &pic, &out));
+    assert_int_equal(h264_encoder_encode(e, &pic, false, &out), 0);
+    h264_encoder_close(e);
+
+    /* 4000 kbit/s (500 KB a second): ten keys in a third of a second, each
+     * changing 32 scattered macroblocks (12.4 KB a preview), all previewed. */
+    p.bitrate_kbps = 4000;
+    e = h264_encoder_open(&p, err, sizeof(err));
+    assert_non_null(e);
+    base_picture();
+    memset(still, 1, sizeof(still));
+    pic = picture(0);
+    assert_int_equal(h264_encoder_encode(e, &pic, true, &out), 0);
+    for (unsigned k = 1; k <= 10; k++) {
+        memset(still, 1, sizeof(still));
+        for (unsigned m = 0; m < H264_PREVIEW_MAX_MBS; m++)
+            type_into((m * 7 + k) % (MBW * MBH), k);
+        pic = picture((int64_t)k * 33333);
+        assert_true(h264_encoder_preview(e, &pic, &out));
+        assert_true(out.size > H264_PREVIEW_MAX_MBS * 384);
+        assert_int_equal(h264_encoder_encode(e, &pic, false, &out), 0);
+    }
     h264_encoder_close(e);
 }
 
@@ -294,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_previews_x264),
         cmocka_unit_test(test_previews_openh264),
         cmocka_unit_test(test_preview_refusals),
+        cmocka_unit_test(test_preview_budget_shared_with_frames),
         cmocka_unit_test(test_follow_bad_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
