@@ -211,11 +211,11 @@ static void test_previews_openh264(void **state)
     run_backend(H264_BACKEND_OPENH264);
 }
 
-/* Too many changes, no change, a forced IDR's stream start, the budget. */
-static void test_preview_refusals(void **state)
+/* An encoder (the best built in) at a ceiling of kbps, and the base
+ * picture with nothing marked changed; skips without an encoder. */
+static struct h264_encoder *open_fresh(unsigned kbps)
 {
-    (void)state;
-    struct h264_params p = {.width = W, .height = H, .fps = 30, .bitrate_kbps = 100,
+    struct h264_params p = {.width = W, .height = H, .fps = 30, .bitrate_kbps = kbps,
                             .backend = H264_BACKEND_AUTO};
     char err[160];
     struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
@@ -223,6 +223,14 @@ static void test_preview_refusals(void **state)
         skip();
     base_picture();
     memset(still, 1, sizeof(still));
+    return e;
+}
+
+/* Too many changes, no change, a forced IDR's stream start, the budget. */
+static void test_preview_refusals(void **state)
+{
+    (void)state;
+    struct h264_encoder *e = open_fresh(100);
     struct h264_picture pic = picture(0);
     struct h264_output out;
     assert_int_equal(h264_encoder_encode(e, &pic, true, &out), 0);
@@ -253,14 +261,7 @@ static void test_preview_refusals(void **state)
 static void test_preview_budget_shared_with_frames(void **state)
 {
     (void)state;
-    struct h264_params p = {.width = W, .height = H, .fps = 30, .bitrate_kbps = 100,
-                            .backend = H264_BACKEND_AUTO};
-    char err[160];
-    struct h264_encoder *e = h264_encoder_open(&p, err, sizeof(err));
-    if (!e)
-        skip();
-    base_picture();
-    memset(still, 1, sizeof(still));
+    struct h264_encoder *e = open_fresh(100);
     struct h264_picture pic = picture(0);
     struct h264_output out;
     size_t frames = 0;
@@ -284,11 +285,7 @@ static void test_preview_budget_shared_with_frames(void **state)
 
     /* 4000 kbit/s (500 KB a second): ten keys in a third of a second, each
      * changing 32 scattered macroblocks (12.4 KB a preview), all previewed. */
-    p.bitrate_kbps = 4000;
-    e = h264_encoder_open(&p, err, sizeof(err));
-    assert_non_null(e);
-    base_picture();
-    memset(still, 1, sizeof(still));
+    e = open_fresh(4000);
     pic = picture(0);
     assert_int_equal(h264_encoder_encode(e, &pic, true, &out), 0);
     for (unsigned k = 1; k <= 10; k++) {
