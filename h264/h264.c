@@ -99,9 +99,14 @@ struct h264_encoder *h264_encoder_open(const struct h264_params *p, char *err, s
  * frames take it and no preview is made. (A fixed 1/8 of the ceiling
  * before: a change of ~20 scattered macroblocks, 8 KB a preview, had it
  * spent in four keys at 640x480, and the keys after waited for x264.) */
+static double preview_budget_rate(const struct h264_encoder *e)
+{
+    return e->ceiling_kbps * 1000.0 / 8; /* bytes a second */
+}
+
 static void preview_budget_refill(struct h264_encoder *e, int64_t pts_us)
 {
-    double rate = e->ceiling_kbps * 1000.0 / 8; /* bytes a second */
+    double rate = preview_budget_rate(e);
     if (!e->preview_timed || pts_us < e->preview_pts_us) {
         e->preview_tokens = rate;
         e->preview_timed = true;
@@ -113,10 +118,10 @@ static void preview_budget_refill(struct h264_encoder *e, int64_t pts_us)
     e->preview_pts_us = pts_us;
 }
 
-static void preview_budget_spend(struct h264_encoder *e, int64_t pts_us, size_t bytes)
+/* After a refill at the picture's time. */
+static void preview_budget_spend(struct h264_encoder *e, size_t bytes)
 {
-    preview_budget_refill(e, pts_us);
-    double rate = e->ceiling_kbps * 1000.0 / 8;
+    double rate = preview_budget_rate(e);
     e->preview_tokens -= (double)bytes;
     if (e->preview_tokens < -rate) /* a debt of a second at most: an IDR far over the ceiling */
         e->preview_tokens = -rate;
@@ -130,7 +135,8 @@ int h264_encoder_encode(struct h264_encoder *e, const struct h264_picture *in, b
     int r = e->ops->encode(e, in, force_idr, out);
     if (r == 0 && out->size) {
         h264_follow_note(&e->follow, out->data, out->size);
-        preview_budget_spend(e, in->pts_us, out->size);
+        preview_budget_refill(e, in->pts_us);
+        preview_budget_spend(e, out->size);
     }
     return r;
 }
@@ -144,7 +150,7 @@ bool h264_encoder_preview(struct h264_encoder *e, const struct h264_picture *in,
         return false;
     if (!h264_follow_preview(&e->follow, in, e->params.width, e->params.height, H264_PREVIEW_MAX_MBS, out))
         return false;
-    preview_budget_spend(e, in->pts_us, out->size);
+    preview_budget_spend(e, out->size);
     LOG_DEBUG("h264", "preview: %zu bytes", out->size);
     return true;
 }

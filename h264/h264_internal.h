@@ -22,7 +22,8 @@ struct h264_encoder {
     struct thread_owner owner; /* the thread that opened it (h264.h) */
     unsigned ceiling_kbps;       /* the bitrate ceiling the backend set (its default when 0 was asked) */
     struct h264_follow follow;  /* its stream, for previews */
-    /* The previews' budget (bytes), refilled with the pictures' time. */
+    /* The previews' budget (bytes): what the frames leave of the ceiling,
+     * refilled with the pictures' time (h264.c). */
     double preview_tokens;
     int64_t preview_pts_us;
     bool preview_timed;
